@@ -1,0 +1,1 @@
+//! NetBackend on a real Linux kernel: netlink, network namespaces, sysctls, nftables

@@ -1,0 +1,1 @@
+//! An in-memory Linux kernel that implements NetBackend, for tests without root

@@ -1,0 +1,12 @@
+//! cni-core: the CNI spec in types, the plugin entry point (skel), plugin
+//! invocation, libcni, the `NetBackend` trait and IPAM logic.
+//!
+//! Pure logic: nothing here makes a syscall that changes the network.
+
+pub mod error;
+pub mod json;
+pub mod net;
+pub mod spec;
+
+pub use error::CniError;
+pub use spec::CniResult;

@@ -1,0 +1,88 @@
+//! The boundary between plugin logic and the kernel.
+//!
+//! Plugin logic only ever talks to [`NetBackend`] and the namespace handles
+//! ([`Netns`]) it opens. `cni-backend-linux` implements it with netlink on a real
+//! kernel; `cni-backend-sim` implements it as an in-memory kernel for tests.
+//! Every operation on a handle acts in that handle's namespace.
+
+mod error;
+mod types;
+
+pub use error::{NetError, NetErrorKind, NetResult};
+pub use types::*;
+
+/// Opens network namespaces. Object safe: plugins hold `&dyn NetBackend`.
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait NetBackend {
+    /// Opens a handle on a namespace. `NsRef::Current` is the namespace the
+    /// plugin process runs in (the "host" from the plugin's point of view).
+    /// A path that does not exist or is not a network namespace is `NotFound`
+    /// or `Invalid`, naming the path.
+    fn open(&self, ns: &NsRef) -> NetResult<Box<dyn Netns>>;
+}
+
+/// One network namespace. All indexes are interface indexes in this namespace.
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait Netns {
+    /// Which namespace this handle acts in.
+    fn ns_ref(&self) -> NsRef;
+
+    // ---- links ----
+    fn links(&self) -> NetResult<Vec<LinkInfo>>;
+    /// `NotFound` when absent.
+    fn link_by_name(&self, name: &str) -> NetResult<LinkInfo>;
+    fn link_by_index(&self, index: u32) -> NetResult<LinkInfo>;
+    fn create_bridge(&self, spec: &BridgeSpec) -> NetResult<LinkInfo>;
+    /// Creates a veth pair: `spec.name` here, `spec.peer_name` created directly
+    /// in `peer_ns` (never under a temporary name here).
+    fn create_veth(&self, spec: &VethSpec, peer_ns: &NsRef) -> NetResult<VethPair>;
+    /// Creates a macvlan on `spec.parent` (an index in *this* namespace) and
+    /// places it directly in `target_ns` under `spec.name`. The returned info is
+    /// as seen in `target_ns`.
+    fn create_macvlan(&self, spec: &MacvlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo>;
+    /// Deleting a veth end deletes its peer too.
+    fn delete_link(&self, index: u32) -> NetResult<()>;
+    fn set_up(&self, index: u32, up: bool) -> NetResult<()>;
+    /// `None` removes the link from its master.
+    fn set_master(&self, index: u32, master: Option<u32>) -> NetResult<()>;
+    fn set_mtu(&self, index: u32, mtu: u32) -> NetResult<()>;
+    fn set_mac(&self, index: u32, mac: MacAddr) -> NetResult<()>;
+    fn set_txqueuelen(&self, index: u32, qlen: u32) -> NetResult<()>;
+    fn set_promisc(&self, index: u32, on: bool) -> NetResult<()>;
+    /// Hairpin mode of a bridge port (the link must have a bridge master).
+    fn set_hairpin(&self, index: u32, on: bool) -> NetResult<()>;
+    fn rename(&self, index: u32, name: &str) -> NetResult<()>;
+    /// Moves the link to another namespace; it keeps its name and loses its
+    /// addresses and routes. Returns its info (new index) as seen there.
+    fn move_to(&self, index: u32, target_ns: &NsRef) -> NetResult<LinkInfo>;
+
+    // ---- addresses ----
+    /// All addresses, or only those of one link.
+    fn addresses(&self, index: Option<u32>) -> NetResult<Vec<AddressInfo>>;
+    /// Adds the address and, as the kernel does, its prefix route.
+    fn add_address(&self, index: u32, addr: &AddressSpec) -> NetResult<()>;
+    fn del_address(&self, index: u32, addr: ipnet::IpNet) -> NetResult<()>;
+
+    // ---- routes ----
+    /// Routes of every table (the caller filters).
+    fn routes(&self) -> NetResult<Vec<RouteInfo>>;
+    /// `Exists` when an equal route is present; `Unreachable` when the gateway
+    /// is not reachable through a connected route of an up link.
+    fn add_route(&self, route: &RouteSpec) -> NetResult<()>;
+    fn replace_route(&self, route: &RouteSpec) -> NetResult<()>;
+    fn del_route(&self, route: &RouteSpec) -> NetResult<()>;
+
+    // ---- sysctls (key as a path under /proc/sys, e.g. "net/ipv4/ip_forward") ----
+    fn sysctl_get(&self, key: &str) -> NetResult<String>;
+    fn sysctl_set(&self, key: &str, value: &str) -> NetResult<()>;
+
+    // ---- firewall ----
+    /// Masquerades traffic from `rule.addrs` leaving for anywhere but their own
+    /// subnets. Idempotent: adding the same rule twice leaves one.
+    fn masquerade_add(&self, rule: &MasqRule) -> NetResult<()>;
+    /// `NotFound` naming what is missing when the rule is not (fully) present.
+    fn masquerade_check(&self, rule: &MasqRule) -> NetResult<()>;
+    /// Removes every rule tagged with this network and container; absent is Ok.
+    fn masquerade_del(&self, network: &str, container_id: &str) -> NetResult<()>;
+    fn masquerade_list(&self) -> NetResult<Vec<MasqRule>>;
+}

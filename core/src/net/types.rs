@@ -1,0 +1,336 @@
+use ipnet::IpNet;
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// Which network namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NsRef {
+    /// The namespace the calling process runs in.
+    Current,
+    /// A namespace file: `/var/run/netns/NAME`, `/proc/PID/ns/net`, ...
+    Path(PathBuf),
+}
+
+impl NsRef {
+    pub fn path(p: impl Into<PathBuf>) -> Self {
+        NsRef::Path(p.into())
+    }
+}
+
+impl fmt::Display for NsRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NsRef::Current => f.write_str("current netns"),
+            NsRef::Path(p) => write!(f, "netns {}", p.display()),
+        }
+    }
+}
+
+/// An Ethernet address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct MacAddr(pub [u8; 6]);
+
+impl MacAddr {
+    pub fn is_zero(&self) -> bool {
+        self.0 == [0; 6]
+    }
+}
+
+impl fmt::Display for MacAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = self.0;
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            b[0], b[1], b[2], b[3], b[4], b[5]
+        )
+    }
+}
+
+impl FromStr for MacAddr {
+    type Err = String;
+    /// Accepts `aa:bb:cc:dd:ee:ff` and `aa-bb-cc-dd-ee-ff`, any case.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = s.split([':', '-']).collect();
+        if parts.len() != 6 {
+            return Err(format!("invalid MAC address {s:?}"));
+        }
+        let mut out = [0u8; 6];
+        for (i, p) in parts.iter().enumerate() {
+            if p.len() != 2 {
+                return Err(format!("invalid MAC address {s:?}"));
+            }
+            out[i] = u8::from_str_radix(p, 16).map_err(|_| format!("invalid MAC address {s:?}"))?;
+        }
+        Ok(MacAddr(out))
+    }
+}
+
+/// The kind of a link, as `ip -d link` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LinkKind {
+    Loopback,
+    Bridge,
+    Veth,
+    Macvlan,
+    /// Anything else, by its kernel kind string ("dummy", "vxlan", ...) or "" if none.
+    Other(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MacvlanMode {
+    Private,
+    Vepa,
+    Bridge,
+    Passthru,
+    Source,
+}
+
+impl FromStr for MacvlanMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "private" => Ok(MacvlanMode::Private),
+            "vepa" => Ok(MacvlanMode::Vepa),
+            "bridge" | "" => Ok(MacvlanMode::Bridge),
+            "passthru" => Ok(MacvlanMode::Passthru),
+            "source" => Ok(MacvlanMode::Source),
+            other => Err(format!("unknown macvlan mode {other:?}")),
+        }
+    }
+}
+
+impl fmt::Display for MacvlanMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MacvlanMode::Private => "private",
+            MacvlanMode::Vepa => "vepa",
+            MacvlanMode::Bridge => "bridge",
+            MacvlanMode::Passthru => "passthru",
+            MacvlanMode::Source => "source",
+        })
+    }
+}
+
+/// A link as the kernel reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkInfo {
+    pub index: u32,
+    pub name: String,
+    pub kind: LinkKind,
+    pub mac: MacAddr,
+    pub mtu: u32,
+    pub txqueuelen: u32,
+    /// Administratively up (IFF_UP).
+    pub up: bool,
+    /// Carrier / operstate up (a veth only when both ends are up).
+    pub oper_up: bool,
+    pub promisc: bool,
+    /// Index of the master (bridge) in this namespace.
+    pub master: Option<u32>,
+    /// Veth: the peer's index (in whatever namespace the peer is).
+    pub peer_index: Option<u32>,
+    /// Macvlan: the parent's index (in the namespace the parent is in).
+    pub parent_index: Option<u32>,
+    pub macvlan_mode: Option<MacvlanMode>,
+    /// Bridge port: hairpin mode.
+    pub hairpin: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BridgeSpec {
+    pub name: String,
+    pub mtu: Option<u32>,
+    pub mac: Option<MacAddr>,
+    /// Unset: the kernel default (1000), never 0.
+    pub txqueuelen: Option<u32>,
+    pub vlan_filtering: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VethSpec {
+    /// The end created in the namespace of the handle.
+    pub name: String,
+    /// The end created directly in the peer namespace.
+    pub peer_name: String,
+    pub mtu: Option<u32>,
+    pub mac: Option<MacAddr>,
+    pub peer_mac: Option<MacAddr>,
+    /// Both ends; unset: the kernel default (1000), never 0.
+    pub txqueuelen: Option<u32>,
+}
+
+/// Both ends of a new veth pair, each as seen in its own namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VethPair {
+    pub local: LinkInfo,
+    pub peer: LinkInfo,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MacvlanSpec {
+    pub name: String,
+    pub parent: u32,
+    pub mode: MacvlanMode,
+    pub mtu: Option<u32>,
+    pub mac: Option<MacAddr>,
+    pub txqueuelen: Option<u32>,
+}
+
+/// An address to add.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddressSpec {
+    /// With host bits: `10.1.0.5/24`.
+    pub addr: IpNet,
+    /// IPv6: skip duplicate address detection (IFA_F_NODAD).
+    pub nodad: bool,
+}
+
+impl AddressSpec {
+    pub fn new(addr: IpNet) -> Self {
+        AddressSpec { addr, nodad: false }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AddressInfo {
+    pub index: u32,
+    pub addr: IpNet,
+    pub scope: RouteScope,
+    pub nodad: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum RouteScope {
+    #[default]
+    Universe,
+    Site,
+    Link,
+    Host,
+    Nowhere,
+}
+
+impl RouteScope {
+    /// The kernel's numeric scope (RT_SCOPE_*).
+    pub fn as_u8(self) -> u8 {
+        match self {
+            RouteScope::Universe => 0,
+            RouteScope::Site => 200,
+            RouteScope::Link => 253,
+            RouteScope::Host => 254,
+            RouteScope::Nowhere => 255,
+        }
+    }
+    pub fn from_u8(v: u8) -> Self {
+        match v {
+            200 => RouteScope::Site,
+            253 => RouteScope::Link,
+            254 => RouteScope::Host,
+            255 => RouteScope::Nowhere,
+            _ => RouteScope::Universe,
+        }
+    }
+}
+
+/// The main routing table (RT_TABLE_MAIN).
+pub const TABLE_MAIN: u32 = 254;
+
+/// A route to add, replace or delete. `dst` is a network (host bits zero).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSpec {
+    pub dst: IpNet,
+    pub gateway: Option<IpAddr>,
+    /// Output interface index.
+    pub oif: Option<u32>,
+    pub scope: RouteScope,
+    /// `None`: the main table.
+    pub table: Option<u32>,
+    pub metric: Option<u32>,
+    pub mtu: Option<u32>,
+    pub advmss: Option<u32>,
+    pub src: Option<IpAddr>,
+}
+
+impl RouteSpec {
+    pub fn new(dst: IpNet) -> Self {
+        RouteSpec {
+            dst: dst.trunc(),
+            gateway: None,
+            oif: None,
+            scope: RouteScope::Universe,
+            table: None,
+            metric: None,
+            mtu: None,
+            advmss: None,
+            src: None,
+        }
+    }
+    pub fn via(mut self, gw: IpAddr) -> Self {
+        self.gateway = Some(gw);
+        self
+    }
+    pub fn dev(mut self, oif: u32) -> Self {
+        self.oif = Some(oif);
+        self
+    }
+    pub fn scope(mut self, scope: RouteScope) -> Self {
+        self.scope = scope;
+        self
+    }
+}
+
+/// Who put a route there (RTPROT_*), for telling prefix routes from ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RouteProtocol {
+    /// Added by the kernel for an address (proto kernel).
+    Kernel,
+    /// Added by a user (proto boot, static, ...).
+    Boot,
+    /// IPv6 router advertisements and the like.
+    Other(u8),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteInfo {
+    pub dst: IpNet,
+    pub gateway: Option<IpAddr>,
+    pub oif: Option<u32>,
+    pub scope: RouteScope,
+    pub table: u32,
+    pub metric: Option<u32>,
+    pub mtu: Option<u32>,
+    pub advmss: Option<u32>,
+    pub src: Option<IpAddr>,
+    pub protocol: RouteProtocol,
+}
+
+/// Masquerade for a container's addresses, tagged so DEL and GC remove exactly theirs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MasqRule {
+    pub network: String,
+    pub container_id: String,
+    /// The container's addresses with their prefix: traffic from the address
+    /// to anything outside the prefix is masqueraded.
+    pub addrs: Vec<IpNet>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mac_round_trips_through_text() {
+        let m: MacAddr = "0A:58:0a:01:00:05".parse().unwrap();
+        assert_eq!(m.to_string(), "0a:58:0a:01:00:05");
+        assert!("0a:58:0a:01:00".parse::<MacAddr>().is_err());
+        assert!("0a:58:0a:01:00:zz".parse::<MacAddr>().is_err());
+    }
+
+    #[test]
+    fn route_spec_truncates_host_bits() {
+        let r = RouteSpec::new("10.1.2.3/24".parse().unwrap());
+        assert_eq!(r.dst.to_string(), "10.1.2.0/24");
+    }
+}

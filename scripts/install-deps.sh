@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# System packages the tests, the demo and the differential runs need.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: run as root (apt-get)" >&2
+    exit 1
+fi
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+    iproute2 nftables dnsmasq-base containernetworking-plugins jq util-linux procps >/dev/null
