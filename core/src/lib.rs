@@ -4,8 +4,10 @@
 //! Pure logic: nothing here makes a syscall that changes the network.
 
 pub mod error;
+pub mod invoke;
 pub mod json;
 pub mod net;
+pub mod skel;
 pub mod spec;
 
 pub use error::CniError;
