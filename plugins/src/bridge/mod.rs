@@ -1,0 +1,339 @@
+//! The bridge plugin: a veth pair per container, its host end on a bridge,
+//! the container end created directly in the container namespace.
+
+pub mod config;
+mod gateway;
+
+use crate::common::netns::{self, delete_link_if_present};
+use crate::common::{conf, gc, iface, names, sysctl, IpamDelegate, NetContext, Undo, Verb};
+use cni_core::mac;
+use cni_core::net::{
+    BridgeSpec, LinkInfo, LinkKind, MacAddr, MasqRule, NetBackend, Netns, NsRef, VethSpec,
+};
+use cni_core::skel::{CmdArgs, Plugin};
+use cni_core::spec::Interface;
+use cni_core::{CniError, CniResult};
+use config::BridgeConf;
+
+/// Index of the container interface in the result (bridge, host veth, container).
+const CONTAINER_IFACE: usize = 2;
+
+pub struct Bridge<'a> {
+    pub backend: &'a dyn NetBackend,
+    pub ipam: &'a dyn IpamDelegate,
+}
+
+impl Plugin for Bridge<'_> {
+    fn add(&self, args: &CmdArgs) -> Result<CniResult, CniError> {
+        let conf = BridgeConf::parse(&args.stdin)?;
+        let host = netns::host(self.backend)?;
+        let container = netns::container(self.backend, &args.netns)?;
+        if container.link_by_name(&args.ifname).is_ok() {
+            return Err(CniError::new(
+                cni_core::error::code::GENERIC,
+                format!(
+                    "container interface {} already exists in {}",
+                    args.ifname, args.netns
+                ),
+            ));
+        }
+        let requested_mac = conf.common.requested_mac(&args.args)?;
+        let mut undo = Undo::new();
+
+        // 1. Addresses first: the MACs of the bridge and the container derive from them.
+        let mut result = match conf.common.ipam_type() {
+            Some(ipam_type) => {
+                let r = self.ipam.add(ipam_type, &args.stdin, args)?;
+                undo.push("IPAM allocation", move || {
+                    self.ipam
+                        .run(Verb::Del, ipam_type, &args.stdin, args)
+                        .map(drop)
+                        .map_err(|e| e.to_string())
+                });
+                r
+            }
+            None => CniResult::default(),
+        };
+        gateway::complete(&mut result, &conf)?;
+        for ip in &mut result.ips {
+            ip.interface = Some(CONTAINER_IFACE);
+        }
+
+        // 2. The bridge.
+        let gateways: Vec<_> = result.ips.iter().filter_map(|ip| ip.gateway).collect();
+        let bridge_mac = if conf.is_gateway {
+            mac::for_addresses(&gateways)
+        } else {
+            None
+        };
+        let br = ensure_bridge(&*host, &conf, bridge_mac, &mut undo)?;
+
+        // 3. The veth pair: host end on the bridge, container end as CNI_IFNAME.
+        let addrs: Vec<_> = result.ips.iter().map(|ip| ip.address.addr()).collect();
+        let container_mac = requested_mac.or_else(|| mac::for_addresses(&addrs));
+        let pair = create_veth(&*host, args, conf.mtu, container_mac, &mut undo)?;
+        let host_veth = &pair.local;
+        host.set_master(host_veth.index, Some(br.index))
+            .ctx(&format!(
+                "attaching {} to bridge {}",
+                host_veth.name, br.name
+            ))?;
+        if conf.hairpin_mode {
+            host.set_hairpin(host_veth.index, true)
+                .ctx(&format!("setting hairpin mode on {}", host_veth.name))?;
+        }
+        host.set_up(host_veth.index, true)
+            .ctx(&format!("setting {} up", host_veth.name))?;
+
+        // 4. The container end: addresses, up, routes.
+        if !conf.disable_container_interface {
+            iface::configure(&*container, &pair.peer, &result, CONTAINER_IFACE)?;
+        }
+
+        // 5. The bridge as gateway.
+        if conf.is_gateway {
+            gateway::ensure_on_bridge(&*host, &br, &result, conf.force_address, &mut undo)?;
+            let v4 = result.ips.iter().any(|ip| ip.address.addr().is_ipv4());
+            let v6 = result.ips.iter().any(|ip| ip.address.addr().is_ipv6());
+            sysctl::enable_forwarding(&*host, v4, v6, &mut undo)?;
+        }
+
+        // 6. Masquerade.
+        if conf.ip_masq && !result.ips.is_empty() {
+            let rule = MasqRule {
+                network: conf.common.name.clone(),
+                container_id: args.container_id.clone(),
+                addrs: result.ips.iter().map(|ip| ip.address).collect(),
+            };
+            host.masquerade_add(&rule).ctx("adding masquerade rules")?;
+            let host_ref = &*host;
+            undo.push("masquerade rules", move || {
+                host_ref
+                    .masquerade_del(&rule.network, &rule.container_id)
+                    .map_err(|e| e.to_string())
+            });
+        }
+
+        undo.commit();
+        let br_now = host.link_by_index(br.index).unwrap_or(br);
+        result.interfaces = vec![
+            Interface {
+                name: br_now.name.clone(),
+                mac: br_now.mac.to_string(),
+                ..Default::default()
+            },
+            Interface {
+                name: host_veth.name.clone(),
+                mac: host_veth.mac.to_string(),
+                ..Default::default()
+            },
+            Interface {
+                name: pair.peer.name.clone(),
+                mac: pair.peer.mac.to_string(),
+                sandbox: args.netns.clone(),
+                ..Default::default()
+            },
+        ];
+        result.dns = conf::merge_dns(&result.dns, &conf.common.dns);
+        result.cni_version = conf.common.cni_version;
+        Ok(result)
+    }
+
+    fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
+        let conf = BridgeConf::parse(&args.stdin)?;
+        if let Some(container) = netns::container_if_present(self.backend, &args.netns)? {
+            // Deleting the container end takes the host end with it.
+            delete_link_if_present(&*container, &args.ifname)?;
+        }
+        if conf.ip_masq {
+            let host = netns::host(self.backend)?;
+            host.masquerade_del(&conf.common.name, &args.container_id)
+                .ctx("removing masquerade rules")?;
+        }
+        if let Some(ipam_type) = conf.common.ipam_type() {
+            self.ipam.run(Verb::Del, ipam_type, &args.stdin, args)?;
+        }
+        Ok(())
+    }
+
+    fn check(&self, args: &CmdArgs) -> Result<(), CniError> {
+        let conf = BridgeConf::parse(&args.stdin)?;
+        let prev = conf.common.prev_result()?;
+        if let Some(ipam_type) = conf.common.ipam_type() {
+            self.ipam.run(Verb::Check, ipam_type, &args.stdin, args)?;
+        }
+        let host = netns::host(self.backend)?;
+        let br = host
+            .link_by_name(conf.bridge_name())
+            .ctx(&format!("bridge {}", conf.bridge_name()))?;
+        let container = netns::container(self.backend, &args.netns)?;
+        let index = prev
+            .interfaces
+            .iter()
+            .position(|i| !i.sandbox.is_empty() && i.name == args.ifname)
+            .unwrap_or(CONTAINER_IFACE);
+        let link = iface::check(&*container, &args.ifname, &prev, index)?;
+        let peer = link
+            .peer_index
+            .and_then(|i| host.link_by_index(i).ok())
+            .ok_or_else(|| mismatch(format!("{} has no veth peer in the host", args.ifname)))?;
+        if peer.master != Some(br.index) {
+            return Err(mismatch(format!(
+                "host veth {} is not attached to bridge {}",
+                peer.name, br.name
+            )));
+        }
+        Ok(())
+    }
+
+    fn status(&self, args: &CmdArgs) -> Result<(), CniError> {
+        let conf = BridgeConf::parse(&args.stdin)?;
+        match conf.common.ipam_type() {
+            Some(t) => self.ipam.run(Verb::Status, t, &args.stdin, args).map(drop),
+            None => Ok(()),
+        }
+    }
+
+    fn gc(&self, args: &CmdArgs) -> Result<(), CniError> {
+        let conf = BridgeConf::parse(&args.stdin)?;
+        if conf.ip_masq {
+            let valid = gc::valid_attachments(&args.stdin)?;
+            let host = netns::host(self.backend)?;
+            for rule in host.masquerade_list().ctx("listing masquerade rules")? {
+                let live = valid.iter().any(|a| a.container_id == rule.container_id);
+                if rule.network == conf.common.name && !live {
+                    host.masquerade_del(&rule.network, &rule.container_id)
+                        .ctx("removing stale masquerade rules")?;
+                }
+            }
+        }
+        match conf.common.ipam_type() {
+            Some(t) => self.ipam.run(Verb::Gc, t, &args.stdin, args).map(drop),
+            None => Ok(()),
+        }
+    }
+
+    fn about(&self) -> String {
+        "CNI bridge plugin (cni-rs)".to_string()
+    }
+}
+
+fn mismatch(msg: String) -> CniError {
+    CniError::new(cni_core::error::code::GENERIC, msg)
+}
+
+/// Finds or creates the bridge and brings it up. A bridge we create is removed
+/// again if ADD fails while it has no ports.
+fn ensure_bridge<'a>(
+    host: &'a dyn Netns,
+    conf: &BridgeConf,
+    mac: Option<MacAddr>,
+    undo: &mut Undo<'a>,
+) -> Result<LinkInfo, CniError> {
+    let name = conf.bridge_name();
+    let br = match host.link_by_name(name) {
+        Ok(existing) => existing,
+        Err(e) if e.is_not_found() => {
+            let spec = BridgeSpec {
+                name: name.to_string(),
+                mtu: conf.mtu,
+                mac,
+                ..Default::default()
+            };
+            match host.create_bridge(&spec) {
+                Ok(created) => {
+                    let index = created.index;
+                    undo.push(format!("bridge {name}"), move || {
+                        delete_if_portless(host, index)
+                    });
+                    created
+                }
+                // Another ADD created it between our look-up and our create.
+                Err(e) if e.is_exists() => host
+                    .link_by_name(name)
+                    .ctx(&format!("looking up bridge {name}"))?,
+                Err(e) => {
+                    return Err(crate::common::net_err(
+                        &format!("creating bridge {name}"),
+                        e,
+                    ))
+                }
+            }
+        }
+        Err(e) => {
+            return Err(crate::common::net_err(
+                &format!("looking up bridge {name}"),
+                e,
+            ))
+        }
+    };
+    if br.kind != LinkKind::Bridge {
+        return Err(CniError::invalid_config(format!(
+            "bridge: {name} already exists but is not a bridge ({:?})",
+            br.kind
+        )));
+    }
+    if conf.promisc_mode && !br.promisc {
+        host.set_promisc(br.index, true)
+            .ctx(&format!("setting {name} promiscuous"))?;
+    }
+    if !br.up {
+        host.set_up(br.index, true)
+            .ctx(&format!("setting bridge {name} up"))?;
+    }
+    host.link_by_index(br.index)
+        .ctx(&format!("looking up bridge {name}"))
+}
+
+fn delete_if_portless(host: &dyn Netns, index: u32) -> Result<(), String> {
+    let links = host.links().map_err(|e| e.to_string())?;
+    if links.iter().any(|l| l.master == Some(index)) {
+        return Ok(());
+    }
+    host.delete_link(index).map_err(|e| e.to_string())
+}
+
+/// Creates the pair with a host name derived from the attachment, trying
+/// another name if an unrelated link already holds it.
+fn create_veth<'a>(
+    host: &'a dyn Netns,
+    args: &CmdArgs,
+    mtu: Option<u32>,
+    container_mac: Option<MacAddr>,
+    undo: &mut Undo<'a>,
+) -> Result<cni_core::net::VethPair, CniError> {
+    let container_ns = NsRef::path(&args.netns);
+    for salt in 0..4 {
+        let spec = VethSpec {
+            name: names::host_veth_name(&args.container_id, &args.ifname, salt),
+            peer_name: args.ifname.clone(),
+            mtu,
+            mac: None,
+            peer_mac: container_mac,
+            txqueuelen: None,
+        };
+        match host.create_veth(&spec, &container_ns) {
+            Ok(pair) => {
+                let index = pair.local.index;
+                undo.push(format!("veth {}", spec.name), move || {
+                    host.delete_link(index).map_err(|e| e.to_string())
+                });
+                return Ok(pair);
+            }
+            Err(e) if e.is_exists() && host.link_by_name(&spec.name).is_ok() => continue,
+            Err(e) => {
+                return Err(crate::common::net_err(
+                    &format!(
+                        "creating veth {} <-> {} in {}",
+                        spec.name, spec.peer_name, args.netns
+                    ),
+                    e,
+                ))
+            }
+        }
+    }
+    Err(CniError::new(
+        cni_core::error::code::GENERIC,
+        "could not find a free name for the host veth",
+    ))
+}

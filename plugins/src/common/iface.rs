@@ -1,0 +1,146 @@
+//! Putting a result's addresses and routes on a container interface, and
+//! checking later that they are still there.
+
+use super::errors::NetContext;
+use cni_core::net::{AddressSpec, LinkInfo, Netns, RouteScope, RouteSpec};
+use cni_core::spec::{CniResult, IpConfig, Route};
+use cni_core::CniError;
+use ipnet::IpNet;
+use std::net::IpAddr;
+
+/// The addresses of `result` that belong to interface number `iface`.
+pub fn ips_of(result: &CniResult, iface: usize) -> impl Iterator<Item = &IpConfig> {
+    result
+        .ips
+        .iter()
+        .filter(move |ip| ip.interface.is_none_or(|i| i == iface))
+}
+
+/// Adds the addresses, brings the link up, then adds the routes (a route via a
+/// gateway needs the connected route the address brings). IPv6 addresses skip
+/// duplicate address detection: the address was allocated to us, and waiting
+/// for DAD would stall the ADD.
+pub fn configure(
+    ns: &dyn Netns,
+    link: &LinkInfo,
+    result: &CniResult,
+    iface: usize,
+) -> Result<(), CniError> {
+    for ip in ips_of(result, iface) {
+        let spec = AddressSpec {
+            addr: ip.address,
+            nodad: ip.address.addr().is_ipv6(),
+        };
+        ns.add_address(link.index, &spec)
+            .ctx(&format!("adding address {} to {}", ip.address, link.name))?;
+    }
+    ns.set_up(link.index, true)
+        .ctx(&format!("setting {} up", link.name))?;
+    for route in &result.routes {
+        let spec = route_spec(
+            route,
+            link.index,
+            default_gateway(result, iface, route.dst.addr()),
+        );
+        ns.add_route(&spec).ctx(&format!(
+            "adding route {} to {}",
+            describe(&spec),
+            link.name
+        ))?;
+    }
+    Ok(())
+}
+
+/// The gateway of the first address of the same family, used for routes that
+/// name none (as the reference's `ConfigureIface`).
+pub fn default_gateway(result: &CniResult, iface: usize, family_of: IpAddr) -> Option<IpAddr> {
+    ips_of(result, iface)
+        .filter(|ip| ip.address.addr().is_ipv4() == family_of.is_ipv4())
+        .find_map(|ip| ip.gateway)
+}
+
+pub fn route_spec(route: &Route, oif: u32, fallback_gw: Option<IpAddr>) -> RouteSpec {
+    RouteSpec {
+        dst: route.dst.trunc(),
+        gateway: route.gw.or(fallback_gw),
+        oif: Some(oif),
+        scope: route
+            .scope
+            .map(|s| RouteScope::from_u8(s as u8))
+            .unwrap_or_default(),
+        table: route.table,
+        metric: route.priority,
+        mtu: route.mtu,
+        advmss: route.advmss,
+        src: None,
+    }
+}
+
+pub fn describe(r: &RouteSpec) -> String {
+    match r.gateway {
+        Some(gw) => format!("{} via {gw}", r.dst),
+        None => r.dst.to_string(),
+    }
+}
+
+/// CHECK: the interface still has the MAC, addresses and routes of the
+/// previous result. The error says what differs.
+pub fn check(
+    ns: &dyn Netns,
+    ifname: &str,
+    prev: &CniResult,
+    iface: usize,
+) -> Result<LinkInfo, CniError> {
+    let link = ns.link_by_name(ifname).map_err(|e| {
+        CniError::new(
+            cni_core::error::code::GENERIC,
+            format!("interface {ifname}: {e}"),
+        )
+    })?;
+    if let Some(expected) = prev.interfaces.get(iface) {
+        if !expected.mac.is_empty() && !expected.mac.eq_ignore_ascii_case(&link.mac.to_string()) {
+            return Err(mismatch(format!(
+                "interface {ifname} has MAC {}, prevResult says {}",
+                link.mac, expected.mac
+            )));
+        }
+    }
+    let have: Vec<IpNet> = ns
+        .addresses(Some(link.index))
+        .ctx(&format!("listing addresses of {ifname}"))?
+        .into_iter()
+        .map(|a| a.addr)
+        .collect();
+    for ip in ips_of(prev, iface) {
+        if !have.contains(&ip.address) {
+            return Err(mismatch(format!(
+                "interface {ifname} lacks address {}",
+                ip.address
+            )));
+        }
+    }
+    let routes = ns.routes().ctx("listing routes")?;
+    for route in &prev.routes {
+        let want = route_spec(
+            route,
+            link.index,
+            default_gateway(prev, iface, route.dst.addr()),
+        );
+        let found = routes.iter().any(|r| {
+            r.dst == want.dst
+                && r.oif == Some(link.index)
+                && (want.gateway.is_none() || r.gateway == want.gateway)
+        });
+        if !found {
+            return Err(mismatch(format!(
+                "route {} on {ifname} from prevResult is missing",
+                describe(&want)
+            )));
+        }
+    }
+    Ok(link)
+}
+
+fn mismatch(msg: String) -> CniError {
+    CniError::new(cni_core::error::code::GENERIC, msg)
+}
