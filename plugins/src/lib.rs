@@ -3,3 +3,6 @@
 
 pub mod bridge;
 pub mod common;
+pub mod loopback;
+pub mod macvlan;
+pub mod ptp;

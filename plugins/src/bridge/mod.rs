@@ -5,11 +5,11 @@ pub mod config;
 mod gateway;
 
 use crate::common::netns::{self, delete_link_if_present};
-use crate::common::{conf, gc, iface, names, sysctl, IpamDelegate, NetContext, Undo, Verb};
-use cni_core::mac;
-use cni_core::net::{
-    BridgeSpec, LinkInfo, LinkKind, MacAddr, MasqRule, NetBackend, Netns, NsRef, VethSpec,
+use crate::common::{
+    conf, delegate, iface, masq, sysctl, veth, IpamDelegate, NetContext, Undo, Verb,
 };
+use cni_core::mac;
+use cni_core::net::{BridgeSpec, LinkInfo, LinkKind, MacAddr, NetBackend, Netns};
 use cni_core::skel::{CmdArgs, Plugin};
 use cni_core::spec::Interface;
 use cni_core::{CniError, CniResult};
@@ -42,16 +42,7 @@ impl Plugin for Bridge<'_> {
 
         // 1. Addresses first: the MACs of the bridge and the container derive from them.
         let mut result = match conf.common.ipam_type() {
-            Some(ipam_type) => {
-                let r = self.ipam.add(ipam_type, &args.stdin, args)?;
-                undo.push("IPAM allocation", move || {
-                    self.ipam
-                        .run(Verb::Del, ipam_type, &args.stdin, args)
-                        .map(drop)
-                        .map_err(|e| e.to_string())
-                });
-                r
-            }
+            Some(ipam_type) => delegate::allocate(self.ipam, ipam_type, args, &mut undo)?,
             None => CniResult::default(),
         };
         gateway::complete(&mut result, &conf)?;
@@ -71,7 +62,7 @@ impl Plugin for Bridge<'_> {
         // 3. The veth pair: host end on the bridge, container end as CNI_IFNAME.
         let addrs: Vec<_> = result.ips.iter().map(|ip| ip.address.addr()).collect();
         let container_mac = requested_mac.or_else(|| mac::for_addresses(&addrs));
-        let pair = create_veth(&*host, args, conf.mtu, container_mac, &mut undo)?;
+        let pair = veth::create(&*host, args, conf.mtu, None, container_mac, &mut undo)?;
         let host_veth = &pair.local;
         host.set_master(host_veth.index, Some(br.index))
             .ctx(&format!(
@@ -99,19 +90,14 @@ impl Plugin for Bridge<'_> {
         }
 
         // 6. Masquerade.
-        if conf.ip_masq && !result.ips.is_empty() {
-            let rule = MasqRule {
-                network: conf.common.name.clone(),
-                container_id: args.container_id.clone(),
-                addrs: result.ips.iter().map(|ip| ip.address).collect(),
-            };
-            host.masquerade_add(&rule).ctx("adding masquerade rules")?;
-            let host_ref = &*host;
-            undo.push("masquerade rules", move || {
-                host_ref
-                    .masquerade_del(&rule.network, &rule.container_id)
-                    .map_err(|e| e.to_string())
-            });
+        if conf.ip_masq {
+            masq::add(
+                &*host,
+                &conf.common.name,
+                &args.container_id,
+                &result.ips,
+                &mut undo,
+            )?;
         }
 
         undo.commit();
@@ -146,22 +132,21 @@ impl Plugin for Bridge<'_> {
             delete_link_if_present(&*container, &args.ifname)?;
         }
         if conf.ip_masq {
-            let host = netns::host(self.backend)?;
-            host.masquerade_del(&conf.common.name, &args.container_id)
-                .ctx("removing masquerade rules")?;
+            masq::del(
+                &*netns::host(self.backend)?,
+                &conf.common.name,
+                &args.container_id,
+            )?;
         }
-        if let Some(ipam_type) = conf.common.ipam_type() {
-            self.ipam.run(Verb::Del, ipam_type, &args.stdin, args)?;
-        }
-        Ok(())
+        self.ipam
+            .run_if_any(Verb::Del, conf.common.ipam_type(), &args.stdin, args)
     }
 
     fn check(&self, args: &CmdArgs) -> Result<(), CniError> {
         let conf = BridgeConf::parse(&args.stdin)?;
         let prev = conf.common.prev_result()?;
-        if let Some(ipam_type) = conf.common.ipam_type() {
-            self.ipam.run(Verb::Check, ipam_type, &args.stdin, args)?;
-        }
+        self.ipam
+            .run_if_any(Verb::Check, conf.common.ipam_type(), &args.stdin, args)?;
         let host = netns::host(self.backend)?;
         let br = host
             .link_by_name(conf.bridge_name())
@@ -188,29 +173,17 @@ impl Plugin for Bridge<'_> {
 
     fn status(&self, args: &CmdArgs) -> Result<(), CniError> {
         let conf = BridgeConf::parse(&args.stdin)?;
-        match conf.common.ipam_type() {
-            Some(t) => self.ipam.run(Verb::Status, t, &args.stdin, args).map(drop),
-            None => Ok(()),
-        }
+        self.ipam
+            .run_if_any(Verb::Status, conf.common.ipam_type(), &args.stdin, args)
     }
 
     fn gc(&self, args: &CmdArgs) -> Result<(), CniError> {
         let conf = BridgeConf::parse(&args.stdin)?;
         if conf.ip_masq {
-            let valid = gc::valid_attachments(&args.stdin)?;
-            let host = netns::host(self.backend)?;
-            for rule in host.masquerade_list().ctx("listing masquerade rules")? {
-                let live = valid.iter().any(|a| a.container_id == rule.container_id);
-                if rule.network == conf.common.name && !live {
-                    host.masquerade_del(&rule.network, &rule.container_id)
-                        .ctx("removing stale masquerade rules")?;
-                }
-            }
+            masq::gc(&*netns::host(self.backend)?, &conf.common.name, &args.stdin)?;
         }
-        match conf.common.ipam_type() {
-            Some(t) => self.ipam.run(Verb::Gc, t, &args.stdin, args).map(drop),
-            None => Ok(()),
-        }
+        self.ipam
+            .run_if_any(Verb::Gc, conf.common.ipam_type(), &args.stdin, args)
     }
 
     fn about(&self) -> String {
@@ -291,49 +264,4 @@ fn delete_if_portless(host: &dyn Netns, index: u32) -> Result<(), String> {
         return Ok(());
     }
     host.delete_link(index).map_err(|e| e.to_string())
-}
-
-/// Creates the pair with a host name derived from the attachment, trying
-/// another name if an unrelated link already holds it.
-fn create_veth<'a>(
-    host: &'a dyn Netns,
-    args: &CmdArgs,
-    mtu: Option<u32>,
-    container_mac: Option<MacAddr>,
-    undo: &mut Undo<'a>,
-) -> Result<cni_core::net::VethPair, CniError> {
-    let container_ns = NsRef::path(&args.netns);
-    for salt in 0..4 {
-        let spec = VethSpec {
-            name: names::host_veth_name(&args.container_id, &args.ifname, salt),
-            peer_name: args.ifname.clone(),
-            mtu,
-            mac: None,
-            peer_mac: container_mac,
-            txqueuelen: None,
-        };
-        match host.create_veth(&spec, &container_ns) {
-            Ok(pair) => {
-                let index = pair.local.index;
-                undo.push(format!("veth {}", spec.name), move || {
-                    host.delete_link(index).map_err(|e| e.to_string())
-                });
-                return Ok(pair);
-            }
-            Err(e) if e.is_exists() && host.link_by_name(&spec.name).is_ok() => continue,
-            Err(e) => {
-                return Err(crate::common::net_err(
-                    &format!(
-                        "creating veth {} <-> {} in {}",
-                        spec.name, spec.peer_name, args.netns
-                    ),
-                    e,
-                ))
-            }
-        }
-    }
-    Err(CniError::new(
-        cni_core::error::code::GENERIC,
-        "could not find a free name for the host veth",
-    ))
 }

@@ -38,6 +38,21 @@ pub trait IpamDelegate {
         args: &CmdArgs,
     ) -> Result<Option<CniResult>, CniError>;
 
+    /// DEL, CHECK, STATUS or GC when the config names an IPAM plugin; a
+    /// layer-2-only config (no IPAM) has nothing to hand over.
+    fn run_if_any(
+        &self,
+        verb: Verb,
+        ipam_type: Option<&str>,
+        netconf: &[u8],
+        args: &CmdArgs,
+    ) -> Result<(), CniError> {
+        match ipam_type {
+            Some(t) => self.run(verb, t, netconf, args).map(drop),
+            None => Ok(()),
+        }
+    }
+
     fn add(&self, ipam_type: &str, netconf: &[u8], args: &CmdArgs) -> Result<CniResult, CniError> {
         self.run(Verb::Add, ipam_type, netconf, args)?
             .ok_or_else(|| {
@@ -98,4 +113,20 @@ fn delegate_env(verb: Verb, args: &CmdArgs) -> Vec<(String, String)> {
 pub fn parse_result(value: &Value) -> Result<CniResult, CniError> {
     serde_json::from_value(value.clone())
         .map_err(|e| CniError::decode(format!("failed to parse result: {e}")))
+}
+
+/// IPAM ADD, registering the IPAM DEL that takes it back if ADD fails later.
+pub fn allocate<'a>(
+    ipam: &'a dyn IpamDelegate,
+    ipam_type: &'a str,
+    args: &'a CmdArgs,
+    undo: &mut super::Undo<'a>,
+) -> Result<CniResult, CniError> {
+    let result = ipam.add(ipam_type, &args.stdin, args)?;
+    undo.push("IPAM allocation", move || {
+        ipam.run(Verb::Del, ipam_type, &args.stdin, args)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    });
+    Ok(result)
 }

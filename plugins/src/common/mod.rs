@@ -7,10 +7,12 @@ pub mod delegate;
 pub mod errors;
 pub mod gc;
 pub mod iface;
+pub mod masq;
 pub mod names;
 pub mod netns;
 pub mod sysctl;
 pub mod undo;
+pub mod veth;
 
 pub use conf::CommonConf;
 pub use delegate::{IpamDelegate, Verb};

@@ -1,0 +1,47 @@
+//! `ipMasq`: masquerade for a container's addresses, tagged with the network
+//! name and container ID.
+
+use super::{gc, NetContext, Undo};
+use cni_core::net::{MasqRule, Netns};
+use cni_core::spec::IpConfig;
+use cni_core::CniError;
+
+pub fn add<'a>(
+    host: &'a dyn Netns,
+    network: &str,
+    container_id: &str,
+    ips: &[IpConfig],
+    undo: &mut Undo<'a>,
+) -> Result<(), CniError> {
+    if ips.is_empty() {
+        return Ok(());
+    }
+    let rule = MasqRule {
+        network: network.to_string(),
+        container_id: container_id.to_string(),
+        addrs: ips.iter().map(|ip| ip.address).collect(),
+    };
+    host.masquerade_add(&rule).ctx("adding masquerade rules")?;
+    undo.push("masquerade rules", move || {
+        host.masquerade_del(&rule.network, &rule.container_id)
+            .map_err(|e| e.to_string())
+    });
+    Ok(())
+}
+
+pub fn del(host: &dyn Netns, network: &str, container_id: &str) -> Result<(), CniError> {
+    host.masquerade_del(network, container_id)
+        .ctx("removing masquerade rules")
+}
+
+/// GC: removes this network's rules of containers not in the valid set.
+pub fn gc(host: &dyn Netns, network: &str, stdin: &[u8]) -> Result<(), CniError> {
+    let valid = gc::valid_attachments(stdin)?;
+    for rule in host.masquerade_list().ctx("listing masquerade rules")? {
+        let live = valid.iter().any(|a| a.container_id == rule.container_id);
+        if rule.network == network && !live {
+            del(host, &rule.network, &rule.container_id)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,71 @@
+//! The loopback plugin: brings `lo` up in the container and reports it as the
+//! reference does (its addresses, MAC all zero).
+
+use crate::common::netns;
+use crate::common::{conf, CommonConf, NetContext};
+use cni_core::net::NetBackend;
+use cni_core::skel::{CmdArgs, Plugin};
+use cni_core::spec::{Interface, IpConfig};
+use cni_core::{CniError, CniResult};
+
+pub struct Loopback<'a> {
+    pub backend: &'a dyn NetBackend,
+}
+
+const LO: &str = "lo";
+
+impl Plugin for Loopback<'_> {
+    fn add(&self, args: &CmdArgs) -> Result<CniResult, CniError> {
+        let conf: CommonConf = conf::parse(&args.stdin)?;
+        let ns = netns::container(self.backend, &args.netns)?;
+        let lo = ns.link_by_name(LO).ctx("looking up lo")?;
+        ns.set_up(lo.index, true).ctx("setting lo up")?;
+        let ips = ns
+            .addresses(Some(lo.index))
+            .ctx("listing addresses of lo")?
+            .into_iter()
+            .map(|a| IpConfig {
+                address: a.addr,
+                gateway: None,
+                interface: Some(0),
+            })
+            .collect();
+        Ok(CniResult {
+            cni_version: conf.cni_version,
+            interfaces: vec![Interface {
+                name: LO.to_string(),
+                mac: "00:00:00:00:00:00".to_string(),
+                sandbox: args.netns.clone(),
+                ..Default::default()
+            }],
+            ips,
+            ..Default::default()
+        })
+    }
+
+    fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
+        let _: CommonConf = conf::parse(&args.stdin)?;
+        let Some(ns) = netns::container_if_present(self.backend, &args.netns)? else {
+            return Ok(());
+        };
+        match ns.link_by_name(LO) {
+            Ok(lo) => ns.set_up(lo.index, false).ctx("setting lo down"),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(crate::common::net_err("looking up lo", e)),
+        }
+    }
+
+    fn check(&self, args: &CmdArgs) -> Result<(), CniError> {
+        let _: CommonConf = conf::parse(&args.stdin)?;
+        let ns = netns::container(self.backend, &args.netns)?;
+        let lo = ns.link_by_name(LO).ctx("looking up lo")?;
+        if !lo.up {
+            return Err(CniError::new(cni_core::error::code::GENERIC, "lo is down"));
+        }
+        Ok(())
+    }
+
+    fn about(&self) -> String {
+        "CNI loopback plugin (cni-rs)".to_string()
+    }
+}

@@ -1,0 +1,226 @@
+//! The macvlan plugin: a macvlan on a host interface, created directly in the
+//! container namespace under its final name.
+
+use crate::common::netns::{self, delete_link_if_present};
+use crate::common::{
+    conf, delegate, iface, names, CommonConf, IpamDelegate, NetContext, Undo, Verb,
+};
+use cni_core::mac;
+use cni_core::net::{LinkKind, MacvlanMode, MacvlanSpec, NetBackend, Netns, NsRef};
+use cni_core::skel::{CmdArgs, Plugin};
+use cni_core::spec::Interface;
+use cni_core::{CniError, CniResult};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MacvlanConf {
+    #[serde(flatten)]
+    pub common: CommonConf,
+    #[serde(default)]
+    pub master: Option<String>,
+    #[serde(default)]
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub mtu: Option<u32>,
+    #[serde(default)]
+    pub mac: Option<String>,
+    #[serde(rename = "linkInContainer", default)]
+    pub link_in_container: bool,
+}
+
+impl MacvlanConf {
+    pub fn parse(stdin: &[u8]) -> Result<Self, CniError> {
+        let c: MacvlanConf = conf::parse(stdin)?;
+        if let Some(master) = &c.master {
+            names::validate_link_name("master", master)?;
+        }
+        c.mode()?;
+        if let Some(mtu) = c.mtu {
+            if !(68..=65535).contains(&mtu) {
+                return Err(CniError::invalid_config(format!(
+                    "mtu: {mtu} is outside 68-65535"
+                )));
+            }
+        }
+        Ok(c)
+    }
+
+    pub fn mode(&self) -> Result<MacvlanMode, CniError> {
+        self.mode
+            .as_deref()
+            .unwrap_or("bridge")
+            .parse()
+            .map_err(|e| {
+                CniError::invalid_config(format!("mode: {e} (bridge, private, vepa, passthru)"))
+            })
+    }
+
+    /// An explicit MAC: the runtime's (capability, args) first, then the config's `mac`.
+    fn explicit_mac(&self, cni_args: &str) -> Result<Option<cni_core::net::MacAddr>, CniError> {
+        if let Some(m) = self.common.requested_mac(cni_args)? {
+            return Ok(Some(m));
+        }
+        self.mac
+            .as_deref()
+            .map(|m| {
+                m.parse()
+                    .map_err(|e| CniError::invalid_config(format!("mac: {e}")))
+            })
+            .transpose()
+    }
+}
+
+pub struct Macvlan<'a> {
+    pub backend: &'a dyn NetBackend,
+    pub ipam: &'a dyn IpamDelegate,
+}
+
+impl Plugin for Macvlan<'_> {
+    fn add(&self, args: &CmdArgs) -> Result<CniResult, CniError> {
+        let conf = MacvlanConf::parse(&args.stdin)?;
+        let mode = conf.mode()?;
+        let explicit_mac = conf.explicit_mac(&args.args)?;
+        let host = netns::host(self.backend)?;
+        let container = netns::container(self.backend, &args.netns)?;
+        crate::common::veth::ensure_ifname_free(&*container, args)?;
+        let parent_ns: &dyn Netns = if conf.link_in_container {
+            &*container
+        } else {
+            &*host
+        };
+        let parent = find_master(parent_ns, conf.master.as_deref())?;
+        let mut undo = Undo::new();
+
+        let mut result = match conf.common.ipam_type() {
+            Some(ipam_type) => delegate::allocate(self.ipam, ipam_type, args, &mut undo)?,
+            None => CniResult::default(),
+        };
+        for ip in &mut result.ips {
+            ip.interface = Some(0);
+        }
+
+        let addrs: Vec<_> = result.ips.iter().map(|ip| ip.address.addr()).collect();
+        let spec = MacvlanSpec {
+            name: args.ifname.clone(),
+            parent: parent.index,
+            mode,
+            mtu: conf.mtu,
+            mac: explicit_mac.or_else(|| mac::for_addresses(&addrs)),
+            txqueuelen: None,
+        };
+        let link = parent_ns
+            .create_macvlan(&spec, &NsRef::path(&args.netns))
+            .ctx(&format!(
+                "creating macvlan {} on {} in {}",
+                spec.name, parent.name, args.netns
+            ))?;
+        let container_ref = &*container;
+        let index = link.index;
+        undo.push(format!("macvlan {}", link.name), move || {
+            container_ref.delete_link(index).map_err(|e| e.to_string())
+        });
+
+        // Announce the new address at once, so neighbours' ARP caches follow a
+        // restarted container (as the reference does).
+        let arp_notify = format!("net/ipv4/conf/{}/arp_notify", link.name);
+        container
+            .sysctl_set(&arp_notify, "1")
+            .ctx(&format!("setting sysctl {arp_notify}"))?;
+        iface::configure(&*container, &link, &result, 0)?;
+
+        undo.commit();
+        let link = container.link_by_index(link.index).unwrap_or(link);
+        result.interfaces = vec![Interface {
+            name: link.name.clone(),
+            mac: link.mac.to_string(),
+            sandbox: args.netns.clone(),
+            ..Default::default()
+        }];
+        result.dns = conf::merge_dns(&result.dns, &conf.common.dns);
+        result.cni_version = conf.common.cni_version;
+        Ok(result)
+    }
+
+    fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
+        let conf = MacvlanConf::parse(&args.stdin)?;
+        if let Some(container) = netns::container_if_present(self.backend, &args.netns)? {
+            delete_link_if_present(&*container, &args.ifname)?;
+        }
+        self.ipam
+            .run_if_any(Verb::Del, conf.common.ipam_type(), &args.stdin, args)
+    }
+
+    fn check(&self, args: &CmdArgs) -> Result<(), CniError> {
+        let conf = MacvlanConf::parse(&args.stdin)?;
+        let prev = conf.common.prev_result()?;
+        self.ipam
+            .run_if_any(Verb::Check, conf.common.ipam_type(), &args.stdin, args)?;
+        let container = netns::container(self.backend, &args.netns)?;
+        let link = iface::check(&*container, &args.ifname, &prev, 0)?;
+        if link.kind != LinkKind::Macvlan {
+            return Err(CniError::new(
+                cni_core::error::code::GENERIC,
+                format!("{} is a {:?}, not a macvlan", args.ifname, link.kind),
+            ));
+        }
+        let mode = conf.mode()?;
+        if link.macvlan_mode.is_some_and(|m| m != mode) {
+            return Err(CniError::new(
+                cni_core::error::code::GENERIC,
+                format!(
+                    "{} has macvlan mode {:?}, config says {mode}",
+                    args.ifname, link.macvlan_mode
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn status(&self, args: &CmdArgs) -> Result<(), CniError> {
+        let conf = MacvlanConf::parse(&args.stdin)?;
+        self.ipam
+            .run_if_any(Verb::Status, conf.common.ipam_type(), &args.stdin, args)
+    }
+
+    fn gc(&self, args: &CmdArgs) -> Result<(), CniError> {
+        let conf = MacvlanConf::parse(&args.stdin)?;
+        self.ipam
+            .run_if_any(Verb::Gc, conf.common.ipam_type(), &args.stdin, args)
+    }
+
+    fn about(&self) -> String {
+        "CNI macvlan plugin (cni-rs)".to_string()
+    }
+}
+
+/// The parent link: `master` if given, else the interface of the default route.
+fn find_master(ns: &dyn Netns, master: Option<&str>) -> Result<cni_core::net::LinkInfo, CniError> {
+    let name = match master {
+        Some(m) => m.to_string(),
+        None => {
+            let routes = ns
+                .routes()
+                .ctx("listing routes to find the default interface")?;
+            let default = routes
+                .iter()
+                .filter(|r| r.dst.prefix_len() == 0 && r.table == cni_core::net::TABLE_MAIN)
+                .min_by_key(|r| (r.dst.addr().is_ipv6(), r.metric.unwrap_or(0)))
+                .and_then(|r| r.oif)
+                .ok_or_else(|| {
+                    CniError::invalid_config(
+                        "master: not set, and the host has no default route to take it from",
+                    )
+                })?;
+            ns.link_by_index(default)
+                .ctx("looking up the default route's interface")?
+                .name
+        }
+    };
+    ns.link_by_name(&name).map_err(|e| {
+        if e.is_not_found() {
+            CniError::invalid_config(format!("master: link {name} not found"))
+        } else {
+            crate::common::net_err(&format!("looking up master {name}"), e)
+        }
+    })
+}

@@ -1,0 +1,277 @@
+//! The ptp plugin: a veth pair, host end in the host with the gateway address
+//! as /32 (/128), and container routes that send everything through it.
+
+use crate::common::netns::{self, delete_link_if_present};
+use crate::common::{conf, delegate, iface, masq, sysctl, veth};
+use crate::common::{CommonConf, IpamDelegate, NetContext, Undo, Verb};
+use cni_core::mac;
+use cni_core::net::{AddressSpec, LinkInfo, NetBackend, Netns, RouteScope, RouteSpec};
+use cni_core::skel::{CmdArgs, Plugin};
+use cni_core::spec::{Interface, IpConfig};
+use cni_core::{CniError, CniResult};
+use ipnet::IpNet;
+use serde::Deserialize;
+
+/// Index of the container interface in the result (host veth, container).
+const CONTAINER_IFACE: usize = 1;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PtpConf {
+    #[serde(flatten)]
+    pub common: CommonConf,
+    #[serde(rename = "ipMasq", default)]
+    pub ip_masq: bool,
+    #[serde(default)]
+    pub mtu: Option<u32>,
+}
+
+impl PtpConf {
+    pub fn parse(stdin: &[u8]) -> Result<Self, CniError> {
+        let c: PtpConf = conf::parse(stdin)?;
+        if c.common.ipam_type().is_none() {
+            return Err(CniError::invalid_config(
+                "ipam: ptp needs an IPAM plugin (ipam.type)",
+            ));
+        }
+        if let Some(mtu) = c.mtu {
+            if !(68..=65535).contains(&mtu) {
+                return Err(CniError::invalid_config(format!(
+                    "mtu: {mtu} is outside 68-65535"
+                )));
+            }
+        }
+        Ok(c)
+    }
+
+    fn ipam_type(&self) -> &str {
+        self.common.ipam_type().unwrap_or_default()
+    }
+}
+
+pub struct Ptp<'a> {
+    pub backend: &'a dyn NetBackend,
+    pub ipam: &'a dyn IpamDelegate,
+}
+
+impl Plugin for Ptp<'_> {
+    fn add(&self, args: &CmdArgs) -> Result<CniResult, CniError> {
+        let conf = PtpConf::parse(&args.stdin)?;
+        let host = netns::host(self.backend)?;
+        let container = netns::container(self.backend, &args.netns)?;
+        veth::ensure_ifname_free(&*container, args)?;
+        let requested_mac = conf.common.requested_mac(&args.args)?;
+        let mut undo = Undo::new();
+
+        // 1. Addresses; every one needs a gateway, which the host end will hold.
+        let mut result = delegate::allocate(self.ipam, conf.ipam_type(), args, &mut undo)?;
+        if result.ips.is_empty() {
+            return Err(CniError::decode("IPAM plugin returned no IP configuration"));
+        }
+        for ip in &mut result.ips {
+            ip.interface = Some(CONTAINER_IFACE);
+            if ip.gateway.is_none() {
+                return Err(CniError::invalid_config(format!(
+                    "ipam: address {} has no gateway; ptp routes through it",
+                    ip.address
+                )));
+            }
+        }
+        let v4 = result.ips.iter().any(|ip| ip.address.addr().is_ipv4());
+        let v6 = result.ips.iter().any(|ip| ip.address.addr().is_ipv6());
+        sysctl::enable_forwarding(&*host, v4, v6, &mut undo)?;
+
+        // 2. The pair, with MACs derived from each end's address.
+        let addrs: Vec<_> = result.ips.iter().map(|ip| ip.address.addr()).collect();
+        let gateways: Vec<_> = result.ips.iter().filter_map(|ip| ip.gateway).collect();
+        let container_mac = requested_mac.or_else(|| mac::for_addresses(&addrs));
+        let pair = veth::create(
+            &*host,
+            args,
+            conf.mtu,
+            mac::for_addresses(&gateways),
+            container_mac,
+            &mut undo,
+        )?;
+
+        // 3. The container end: everything, even its own subnet, via the gateway.
+        configure_container(&*container, &pair.peer, &result)?;
+
+        // 4. The host end: the gateway address and a host route to the container.
+        configure_host(&*host, &pair.local, &result.ips)?;
+
+        if conf.ip_masq {
+            masq::add(
+                &*host,
+                &conf.common.name,
+                &args.container_id,
+                &result.ips,
+                &mut undo,
+            )?;
+        }
+
+        undo.commit();
+        result.interfaces = vec![
+            Interface {
+                name: pair.local.name.clone(),
+                mac: pair.local.mac.to_string(),
+                ..Default::default()
+            },
+            Interface {
+                name: pair.peer.name.clone(),
+                mac: pair.peer.mac.to_string(),
+                sandbox: args.netns.clone(),
+                ..Default::default()
+            },
+        ];
+        result.dns = conf::merge_dns(&result.dns, &conf.common.dns);
+        result.cni_version = conf.common.cni_version;
+        Ok(result)
+    }
+
+    fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
+        let conf = PtpConf::parse(&args.stdin)?;
+        if let Some(container) = netns::container_if_present(self.backend, &args.netns)? {
+            delete_link_if_present(&*container, &args.ifname)?;
+        }
+        if conf.ip_masq {
+            masq::del(
+                &*netns::host(self.backend)?,
+                &conf.common.name,
+                &args.container_id,
+            )?;
+        }
+        self.ipam
+            .run(Verb::Del, conf.ipam_type(), &args.stdin, args)
+            .map(drop)
+    }
+
+    fn check(&self, args: &CmdArgs) -> Result<(), CniError> {
+        let conf = PtpConf::parse(&args.stdin)?;
+        let prev = conf.common.prev_result()?;
+        self.ipam
+            .run(Verb::Check, conf.ipam_type(), &args.stdin, args)?;
+        let container = netns::container(self.backend, &args.netns)?;
+        let link = iface::check(&*container, &args.ifname, &prev, CONTAINER_IFACE)?;
+        let host = netns::host(self.backend)?;
+        let peer = link.peer_index.and_then(|i| host.link_by_index(i).ok());
+        if peer.is_none() {
+            return Err(CniError::new(
+                cni_core::error::code::GENERIC,
+                format!("{} has no veth peer in the host", args.ifname),
+            ));
+        }
+        Ok(())
+    }
+
+    fn status(&self, args: &CmdArgs) -> Result<(), CniError> {
+        let conf = PtpConf::parse(&args.stdin)?;
+        self.ipam
+            .run(Verb::Status, conf.ipam_type(), &args.stdin, args)
+            .map(drop)
+    }
+
+    fn gc(&self, args: &CmdArgs) -> Result<(), CniError> {
+        let conf = PtpConf::parse(&args.stdin)?;
+        if conf.ip_masq {
+            masq::gc(&*netns::host(self.backend)?, &conf.common.name, &args.stdin)?;
+        }
+        self.ipam
+            .run(Verb::Gc, conf.ipam_type(), &args.stdin, args)
+            .map(drop)
+    }
+
+    fn about(&self) -> String {
+        "CNI ptp plugin (cni-rs)".to_string()
+    }
+}
+
+/// Addresses and up as usual; then the kernel's on-link subnet route is
+/// replaced by a host route to the gateway plus the subnet via the gateway, so
+/// all traffic goes through the host end (as the reference does).
+fn configure_container(
+    ns: &dyn Netns,
+    link: &LinkInfo,
+    result: &CniResult,
+) -> Result<(), CniError> {
+    let mut addresses_only = result.clone();
+    addresses_only.routes.clear();
+    iface::configure(ns, link, &addresses_only, CONTAINER_IFACE)?;
+    for ip in &result.ips {
+        let Some(gw) = ip.gateway else { continue };
+        let subnet = ip.address.trunc();
+        let mut on_link = RouteSpec::new(subnet).dev(link.index);
+        on_link.scope = RouteScope::Link;
+        ns.del_route(&on_link).ctx(&format!(
+            "removing on-link route {subnet} from {}",
+            link.name
+        ))?;
+        let mut to_gw = RouteSpec::new(host_net(gw))
+            .dev(link.index)
+            .scope(RouteScope::Link);
+        to_gw.src = Some(ip.address.addr());
+        ns.add_route(&to_gw)
+            .ctx(&format!("adding route to gateway {gw} on {}", link.name))?;
+        let mut via_gw = RouteSpec::new(subnet).via(gw).dev(link.index);
+        via_gw.src = Some(ip.address.addr());
+        ns.add_route(&via_gw)
+            .ctx(&format!("adding route {subnet} via {gw} on {}", link.name))?;
+    }
+    for route in &result.routes {
+        let spec = iface::route_spec(
+            route,
+            link.index,
+            iface::default_gateway(result, CONTAINER_IFACE, route.dst.addr()),
+        );
+        ns.add_route(&spec).ctx(&format!(
+            "adding route {} to {}",
+            iface::describe(&spec),
+            link.name
+        ))?;
+    }
+    Ok(())
+}
+
+fn configure_host(host: &dyn Netns, link: &LinkInfo, ips: &[IpConfig]) -> Result<(), CniError> {
+    host.set_up(link.index, true)
+        .ctx(&format!("setting {} up", link.name))?;
+    for ip in ips {
+        let Some(gw) = ip.gateway else { continue };
+        let gw_addr = host_net(gw);
+        match host.add_address(
+            link.index,
+            &AddressSpec {
+                addr: gw_addr,
+                nodad: gw.is_ipv6(),
+            },
+        ) {
+            Err(e) if !e.is_exists() => {
+                return Err(crate::common::net_err(
+                    &format!("adding gateway address {gw_addr} to {}", link.name),
+                    e,
+                ))
+            }
+            _ => {}
+        }
+        let to_container = RouteSpec::new(host_net(ip.address.addr()))
+            .dev(link.index)
+            .scope(RouteScope::Host);
+        match host.add_route(&to_container) {
+            Err(e) if !e.is_exists() => {
+                return Err(crate::common::net_err(
+                    &format!(
+                        "adding host route to {} via {}",
+                        ip.address.addr(),
+                        link.name
+                    ),
+                    e,
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn host_net(ip: std::net::IpAddr) -> IpNet {
+    IpNet::from(ip)
+}
