@@ -1,1 +1,4 @@
-//! Scenario corpus and runners: the backend suite, simulator and real-namespace runs, differential runs against the reference plugins, the benchmark
+//! Scenario corpus and runners: the backend suite, simulator and real-namespace
+//! runs, differential runs against the reference plugins, the benchmark.
+
+pub mod realns;

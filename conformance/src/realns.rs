@@ -1,0 +1,256 @@
+//! Real network namespaces for tests: a namespace that plays the host, container
+//! namespaces beside it, plugins run inside the host one. All names carry a
+//! unique prefix and are removed when the guard drops, also on panic. Nothing
+//! here touches the machine's own network namespace.
+
+use serde_json::{json, Value};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// True when the test may run. Without root it prints a loud SKIPPED line, or
+/// panics when `CNI_TEST_REQUIRE_PRIVILEGED=1` (CI: nothing skips).
+pub fn privileged(test: &str) -> bool {
+    if nix_is_root() {
+        return true;
+    }
+    if std::env::var("CNI_TEST_REQUIRE_PRIVILEGED").as_deref() == Ok("1") {
+        panic!("{test}: needs root, and CNI_TEST_REQUIRE_PRIVILEGED=1 forbids skipping");
+    }
+    eprintln!("\n*** SKIPPED (needs root): {test} ***\n");
+    false
+}
+
+fn nix_is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// The reference plugins' directory, when installed.
+pub fn reference_dir() -> Option<&'static Path> {
+    let dir = Path::new("/usr/lib/cni");
+    dir.join("bridge").exists().then_some(dir)
+}
+
+/// A set of namespaces for one test.
+pub struct TestNet {
+    /// Short and unique: usable inside link names (`<prefix>br`).
+    pub prefix: String,
+    namespaces: Vec<String>,
+}
+
+impl TestNet {
+    pub fn new() -> TestNet {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        TestNet {
+            prefix: format!("t{:x}x{n:x}", std::process::id() % 0xfffff),
+            namespaces: Vec::new(),
+        }
+    }
+
+    /// Creates `<prefix>-<role>` and returns its name.
+    pub fn add_ns(&mut self, role: &str) -> String {
+        let name = format!("{}-{role}", self.prefix);
+        run_ok(Command::new("ip").args(["netns", "add", &name]));
+        self.namespaces.push(name.clone());
+        // Loopback up in every namespace, as a runtime's would be.
+        run_ok(Command::new("ip").args(["-n", &name, "link", "set", "lo", "up"]));
+        name
+    }
+
+    pub fn path(name: &str) -> String {
+        format!("/var/run/netns/{name}")
+    }
+
+    /// Runs a plugin binary inside namespace `host` with exactly the CNI
+    /// environment given (plus PATH), the config on stdin.
+    pub fn run_plugin(
+        &self,
+        host: &str,
+        plugin: &Path,
+        env: &[(&str, &str)],
+        stdin: &[u8],
+    ) -> PluginRun {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", host])
+            .arg(plugin)
+            .env_clear()
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawning ip netns exec");
+        {
+            use std::io::Write;
+            let mut input = child.stdin.take().expect("stdin");
+            input.write_all(stdin).expect("writing config");
+        }
+        let out = child.wait_with_output().expect("waiting for plugin");
+        PluginRun {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Links, addresses and routes of a namespace, normalized so two runs
+    /// that differ only in generated names, MACs and indexes compare equal.
+    pub fn state(&self, ns: &str) -> Value {
+        let links = ip_json(ns, &["-d", "link", "show"]);
+        let addrs = ip_json(ns, &["addr", "show"]);
+        let routes = ip_json(ns, &["route", "show", "table", "all"]);
+        let routes6 = ip_json(ns, &["-6", "route", "show", "table", "all"]);
+        let mut out_links = Vec::new();
+        for l in links.as_array().into_iter().flatten() {
+            let name = norm_name(l["ifname"].as_str().unwrap_or(""));
+            let flags: Vec<&str> = l["flags"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            out_links.push(json!({
+                "name": name,
+                "kind": l.pointer("/linkinfo/info_kind").cloned().unwrap_or(Value::Null),
+                "mtu": l["mtu"],
+                "txqlen": l.get("txqlen").cloned().unwrap_or(json!(0)),
+                "up": flags.contains(&"UP"),
+                "master": l.get("master").and_then(Value::as_str).map(norm_name),
+                "promisc": l["promiscuity"].as_u64().unwrap_or(0) > 0 && l.get("master").is_none(),
+                "hairpin": l.pointer("/linkinfo/info_slave_data/hairpin").cloned().unwrap_or(Value::Null),
+            }));
+        }
+        out_links.sort_by_key(|v| v["name"].as_str().unwrap_or("").to_string());
+        let mut out_addrs = Vec::new();
+        for l in addrs.as_array().into_iter().flatten() {
+            for a in l["addr_info"].as_array().into_iter().flatten() {
+                if a["scope"] == "link" && a["family"] == "inet6" {
+                    continue;
+                }
+                out_addrs.push(format!(
+                    "{} {}/{}",
+                    norm_name(l["ifname"].as_str().unwrap_or("")),
+                    a["local"].as_str().unwrap_or(""),
+                    a["prefixlen"]
+                ));
+            }
+        }
+        out_addrs.sort();
+        let mut out_routes = Vec::new();
+        for r in routes
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(routes6.as_array().into_iter().flatten())
+        {
+            let dst = r["dst"].as_str().unwrap_or("");
+            if dst.starts_with("fe80::") || r["type"] == "multicast" || r["table"] == "local" {
+                continue;
+            }
+            out_routes.push(format!(
+                "{dst} via {} dev {} scope {} table {}",
+                r["gateway"].as_str().unwrap_or("-"),
+                norm_name(r["dev"].as_str().unwrap_or("")),
+                r["scope"].as_str().unwrap_or("global"),
+                r["table"].as_str().unwrap_or("main"),
+            ));
+        }
+        out_routes.sort();
+        json!({ "links": out_links, "addresses": out_addrs, "routes": out_routes })
+    }
+}
+
+impl Default for TestNet {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for TestNet {
+    fn drop(&mut self) {
+        for ns in self.namespaces.drain(..).rev() {
+            let _ = Command::new("ip").args(["netns", "del", &ns]).status();
+        }
+    }
+}
+
+/// What a plugin run printed and how it exited.
+#[derive(Debug, Clone)]
+pub struct PluginRun {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl PluginRun {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "plugin stdout is not JSON ({e}): {:?}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    pub fn assert_ok(&self) -> &Self {
+        assert_eq!(
+            self.code, 0,
+            "plugin failed: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+/// Host veth names differ between implementations (random in the reference,
+/// derived in ours): both become `veth*`.
+pub fn norm_name(name: &str) -> String {
+    let is_generated_veth = name.len() == 12
+        && name.starts_with("veth")
+        && name[4..].chars().all(|c| c.is_ascii_hexdigit());
+    if is_generated_veth {
+        "veth*".to_string()
+    } else {
+        name.to_string()
+    }
+}
+
+/// A result with MACs and generated host veth names blanked, for comparing
+/// ours with the reference's.
+pub fn normalize_result(mut result: Value) -> Value {
+    if let Some(ifaces) = result.get_mut("interfaces").and_then(Value::as_array_mut) {
+        for i in ifaces {
+            if let Some(obj) = i.as_object_mut() {
+                obj.remove("mac");
+                if let Some(name) = obj.get("name").and_then(Value::as_str) {
+                    let n = norm_name(name);
+                    obj.insert("name".into(), Value::String(n));
+                }
+            }
+        }
+    }
+    result
+}
+
+fn ip_json(ns: &str, args: &[&str]) -> Value {
+    let out = Command::new("ip")
+        .args(["-n", ns, "-j"])
+        .args(args)
+        .output()
+        .expect("running ip");
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Array(vec![]))
+}
+
+fn run_ok(cmd: &mut Command) {
+    let out = cmd.output().expect("running command");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
