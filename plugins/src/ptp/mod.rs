@@ -275,3 +275,88 @@ fn configure_host(host: &dyn Netns, link: &LinkInfo, ips: &[IpConfig]) -> Result
 fn host_net(ip: std::net::IpAddr) -> IpNet {
     IpNet::from(ip)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cni_core::net::{MockNetns, NetResult};
+    use mockall::{predicate::*, Sequence};
+
+    fn link() -> LinkInfo {
+        LinkInfo {
+            index: 7,
+            name: "eth0".into(),
+            kind: cni_core::net::LinkKind::Veth,
+            mac: Default::default(),
+            mtu: 1500,
+            txqueuelen: 1000,
+            up: false,
+            oper_up: false,
+            promisc: false,
+            master: None,
+            peer_index: Some(3),
+            parent_index: None,
+            macvlan_mode: None,
+            hairpin: None,
+        }
+    }
+
+    /// The container ends up with: address, link up, the on-link subnet route
+    /// removed, a link-scope route to the gateway, the subnet via the gateway,
+    /// then the IPAM routes — in that order, since each needs the one before.
+    #[test]
+    fn container_routes_go_through_the_gateway_in_order() {
+        let result: CniResult = serde_json::from_value(serde_json::json!({
+            "cniVersion": "1.0.0",
+            "ips": [{"address": "10.1.0.5/24", "gateway": "10.1.0.1", "interface": 1}],
+            "routes": [{"dst": "0.0.0.0/0"}]
+        }))
+        .unwrap();
+        let mut ns = MockNetns::new();
+        let mut seq = Sequence::new();
+        let ok = |_: &RouteSpec| -> NetResult<()> { Ok(()) };
+        ns.expect_add_address()
+            .withf(|i, a| *i == 7 && a.addr.to_string() == "10.1.0.5/24")
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _| Ok(()));
+        ns.expect_set_up()
+            .with(eq(7), eq(true))
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _| Ok(()));
+        ns.expect_del_route()
+            .withf(|r| {
+                r.dst.to_string() == "10.1.0.0/24"
+                    && r.gateway.is_none()
+                    && r.scope == RouteScope::Link
+            })
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(ok);
+        ns.expect_add_route()
+            .withf(|r| {
+                r.dst.to_string() == "10.1.0.1/32"
+                    && r.scope == RouteScope::Link
+                    && r.oif == Some(7)
+            })
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(ok);
+        ns.expect_add_route()
+            .withf(|r| {
+                r.dst.to_string() == "10.1.0.0/24" && r.gateway == Some("10.1.0.1".parse().unwrap())
+            })
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(ok);
+        ns.expect_add_route()
+            .withf(|r| {
+                r.dst.to_string() == "0.0.0.0/0" && r.gateway == Some("10.1.0.1".parse().unwrap())
+            })
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(ok);
+        configure_container(&ns, &link(), &result).unwrap();
+    }
+}
