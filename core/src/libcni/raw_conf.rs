@@ -173,6 +173,8 @@ impl NetworkConfigList {
                 ))
             }
         };
+        // Validated here too so that errors name the single file's own fields.
+        let conf = PluginConfig::from_value(Value::Object(conf), origin, "")?.conf;
         let mut list = Map::new();
         list.insert("cniVersion".into(), Value::String(cni_version));
         list.insert("name".into(), Value::String(name));
