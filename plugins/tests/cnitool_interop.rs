@@ -81,95 +81,152 @@ fn privileged(test: &str) -> bool {
     false
 }
 
-#[test]
-fn cnitool_drives_reference_bridge_and_host_local_through_add_check_del() {
-    if !privileged("cnitool_drives_reference_bridge_and_host_local_through_add_check_del") {
-        return;
-    }
-    let mut ns = Namespaces::new();
-    let host = ns.add("host");
-    let ctr = ns.add("ctr");
-    let bridge = format!("{}br", ns.prefix);
-    let tmp = tempfile::tempdir().unwrap();
-    let netconf = tmp.path().join("net.d");
-    std::fs::create_dir(&netconf).unwrap();
-    let data_dir = tmp.path().join("ipam");
-    let cache_dir = tmp.path().join("cache");
-    let conf = json!({"cniVersion":"1.0.0","name":"interop","plugins":[{
-        "type":"bridge","bridge": bridge,"isGateway":true,
-        "ipam":{"type":"host-local","subnet":"10.231.7.0/24","dataDir": data_dir}}]});
-    std::fs::write(netconf.join("10-interop.conflist"), conf.to_string()).unwrap();
-    let netns_path = format!("/run/netns/{ctr}");
+/// A host namespace (where cnitool runs), a container namespace, and a
+/// temporary directory for configurations, IPAM data and the result cache.
+struct Harness {
+    ns: Namespaces,
+    host: String,
+    ctr: String,
+    tmp: tempfile::TempDir,
+}
 
-    let cnitool = |verb: &str| -> Output {
-        Command::new("ip")
-            .args(["netns", "exec", &host, CNITOOL, "--cache-dir"])
-            .arg(&cache_dir)
-            .args([verb, "interop", &netns_path])
-            .env("NETCONFPATH", &netconf)
+impl Harness {
+    fn new(conf: impl FnOnce(&Path, &str) -> Value) -> Self {
+        let mut ns = Namespaces::new();
+        let host = ns.add("host");
+        let ctr = ns.add("ctr");
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir(tmp.path().join("net.d")).unwrap();
+        let bridge = format!("{}br", ns.prefix);
+        let conf = conf(tmp.path(), &bridge);
+        std::fs::write(
+            tmp.path().join("net.d/10-interop.conflist"),
+            conf.to_string(),
+        )
+        .unwrap();
+        Harness { ns, host, ctr, tmp }
+    }
+
+    fn bridge(&self) -> String {
+        format!("{}br", self.ns.prefix)
+    }
+
+    fn path(&self, rel: &str) -> std::path::PathBuf {
+        self.tmp.path().join(rel)
+    }
+
+    fn cnitool(&self, verb: &str) -> Output {
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.host, CNITOOL, "--cache-dir"])
+            .arg(self.path("cache"))
+            .args([verb, "interop", &format!("/run/netns/{}", self.ctr)])
+            .env("NETCONFPATH", self.path("net.d"))
             .env("CNI_PATH", REFERENCE_PLUGINS)
             .env_remove("CNI_ARGS")
             .env_remove("CAP_ARGS")
             .env_remove("CNI_IFNAME")
             .output()
-            .unwrap()
-    };
-    let describe = |o: &Output| {
-        format!(
-            "status {:?}\nstdout {}\nstderr {}",
-            o.status,
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        )
-    };
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "cnitool {verb}: status {:?}\nstdout {}\nstderr {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
 
-    let added = cnitool("add");
-    assert!(added.status.success(), "add: {}", describe(&added));
+    fn cache_entries(&self) -> Vec<String> {
+        std::fs::read_dir(self.path("cache/results"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect()
+    }
+}
+
+#[test]
+fn cnitool_drives_reference_bridge_and_host_local_through_add_check_del() {
+    if !privileged("cnitool_drives_reference_bridge_and_host_local_through_add_check_del") {
+        return;
+    }
+    let h = Harness::new(|tmp, bridge| {
+        json!({"cniVersion":"1.0.0","name":"interop","plugins":[{
+            "type":"bridge","bridge": bridge,"isGateway":true,
+            "ipam":{"type":"host-local","subnet":"10.231.7.0/24","dataDir": tmp.join("ipam")}}]})
+    });
+
+    let added = h.cnitool("add");
     let result: Value = serde_json::from_slice(&added.stdout).unwrap();
     assert_eq!(result["cniVersion"], "1.0.0");
     let address = result["ips"][0]["address"].as_str().unwrap().to_string();
     assert!(address.starts_with("10.231.7."), "{result}");
     assert_eq!(result["ips"][0]["gateway"], "10.231.7.1");
-    let ctr_addr = ip(&["-n", &ctr, "-o", "addr", "show", "dev", "eth0"]);
+    let ctr_addr = ip(&["-n", &h.ctr, "-o", "addr", "show", "dev", "eth0"]);
     assert!(ctr_addr.contains(&address), "{ctr_addr}");
-    assert!(ip(&["-n", &host, "-o", "addr", "show", "dev", &bridge]).contains("10.231.7.1/24"));
-    let cache_files: Vec<_> = std::fs::read_dir(cache_dir.join("results"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    assert_eq!(cache_files.len(), 1);
     assert!(
-        cache_files[0].starts_with("interop-cnitool-") && cache_files[0].ends_with("-eth0"),
-        "{cache_files:?}"
+        ip(&["-n", &h.host, "-o", "addr", "show", "dev", &h.bridge()]).contains("10.231.7.1/24")
     );
-    let lease_ip = address.split('/').next().unwrap();
+    let entries = h.cache_entries();
+    assert_eq!(entries.len(), 1);
     assert!(
-        data_dir.join("interop").join(lease_ip).exists(),
-        "host-local lease written"
+        entries[0].starts_with("interop-cnitool-") && entries[0].ends_with("-eth0"),
+        "{entries:?}"
     );
+    let lease = h
+        .path("ipam/interop")
+        .join(address.split('/').next().unwrap());
+    assert!(lease.exists(), "host-local lease written");
 
-    let checked = cnitool("check");
-    assert!(checked.status.success(), "check: {}", describe(&checked));
+    h.cnitool("check");
 
-    let deleted = cnitool("del");
-    assert!(deleted.status.success(), "del: {}", describe(&deleted));
+    h.cnitool("del");
     assert!(
-        !ip(&["-n", &ctr, "-o", "link", "show"]).contains("eth0"),
+        !ip(&["-n", &h.ctr, "-o", "link", "show"]).contains("eth0"),
         "container interface removed"
     );
-    assert!(
-        !data_dir.join("interop").join(lease_ip).exists(),
-        "lease released"
-    );
-    assert_eq!(
-        std::fs::read_dir(cache_dir.join("results"))
-            .unwrap()
-            .count(),
-        0,
-        "cache entry removed"
-    );
+    assert!(!lease.exists(), "lease released");
+    assert!(h.cache_entries().is_empty(), "cache entry removed");
 
     // A second DEL of something already gone still succeeds.
-    let again = cnitool("del");
-    assert!(again.status.success(), "second del: {}", describe(&again));
+    h.cnitool("del");
+}
+
+/// tuning refuses to run without `prevResult`: the chain only works if
+/// bridge's result reaches it on ADD, and the cached one on CHECK and DEL.
+#[test]
+fn cnitool_chains_reference_bridge_into_tuning_at_0_4_0() {
+    if !privileged("cnitool_chains_reference_bridge_into_tuning_at_0_4_0") {
+        return;
+    }
+    let h = Harness::new(|tmp, bridge| {
+        json!({"cniVersion":"0.4.0","name":"interop","plugins":[
+            {"type":"bridge","bridge": bridge,"isGateway":true,
+             "ipam":{"type":"host-local","subnet":"10.231.8.0/24","dataDir": tmp.join("ipam")}},
+            {"type":"tuning","mtu":1400,"dataDir": tmp.join("tuning")}]})
+    });
+
+    let added = h.cnitool("add");
+    let result: Value = serde_json::from_slice(&added.stdout).unwrap();
+    assert_eq!(result["cniVersion"], "0.4.0");
+    assert_eq!(result["ips"][0]["version"], "4");
+    assert!(
+        ip(&["-n", &h.ctr, "-o", "link", "show", "dev", "eth0"]).contains("mtu 1400"),
+        "tuning applied its MTU"
+    );
+    assert_eq!(
+        std::fs::read_dir(h.path("tuning")).unwrap().count(),
+        1,
+        "tuning saved the original settings"
+    );
+
+    h.cnitool("check");
+    h.cnitool("del");
+    assert_eq!(
+        std::fs::read_dir(h.path("tuning")).unwrap().count(),
+        0,
+        "tuning restored and forgot"
+    );
+    assert!(h.cache_entries().is_empty());
+    assert!(!ip(&["-n", &h.ctr, "-o", "link", "show"]).contains("eth0"));
 }
