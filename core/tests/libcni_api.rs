@@ -585,3 +585,44 @@ fn cached_results_are_handed_out_at_the_list_version() {
         json!({"cniVersion":"0.4.0","ips":[{"address":"10.0.0.2/24","version":"4"}]})
     );
 }
+
+#[test]
+fn gc_reports_every_failure_and_still_sends_gc() {
+    let exec = FakeExec::new()
+        .with_chaining("a")
+        .register("b", |c| match c.command() {
+            "ADD" => Ok(br#"{"cniVersion":"1.1.0"}"#.to_vec()),
+            "DEL" => Err(CniError::try_again_later("busy")),
+            _ => Ok(vec![]),
+        });
+    let cache = tempfile::tempdir().unwrap();
+    let cfg = config(&exec, cache.path());
+    let net =
+        list(json!({"cniVersion":"1.1.0","name":"net1","plugins":[{"type":"a"},{"type":"b"}]}));
+    cfg.add_network_list(&net, &rt("c1")).unwrap();
+    cfg.add_network_list(&net, &rt("c2")).unwrap();
+    exec.clear();
+    match cfg.gc_network_list(&net, None).unwrap_err() {
+        LibcniError::Multiple(errors) => {
+            assert_eq!(errors.len(), 2);
+            for (e, id) in errors.iter().zip(["c1", "c2"]) {
+                assert!(
+                    matches!(e, LibcniError::StaleAttachment { container_id, .. } if container_id == id),
+                    "{e}"
+                );
+            }
+        }
+        other => panic!("{other}"),
+    }
+    let gcs = exec.calls_of("GC");
+    assert_eq!(gcs.len(), 2, "GC is sent even after failed DELs");
+    assert!(
+        gcs.iter()
+            .all(|c| c.stdin.get("cni.dev/valid-attachments").is_none()),
+        "None omits the key, as the reference does"
+    );
+    assert!(
+        cache.path().join("results/net1-c1-eth0").exists(),
+        "a failed DEL keeps its cache entry"
+    );
+}

@@ -4,6 +4,7 @@
 
 use super::cache::{self, CachedInfo};
 use super::error::LibcniError;
+use super::inject::{build_one_config, build_with};
 use super::raw_conf::{NetworkConfigList, PluginConfig};
 use super::raw_result;
 use super::validate;
@@ -36,19 +37,10 @@ pub struct GcAttachment {
     pub ifname: String,
 }
 
-/// What a plugin's VERSION answer says.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct PluginInfo {
-    #[serde(rename = "cniVersion", default)]
-    pub cni_version: String,
-    #[serde(rename = "supportedVersions", default)]
-    pub supported_versions: Vec<String>,
-}
-
 /// The runtime's handle: where plugins are, how to run them, where the cache is.
 pub struct CniConfig<'e> {
     pub path: Vec<PathBuf>,
-    exec: &'e dyn Exec,
+    pub(super) exec: &'e dyn Exec,
     cache_dir: Option<PathBuf>,
     base_env: Vec<(String, String)>,
 }
@@ -237,7 +229,11 @@ impl<'e> CniConfig<'e> {
                 cache_dir: None,
             };
             if let Err(e) = self.del_network_list(list, &rt) {
-                errors.push(e);
+                errors.push(LibcniError::StaleAttachment {
+                    container_id: rt.container_id,
+                    ifname: rt.ifname,
+                    source: Box::new(e),
+                });
             }
         }
         let mut inject = Map::new();
@@ -322,83 +318,6 @@ impl<'e> CniConfig<'e> {
             .collect())
     }
 
-    /// Every plugin of the list exists and supports the list's version.
-    /// Returns the capabilities the list's plugins declare (sorted, unique).
-    pub fn validate_network_list(
-        &self,
-        list: &NetworkConfigList,
-    ) -> Result<Vec<String>, LibcniError> {
-        let mut errors = Vec::new();
-        let mut caps: Vec<String> = Vec::new();
-        for plugin in &list.plugins {
-            match self.get_version_info(plugin.plugin_type()) {
-                Ok(info) if info.supported_versions.contains(&list.cni_version) => {}
-                Ok(info) => errors.push(LibcniError::PluginVersion {
-                    plugin: plugin.plugin_type().to_string(),
-                    version: list.cni_version.clone(),
-                    supported: info.supported_versions,
-                }),
-                Err(e) => errors.push(e),
-            }
-            caps.extend(plugin.enabled_capabilities().map(str::to_string));
-        }
-        into_result(errors)?;
-        caps.sort();
-        caps.dedup();
-        Ok(caps)
-    }
-
-    /// Asks a plugin which spec versions it supports (VERSION). A plugin that
-    /// does not know VERSION predates it and supports only 0.1.0.
-    pub fn get_version_info(&self, plugin_type: &str) -> Result<PluginInfo, LibcniError> {
-        let describe = || format!("type={plugin_type:?}");
-        let wrap = |source| LibcniError::Plugin {
-            plugin: describe(),
-            verb: "version",
-            source,
-        };
-        let path = self
-            .exec
-            .find_in_path(plugin_type, &self.path)
-            .map_err(wrap)?;
-        // Fake values keep plugins built on an old skel from refusing the call.
-        let rt = RuntimeConf {
-            netns: "dummy".into(),
-            ifname: "dummy".into(),
-            ..Default::default()
-        };
-        let mut env = self.env("VERSION", &rt);
-        if let Some(p) = env.iter_mut().find(|(k, _)| k == "CNI_PATH") {
-            p.1 = "dummy".into();
-        }
-        let stdin = format!("{{\"cniVersion\":\"{}\"}}", version::CURRENT_VERSION);
-        let stdout = match self.exec.exec_plugin(&path, stdin.as_bytes(), &env) {
-            Ok(out) => out,
-            Err(e) if e.msg == "unknown CNI_COMMAND: VERSION" => {
-                return Ok(PluginInfo {
-                    cni_version: "0.1.0".into(),
-                    supported_versions: vec!["0.1.0".into()],
-                })
-            }
-            Err(e) => return Err(wrap(e)),
-        };
-        let mut info: PluginInfo =
-            serde_json::from_slice(&stdout).map_err(|e| LibcniError::BadResult {
-                plugin: describe(),
-                verb: "version",
-                reason: format!("not a VERSION answer: {e}"),
-            })?;
-        if info.supported_versions.is_empty() {
-            let v = if info.cni_version.is_empty() {
-                "0.1.0".to_string()
-            } else {
-                info.cni_version.clone()
-            };
-            info.supported_versions = vec![v];
-        }
-        Ok(info)
-    }
-
     fn cached_result_at_list_version(
         &self,
         list: &NetworkConfigList,
@@ -444,7 +363,7 @@ impl<'e> CniConfig<'e> {
     /// The environment as the reference's `invoke.Args` builds it: all six
     /// variables always set (empty where the verb has no value), then the
     /// base environment.
-    fn env(&self, command: &str, rt: &RuntimeConf) -> Vec<(String, String)> {
+    pub(super) fn env(&self, command: &str, rt: &RuntimeConf) -> Vec<(String, String)> {
         let args = rt
             .args
             .iter()
@@ -470,55 +389,6 @@ impl<'e> CniConfig<'e> {
     }
 }
 
-/// The stdin of one plugin: its configuration with the list's `name` and
-/// `cniVersion`, `prevResult` when there is one, and a `runtimeConfig`
-/// holding the capability arguments the plugin declares (only when there is
-/// at least one; it then replaces any `runtimeConfig` in the file). Like the
-/// reference, `capabilities` itself stays in the configuration.
-pub fn build_one_config(
-    list: &NetworkConfigList,
-    plugin: &PluginConfig,
-    prev_result: Option<&Map<String, Value>>,
-    rt: Option<&RuntimeConf>,
-) -> Result<Vec<u8>, LibcniError> {
-    let mut inject = Map::new();
-    if let Some(prev) = prev_result {
-        inject.insert("prevResult".into(), Value::Object(prev.clone()));
-    }
-    if let Some(rt) = rt {
-        let runtime_config: Map<String, Value> = plugin
-            .enabled_capabilities()
-            .filter_map(|cap| {
-                rt.capability_args
-                    .get(cap)
-                    .map(|v| (cap.to_string(), v.clone()))
-            })
-            .collect();
-        if !runtime_config.is_empty() {
-            inject.insert("runtimeConfig".into(), Value::Object(runtime_config));
-        }
-    }
-    build_with(list, plugin, inject)
-}
-
-fn build_with(
-    list: &NetworkConfigList,
-    plugin: &PluginConfig,
-    extra: Map<String, Value>,
-) -> Result<Vec<u8>, LibcniError> {
-    let mut conf = plugin.conf.clone();
-    conf.insert("name".into(), Value::String(list.name.clone()));
-    conf.insert("cniVersion".into(), Value::String(list.cni_version.clone()));
-    conf.extend(extra);
-    serde_json::to_vec(&Value::Object(conf)).map_err(|e| {
-        LibcniError::config(
-            &list.name,
-            "plugins",
-            format!("cannot encode plugin configuration: {e}"),
-        )
-    })
-}
-
 fn require_version(
     list: &NetworkConfigList,
     verb: &'static str,
@@ -536,7 +406,7 @@ fn require_version(
     }
 }
 
-fn into_result(mut errors: Vec<LibcniError>) -> Result<(), LibcniError> {
+pub(super) fn into_result(mut errors: Vec<LibcniError>) -> Result<(), LibcniError> {
     match errors.len() {
         0 => Ok(()),
         1 => Err(errors.remove(0)),

@@ -80,6 +80,15 @@ pub enum LibcniError {
         supported: Vec<String>,
     },
 
+    /// GC could not DEL an attachment it found stale.
+    #[error("failed to delete stale attachment {container_id} {ifname}: {source}")]
+    StaleAttachment {
+        container_id: String,
+        ifname: String,
+        #[source]
+        source: Box<LibcniError>,
+    },
+
     /// Several independent failures (validation of every plugin, GC).
     #[error("{}", join(.0))]
     Multiple(Vec<LibcniError>),
