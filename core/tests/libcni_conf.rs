@@ -264,3 +264,74 @@ fn an_invalid_file_before_the_match_is_reported() {
     let err = load_conf_list(dir.path(), "good").unwrap_err();
     assert!(err.to_string().contains("10-broken.conflist"), "{err}");
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            prop_oneof![
+                Just("1.0.0".to_string()),
+                Just("../x".to_string()),
+                Just("bridge".to_string()),
+                "[a-z./]{0,6}"
+            ]
+            .prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec(
+                    (
+                        prop_oneof![
+                            Just("name"),
+                            Just("cniVersion"),
+                            Just("cniVersions"),
+                            Just("plugins"),
+                            Just("type"),
+                            Just("capabilities"),
+                            Just("disableCheck")
+                        ],
+                        inner
+                    ),
+                    0..5
+                )
+                .prop_map(|kv| Value::Object(
+                    kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+                )),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Any document is either a valid list or an error naming a field; a
+        /// list that parses has a name, a supported version and plain plugin types.
+        #[test]
+        fn parsing_arbitrary_documents_is_total(doc in json_value()) {
+            let bytes = doc.to_string().into_bytes();
+            for parsed in [NetworkConfigList::from_bytes(&bytes, "p"), NetworkConfigList::from_single_conf_bytes(&bytes, "p")] {
+                match parsed {
+                    Ok(list) => {
+                        prop_assert!(!list.name.is_empty());
+                        prop_assert!(cni_core::libcni::version::is_supported(&list.cni_version));
+                        prop_assert!(!list.plugins.is_empty());
+                        for p in &list.plugins {
+                            prop_assert!(!p.plugin_type().is_empty() && !p.plugin_type().contains('/') && !p.plugin_type().contains(".."));
+                        }
+                    }
+                    Err(e) => { let is_config = matches!(e, LibcniError::Config { .. }); prop_assert!(is_config, "unexpected error kind: {}", e) },
+                }
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+            let _ = NetworkConfigList::from_bytes(&bytes, "p");
+            let _ = cni_core::libcni::cache::parse(&bytes);
+        }
+    }
+}
