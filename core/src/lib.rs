@@ -6,6 +6,7 @@
 pub mod error;
 pub mod invoke;
 pub mod json;
+pub mod libcni;
 pub mod mac;
 pub mod net;
 pub mod skel;

@@ -2,6 +2,7 @@
 //! only picks the Linux backend and hands over to skel.
 
 pub mod bridge;
+pub mod cnitool;
 pub mod common;
 pub mod loopback;
 pub mod macvlan;

@@ -1,0 +1,101 @@
+//! Finding a network by name in a configuration directory, as the reference's
+//! `ConfFiles` + `LoadConfList` do: every `.conflist` in file-name order
+//! first, then every `.conf`/`.json` (turned into a one-plugin list).
+
+use super::error::LibcniError;
+use super::raw_conf::NetworkConfigList;
+use std::path::{Path, PathBuf};
+
+/// The files in `dir` (not subdirectories) whose extension is one of
+/// `extensions` (without the dot), sorted by name. A missing directory has none.
+pub fn conf_files(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>, LibcniError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(LibcniError::Io {
+                path: dir.to_path_buf(),
+                action: "reading configuration directory",
+                source,
+            })
+        }
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| LibcniError::Io {
+            path: dir.to_path_buf(),
+            action: "reading configuration directory",
+            source,
+        })?;
+        let path = entry.path();
+        // Follows symlinks, as the reference's os.ReadDir + IsDir does not: a
+        // symlinked directory is still not a configuration.
+        if path.is_dir() {
+            continue;
+        }
+        let matches = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|ext| extensions.contains(&ext));
+        if matches {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Reads and parses one `.conflist` file.
+pub fn conf_list_from_file(path: &Path) -> Result<NetworkConfigList, LibcniError> {
+    let bytes = read(path)?;
+    NetworkConfigList::from_bytes(&bytes, &path.display().to_string())
+}
+
+/// Reads one single-plugin `.conf`/`.json` file as a one-plugin list.
+pub fn conf_from_file(path: &Path) -> Result<NetworkConfigList, LibcniError> {
+    let bytes = read(path)?;
+    NetworkConfigList::from_single_conf_bytes(&bytes, &path.display().to_string())
+}
+
+/// The network called `name` in `dir`. As in the reference, an invalid file
+/// met before the match is an error (naming that file), not skipped.
+pub fn load_conf_list(dir: &Path, name: &str) -> Result<NetworkConfigList, LibcniError> {
+    let lists = conf_files(dir, &["conflist"])?;
+    for file in &lists {
+        let list = conf_list_from_file(file)?;
+        if list.name == name {
+            return Ok(list);
+        }
+    }
+    let singles = conf_files(dir, &["conf", "json"])?;
+    if singles.is_empty() {
+        return Err(if lists.is_empty() {
+            LibcniError::NoConfigsFound {
+                dir: dir.to_path_buf(),
+            }
+        } else {
+            LibcniError::NetworkNotFound {
+                dir: dir.to_path_buf(),
+                name: name.to_string(),
+            }
+        });
+    }
+    for file in &singles {
+        let list = conf_from_file(file)?;
+        if list.name == name {
+            return Ok(list);
+        }
+    }
+    Err(LibcniError::NetworkNotFound {
+        dir: dir.to_path_buf(),
+        name: name.to_string(),
+    })
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, LibcniError> {
+    std::fs::read(path).map_err(|source| LibcniError::Io {
+        path: path.to_path_buf(),
+        action: "reading network configuration",
+        source,
+    })
+}

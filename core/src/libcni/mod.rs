@@ -1,0 +1,40 @@
+//! libcni: the runtime side of CNI as a library (the reference's `libcni`).
+//!
+//! Load a network from a configuration directory ([`load_conf_list`]), then
+//! run it for a container with a [`CniConfig`]: ADD chains the plugins with
+//! `prevResult`, DEL runs them in reverse with the cached result, CHECK, GC
+//! and STATUS are gated by the network's spec version. Results are cached in
+//! the reference's format under `<cacheDir>/results/`.
+//!
+//! Where we deliberately differ from the reference libcni:
+//! - GC and STATUS below 1.1.0 are refused (the reference silently succeeds,
+//!   and its GC still DELs every stale cached attachment of the network).
+//! - CHECK with no cached result is an error (the reference runs CHECK
+//!   without `prevResult`, which plugins then refuse less clearly).
+//! - Container ID, network name and interface name are validated for every
+//!   verb that touches the cache (the reference validates them on ADD only),
+//!   since they become a file name.
+//! - An unsupported or missing `cniVersion` in a list is refused at load
+//!   time, naming the file and field, rather than at the first verb.
+//! - Injected keys keep the configuration's key order (the reference
+//!   re-encodes a Go map, which sorts them); the JSON means the same.
+
+mod api;
+mod base64;
+pub mod cache;
+mod error;
+mod inject;
+pub mod load;
+mod probe;
+pub mod raw_conf;
+pub mod raw_result;
+pub mod validate;
+pub mod version;
+
+pub use api::{CniConfig, GcAttachment, RuntimeConf};
+pub use cache::{CacheEntry, CachedInfo, CACHE_KIND_V1, DEFAULT_CACHE_DIR};
+pub use error::LibcniError;
+pub use inject::build_one_config;
+pub use load::{conf_files, load_conf_list};
+pub use probe::PluginInfo;
+pub use raw_conf::{NetworkConfigList, PluginConfig};
