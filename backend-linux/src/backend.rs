@@ -2,12 +2,14 @@
 
 use crate::netlink::Rtnl;
 use crate::netns::NetnsFile;
-use crate::{nft, sysctl};
+use crate::nftables::{self, NfSocket};
+use crate::sysctl;
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetBackend,
     NetResult, Netns, NsRef, RouteInfo, RouteSpec, VethPair, VethSpec,
 };
 use ipnet::IpNet;
+use std::sync::OnceLock;
 
 /// Opens namespaces of this machine. `NsRef::Current` is the namespace of
 /// this process (`/proc/self/ns/net`).
@@ -39,6 +41,8 @@ pub struct LinuxNetns {
     ns_ref: NsRef,
     file: NetnsFile,
     rtnl: Rtnl,
+    /// Opened on first use: most plugins never touch the firewall.
+    nf: OnceLock<NfSocket>,
 }
 
 impl LinuxNetns {
@@ -49,7 +53,16 @@ impl LinuxNetns {
             ns_ref: ns.clone(),
             file,
             rtnl,
+            nf: OnceLock::new(),
         })
+    }
+
+    fn nf(&self) -> NetResult<&NfSocket> {
+        if let Some(s) = self.nf.get() {
+            return Ok(s);
+        }
+        let sock = NfSocket::open_in(&self.file)?;
+        Ok(self.nf.get_or_init(|| sock))
     }
 
     pub fn file(&self) -> &NetnsFile {
@@ -164,15 +177,15 @@ impl Netns for LinuxNetns {
     }
 
     fn masquerade_add(&self, rule: &MasqRule) -> NetResult<()> {
-        nft::add(&self.file, rule)
+        nftables::add(self.nf()?, &self.file, rule)
     }
     fn masquerade_check(&self, rule: &MasqRule) -> NetResult<()> {
-        nft::check(&self.file, rule)
+        nftables::check(self.nf()?, &self.file, rule)
     }
     fn masquerade_del(&self, network: &str, container_id: &str) -> NetResult<()> {
-        nft::del(&self.file, network, container_id)
+        nftables::del(self.nf()?, &self.file, network, container_id)
     }
     fn masquerade_list(&self) -> NetResult<Vec<MasqRule>> {
-        nft::list(&self.file)
+        nftables::list(self.nf()?, &self.file)
     }
 }

@@ -9,7 +9,7 @@ mod backend;
 pub mod error;
 pub mod netlink;
 pub mod netns;
-pub mod nft;
+pub mod nftables;
 pub mod sysctl;
 
 pub use backend::{LinuxBackend, LinuxNetns};

@@ -3,7 +3,7 @@
 mod addr;
 mod link;
 mod route;
-mod socket;
+pub(crate) mod socket;
 
 pub use socket::NlSocket;
 

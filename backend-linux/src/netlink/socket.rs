@@ -209,7 +209,7 @@ impl Exchange {
     }
 }
 
-fn read_i32(msg: &[u8], at: usize) -> i32 {
+pub(crate) fn read_i32(msg: &[u8], at: usize) -> i32 {
     msg.get(at..at + 4)
         .and_then(|b| b.try_into().ok())
         .map(i32::from_ne_bytes)
@@ -217,7 +217,7 @@ fn read_i32(msg: &[u8], at: usize) -> i32 {
 }
 
 /// The kernel's human-readable reason (NLMSGERR_ATTR_MSG), if it sent one.
-fn extack_message(msg: &[u8], flags: u16) -> Option<String> {
+pub(crate) fn extack_message(msg: &[u8], flags: u16) -> Option<String> {
     if flags & NLM_F_ACK_TLVS == 0 {
         return None;
     }
