@@ -303,3 +303,42 @@ fn current_namespace_handle_lists_our_own_links() {
     let lo = h.link_by_name("lo").unwrap();
     assert_eq!((lo.kind, lo.index), (LinkKind::Loopback, 1));
 }
+
+#[test]
+fn veth_with_both_ends_in_one_namespace() {
+    if !privileged("veth_with_both_ends_in_one_namespace") {
+        return;
+    }
+    let host = TestNs::new("host");
+    let h = open(&host);
+    let pair = h
+        .create_veth(&veth_spec("va", "vb"), &host.ns_ref())
+        .unwrap();
+    assert_eq!(h.link_by_name("vb").unwrap().index, pair.peer.index);
+    assert_eq!(pair.local.peer_index, Some(pair.peer.index));
+}
+
+#[test]
+fn missing_links_and_masters_are_not_found() {
+    if !privileged("missing_links_and_masters_are_not_found") {
+        return;
+    }
+    let (host, cont) = (TestNs::new("host"), TestNs::new("cont"));
+    let h = open(&host);
+    let pair = h
+        .create_veth(&veth_spec("vm", "eth0"), &cont.ns_ref())
+        .unwrap();
+    let e = h.set_master(pair.local.index, Some(9999)).unwrap_err();
+    assert_eq!(e.kind, NetErrorKind::NotFound, "{}", e.msg);
+    assert!(e.msg.contains("#9999"), "{}", e.msg);
+    for e in [
+        h.set_up(9999, true).unwrap_err(),
+        h.set_mtu(9999, 1400).unwrap_err(),
+        h.delete_link(9999).unwrap_err(),
+        h.delete_link(0).unwrap_err(),
+        h.link_by_index(9999).unwrap_err(),
+        h.rename(9999, "x").unwrap_err(),
+    ] {
+        assert_eq!(e.kind, NetErrorKind::NotFound, "{}", e.msg);
+    }
+}

@@ -3,8 +3,8 @@
 use super::Rtnl;
 use crate::netns::NetnsFile;
 use cni_core::net::{
-    BridgeSpec, LinkInfo, LinkKind, MacAddr, MacvlanMode, MacvlanSpec, NetError, NetResult,
-    VethSpec,
+    BridgeSpec, LinkInfo, LinkKind, MacAddr, MacvlanMode, MacvlanSpec, NetError, NetErrorKind,
+    NetResult, VethSpec,
 };
 use netlink_packet_core::{DefaultNla, NLM_F_CREATE, NLM_F_EXCL};
 use netlink_packet_route::link::{
@@ -301,6 +301,12 @@ impl Rtnl {
     }
 
     pub fn delete_link(&self, index: u32) -> NetResult<()> {
+        if index == 0 {
+            return Err(NetError::not_found(format!(
+                "delete link #0 in {}: no link has index 0",
+                self.ns
+            )));
+        }
         self.sock.request(
             RouteNetlinkMessage::DelLink(message(index, vec![])),
             0,
@@ -348,10 +354,20 @@ impl Rtnl {
 
     pub fn set_master(&self, index: u32, master: Option<u32>) -> NetResult<()> {
         let msg = message(index, vec![LinkAttribute::Controller(master.unwrap_or(0))]);
-        self.set(msg, || match master {
+        let what = || match master {
             Some(m) => format!("set master of link #{index} to #{m} in {}", self.ns),
             None => format!("remove link #{index} from its master in {}", self.ns),
-        })
+        };
+        match (self.set(msg, what), master) {
+            // The kernel says EINVAL for a master that does not exist; say what it means.
+            (Err(e), Some(m)) if e.kind == NetErrorKind::Invalid => match self.link_by_index(m) {
+                Err(missing) if missing.is_not_found() => {
+                    Err(NetError::not_found(format!("{}: {}", what(), missing.msg)))
+                }
+                _ => Err(e),
+            },
+            (result, _) => result,
+        }
     }
 
     pub fn set_mtu(&self, index: u32, mtu: u32) -> NetResult<()> {
