@@ -153,6 +153,11 @@ fn routes_with_every_attribute_round_trip() {
     assert!(!h.routes().unwrap().iter().any(|x| x.dst == r.dst));
     let e = h.del_route(&replaced).unwrap_err();
     assert_eq!(e.kind, NetErrorKind::NotFound, "{}", e.msg);
+    assert!(
+        e.msg.contains("no such route") && e.msg.contains("10.20.0.0/16"),
+        "{}",
+        e.msg
+    );
     h.del_route(&big).unwrap();
 }
 

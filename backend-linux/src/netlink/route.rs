@@ -2,7 +2,7 @@
 
 use super::Rtnl;
 use cni_core::net::{
-    NetError, NetResult, RouteInfo, RouteProtocol, RouteScope, RouteSpec, TABLE_MAIN,
+    NetError, NetErrorKind, NetResult, RouteInfo, RouteProtocol, RouteScope, RouteSpec, TABLE_MAIN,
 };
 use ipnet::IpNet;
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
@@ -230,11 +230,17 @@ impl Rtnl {
 
     pub fn del_route(&self, route: &RouteSpec) -> NetResult<()> {
         validate(route)?;
-        self.sock.request(
+        let what = || format!("delete route {} in {}", describe(route), self.ns);
+        let result = self.sock.request(
             RouteNetlinkMessage::DelRoute(route_message(route, true)),
             0,
-            || format!("delete route {} in {}", describe(route), self.ns),
-        )
+            what,
+        );
+        // ESRCH reads "No such process"; say what it means here.
+        result.map_err(|e| match e.kind {
+            NetErrorKind::NotFound => NetError::not_found(format!("{}: no such route", what())),
+            _ => e,
+        })
     }
 }
 
