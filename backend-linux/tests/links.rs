@@ -342,3 +342,57 @@ fn missing_links_and_masters_are_not_found() {
         assert_eq!(e.kind, NetErrorKind::NotFound, "{}", e.msg);
     }
 }
+
+#[test]
+fn bridge_spec_sets_mtu_mac_and_txqueuelen() {
+    if !privileged("bridge_spec_sets_mtu_mac_and_txqueuelen") {
+        return;
+    }
+    let host = TestNs::new("host");
+    let h = open(&host);
+    let mac: MacAddr = "02:11:22:33:44:55".parse().unwrap();
+    let br = h
+        .create_bridge(&BridgeSpec {
+            name: "brv".into(),
+            mtu: Some(1450),
+            mac: Some(mac),
+            txqueuelen: Some(2000),
+            vlan_filtering: false,
+        })
+        .unwrap();
+    assert_eq!((br.mtu, br.mac, br.txqueuelen), (1450, mac, 2000));
+    assert!(host
+        .ip(&["-d", "link", "show", "brv"])
+        .contains("qlen 2000"));
+}
+
+#[test]
+fn bridge_vlan_filtering_is_set_or_refused_cleanly() {
+    if !privileged("bridge_vlan_filtering_is_set_or_refused_cleanly") {
+        return;
+    }
+    let host = TestNs::new("host");
+    let h = open(&host);
+    let spec = BridgeSpec {
+        name: "brf".into(),
+        vlan_filtering: true,
+        ..Default::default()
+    };
+    match h.create_bridge(&spec) {
+        Ok(_) => assert!(host
+            .ip(&["-d", "link", "show", "brf"])
+            .contains("vlan_filtering 1")),
+        // Kernels built without CONFIG_BRIDGE_VLAN_FILTERING refuse it.
+        Err(e) => {
+            assert!(
+                e.msg.contains("brf") && e.msg.contains("not supported"),
+                "{}",
+                e.msg
+            );
+            assert_eq!(
+                h.link_by_name("brf").unwrap_err().kind,
+                NetErrorKind::NotFound
+            );
+        }
+    }
+}
