@@ -396,3 +396,22 @@ fn bridge_vlan_filtering_is_set_or_refused_cleanly() {
         }
     }
 }
+
+#[test]
+fn one_handle_serves_several_threads() {
+    if !privileged("one_handle_serves_several_threads") {
+        return;
+    }
+    let host = TestNs::new("host");
+    let h = cni_backend_linux::LinuxNetns::open(&host.ns_ref()).unwrap();
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for _ in 0..50 {
+                    assert_eq!(h.link_by_name("lo").unwrap().index, 1);
+                    assert!(!h.links().unwrap().is_empty());
+                }
+            });
+        }
+    });
+}

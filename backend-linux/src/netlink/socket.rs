@@ -13,6 +13,7 @@ use netlink_packet_route::RouteNetlinkMessage;
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket};
 use nix::errno::Errno;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
 
 const NLMSG_HDRLEN: usize = 16;
 const NLMSGERR_ATTR_MSG: u16 = 1;
@@ -24,6 +25,9 @@ const DUMP_ATTEMPTS: usize = 10;
 pub struct NlSocket {
     sock: Socket,
     seq: AtomicU32,
+    /// One request at a time: replies of interleaved requests would be
+    /// dropped as stale by the other waiter.
+    busy: Mutex<()>,
 }
 
 /// What the kernel said went wrong.
@@ -50,6 +54,7 @@ impl NlSocket {
         Ok(NlSocket {
             sock,
             seq: AtomicU32::new(1),
+            busy: Mutex::new(()),
         })
     }
 
@@ -123,6 +128,10 @@ impl NlSocket {
     /// Returns the replies (dump: `None` when interrupted, to be retried). A
     /// request ends with its acknowledgement (we always ask for one), a dump with DONE.
     fn exchange(&self, msg: RouteNetlinkMessage, flags: u16) -> Result<Replies, Exchange> {
+        let _one_at_a_time = self
+            .busy
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let seq = self.send(msg, flags)?;
         let mut replies = Vec::new();
         let mut interrupted = false;

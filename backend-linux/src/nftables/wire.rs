@@ -12,6 +12,7 @@ use netlink_packet_core::{
 use netlink_sys::{protocols::NETLINK_NETFILTER, Socket};
 use nix::errno::Errno;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
 
 const NLMSG_HDRLEN: usize = 16;
 const NFGENMSG_LEN: usize = 4;
@@ -119,6 +120,9 @@ fn nft_type(kind: u8) -> u16 {
 pub struct NfSocket {
     sock: Socket,
     seq: AtomicU32,
+    /// One request at a time: replies of interleaved requests would be
+    /// dropped as stale by the other waiter.
+    busy: Mutex<()>,
 }
 
 impl NfSocket {
@@ -139,6 +143,7 @@ impl NfSocket {
         Ok(NfSocket {
             sock,
             seq: AtomicU32::new(1),
+            busy: Mutex::new(()),
         })
     }
 
@@ -148,6 +153,13 @@ impl NfSocket {
 
     /// Applies `msgs` as one transaction: all or nothing.
     pub fn transact(&self, family: u8, msgs: &[NfMsg], what: &str) -> NetResult<()> {
+        if msgs.is_empty() {
+            return Ok(()); // nothing would acknowledge an empty batch
+        }
+        let _one_at_a_time = self
+            .busy
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let first = self.next_seq(msgs.len() as u32 + 2);
         let mut buf = Vec::new();
         push_message(
@@ -209,6 +221,10 @@ impl NfSocket {
         chain: &str,
         what: &str,
     ) -> NetResult<Vec<Vec<u8>>> {
+        let _one_at_a_time = self
+            .busy
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         for _ in 0..DUMP_ATTEMPTS {
             let seq = self.next_seq(1);
             let mut attrs = Attrs::default();
