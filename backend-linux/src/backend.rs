@@ -1,0 +1,191 @@
+//! [`NetBackend`] on the running kernel.
+
+use crate::netlink::Rtnl;
+use crate::netns::NetnsFile;
+use crate::nftables::{self, NfSocket};
+use crate::sysctl;
+use cni_core::net::{
+    AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetBackend,
+    NetResult, Netns, NsRef, RouteInfo, RouteSpec, VethPair, VethSpec,
+};
+use ipnet::IpNet;
+use std::sync::OnceLock;
+
+/// Opens namespaces of this machine. `NsRef::Current` is the namespace of
+/// this process (`/proc/self/ns/net`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LinuxBackend;
+
+impl LinuxBackend {
+    pub fn new() -> Self {
+        LinuxBackend
+    }
+}
+
+impl NetBackend for LinuxBackend {
+    fn open(&self, ns: &NsRef) -> NetResult<Box<dyn Netns>> {
+        Ok(Box::new(LinuxNetns::open(ns)?))
+    }
+}
+
+fn ns_file(ns: &NsRef) -> NetResult<NetnsFile> {
+    match ns {
+        NsRef::Current => NetnsFile::process(),
+        NsRef::Path(p) => NetnsFile::open(p),
+    }
+}
+
+/// One namespace: its file (kept open so the namespace cannot vanish under
+/// us) and a netlink socket opened inside it.
+pub struct LinuxNetns {
+    ns_ref: NsRef,
+    file: NetnsFile,
+    rtnl: Rtnl,
+    /// Opened on first use: most plugins never touch the firewall.
+    nf: OnceLock<NfSocket>,
+}
+
+impl LinuxNetns {
+    pub fn open(ns: &NsRef) -> NetResult<Self> {
+        let file = ns_file(ns)?;
+        let rtnl = Rtnl::open_in(&file, ns.to_string())?;
+        Ok(LinuxNetns {
+            ns_ref: ns.clone(),
+            file,
+            rtnl,
+            nf: OnceLock::new(),
+        })
+    }
+
+    fn nf(&self) -> NetResult<&NfSocket> {
+        if let Some(s) = self.nf.get() {
+            return Ok(s);
+        }
+        let sock = NfSocket::open_in(&self.file)?;
+        Ok(self.nf.get_or_init(|| sock))
+    }
+
+    pub fn file(&self) -> &NetnsFile {
+        &self.file
+    }
+
+    /// Runs `f` with rtnetlink of `other` (which `other_file` opened), reusing
+    /// our own socket when it is the same namespace.
+    fn in_other<T>(
+        &self,
+        other: &NsRef,
+        other_file: &NetnsFile,
+        f: impl FnOnce(&Rtnl) -> NetResult<T>,
+    ) -> NetResult<T> {
+        if other_file.id()? == self.file.id()? {
+            f(&self.rtnl)
+        } else {
+            f(&Rtnl::open_in(other_file, other.to_string())?)
+        }
+    }
+}
+
+impl Netns for LinuxNetns {
+    fn ns_ref(&self) -> NsRef {
+        self.ns_ref.clone()
+    }
+
+    fn links(&self) -> NetResult<Vec<LinkInfo>> {
+        self.rtnl.links()
+    }
+    fn link_by_name(&self, name: &str) -> NetResult<LinkInfo> {
+        self.rtnl.link_by_name(name)
+    }
+    fn link_by_index(&self, index: u32) -> NetResult<LinkInfo> {
+        self.rtnl.link_by_index(index)
+    }
+    fn create_bridge(&self, spec: &BridgeSpec) -> NetResult<LinkInfo> {
+        self.rtnl.create_bridge(spec)
+    }
+    fn create_veth(&self, spec: &VethSpec, peer_ns: &NsRef) -> NetResult<VethPair> {
+        let peer_file = ns_file(peer_ns)?;
+        let local = self.rtnl.create_veth(spec, &peer_file)?;
+        let peer = self.in_other(peer_ns, &peer_file, |r| r.link_by_name(&spec.peer_name))?;
+        Ok(VethPair { local, peer })
+    }
+    fn create_macvlan(&self, spec: &MacvlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo> {
+        let target_file = ns_file(target_ns)?;
+        self.rtnl.create_macvlan(spec, &target_file)?;
+        self.in_other(target_ns, &target_file, |r| r.link_by_name(&spec.name))
+    }
+    fn delete_link(&self, index: u32) -> NetResult<()> {
+        self.rtnl.delete_link(index)
+    }
+    fn set_up(&self, index: u32, up: bool) -> NetResult<()> {
+        self.rtnl.set_up(index, up)
+    }
+    fn set_master(&self, index: u32, master: Option<u32>) -> NetResult<()> {
+        self.rtnl.set_master(index, master)
+    }
+    fn set_mtu(&self, index: u32, mtu: u32) -> NetResult<()> {
+        self.rtnl.set_mtu(index, mtu)
+    }
+    fn set_mac(&self, index: u32, mac: MacAddr) -> NetResult<()> {
+        self.rtnl.set_mac(index, mac)
+    }
+    fn set_txqueuelen(&self, index: u32, qlen: u32) -> NetResult<()> {
+        self.rtnl.set_txqueuelen(index, qlen)
+    }
+    fn set_promisc(&self, index: u32, on: bool) -> NetResult<()> {
+        self.rtnl.set_promisc(index, on)
+    }
+    fn set_hairpin(&self, index: u32, on: bool) -> NetResult<()> {
+        self.rtnl.set_hairpin(index, on)
+    }
+    fn rename(&self, index: u32, name: &str) -> NetResult<()> {
+        self.rtnl.rename(index, name)
+    }
+    fn move_to(&self, index: u32, target_ns: &NsRef) -> NetResult<LinkInfo> {
+        let target_file = ns_file(target_ns)?;
+        let name = self.rtnl.move_to(index, &target_file)?;
+        self.in_other(target_ns, &target_file, |r| r.link_by_name(&name))
+    }
+
+    fn addresses(&self, index: Option<u32>) -> NetResult<Vec<AddressInfo>> {
+        self.rtnl.addresses(index)
+    }
+    fn add_address(&self, index: u32, addr: &AddressSpec) -> NetResult<()> {
+        self.rtnl.add_address(index, addr)
+    }
+    fn del_address(&self, index: u32, addr: IpNet) -> NetResult<()> {
+        self.rtnl.del_address(index, addr)
+    }
+
+    fn routes(&self) -> NetResult<Vec<RouteInfo>> {
+        self.rtnl.routes()
+    }
+    fn add_route(&self, route: &RouteSpec) -> NetResult<()> {
+        self.rtnl.add_route(route)
+    }
+    fn replace_route(&self, route: &RouteSpec) -> NetResult<()> {
+        self.rtnl.replace_route(route)
+    }
+    fn del_route(&self, route: &RouteSpec) -> NetResult<()> {
+        self.rtnl.del_route(route)
+    }
+
+    fn sysctl_get(&self, key: &str) -> NetResult<String> {
+        sysctl::get(&self.file, key)
+    }
+    fn sysctl_set(&self, key: &str, value: &str) -> NetResult<()> {
+        sysctl::set(&self.file, key, value)
+    }
+
+    fn masquerade_add(&self, rule: &MasqRule) -> NetResult<()> {
+        nftables::add(self.nf()?, &self.file, rule)
+    }
+    fn masquerade_check(&self, rule: &MasqRule) -> NetResult<()> {
+        nftables::check(self.nf()?, &self.file, rule)
+    }
+    fn masquerade_del(&self, network: &str, container_id: &str) -> NetResult<()> {
+        nftables::del(self.nf()?, &self.file, network, container_id)
+    }
+    fn masquerade_list(&self) -> NetResult<Vec<MasqRule>> {
+        nftables::list(self.nf()?, &self.file)
+    }
+}

@@ -1,0 +1,29 @@
+//! rtnetlink operations of one namespace, synchronous, on netlink-packet-route.
+
+mod addr;
+mod link;
+mod route;
+pub(crate) mod socket;
+
+pub use socket::NlSocket;
+
+use crate::netns::NetnsFile;
+use cni_core::net::NetResult;
+
+/// Links, addresses and routes of the namespace the socket was opened in.
+pub struct Rtnl {
+    sock: NlSocket,
+    /// "netns /var/run/netns/x" or "current netns", for error messages.
+    ns: String,
+}
+
+impl Rtnl {
+    pub fn open_in(ns: &NetnsFile, description: String) -> NetResult<Self> {
+        Ok(Rtnl {
+            sock: NlSocket::open_in(ns)?,
+            ns: description,
+        })
+    }
+}
+
+pub use link::validate_ifname;

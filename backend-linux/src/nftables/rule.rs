@@ -1,0 +1,341 @@
+//! One masquerade rule as nf_tables expressions, built exactly as `nft`
+//! builds them for the same rule text, and read back from a rule dump.
+
+use super::wire::{self, be32, be64, parse_attrs, Attrs, NfMsg};
+use super::{CHAIN, TABLE};
+use ipnet::IpNet;
+use std::net::IpAddr;
+
+/// One of our rules as found in the table.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Existing {
+    pub handle: u64,
+    pub network: String,
+    pub container_id: String,
+    pub addr: IpNet,
+}
+
+fn parse_tag(comment: &str) -> Option<(String, String)> {
+    let (net, id) = comment.strip_prefix("net=")?.split_once(" id=")?;
+    Some((net.to_string(), id.to_string()))
+}
+
+// ---- rule encoding: the expressions nft generates for our rule text ----
+
+const NFTA_LIST_ELEM: u16 = 1;
+const NFTA_EXPR_NAME: u16 = 1;
+const NFTA_EXPR_DATA: u16 = 2;
+const NFTA_DATA_VALUE: u16 = 1;
+const NFT_REG_1: u32 = 1;
+const NFT_META_NFPROTO: u32 = 15;
+const NFT_PAYLOAD_NETWORK_HEADER: u32 = 1;
+const NFT_CMP_EQ: u32 = 0;
+const NFT_CMP_NEQ: u32 = 1;
+const NFPROTO_IPV4: u8 = 2;
+const NFPROTO_IPV6: u8 = 10;
+const NFTA_RULE_TABLE: u16 = 1;
+const NFTA_RULE_CHAIN: u16 = 2;
+const NFTA_RULE_HANDLE: u16 = 3;
+const NFTA_RULE_EXPRESSIONS: u16 = 4;
+const NFTA_RULE_USERDATA: u16 = 7;
+const NFTNL_UDATA_RULE_COMMENT: u8 = 0;
+const NF_INET_POST_ROUTING: u32 = 4;
+const NF_IP_PRI_NAT_SRC: u32 = 100;
+const NF_ACCEPT: u32 = 1;
+
+/// Where source and destination addresses sit in the IPv4 / IPv6 header.
+fn header_offsets(v4: bool) -> (u32, u32) {
+    if v4 {
+        (12, 16)
+    } else {
+        (8, 24)
+    }
+}
+
+fn ip_bytes(ip: IpAddr) -> Vec<u8> {
+    match ip {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    }
+}
+
+fn expr(list: &mut Attrs, name: &str, data: Option<Attrs>) {
+    list.put_nested(NFTA_LIST_ELEM, |e| {
+        e.put_str(NFTA_EXPR_NAME, name);
+        if let Some(d) = data {
+            e.put(NFTA_EXPR_DATA | 0x8000, &d.0);
+        }
+    });
+}
+
+fn payload(list: &mut Attrs, offset: u32, len: u32) {
+    let mut d = Attrs::default();
+    d.put_be32(1, NFT_REG_1)
+        .put_be32(2, NFT_PAYLOAD_NETWORK_HEADER)
+        .put_be32(3, offset)
+        .put_be32(4, len);
+    expr(list, "payload", Some(d));
+}
+
+fn cmp(list: &mut Attrs, op: u32, value: &[u8]) {
+    let mut d = Attrs::default();
+    d.put_be32(1, NFT_REG_1).put_be32(2, op).put_nested(3, |v| {
+        v.put(NFTA_DATA_VALUE, value);
+    });
+    expr(list, "cmp", Some(d));
+}
+
+/// `<field at offset> != net/prefix`, encoded as nft does: a shorter load for
+/// byte-aligned prefixes, else a full load and a mask.
+fn not_in_prefix(list: &mut Attrs, offset: u32, net: IpNet) {
+    let bytes = ip_bytes(net.trunc().addr());
+    let bits = u32::from(net.prefix_len());
+    if bits % 8 == 0 {
+        payload(list, offset, bits / 8);
+        cmp(list, NFT_CMP_NEQ, &bytes[..(bits / 8) as usize]);
+        return;
+    }
+    payload(list, offset, bytes.len() as u32);
+    let mask: Vec<u8> = (0..bytes.len() as u32)
+        .map(|i| {
+            let take = bits.saturating_sub(i * 8).min(8);
+            (0xffu16 << (8 - take)) as u8
+        })
+        .collect();
+    let mut d = Attrs::default();
+    d.put_be32(1, NFT_REG_1)
+        .put_be32(2, NFT_REG_1)
+        .put_be32(3, bytes.len() as u32)
+        .put_nested(4, |v| {
+            v.put(NFTA_DATA_VALUE, &mask);
+        })
+        .put_nested(5, |v| {
+            v.put(NFTA_DATA_VALUE, &vec![0; bytes.len()]);
+        });
+    expr(list, "bitwise", Some(d));
+    cmp(list, NFT_CMP_NEQ, &bytes);
+}
+
+fn rule_expressions(addr: IpNet) -> Attrs {
+    let v4 = addr.addr().is_ipv4();
+    let (src_off, dst_off) = header_offsets(v4);
+    let mut list = Attrs::default();
+    let mut meta = Attrs::default();
+    meta.put_be32(1, NFT_REG_1).put_be32(2, NFT_META_NFPROTO);
+    expr(&mut list, "meta", Some(meta));
+    cmp(
+        &mut list,
+        NFT_CMP_EQ,
+        &[if v4 { NFPROTO_IPV4 } else { NFPROTO_IPV6 }],
+    );
+    let src = ip_bytes(addr.addr());
+    payload(&mut list, src_off, src.len() as u32);
+    cmp(&mut list, NFT_CMP_EQ, &src);
+    not_in_prefix(&mut list, dst_off, addr.trunc());
+    let multicast: IpNet = if v4 { "224.0.0.0/4" } else { "ff00::/8" }
+        .parse()
+        .unwrap_or(addr);
+    not_in_prefix(&mut list, dst_off, multicast);
+    expr(&mut list, "masq", None);
+    list
+}
+
+fn userdata(comment: &str) -> Vec<u8> {
+    let mut v = vec![NFTNL_UDATA_RULE_COMMENT, (comment.len() + 1) as u8];
+    v.extend_from_slice(comment.as_bytes());
+    v.push(0);
+    v
+}
+
+pub(super) fn new_rule(addr: IpNet, tag: &str) -> NfMsg {
+    let mut attrs = Attrs::default();
+    attrs
+        .put_str(NFTA_RULE_TABLE, TABLE)
+        .put_str(NFTA_RULE_CHAIN, CHAIN)
+        .put(NFTA_RULE_EXPRESSIONS | 0x8000, &rule_expressions(addr).0)
+        .put(NFTA_RULE_USERDATA, &userdata(tag));
+    NfMsg {
+        kind: wire::NFT_MSG_NEWRULE,
+        flags: netlink_packet_core::NLM_F_CREATE | netlink_packet_core::NLM_F_APPEND,
+        attrs,
+    }
+}
+
+pub(super) fn del_rule(handle: u64) -> NfMsg {
+    let mut attrs = Attrs::default();
+    attrs
+        .put_str(NFTA_RULE_TABLE, TABLE)
+        .put_str(NFTA_RULE_CHAIN, CHAIN)
+        .put_be64(NFTA_RULE_HANDLE, handle);
+    NfMsg {
+        kind: wire::NFT_MSG_DELRULE,
+        flags: 0,
+        attrs,
+    }
+}
+
+/// `add table` + `add chain ... { type nat hook postrouting priority srcnat; }`: no-ops when present.
+pub(super) fn ensure_table_and_chain() -> [NfMsg; 2] {
+    let mut table = Attrs::default();
+    table.put_str(1, TABLE);
+    let mut chain = Attrs::default();
+    chain
+        .put_str(1, TABLE)
+        .put_str(3, CHAIN)
+        .put_nested(4, |h| {
+            h.put_be32(1, NF_INET_POST_ROUTING)
+                .put_be32(2, NF_IP_PRI_NAT_SRC);
+        })
+        .put_be32(5, NF_ACCEPT)
+        .put_str(7, "nat");
+    let create = netlink_packet_core::NLM_F_CREATE;
+    [
+        NfMsg {
+            kind: wire::NFT_MSG_NEWTABLE,
+            flags: create,
+            attrs: table,
+        },
+        NfMsg {
+            kind: wire::NFT_MSG_NEWCHAIN,
+            flags: create,
+            attrs: chain,
+        },
+    ]
+}
+
+// ---- rule decoding ----
+
+/// Reads back a rule [`new_rule`] wrote; `None` for anything else.
+pub(super) fn parse_rule(payload_bytes: &[u8]) -> Option<Existing> {
+    let mut handle = None;
+    let mut comment = None;
+    let mut exprs = None;
+    for (kind, value) in parse_attrs(payload_bytes) {
+        match kind {
+            NFTA_RULE_HANDLE => handle = be64(value),
+            NFTA_RULE_USERDATA => comment = parse_comment(value),
+            NFTA_RULE_EXPRESSIONS => exprs = Some(value),
+            _ => {}
+        }
+    }
+    let (network, container_id) = parse_tag(&comment?)?;
+    let (saddr, prefix) = parse_match(exprs?)?;
+    Some(Existing {
+        handle: handle?,
+        network,
+        container_id,
+        addr: IpNet::new(saddr, prefix).ok()?,
+    })
+}
+
+fn parse_comment(udata: &[u8]) -> Option<String> {
+    let mut off = 0;
+    while off + 2 <= udata.len() {
+        let (kind, len) = (udata[off], udata[off + 1] as usize);
+        let value = udata.get(off + 2..off + 2 + len)?;
+        if kind == NFTNL_UDATA_RULE_COMMENT {
+            let text = value.split(|b| *b == 0).next().unwrap_or_default();
+            return String::from_utf8(text.to_vec()).ok();
+        }
+        off += 2 + len;
+    }
+    None
+}
+
+/// (source address, own prefix length) from the expressions.
+fn parse_match(list: &[u8]) -> Option<(IpAddr, u8)> {
+    let mut family_v4 = None;
+    let mut load: Option<(u32, u32)> = None;
+    let mut mask_bits: Option<u32> = None;
+    let mut saddr = None;
+    let mut prefix = None;
+    for (_, elem) in parse_attrs(list) {
+        let attrs = parse_attrs(elem);
+        let name = attrs.iter().find(|(k, _)| *k == NFTA_EXPR_NAME)?.1;
+        let data = attrs
+            .iter()
+            .find(|(k, _)| *k == NFTA_EXPR_DATA)
+            .map(|(_, d)| parse_attrs(d));
+        let get = |k: u16| {
+            data.as_ref()?
+                .iter()
+                .find(|(kk, _)| *kk == k)
+                .map(|(_, v)| *v)
+        };
+        match name.split(|b| *b == 0).next()? {
+            b"payload" => {
+                load = Some((be32(get(3)?)?, be32(get(4)?)?));
+                mask_bits = None;
+            }
+            b"bitwise" => {
+                let mask = parse_attrs(get(4)?).first()?.1;
+                mask_bits = Some(mask.iter().map(|b| b.count_ones()).sum());
+            }
+            b"cmp" => {
+                let op = be32(get(2)?)?;
+                let value = parse_attrs(get(3)?).first()?.1.to_vec();
+                match (family_v4, load) {
+                    (None, _) if value.len() == 1 => family_v4 = Some(value[0] == NFPROTO_IPV4),
+                    (Some(v4), Some((off, _)))
+                        if op == NFT_CMP_EQ && off == header_offsets(v4).0 =>
+                    {
+                        saddr = Some(if v4 {
+                            IpAddr::from(<[u8; 4]>::try_from(value).ok()?)
+                        } else {
+                            IpAddr::from(<[u8; 16]>::try_from(value).ok()?)
+                        });
+                    }
+                    (Some(v4), Some((off, len)))
+                        if op == NFT_CMP_NEQ && off == header_offsets(v4).1 =>
+                    {
+                        // The first exclusion is the own subnet; the second multicast.
+                        prefix.get_or_insert(mask_bits.unwrap_or(len * 8));
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    Some((saddr?, u8::try_from(prefix?).ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_read_back_as_written() {
+        for addr in [
+            "10.1.0.5/24",
+            "10.1.0.5/22",
+            "10.1.0.5/32",
+            "fd00:1::5/64",
+            "fd00:1::5/61",
+            "fd00::5/128",
+        ] {
+            let addr: IpNet = addr.parse().unwrap();
+            let msg = new_rule(addr, "net=n id=c");
+            let mut reply = Attrs::default();
+            reply.put_be64(NFTA_RULE_HANDLE, 42);
+            reply.0.extend_from_slice(&msg.attrs.0);
+            let got = parse_rule(&reply.0).unwrap();
+            assert_eq!((got.handle, got.addr), (42, addr), "{addr}");
+            assert_eq!(
+                (got.network.as_str(), got.container_id.as_str()),
+                ("n", "c")
+            );
+        }
+    }
+
+    #[test]
+    fn rules_of_others_are_ignored() {
+        let mut other = new_rule("10.1.0.5/24".parse().unwrap(), "net=n id=c").attrs;
+        other.put_be64(NFTA_RULE_HANDLE, 1);
+        let mut untagged = Attrs::default();
+        untagged.0.extend_from_slice(&other.0);
+        // A foreign comment replaces ours: the later USERDATA attribute wins.
+        untagged.put(NFTA_RULE_USERDATA, &userdata("someone else"));
+        assert!(parse_rule(&untagged.0).is_none());
+    }
+}
