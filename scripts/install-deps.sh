@@ -8,4 +8,5 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-    iproute2 nftables dnsmasq-base containernetworking-plugins jq util-linux procps >/dev/null
+    iproute2 nftables dnsmasq-base containernetworking-plugins jq util-linux procps \
+    golang-go golang-github-appc-cni-dev >/dev/null
