@@ -10,23 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
-/// True when the test may run. Without root it prints a loud SKIPPED line, or
-/// panics when `CNI_TEST_REQUIRE_PRIVILEGED=1` (CI: nothing skips).
-pub fn privileged(test: &str) -> bool {
-    if nix_is_root() {
-        return true;
-    }
-    if std::env::var("CNI_TEST_REQUIRE_PRIVILEGED").as_deref() == Ok("1") {
-        panic!("{test}: needs root, and CNI_TEST_REQUIRE_PRIVILEGED=1 forbids skipping");
-    }
-    eprintln!("\n*** SKIPPED (needs root): {test} ***\n");
-    false
-}
-
-fn nix_is_root() -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() == 0 }
-}
+pub use cni_core::testsupport::privileged;
 
 /// The reference plugins' directory, when installed.
 pub fn reference_dir() -> Option<&'static Path> {

@@ -11,6 +11,7 @@ pub mod mac;
 pub mod net;
 pub mod skel;
 pub mod spec;
+pub mod testsupport;
 
 pub use error::CniError;
 pub use spec::CniResult;

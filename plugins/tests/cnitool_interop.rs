@@ -65,20 +65,12 @@ fn ip(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() == 0 }
-}
-
 fn privileged(test: &str) -> bool {
-    if is_root() && Path::new(REFERENCE_PLUGINS).join("bridge").exists() {
-        return true;
-    }
-    if std::env::var("CNI_TEST_REQUIRE_PRIVILEGED").as_deref() == Ok("1") {
-        panic!("{test} needs root and {REFERENCE_PLUGINS}/bridge (CNI_TEST_REQUIRE_PRIVILEGED=1)");
-    }
-    eprintln!("SKIPPED (needs root and the reference plugins in {REFERENCE_PLUGINS}): {test}");
-    false
+    cni_core::testsupport::require(
+        test,
+        &format!("root and the reference plugins in {REFERENCE_PLUGINS}"),
+        cni_core::testsupport::is_root() && Path::new(REFERENCE_PLUGINS).join("bridge").exists(),
+    )
 }
 
 /// A host namespace (where cnitool runs), a container namespace, and a

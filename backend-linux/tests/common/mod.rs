@@ -10,18 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
-/// False (after a loud note) when the test cannot run unprivileged; panics
-/// instead when `CNI_TEST_REQUIRE_PRIVILEGED=1`.
-pub fn privileged(test: &str) -> bool {
-    if nix::unistd::geteuid().is_root() {
-        return true;
-    }
-    if std::env::var("CNI_TEST_REQUIRE_PRIVILEGED").as_deref() == Ok("1") {
-        panic!("{test} needs root and CNI_TEST_REQUIRE_PRIVILEGED=1");
-    }
-    eprintln!("SKIPPED (needs root): {test}");
-    false
-}
+pub use cni_core::testsupport::privileged;
 
 pub fn unique_prefix() -> String {
     format!(

@@ -23,12 +23,13 @@ A network, e.g. /etc/cni/net.d/10-mynet.conflist:
      \"ipam\": {\"type\": \"host-local\", \"subnet\": \"10.22.0.0/16\"}}]}
 
 Examples:
-  ip netns add demo
+  cnitool netns add demo
   CNI_PATH=/usr/lib/cni cnitool add mynet /var/run/netns/demo
   CNI_PATH=/usr/lib/cni cnitool check mynet /var/run/netns/demo
   CNI_PATH=/usr/lib/cni cnitool del mynet /var/run/netns/demo
   CNI_PATH=/usr/lib/cni cnitool status mynet
   NETCONFPATH=./net.d CNI_IFNAME=net1 CNI_PATH=/usr/lib/cni cnitool add mynet /var/run/netns/demo
+  cnitool netns del demo
 
 Exit status: 0 on success, 1 on any error (the error is printed on stderr).";
 
@@ -76,4 +77,18 @@ pub enum Verb {
         /// Accepted and ignored, for the reference's 3-argument form.
         netns: Option<PathBuf>,
     },
+    /// Manage persistent network namespaces under /var/run/netns (like
+    /// `ip netns`), so a network can be tried without other tools.
+    #[command(subcommand)]
+    Netns(NetnsVerb),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NetnsVerb {
+    /// Create /var/run/netns/NAME and print its path.
+    Add { name: String },
+    /// Remove /var/run/netns/NAME (its interfaces go with it).
+    Del { name: String },
+    /// List the namespaces under /var/run/netns.
+    List,
 }

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod exec;
+pub mod netns_cmd;
 
 use cli::{Cli, Verb};
 use cni_core::libcni::{load_conf_list, CniConfig, LibcniError, RuntimeConf};
@@ -20,6 +21,8 @@ pub enum CnitoolError {
     CniArgs(String),
     #[error("invalid CAP_ARGS: {0}")]
     CapArgs(String),
+    #[error("{0}")]
+    NetnsManage(String),
     #[error("cannot resolve namespace path {path}: {source}")]
     Netns {
         path: PathBuf,
@@ -127,6 +130,7 @@ pub fn run(
         | Verb::Check { network, netns }
         | Verb::Del { network, netns } => (network, Some(netns)),
         Verb::Gc { network, .. } | Verb::Status { network, .. } => (network, None),
+        Verb::Netns(verb) => return netns_cmd::run(verb),
     };
     let list = load_conf_list(&settings.netconf_path, network)?;
     let cni = CniConfig::new(settings.cni_path.clone(), exec)
@@ -178,6 +182,7 @@ pub fn run(
             .get_status_network_list(&list)
             .map(|()| None)
             .map_err(Into::into),
+        Verb::Netns(_) => Ok(None),
     }
 }
 
