@@ -39,3 +39,7 @@ pub trait Plugin {
     /// The "about" text printed on stderr when run with no environment.
     fn about(&self) -> String;
 }
+
+mod dispatch;
+
+pub use dispatch::{dispatch, run, EnvSource, Outcome, ProcessEnv};
