@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each test crate uses a different part of this helper
 //! A tiny plugin on skel, shared by the test binary and the in-process tests.
 //! ADD answers a fixed rich result (or the config's `result` field, in the
 //! model's 1.1.0 shape); any verb fails with the config's `fail` object when
