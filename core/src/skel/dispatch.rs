@@ -215,6 +215,12 @@ pub fn dispatch(
         return tag(e);
     }
 
+    if matches!(command, Command::Add | Command::Check | Command::Del) {
+        if let Err(e) = refuse_own_netns(&get(env, "CNI_NETNS")) {
+            return tag(e);
+        }
+    }
+
     let args = CmdArgs {
         container_id: get(env, "CNI_CONTAINERID"),
         netns: get(env, "CNI_NETNS"),
@@ -251,6 +257,29 @@ fn unreachable_outcome() -> Result<String, CniError> {
         code::GENERIC,
         "internal error: command dispatched twice",
     ))
+}
+
+/// A runtime that hands a plugin the plugin's own namespace would have it
+/// rewire the host. Checked before the plugin runs (the reference checks only
+/// after ADD); a path that cannot be examined is left for the plugin to judge.
+fn refuse_own_netns(netns: &str) -> Result<(), CniError> {
+    use std::os::unix::fs::MetadataExt;
+    if netns.is_empty() {
+        return Ok(());
+    }
+    let (Ok(target), Ok(own)) = (
+        std::fs::metadata(netns),
+        std::fs::metadata("/proc/self/ns/net"),
+    ) else {
+        return Ok(());
+    };
+    if (target.dev(), target.ino()) == (own.dev(), own.ino()) {
+        return Err(CniError::invalid_env(
+            "plugin's netns and netns from CNI_NETNS should not be the same",
+        )
+        .with_details(netns));
+    }
+    Ok(())
 }
 
 /// The reference's `validateConfig` and `ConfigDecoder`: malformed -> 6,
