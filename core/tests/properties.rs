@@ -1,7 +1,7 @@
 //! Round trips and conversion laws over generated configs, results and CNI_ARGS.
 
 use cni_core::spec::args::CniArgs;
-use cni_core::spec::config::NetConf;
+use cni_core::spec::config::{NetConf, NetConfList};
 use cni_core::spec::version::ALL;
 use cni_core::spec::{CniResult, Dns, Interface, IpConfig, Route};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
@@ -175,6 +175,12 @@ proptest! {
         let again = NetConf::parse(&conf.to_bytes()).unwrap();
         prop_assert_eq!(&again, &conf);
         prop_assert_eq!(again.ipam.map(|i| i.ipam_type), ipam);
+
+        let list = serde_json::json!({"cniVersion": ALL[vi], "name": name, "plugins": [obj.clone(), obj]});
+        let list_bytes = serde_json::to_vec(&list).unwrap();
+        let parsed = NetConfList::parse(&list_bytes).unwrap();
+        prop_assert_eq!(parsed.to_bytes(), list_bytes);
+        prop_assert_eq!(NetConfList::parse(&parsed.to_bytes()).unwrap(), parsed);
     }
 
     #[test]

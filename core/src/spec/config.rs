@@ -320,29 +320,69 @@ impl NetConfList {
         })
     }
 
-    /// The list as JSON: `raw` with the typed fields and plugins written back.
+    /// The list as JSON: `raw` with changed typed fields and plugins written back.
     pub fn to_map(&self) -> Map<String, Value> {
         let mut map = self.raw.clone();
-        map.insert("cniVersion".into(), Value::String(self.cni_version.clone()));
-        if !self.cni_versions.is_empty() || map.contains_key("cniVersions") {
-            map.insert("cniVersions".into(), serde_json::json!(self.cni_versions));
-        }
-        map.insert("name".into(), Value::String(self.name.clone()));
-        for (key, val) in [
-            ("disableCheck", self.disable_check),
-            ("disableGC", self.disable_gc),
-        ] {
-            if val != flag(&self.raw, key).unwrap_or(false) {
-                map.insert(key.into(), Value::Bool(val));
-            }
-        }
-        let plugins = self
+        let received = NetConfList::parse(&serde_json::to_vec(&self.raw).unwrap_or_default())
+            .unwrap_or_default();
+        write_back(
+            &mut map,
+            "cniVersion",
+            &self.cni_version,
+            &received.cni_version,
+            self.cni_version.is_empty(),
+        );
+        write_back(
+            &mut map,
+            "cniVersions",
+            &self.cni_versions,
+            &received.cni_versions,
+            self.cni_versions.is_empty(),
+        );
+        write_back(
+            &mut map,
+            "name",
+            &self.name,
+            &received.name,
+            self.name.is_empty(),
+        );
+        write_back(
+            &mut map,
+            "disableCheck",
+            &self.disable_check,
+            &received.disable_check,
+            !self.disable_check,
+        );
+        write_back(
+            &mut map,
+            "disableGC",
+            &self.disable_gc,
+            &received.disable_gc,
+            !self.disable_gc,
+        );
+        let plugins: Vec<Value> = self
             .plugins
             .iter()
             .map(|p| Value::Object(p.to_map()))
             .collect();
-        map.insert("plugins".into(), Value::Array(plugins));
+        let received_plugins: Vec<Value> = received
+            .plugins
+            .iter()
+            .map(|p| Value::Object(p.to_map()))
+            .collect();
+        write_back(
+            &mut map,
+            "plugins",
+            &plugins,
+            &received_plugins,
+            plugins.is_empty(),
+        );
         map
+    }
+
+    /// Compact JSON of [`NetConfList::to_map`].
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.to_map()).unwrap_or_default()
     }
 }
 
@@ -429,6 +469,13 @@ mod tests {
         assert_eq!(l.plugins.len(), 2);
         assert_eq!(l.cni_versions, vec!["1.0.0", "1.1.0"]);
         assert_eq!(l.to_map(), l.raw);
+        let mut changed = l.clone();
+        changed.disable_check = false;
+        changed.plugins[0].plugin_type = "ptp".into();
+        let m = changed.to_map();
+        assert!(!m.contains_key("disableCheck"));
+        assert_eq!(m["plugins"][0]["type"], "ptp");
+        assert_eq!(m["plugins"][1], l.raw["plugins"][1]);
         assert_eq!(
             NetConfList::parse(br#"{"name":"l","plugins":[]}"#).unwrap_err(),
             ConfigError::Missing("plugins".into())
