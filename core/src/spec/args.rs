@@ -183,10 +183,19 @@ impl ArgsSchema for IpMacArgs {
         }
         self.ips = value
             .split(',')
-            .map(|s| parse_value::<IpAddr>(s.trim()).map_err(|e| format!("{s:?}: {e}")))
+            .map(|s| parse_ip_or_cidr(s.trim()).map_err(|e| format!("{s:?}: {e}")))
             .collect::<Result<_, _>>()?;
         Ok(())
     }
+}
+
+/// An address, or an address with a prefix length (`10.0.0.5/24`, as the
+/// reference's `ip.IP` accepts); the prefix is validated, then dropped.
+pub fn parse_ip_or_cidr(s: &str) -> Result<IpAddr, String> {
+    if s.contains('/') {
+        return parse_value::<ipnet::IpNet>(s).map(|n| n.addr());
+    }
+    parse_value::<IpAddr>(s)
 }
 
 /// Six colon-separated hex octets.
@@ -259,5 +268,8 @@ mod tests {
         let e = load_args::<IpMacArgs>("IP=10.0.0.300").unwrap_err();
         assert!(matches!(e, ArgsError::InvalidValue { .. }), "{e}");
         assert!(load_args::<IpMacArgs>("MAC=zz:42:ac:11:00:02").is_err());
+        let a = load_args::<IpMacArgs>("IP=10.0.0.5/24").unwrap();
+        assert_eq!(a.ips, vec!["10.0.0.5".parse::<IpAddr>().unwrap()]);
+        assert!(load_args::<IpMacArgs>("IP=10.0.0.5/33").is_err());
     }
 }
