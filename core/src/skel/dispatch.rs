@@ -5,7 +5,7 @@
 //! be tested in-process; `run` wraps it for a real binary.
 
 use super::{CmdArgs, Plugin};
-use crate::error::{code, CniError};
+use crate::error::CniError;
 use crate::spec::validate::{
     validate_container_id, validate_interface_name, validate_network_name,
 };
@@ -207,9 +207,7 @@ pub fn dispatch(
     };
 
     if command == Command::Unknown {
-        return tag(CniError::invalid_env(format!(
-            "unknown CNI_COMMAND: {command_name}"
-        )));
+        return tag(unknown_command(&command_name));
     }
     if let Err(e) = check_version(command, &config_version, supported_versions) {
         return tag(e);
@@ -242,7 +240,8 @@ pub fn dispatch(
         Command::Del => plugin.del(&args).map(|()| String::new()),
         Command::Gc => plugin.gc(&args).map(|()| String::new()),
         Command::Status => plugin.status(&args).map(|()| String::new()),
-        Command::Version | Command::Unknown => unreachable_outcome(),
+        // Both were answered above; kept total without a panic path.
+        Command::Version | Command::Unknown => Err(unknown_command(&command_name)),
     };
     match result {
         Ok(stdout) => Outcome::ok(stdout),
@@ -250,13 +249,8 @@ pub fn dispatch(
     }
 }
 
-/// VERSION and unknown commands returned above; reaching here is a bug in
-/// this file, reported as an error rather than a panic.
-fn unreachable_outcome() -> Result<String, CniError> {
-    Err(CniError::new(
-        code::GENERIC,
-        "internal error: command dispatched twice",
-    ))
+fn unknown_command(name: &str) -> CniError {
+    CniError::invalid_env(format!("unknown CNI_COMMAND: {name}"))
 }
 
 /// A runtime that hands a plugin the plugin's own namespace would have it
