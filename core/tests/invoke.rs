@@ -180,3 +180,90 @@ fn in_memory_exec_runs_registered_plugins_through_the_dispatcher() {
         1
     );
 }
+
+/// A main plugin that delegates IPAM, run in process: the IPAM error reaches
+/// the runtime unchanged, and the IPAM result comes back through the chain.
+mod delegating {
+    use super::*;
+    use cni_core::invoke::delegate_env;
+    use cni_core::skel::{CmdArgs, Plugin};
+    use cni_core::CniResult;
+
+    pub struct Main(pub InMemoryExec);
+
+    impl Plugin for Main {
+        fn add(&self, args: &CmdArgs) -> Result<CniResult, CniError> {
+            let conf = args.netconf()?;
+            let ipam = conf
+                .ipam
+                .ok_or_else(|| CniError::invalid_config("missing ipam"))?;
+            delegate_add_with_env(&ipam.ipam_type, &args.stdin, &self.0, &delegate_env(args))
+        }
+        fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
+            let ipam = args
+                .netconf()?
+                .ipam
+                .ok_or_else(|| CniError::invalid_config("missing ipam"))?;
+            delegate_del_with_env(&ipam.ipam_type, &args.stdin, &self.0, &delegate_env(args))
+        }
+        fn check(&self, _: &CmdArgs) -> Result<(), CniError> {
+            Ok(())
+        }
+        fn about(&self) -> String {
+            "main".into()
+        }
+    }
+}
+
+#[test]
+fn ipam_errors_and_results_pass_through_a_delegating_plugin() {
+    let mut ipam = InMemoryExec::new();
+    ipam.register_fn("ipam", |inv| {
+        let conf = inv.stdin_json();
+        if conf["ipam"]["exhausted"] == true {
+            return Err(CniError::new(110, "no addresses left")
+                .with_details("range 10.9.0.0/30")
+                .with_version("1.0.0"));
+        }
+        assert_eq!(inv.env["CNI_CONTAINERID"], "ctr1");
+        assert_eq!(inv.env["CNI_PATH"], "/opt/a:/opt/b");
+        Ok(format!(
+            r#"{{"cniVersion":"1.0.0","ips":[{{"address":"10.9.0.2/30"}}],"x":"{}"}}"#,
+            inv.command()
+        )
+        .into_bytes())
+    });
+    let main = delegating::Main(ipam.clone());
+    let env: std::collections::BTreeMap<String, String> = [
+        ("CNI_COMMAND", "ADD"),
+        ("CNI_CONTAINERID", "ctr1"),
+        ("CNI_NETNS", "/var/run/netns/ctr1"),
+        ("CNI_IFNAME", "eth0"),
+        ("CNI_PATH", "/opt/a:/opt/b"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+
+    let ok = br#"{"cniVersion":"0.3.1","name":"n","type":"main","ipam":{"type":"ipam"}}"#;
+    let out = cni_core::skel::dispatch(&env, &mut &ok[..], &main, SUPPORTED);
+    assert_eq!(out.exit_code, 0, "{out:?}");
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(doc["cniVersion"], "0.3.1");
+    assert_eq!(
+        doc["ips"][0],
+        serde_json::json!({"version":"4","address":"10.9.0.2/30"})
+    );
+
+    let exhausted = br#"{"cniVersion":"1.0.0","name":"n","type":"main","ipam":{"type":"ipam","exhausted":true}}"#;
+    let out = cni_core::skel::dispatch(&env, &mut &exhausted[..], &main, SUPPORTED);
+    assert_eq!(out.exit_code, 1);
+    let doc: CniError = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        doc,
+        CniError::new(110, "no addresses left")
+            .with_details("range 10.9.0.0/30")
+            .with_version("1.0.0")
+    );
+    assert_eq!(ipam.calls().len(), 2);
+}

@@ -4,6 +4,7 @@
 use super::output::parse_result_output;
 use super::Exec;
 use crate::error::CniError;
+use crate::skel::CmdArgs;
 use crate::spec::version::{VersionInfo, CURRENT, DEFAULT_CONFIG_VERSION};
 use crate::spec::CniResult;
 use std::path::{Path, PathBuf};
@@ -18,6 +19,28 @@ pub fn process_env() -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// The environment a plugin hands its delegate: this process's environment
+/// with the `CNI_*` variables taken from `args`. In a plugin binary that is the
+/// runtime's environment; in an in-process test it carries the test's values.
+pub fn delegate_env(args: &CmdArgs) -> Vec<(String, String)> {
+    let path = std::env::join_paths(&args.path)
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let cni = [
+        ("CNI_CONTAINERID", args.container_id.clone()),
+        ("CNI_NETNS", args.netns.clone()),
+        ("CNI_IFNAME", args.ifname.clone()),
+        ("CNI_ARGS", args.args.clone()),
+        ("CNI_PATH", path),
+    ];
+    let mut env: Vec<(String, String)> = process_env()
+        .into_iter()
+        .filter(|(k, _)| !cni.iter().any(|(name, _)| name == k))
+        .collect();
+    env.extend(cni.into_iter().map(|(k, v)| (k.to_string(), v)));
+    env
 }
 
 fn with_command(env: &[(String, String)], command: &str) -> Vec<(String, String)> {
