@@ -21,3 +21,18 @@ pub trait Exec {
     /// every directory searched.
     fn find_in_path(&self, plugin_type: &str, paths: &[PathBuf]) -> Result<PathBuf, CniError>;
 }
+
+mod delegate;
+mod find;
+mod output;
+mod raw;
+pub mod testing;
+
+pub use delegate::{
+    delegate_add, delegate_add_with_env, delegate_check, delegate_check_with_env, delegate_del,
+    delegate_del_with_env, delegate_env, exec_plugin_with_result, exec_plugin_without_result,
+    get_version_info, process_env,
+};
+pub use find::{find_in_path, validate_plugin_type};
+pub use output::{parse_error_output, parse_result_output};
+pub use raw::RawExec;

@@ -39,3 +39,19 @@ pub trait Plugin {
     /// The "about" text printed on stderr when run with no environment.
     fn about(&self) -> String;
 }
+
+impl CmdArgs {
+    /// The configuration from stdin, typed (unknown keys kept in `raw`).
+    pub fn netconf(&self) -> Result<crate::spec::config::NetConf, CniError> {
+        crate::spec::config::NetConf::parse(&self.stdin).map_err(CniError::from)
+    }
+
+    /// `CNI_ARGS` read into the plugin's declared schema.
+    pub fn load_args<T: crate::spec::args::ArgsSchema>(&self) -> Result<T, CniError> {
+        crate::spec::args::load_args::<T>(&self.args).map_err(CniError::from)
+    }
+}
+
+mod dispatch;
+
+pub use dispatch::{dispatch, run, EnvSource, Outcome, ProcessEnv};
