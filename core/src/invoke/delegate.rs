@@ -138,8 +138,7 @@ pub fn delegate_check_with_env(
     exec: &dyn Exec,
     env: &[(String, String)],
 ) -> Result<(), CniError> {
-    let path = locate(plugin_type, env, exec)?;
-    exec_plugin_without_result(&path, netconf, &with_command(env, "CHECK"), exec)
+    delegate_verb_with_env("CHECK", plugin_type, netconf, exec, env)
 }
 
 pub fn delegate_del_with_env(
@@ -148,8 +147,19 @@ pub fn delegate_del_with_env(
     exec: &dyn Exec,
     env: &[(String, String)],
 ) -> Result<(), CniError> {
+    delegate_verb_with_env("DEL", plugin_type, netconf, exec, env)
+}
+
+/// Any verb that prints no result (CHECK, DEL, STATUS, GC) on the delegate.
+pub fn delegate_verb_with_env(
+    command: &str,
+    plugin_type: &str,
+    netconf: &[u8],
+    exec: &dyn Exec,
+    env: &[(String, String)],
+) -> Result<(), CniError> {
     let path = locate(plugin_type, env, exec)?;
-    exec_plugin_without_result(&path, netconf, &with_command(env, "DEL"), exec)
+    exec_plugin_without_result(&path, netconf, &with_command(env, command), exec)
 }
 
 /// Asks the plugin at `plugin` which versions it supports. A plugin too old to

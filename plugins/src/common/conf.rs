@@ -74,7 +74,12 @@ impl CommonConf {
             .prev_result
             .as_ref()
             .ok_or_else(|| CniError::invalid_config("prevResult: required for CHECK"))?;
-        crate::common::delegate::parse_result(raw)
+        let version = if self.cni_version.is_empty() {
+            cni_core::spec::version::DEFAULT_CONFIG_VERSION
+        } else {
+            &self.cni_version
+        };
+        CniResult::from_value(raw.clone(), version).map_err(CniError::from)
     }
 }
 

@@ -1,10 +1,9 @@
 //! IPAM delegation: the main plugin hands its whole config to the IPAM plugin
 //! named in `ipam.type`, with the same container, netns and interface.
 
-use cni_core::invoke::Exec;
+use cni_core::invoke::{self, Exec};
 use cni_core::skel::CmdArgs;
 use cni_core::{CniError, CniResult};
-use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verb {
@@ -75,44 +74,17 @@ impl<E: Exec> IpamDelegate for ExecDelegate<E> {
         netconf: &[u8],
         args: &CmdArgs,
     ) -> Result<Option<CniResult>, CniError> {
-        let plugin = self.exec.find_in_path(ipam_type, &args.path)?;
-        let env = delegate_env(verb, args);
-        let out = self.exec.exec_plugin(&plugin, netconf, &env)?;
-        if verb != Verb::Add {
-            return Ok(None);
+        let env = invoke::delegate_env(args);
+        match verb {
+            Verb::Add => {
+                invoke::delegate_add_with_env(ipam_type, netconf, &self.exec, &env).map(Some)
+            }
+            _ => {
+                invoke::delegate_verb_with_env(verb.as_env(), ipam_type, netconf, &self.exec, &env)
+                    .map(|()| None)
+            }
         }
-        let value: Value = serde_json::from_slice(&out).map_err(|e| {
-            CniError::decode(format!(
-                "IPAM plugin {ipam_type:?} printed an invalid result: {e}"
-            ))
-        })?;
-        parse_result(&value).map(Some)
     }
-}
-
-fn delegate_env(verb: Verb, args: &CmdArgs) -> Vec<(String, String)> {
-    let path = std::env::join_paths(&args.path)
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let ours = [
-        ("CNI_COMMAND", verb.as_env().to_string()),
-        ("CNI_CONTAINERID", args.container_id.clone()),
-        ("CNI_NETNS", args.netns.clone()),
-        ("CNI_IFNAME", args.ifname.clone()),
-        ("CNI_ARGS", args.args.clone()),
-        ("CNI_PATH", path),
-    ];
-    let mut env: Vec<(String, String)> = std::env::vars()
-        .filter(|(k, _)| !ours.iter().any(|(o, _)| o == k))
-        .collect();
-    env.extend(ours.into_iter().map(|(k, v)| (k.to_string(), v)));
-    env
-}
-
-/// Parses a result of any version into the newest model.
-pub fn parse_result(value: &Value) -> Result<CniResult, CniError> {
-    serde_json::from_value(value.clone())
-        .map_err(|e| CniError::decode(format!("failed to parse result: {e}")))
 }
 
 /// IPAM ADD, registering the IPAM DEL that takes it back if ADD fails later.
