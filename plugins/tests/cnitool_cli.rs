@@ -290,7 +290,7 @@ fn help_explains_usage_with_examples() {
 #[test]
 fn process_exec_finds_only_executable_plain_names() {
     use cni_core::invoke::Exec;
-    use cni_plugins::cnitool::exec::ProcessExec;
+    use cni_core::invoke::RawExec as ProcessExec;
     let s = Setup::new(net("1.0.0", &["rec"]));
     std::fs::write(s.path("bin/notexec"), "#!/bin/sh\n").unwrap();
     let paths = [PathBuf::from("/nonexistent"), s.path("bin")];

@@ -28,18 +28,18 @@ fn not_found(plugin_type: &str, paths: &[PathBuf]) -> CniError {
     )
 }
 
-/// The first regular file named `plugin_type` in `paths`.
+/// The first executable regular file named `plugin_type` in `paths`. Unlike
+/// the reference, a non-executable file does not shadow a plugin in a later
+/// directory (exec would fail on it anyway).
 pub fn find_in_path(plugin_type: &str, paths: &[PathBuf]) -> Result<PathBuf, CniError> {
-    validate_plugin_type(plugin_type)?;
-    paths
-        .iter()
-        .map(|dir| dir.join(plugin_type))
-        .find(|p| is_regular_file(p))
-        .ok_or_else(|| not_found(plugin_type, paths))
+    find_with(plugin_type, paths, is_executable_file)
 }
 
-fn is_regular_file(p: &Path) -> bool {
-    std::fs::metadata(p).map(|m| m.is_file()).unwrap_or(false)
+fn is_executable_file(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p)
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
 }
 
 /// For in-memory lookups: the same refusal and message, with `exists` deciding.
@@ -75,13 +75,21 @@ mod tests {
     fn first_directory_wins_and_not_found_names_every_directory() {
         let a = tempfile::tempdir().unwrap();
         let b = tempfile::tempdir().unwrap();
-        std::fs::write(b.path().join("p"), "").unwrap();
-        std::fs::write(a.path().join("p2"), "").unwrap();
-        std::fs::write(b.path().join("p2"), "").unwrap();
+        let executable = |p: std::path::PathBuf| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::write(&p, "").unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        };
+        executable(b.path().join("p"));
+        executable(a.path().join("p2"));
+        executable(b.path().join("p2"));
+        std::fs::write(a.path().join("p3"), "").unwrap(); // not executable: skipped
+        executable(b.path().join("p3"));
         std::fs::create_dir(a.path().join("p")).unwrap(); // a directory is not a plugin
         let dirs = vec![a.path().to_path_buf(), b.path().to_path_buf()];
         assert_eq!(find_in_path("p", &dirs).unwrap(), b.path().join("p"));
         assert_eq!(find_in_path("p2", &dirs).unwrap(), a.path().join("p2"));
+        assert_eq!(find_in_path("p3", &dirs).unwrap(), b.path().join("p3"));
         let e = find_in_path("nope", &dirs).unwrap_err();
         assert!(e.msg.contains("\"nope\""), "{}", e.msg);
         for d in &dirs {

@@ -2,7 +2,6 @@
 //! `cnitool`), built on libcni.
 
 pub mod cli;
-pub mod exec;
 pub mod netns_cmd;
 
 use cli::{Cli, Verb};
@@ -197,7 +196,7 @@ pub fn main_from_env() -> i32 {
             return if e.use_stderr() { 1 } else { 0 };
         }
     };
-    match run(&cli, &Settings::from_env(), &exec::ProcessExec) {
+    match run(&cli, &Settings::from_env(), &cni_core::invoke::RawExec) {
         Ok(out) => {
             if let Some(out) = out {
                 use std::io::Write;
