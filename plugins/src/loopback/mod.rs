@@ -1,5 +1,6 @@
 //! The loopback plugin: brings `lo` up in the container and reports it as the
-//! reference does (its addresses, MAC all zero).
+//! reference does (its addresses, MAC all zero). `CNI_IFNAME` is ignored: this
+//! only ever works on `lo`.
 
 use crate::common::netns;
 use crate::common::{conf, CommonConf, NetContext};
@@ -20,6 +21,12 @@ impl Plugin for Loopback<'_> {
         let ns = netns::container(self.backend, &args.netns)?;
         let lo = ns.link_by_name(LO).ctx("looking up lo")?;
         ns.set_up(lo.index, true).ctx("setting lo up")?;
+        // In a chain, loopback hands the previous result on untouched (as the reference).
+        if conf.prev_result.is_some() {
+            let mut prev = conf.prev_result()?;
+            prev.cni_version = conf.cni_version;
+            return Ok(prev);
+        }
         let ips = ns
             .addresses(Some(lo.index))
             .ctx("listing addresses of lo")?
