@@ -1,0 +1,185 @@
+//! One benchmark run: N containers attached to a bridge and detached again,
+//! by our plugins, by the reference plugins and by `ip -batch` (the floor).
+
+use super::measure::{run_timed, Sample, Stats};
+use super::report::{Report, Row};
+use cni_backend_linux::netns::{self, NetnsFile};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone)]
+pub struct BenchConfig {
+    pub containers: usize,
+    /// Directory with our `bridge` and `host-local`.
+    pub ours: PathBuf,
+    /// Directory with the reference plugins; skipped when absent.
+    pub reference: Option<PathBuf>,
+}
+
+/// Namespaces of one run, removed on drop (also on panic).
+struct Namespaces {
+    prefix: String,
+    names: Vec<String>,
+}
+
+impl Namespaces {
+    fn create(&mut self, role: &str) -> Result<(String, NetnsFile), String> {
+        let name = format!("{}-{role}", self.prefix);
+        let ns = netns::create_named(&name).map_err(|e| e.to_string())?;
+        self.names.push(name.clone());
+        Ok((name, ns))
+    }
+}
+
+impl Drop for Namespaces {
+    fn drop(&mut self) {
+        for n in self.names.drain(..).rev() {
+            let _ = netns::delete_named(&n);
+        }
+    }
+}
+
+pub fn run(cfg: &BenchConfig) -> Result<Report, String> {
+    let prefix = format!("bn{}", std::process::id() % 100_000);
+    let mut spaces = Namespaces {
+        prefix: prefix.clone(),
+        names: Vec::new(),
+    };
+    let (_, host) = spaces.create("host")?;
+    let mut containers = Vec::new();
+    for i in 0..cfg.containers {
+        containers.push(spaces.create(&format!("c{i}"))?.0);
+    }
+    let data = tempfile::tempdir().map_err(|e| format!("tempdir: {e}"))?;
+    let mut rows = Vec::new();
+
+    let ours = PluginRun {
+        label: "ours",
+        dir: &cfg.ours,
+        bridge: format!("{prefix}o"),
+        subnet: "10.252.0.0/16",
+        data_dir: data.path().join("ours"),
+    };
+    rows.push(netns::run_in(&host, || ours.measure(&containers)).map_err(|e| e.to_string())??);
+    if let Some(dir) = &cfg.reference {
+        let reference = PluginRun {
+            label: "reference",
+            dir,
+            bridge: format!("{prefix}r"),
+            subnet: "10.253.0.0/16",
+            data_dir: data.path().join("reference"),
+        };
+        rows.push(
+            netns::run_in(&host, || reference.measure(&containers))
+                .map_err(|e| e.to_string())??,
+        );
+    }
+    let bridge = format!("{prefix}f");
+    rows.push(netns::run_in(&host, || floor(&bridge, &containers)).map_err(|e| e.to_string())??);
+    Ok(Report {
+        containers: cfg.containers,
+        rows,
+    })
+}
+
+struct PluginRun<'a> {
+    label: &'static str,
+    dir: &'a Path,
+    bridge: String,
+    subnet: &'static str,
+    data_dir: PathBuf,
+}
+
+impl PluginRun<'_> {
+    fn config(&self) -> Vec<u8> {
+        serde_json::json!({
+            "cniVersion": "1.0.0",
+            "name": "bench",
+            "type": "bridge",
+            "bridge": self.bridge,
+            "isGateway": true,
+            "ipam": {"type": "host-local", "subnet": self.subnet, "dataDir": self.data_dir}
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    fn env(&self, verb: &str, i: usize, ns: &str) -> Vec<(String, String)> {
+        [
+            ("CNI_COMMAND", verb.to_string()),
+            ("CNI_CONTAINERID", format!("bench{i}")),
+            ("CNI_NETNS", format!("/var/run/netns/{ns}")),
+            ("CNI_IFNAME", "eth0".to_string()),
+            ("CNI_PATH", self.dir.display().to_string()),
+            ("PATH", "/usr/sbin:/usr/bin:/sbin:/bin".to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// Runs on a thread inside the host namespace: children inherit it.
+    fn measure(&self, containers: &[String]) -> Result<Row, String> {
+        let plugin = self.dir.join("bridge");
+        let conf = self.config();
+        let mut add = Vec::new();
+        for (i, ns) in containers.iter().enumerate() {
+            add.push(run_timed(&plugin, &[], &self.env("ADD", i, ns), &conf)?);
+        }
+        let mut del = Vec::new();
+        for (i, ns) in containers.iter().enumerate() {
+            del.push(run_timed(&plugin, &[], &self.env("DEL", i, ns), &conf)?);
+        }
+        let _ = run_timed(
+            Path::new("/usr/sbin/ip"),
+            &["link", "del", &self.bridge],
+            &[],
+            b"",
+        );
+        Ok(Row::new(self.label, &add, &del))
+    }
+}
+
+/// The kernel floor: the same links, addresses and routes made by `ip -batch`
+/// (one batch in the host, one in the container), removed by `ip link del`.
+fn floor(bridge: &str, containers: &[String]) -> Result<Row, String> {
+    let ip = Path::new("/usr/sbin/ip");
+    let setup = format!("link add {bridge} type bridge\naddr add 10.251.0.1/16 dev {bridge}\nlink set {bridge} up\n");
+    run_timed(ip, &["-batch", "-"], &[], setup.as_bytes())?;
+    let mut add = Vec::new();
+    for (i, ns) in containers.iter().enumerate() {
+        let host_side = format!(
+            "link add vfl{i} type veth peer name eth0 netns {ns}\nlink set vfl{i} master {bridge} up\n"
+        );
+        let container_side = format!(
+            "addr add 10.251.1.{}/16 dev eth0\nlink set eth0 up\nroute add default via 10.251.0.1\n",
+            i + 2
+        );
+        let a = run_timed(ip, &["-batch", "-"], &[], host_side.as_bytes())?;
+        let b = run_timed(
+            ip,
+            &["-n", ns, "-batch", "-"],
+            &[],
+            container_side.as_bytes(),
+        )?;
+        add.push(Sample {
+            wall: a.wall + b.wall,
+            max_rss_kib: a.max_rss_kib.max(b.max_rss_kib),
+        });
+    }
+    let mut del = Vec::new();
+    for ns in containers {
+        del.push(run_timed(ip, &["-n", ns, "link", "del", "eth0"], &[], b"")?);
+    }
+    let _ = run_timed(ip, &["link", "del", bridge], &[], b"");
+    Ok(Row::new("floor (ip -batch)", &add, &del))
+}
+
+impl Row {
+    fn new(label: &str, add: &[Sample], del: &[Sample]) -> Row {
+        Row {
+            label: label.to_string(),
+            add: Stats::of(add),
+            del: Stats::of(del),
+        }
+    }
+}
