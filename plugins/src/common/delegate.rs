@@ -102,3 +102,54 @@ pub fn allocate<'a>(
     });
     Ok(result)
 }
+
+/// Runs IPAM plugins in this process: for the simulator scenarios, and for a
+/// binary whose IPAM plugin is one of ours.
+#[derive(Default)]
+pub struct InProcessDelegate<'a> {
+    plugins: Vec<(String, &'a dyn cni_core::skel::Plugin)>,
+}
+
+impl<'a> InProcessDelegate<'a> {
+    pub fn new() -> Self {
+        InProcessDelegate {
+            plugins: Vec::new(),
+        }
+    }
+
+    pub fn with(mut self, plugin_type: &str, plugin: &'a dyn cni_core::skel::Plugin) -> Self {
+        self.plugins.push((plugin_type.to_string(), plugin));
+        self
+    }
+}
+
+impl IpamDelegate for InProcessDelegate<'_> {
+    fn run(
+        &self,
+        verb: Verb,
+        ipam_type: &str,
+        netconf: &[u8],
+        args: &CmdArgs,
+    ) -> Result<Option<CniResult>, CniError> {
+        let (_, plugin) = self
+            .plugins
+            .iter()
+            .find(|(t, _)| t == ipam_type)
+            .ok_or_else(|| {
+                CniError::io(format!(
+                    "failed to find plugin {ipam_type:?} (in-process registry)"
+                ))
+            })?;
+        let args = CmdArgs {
+            stdin: netconf.to_vec(),
+            ..args.clone()
+        };
+        match verb {
+            Verb::Add => plugin.add(&args).map(Some),
+            Verb::Check => plugin.check(&args).map(|()| None),
+            Verb::Del => plugin.del(&args).map(|()| None),
+            Verb::Status => plugin.status(&args).map(|()| None),
+            Verb::Gc => plugin.gc(&args).map(|()| None),
+        }
+    }
+}
