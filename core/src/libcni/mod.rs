@@ -27,7 +27,7 @@ mod inject;
 pub mod load;
 mod probe;
 pub mod raw_conf;
-pub mod raw_result;
+mod result;
 pub mod validate;
 pub mod version;
 
@@ -36,5 +36,4 @@ pub use cache::{CacheEntry, CachedInfo, CACHE_KIND_V1, DEFAULT_CACHE_DIR};
 pub use error::LibcniError;
 pub use inject::build_one_config;
 pub use load::{conf_files, load_conf_list};
-pub use probe::PluginInfo;
 pub use raw_conf::{NetworkConfigList, PluginConfig};
