@@ -10,6 +10,7 @@ use super::result::{at_version, parse_add_output};
 use super::validate;
 use super::version;
 use crate::invoke::Exec;
+use crate::spec::args::CniArgs;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
@@ -363,12 +364,7 @@ impl<'e> CniConfig<'e> {
     /// variables always set (empty where the verb has no value), then the
     /// base environment.
     pub(super) fn env(&self, command: &str, rt: &RuntimeConf) -> Vec<(String, String)> {
-        let args = rt
-            .args
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(";");
+        let args = CniArgs::from_pairs(rt.args.clone()).to_env_string();
         let path = self
             .path
             .iter()

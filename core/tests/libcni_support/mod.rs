@@ -106,11 +106,7 @@ impl Exec for FakeExec {
     }
 
     fn find_in_path(&self, plugin_type: &str, paths: &[PathBuf]) -> Result<PathBuf, CniError> {
-        if plugin_type.contains('/') || plugin_type.contains("..") {
-            return Err(CniError::invalid_config(format!(
-                "invalid plugin type {plugin_type:?}"
-            )));
-        }
+        cni_core::invoke::validate_plugin_type(plugin_type)?;
         match (self.plugins.contains_key(plugin_type), paths.first()) {
             (true, Some(dir)) => Ok(dir.join(plugin_type)),
             _ => Err(CniError::new(
