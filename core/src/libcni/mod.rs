@@ -18,6 +18,10 @@
 //!   time, naming the file and field, rather than at the first verb.
 //! - Injected keys keep the configuration's key order (the reference
 //!   re-encodes a Go map, which sorts them); the JSON means the same.
+//! - A plugin's result reaches the next plugin and the cache as it printed
+//!   it (the reference re-encodes its typed result, dropping unknown keys).
+//!   The shared `CniResult` still decides whether it is a valid result and
+//!   does every conversion to the list's version.
 
 mod api;
 mod base64;

@@ -12,7 +12,7 @@ use super::error::LibcniError;
 use super::version;
 use crate::invoke::validate_plugin_type;
 use crate::spec::config::{flag, ConfigError};
-use crate::spec::version::{compare, Version, ALL};
+use crate::spec::version::{Version, ALL};
 use serde_json::{Map, Value};
 
 /// One plugin's configuration inside a list (or a single-plugin `.conf`).
@@ -230,11 +230,12 @@ fn negotiate_version(
         Version::parse(v).map_err(|e| LibcniError::config(origin, "cniVersion", e.to_string()))?;
         candidates.push(v.clone());
     }
+    // `ALL` is oldest first: the highest supported candidate has the highest index.
     candidates
-        .into_iter()
-        .filter(|v| version::is_supported(v))
-        // Supported versions always parse, so they always compare.
-        .max_by(|a, b| compare(a, b).unwrap_or(std::cmp::Ordering::Equal))
+        .iter()
+        .filter_map(|v| ALL.iter().position(|known| known == v))
+        .max()
+        .map(|i| ALL[i].to_string())
         .ok_or_else(|| {
             LibcniError::config(
                 origin,
@@ -305,7 +306,7 @@ fn read_flag(obj: &Map<String, Value>, key: &str, origin: &str) -> Result<bool, 
     })
 }
 
-pub(crate) fn json_kind(v: &Value) -> &'static str {
+fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
