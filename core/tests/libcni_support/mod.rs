@@ -1,5 +1,8 @@
 //! A fake `Exec` for libcni tests: plugins are closures registered by type,
-//! and every call's plugin, environment and stdin is recorded.
+//! and every call's plugin, environment and stdin is recorded. Not the shared
+//! `invoke::testing::InMemoryExec`: these tests assert the environment's exact
+//! order (the six `CNI_*` variables, then the base environment), which its
+//! map-shaped `Invocation::env` does not keep.
 #![allow(dead_code)]
 
 use cni_core::invoke::Exec;
