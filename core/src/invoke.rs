@@ -31,7 +31,7 @@ pub mod testing;
 pub use delegate::{
     delegate_add, delegate_add_with_env, delegate_check, delegate_check_with_env, delegate_del,
     delegate_del_with_env, delegate_env, delegate_verb_with_env, exec_plugin_with_result,
-    exec_plugin_without_result, get_version_info, process_env,
+    exec_plugin_without_result, get_version_info, get_version_info_with_env, process_env,
 };
 pub use find::{find_in_path, validate_plugin_type};
 pub use output::{parse_error_output, parse_result_output};

@@ -165,7 +165,17 @@ pub fn delegate_verb_with_env(
 /// Asks the plugin at `plugin` which versions it supports. A plugin too old to
 /// know VERSION supports 0.1.0 only.
 pub fn get_version_info(plugin: &Path, exec: &dyn Exec) -> Result<VersionInfo, CniError> {
-    let mut env = with_command(&process_env(), "VERSION");
+    get_version_info_with_env(plugin, exec, &process_env())
+}
+
+/// [`get_version_info`] with an explicit environment to inherit (libcni
+/// passes its runtime's, not this process's).
+pub fn get_version_info_with_env(
+    plugin: &Path,
+    exec: &dyn Exec,
+    env: &[(String, String)],
+) -> Result<VersionInfo, CniError> {
+    let mut env = with_command(env, "VERSION");
     // Plugins built on an old skel demand these even for VERSION.
     for (k, v) in [
         ("CNI_NETNS", "dummy"),

@@ -1,17 +1,31 @@
 //! Reading what a plugin printed: a result of any version, or its error document.
 
 use crate::error::{code, CniError};
-use crate::spec::CniResult;
+use crate::spec::{CniResult, ResultError};
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
 /// A plugin's stdout on success, as the model; a result without `cniVersion`
-/// is taken to be at the config's version, as the reference does.
+/// is taken to be at the config's version, and `null` is an empty result, as
+/// the reference's `fixupResultVersion` has it.
 pub fn parse_result_output(stdout: &[u8], config_version: &str) -> Result<CniResult, CniError> {
-    CniResult::parse_with_default_version(stdout, config_version).map_err(|e| {
+    let failed = |e: ResultError| {
         let mut err = CniError::from(e);
         err.msg = format!("failed to parse the plugin's result: {}", err.msg);
         err
-    })
+    };
+    let decode_error = |reason: String| ResultError::Decode {
+        version: config_version.to_string(),
+        reason,
+    };
+    let value = match serde_json::from_slice::<Value>(stdout) {
+        Ok(Value::Null) => Value::Object(Map::new()),
+        Ok(v @ Value::Object(_)) => v,
+        // Serde would read an array as a struct by position; Go would not.
+        Ok(_) => return Err(failed(decode_error("not a JSON object".into()))),
+        Err(e) => return Err(failed(decode_error(e.to_string()))),
+    };
+    CniResult::from_value(value, config_version).map_err(failed)
 }
 
 /// Go decodes an error document leniently (missing fields are zero); so do we.
@@ -97,5 +111,20 @@ mod tests {
         assert_eq!(r.cni_version, "0.4.0");
         assert_eq!(r.ips.len(), 1);
         assert_eq!(parse_result_output(b"{", "1.0.0").unwrap_err().code, 6);
+    }
+
+    #[test]
+    fn null_is_an_empty_result_and_non_objects_are_refused() {
+        let r = parse_result_output(b"null", "1.0.0").unwrap();
+        assert_eq!(
+            r,
+            CniResult {
+                cni_version: "1.0.0".into(),
+                ..Default::default()
+            }
+        );
+        for bad in [&b"[1]"[..], br#"["1.0.0"]"#, b"3", br#""x""#] {
+            assert_eq!(parse_result_output(bad, "1.0.0").unwrap_err().code, 6);
+        }
     }
 }

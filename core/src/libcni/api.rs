@@ -6,10 +6,11 @@ use super::cache::{self, CachedInfo};
 use super::error::LibcniError;
 use super::inject::{build_one_config, build_with};
 use super::raw_conf::{NetworkConfigList, PluginConfig};
-use super::raw_result;
+use super::result::{at_version, parse_add_output};
 use super::validate;
 use super::version;
 use crate::invoke::Exec;
+use crate::spec::args::CniArgs;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
@@ -116,14 +117,13 @@ impl<'e> CniConfig<'e> {
         for plugin in &list.plugins {
             let stdin = build_one_config(list, plugin, result.as_ref(), Some(rt))?;
             let stdout = self.run(plugin, "add", &stdin, self.env("ADD", rt))?;
-            let parsed =
-                raw_result::parse_plugin_result(&stdout, &list.cni_version).map_err(|reason| {
-                    LibcniError::BadResult {
-                        plugin: plugin.description(),
-                        verb: "add",
-                        reason,
-                    }
-                })?;
+            let parsed = parse_add_output(&stdout, &list.cni_version).map_err(|e| {
+                LibcniError::BadResult {
+                    plugin: plugin.description(),
+                    verb: "add",
+                    reason: e.msg,
+                }
+            })?;
             result = Some(parsed);
         }
         let result = result.unwrap_or_default();
@@ -330,7 +330,7 @@ impl<'e> CniConfig<'e> {
         let Some(result) = entry.result() else {
             return Ok(None);
         };
-        raw_result::convert_result(result, &list.cni_version)
+        at_version(result, &list.cni_version)
             .map(Some)
             .map_err(|reason| LibcniError::Cache {
                 path,
@@ -364,12 +364,7 @@ impl<'e> CniConfig<'e> {
     /// variables always set (empty where the verb has no value), then the
     /// base environment.
     pub(super) fn env(&self, command: &str, rt: &RuntimeConf) -> Vec<(String, String)> {
-        let args = rt
-            .args
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(";");
+        let args = CniArgs::from_pairs(rt.args.clone()).to_env_string();
         let path = self
             .path
             .iter()

@@ -4,6 +4,7 @@
 
 use super::base64;
 use super::error::LibcniError;
+use crate::spec::wire::null_default;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 use std::io::Write;
@@ -33,24 +34,18 @@ pub struct CachedInfo {
         rename = "cniArgs",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
+        deserialize_with = "null_default"
     )]
     pub cni_args: Vec<(String, String)>,
     #[serde(
         rename = "capabilityArgs",
         default,
         skip_serializing_if = "Map::is_empty",
-        deserialize_with = "null_as_default"
+        deserialize_with = "null_default"
     )]
     pub capability_args: Map<String, Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<Map<String, Value>>,
-}
-
-fn null_as_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(
-    d: D,
-) -> Result<T, D::Error> {
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 mod bytes_as_base64 {

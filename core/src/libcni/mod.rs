@@ -18,6 +18,10 @@
 //!   time, naming the file and field, rather than at the first verb.
 //! - Injected keys keep the configuration's key order (the reference
 //!   re-encodes a Go map, which sorts them); the JSON means the same.
+//! - A plugin's result reaches the next plugin and the cache as it printed
+//!   it (the reference re-encodes its typed result, dropping unknown keys).
+//!   The shared `CniResult` still decides whether it is a valid result and
+//!   does every conversion to the list's version.
 
 mod api;
 mod base64;
@@ -27,7 +31,7 @@ mod inject;
 pub mod load;
 mod probe;
 pub mod raw_conf;
-pub mod raw_result;
+mod result;
 pub mod validate;
 pub mod version;
 
@@ -36,5 +40,4 @@ pub use cache::{CacheEntry, CachedInfo, CACHE_KIND_V1, DEFAULT_CACHE_DIR};
 pub use error::LibcniError;
 pub use inject::build_one_config;
 pub use load::{conf_files, load_conf_list};
-pub use probe::PluginInfo;
 pub use raw_conf::{NetworkConfigList, PluginConfig};

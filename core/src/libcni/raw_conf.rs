@@ -1,9 +1,18 @@
 //! Network configurations as raw JSON objects (key order preserved), parsed
-//! and validated just enough to run them. Kept apart so it can later switch to
-//! the shared spec types without touching the rest of libcni.
+//! and validated just enough to run them, every error naming the exact field.
+//!
+//! Not the shared `spec::config::NetConfList`: it names only the containing
+//! field (`cniVersions`, `plugins[0].capabilities`) where libcni names the
+//! element (`cniVersions[1]`, `plugins[0].capabilities.mac`), it refuses a
+//! non-object `runtimeConfig`/`args` that the reference's libcni loads and
+//! passes on, and libcni needs no typed view beyond `type` and `capabilities`.
+//! Versions, plugin types and the `disable*` flags use the shared rules.
 
 use super::error::LibcniError;
 use super::version;
+use crate::invoke::validate_plugin_type;
+use crate::spec::config::{flag, ConfigError};
+use crate::spec::version::{Version, ALL};
 use serde_json::{Map, Value};
 
 /// One plugin's configuration inside a list (or a single-plugin `.conf`).
@@ -34,7 +43,7 @@ impl PluginConfig {
         match conf.get("type") {
             None => return Err(LibcniError::config(origin, field("type"), "missing")),
             Some(Value::String(t)) => validate_plugin_type(t)
-                .map_err(|reason| LibcniError::config(origin, field("type"), reason))?,
+                .map_err(|e| LibcniError::config(origin, field("type"), e.msg))?,
             Some(other) => {
                 return Err(LibcniError::config(
                     origin,
@@ -126,8 +135,8 @@ impl NetworkConfigList {
             }
         };
         let cni_version = negotiate_version(declared, top.get("cniVersions"), origin)?;
-        let disable_check = read_bool(&top, "disableCheck", origin)?;
-        let disable_gc = read_bool(&top, "disableGC", origin)?;
+        let disable_check = read_flag(&top, "disableCheck", origin)?;
+        let disable_gc = read_flag(&top, "disableGC", origin)?;
         let plugins = match top.get("plugins") {
             None => return Err(LibcniError::config(origin, "plugins", "missing")),
             Some(Value::Array(items)) if items.is_empty() => {
@@ -186,20 +195,6 @@ impl NetworkConfigList {
     }
 }
 
-/// A plugin type becomes a file name looked up in `CNI_PATH`: it must not
-/// be able to name anything outside those directories.
-pub fn validate_plugin_type(t: &str) -> Result<(), String> {
-    if t.is_empty() {
-        return Err("must not be empty".into());
-    }
-    if t.contains('/') || t.contains("..") || t.contains('\0') {
-        return Err(format!(
-            "{t:?} must be a plain file name (no `/`, `..` or NUL)"
-        ));
-    }
-    Ok(())
-}
-
 /// The version to run: `cniVersion`, or with `cniVersions` (1.1.0) the highest
 /// version listed (or declared) that this library supports.
 fn negotiate_version(
@@ -228,36 +223,26 @@ fn negotiate_version(
                 format!("must be a string, found {}", json_kind(item)),
             ));
         };
-        if version::Version::parse(v).is_none() {
-            return Err(LibcniError::config(
-                origin,
-                field,
-                format!("{v:?} is not a version (X.Y.Z)"),
-            ));
-        }
+        Version::parse(v).map_err(|e| LibcniError::config(origin, field, e.to_string()))?;
         candidates.push(v.clone());
     }
     if let Some(v) = &declared {
-        if version::Version::parse(v).is_none() {
-            return Err(LibcniError::config(
-                origin,
-                "cniVersion",
-                format!("{v:?} is not a version (X.Y.Z)"),
-            ));
-        }
+        Version::parse(v).map_err(|e| LibcniError::config(origin, "cniVersion", e.to_string()))?;
         candidates.push(v.clone());
     }
+    // `ALL` is oldest first: the highest supported candidate has the highest index.
     candidates
-        .into_iter()
-        .filter(|v| version::is_supported(v))
-        .max_by(|a, b| version::compare(a, b))
+        .iter()
+        .filter_map(|v| ALL.iter().position(|known| known == v))
+        .max()
+        .map(|i| ALL[i].to_string())
         .ok_or_else(|| {
             LibcniError::config(
                 origin,
                 "cniVersions",
                 format!(
                     "none of the listed versions is supported (supported: {})",
-                    version::SUPPORTED_VERSIONS.join(", ")
+                    ALL.join(", ")
                 ),
             )
         })
@@ -270,10 +255,7 @@ fn check_supported(v: String, origin: &str, field: &str) -> Result<String, Libcn
         Err(LibcniError::config(
             origin,
             field,
-            format!(
-                "{v:?} is not supported (supported: {})",
-                version::SUPPORTED_VERSIONS.join(", ")
-            ),
+            format!("{v:?} is not supported (supported: {})", ALL.join(", ")),
         ))
     }
 }
@@ -314,28 +296,17 @@ fn required_string(
 }
 
 /// A boolean that the reference also accepts as the strings "true"/"false".
-fn read_bool(obj: &Map<String, Value>, key: &str, origin: &str) -> Result<bool, LibcniError> {
-    match obj.get(key) {
-        None => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(Value::String(s)) => match s.to_ascii_lowercase().as_str() {
-            "true" => Ok(true),
-            "false" => Ok(false),
-            _ => Err(LibcniError::config(
-                origin,
-                key,
-                format!("invalid value {s:?}, expected true or false"),
-            )),
-        },
-        Some(other) => Err(LibcniError::config(
-            origin,
-            key,
-            format!("must be a boolean, found {}", json_kind(other)),
-        )),
-    }
+fn read_flag(obj: &Map<String, Value>, key: &str, origin: &str) -> Result<bool, LibcniError> {
+    flag(obj, key).map_err(|e| {
+        let reason = match e {
+            ConfigError::Field { reason, .. } => reason,
+            other => other.to_string(),
+        };
+        LibcniError::config(origin, key, reason)
+    })
 }
 
-pub(crate) fn json_kind(v: &Value) -> &'static str {
+fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

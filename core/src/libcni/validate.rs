@@ -1,75 +1,34 @@
 //! The runtime-supplied identifiers become parts of file names (the result
-//! cache) and kernel names: the same rules as the reference's `pkg/utils`.
+//! cache) and kernel names: the shared `spec::validate` rules, reported as
+//! libcni errors naming the runtime field.
 
 use super::error::LibcniError;
+use crate::spec::validate::{
+    validate_container_id, validate_interface_name, validate_network_name,
+};
+use crate::CniError;
 
-/// Linux IFNAMSIZ minus the terminating NUL.
-const MAX_IFNAME_LEN: usize = 15;
-
-/// Container IDs and network names: `^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$`.
-fn is_safe_identifier(s: &str) -> bool {
-    let mut bytes = s.bytes();
-    matches!(bytes.next(), Some(b) if b.is_ascii_alphanumeric())
-        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+fn runtime_error(field: &'static str) -> impl Fn(CniError) -> LibcniError {
+    move |e| LibcniError::Runtime {
+        field,
+        reason: if e.details.is_empty() {
+            e.msg
+        } else {
+            format!("{}: {:?}", e.msg, e.details)
+        },
+    }
 }
 
 pub fn container_id(id: &str) -> Result<(), LibcniError> {
-    if id.is_empty() {
-        return Err(LibcniError::Runtime {
-            field: "containerID",
-            reason: "missing".into(),
-        });
-    }
-    if !is_safe_identifier(id) {
-        return Err(LibcniError::Runtime {
-            field: "containerID",
-            reason: format!("{id:?} must start with a letter or digit and contain only letters, digits, `_`, `.` and `-`"),
-        });
-    }
-    Ok(())
+    validate_container_id(id).map_err(runtime_error("containerID"))
 }
 
 pub fn network_name(name: &str) -> Result<(), LibcniError> {
-    if name.is_empty() {
-        return Err(LibcniError::Runtime {
-            field: "name",
-            reason: "network name is missing".into(),
-        });
-    }
-    if !is_safe_identifier(name) {
-        return Err(LibcniError::Runtime {
-            field: "name",
-            reason: format!("network name {name:?} must start with a letter or digit and contain only letters, digits, `_`, `.` and `-`"),
-        });
-    }
-    Ok(())
+    validate_network_name(name).map_err(runtime_error("name"))
 }
 
 pub fn interface_name(ifname: &str) -> Result<(), LibcniError> {
-    let bad = |reason: String| {
-        Err(LibcniError::Runtime {
-            field: "ifName",
-            reason,
-        })
-    };
-    if ifname.is_empty() {
-        return bad("missing".into());
-    }
-    if ifname.len() > MAX_IFNAME_LEN {
-        return bad(format!("{ifname:?} is longer than {MAX_IFNAME_LEN} bytes"));
-    }
-    if ifname == "." || ifname == ".." {
-        return bad(format!("{ifname:?} is not a valid interface name"));
-    }
-    if ifname
-        .chars()
-        .any(|c| c == '/' || c == ':' || c.is_whitespace())
-    {
-        return bad(format!(
-            "{ifname:?} must not contain `/`, `:` or whitespace"
-        ));
-    }
-    Ok(())
+    validate_interface_name(ifname).map_err(runtime_error("ifName"))
 }
 
 #[cfg(test)]
@@ -92,5 +51,25 @@ mod tests {
         for bad in ["", "1234567890123456", ".", "..", "a/b", "a:b", "a b"] {
             assert!(interface_name(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn errors_name_the_runtime_field_and_quote_the_value() {
+        let e = container_id("a/b").unwrap_err();
+        assert!(
+            matches!(&e, LibcniError::Runtime { field: "containerID", reason } if reason.contains("\"a/b\"")),
+            "{e}"
+        );
+        assert!(matches!(
+            interface_name("").unwrap_err(),
+            LibcniError::Runtime {
+                field: "ifName",
+                ..
+            }
+        ));
+        assert!(matches!(
+            network_name("").unwrap_err(),
+            LibcniError::Runtime { field: "name", .. }
+        ));
     }
 }

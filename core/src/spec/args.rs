@@ -46,6 +46,11 @@ impl CniArgs {
         Ok(CniArgs { pairs })
     }
 
+    /// Pairs a runtime already holds (libcni's `RuntimeConf::args`), unchecked.
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> CniArgs {
+        CniArgs { pairs }
+    }
+
     pub fn pairs(&self) -> &[(String, String)] {
         &self.pairs
     }

@@ -270,15 +270,21 @@ pub struct NetConfList {
     pub raw: Map<String, Value>,
 }
 
-/// `disableCheck`/`disableGC` may be a bool or a "true"/"false" string (the reference accepts both).
-fn flag(map: &Map<String, Value>, key: &str) -> Result<bool, ConfigError> {
+/// `disableCheck`/`disableGC` may be a bool or a "true"/"false" string in
+/// any case (the reference compares `strings.ToLower`); `null` is neither,
+/// as the reference's libcni finds.
+pub(crate) fn flag(map: &Map<String, Value>, key: &str) -> Result<bool, ConfigError> {
     match map.get(key) {
-        None | Some(Value::Null) => Ok(false),
+        None => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
-        Some(Value::String(s)) => s.parse::<bool>().map_err(|_| ConfigError::Field {
-            field: key.to_string(),
-            reason: format!("{s:?} is not a boolean"),
-        }),
+        Some(Value::String(s)) => match s.to_ascii_lowercase().as_str() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(ConfigError::Field {
+                field: key.to_string(),
+                reason: format!("{s:?} is not a boolean"),
+            }),
+        },
         Some(other) => Err(ConfigError::Field {
             field: key.to_string(),
             reason: format!("{other} is not a boolean"),
@@ -485,5 +491,19 @@ mod tests {
             7
         );
         assert!(NetConfList::parse(br#"{"name":"l","disableGC":3,"plugins":[{}]}"#).is_err());
+    }
+
+    #[test]
+    fn flags_read_their_strings_in_any_case_and_refuse_null() {
+        let l = NetConfList::parse(
+            br#"{"name":"l","disableCheck":"TRUE","disableGC":"False","plugins":[{}]}"#,
+        )
+        .unwrap();
+        assert!(l.disable_check && !l.disable_gc);
+        let e = NetConfList::parse(br#"{"name":"l","disableGC":null,"plugins":[{}]}"#).unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::Field { field, .. } if field == "disableGC"),
+            "{e}"
+        );
     }
 }

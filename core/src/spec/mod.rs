@@ -5,7 +5,7 @@ pub mod config;
 pub mod result;
 pub mod validate;
 pub mod version;
-mod wire;
+pub(crate) mod wire;
 
 pub use result::{CniResult, Dns, Interface, IpConfig, ResultError, ResultShape, Route};
 pub use version::{version_at_least, Version, VersionInfo};

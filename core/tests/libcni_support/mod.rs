@@ -1,5 +1,8 @@
 //! A fake `Exec` for libcni tests: plugins are closures registered by type,
-//! and every call's plugin, environment and stdin is recorded.
+//! and every call's plugin, environment and stdin is recorded. Not the shared
+//! `invoke::testing::InMemoryExec`: these tests assert the environment's exact
+//! order (the six `CNI_*` variables, then the base environment), which its
+//! map-shaped `Invocation::env` does not keep.
 #![allow(dead_code)]
 
 use cni_core::invoke::Exec;
@@ -106,11 +109,7 @@ impl Exec for FakeExec {
     }
 
     fn find_in_path(&self, plugin_type: &str, paths: &[PathBuf]) -> Result<PathBuf, CniError> {
-        if plugin_type.contains('/') || plugin_type.contains("..") {
-            return Err(CniError::invalid_config(format!(
-                "invalid plugin type {plugin_type:?}"
-            )));
-        }
+        cni_core::invoke::validate_plugin_type(plugin_type)?;
         match (self.plugins.contains_key(plugin_type), paths.first()) {
             (true, Some(dir)) => Ok(dir.join(plugin_type)),
             _ => Err(CniError::new(
