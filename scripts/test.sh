@@ -4,5 +4,13 @@
 # Set CNI_TEST_REQUIRE_PRIVILEGED=1 (CI does) to make a skip a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The real-namespace tests exec the plugin binaries: build them first.
 cargo build --workspace --bins
-cargo test --workspace --no-fail-fast "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --workspace --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
+# One closing line over every test binary (cargo prints one line per binary).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1); if ($i ~ /^ignored;?$/) s += $(i-1) } }
+     END { printf "summary: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+exit "$status"
