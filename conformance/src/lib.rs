@@ -1,4 +1,5 @@
 //! Scenario corpus and runners: the backend suite, simulator and real-namespace
 //! runs, differential runs against the reference plugins, the benchmark.
 
+pub mod differential;
 pub mod realns;
