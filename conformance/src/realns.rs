@@ -133,6 +133,7 @@ impl TestNet {
                 "master": l.get("master").and_then(Value::as_str).map(norm_name),
                 "promisc": l["promiscuity"].as_u64().unwrap_or(0) > 0 && l.get("master").is_none(),
                 "hairpin": l.pointer("/linkinfo/info_slave_data/hairpin").cloned().unwrap_or(Value::Null),
+                "macvlan_mode": l.pointer("/linkinfo/info_data/mode").cloned().unwrap_or(Value::Null),
             }));
         }
         out_links.sort_by_key(|v| v["name"].as_str().unwrap_or("").to_string());
