@@ -252,6 +252,11 @@ fn lifecycle(imp: Impl, s: &Scenario, version: &str) -> Trace {
     let raw = add.json();
     let result = dns_normalized(&side, &raw, version, &what);
     let leases = side.leases(&network);
+    if conf.pointer("/ipam/type").is_some() {
+        let mut addrs = addresses_of(&raw);
+        addrs.sort();
+        assert_eq!(leases, addrs, "{what}: one lease per address of the result");
+    }
     let masq_rules = side.masquerade_rules(&network, &att.container_id);
     if imp == Impl::Ours {
         assert_our_choices(&side, &conf, &raw, &att, &links_before, &what);
