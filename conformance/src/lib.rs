@@ -2,4 +2,5 @@
 //! runs, differential runs against the reference plugins, the benchmark.
 
 pub mod bench;
+pub mod differential;
 pub mod realns;

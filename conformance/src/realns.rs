@@ -4,7 +4,7 @@
 //! here touches the machine's own network namespace.
 
 use serde_json::{json, Value};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -16,6 +16,32 @@ pub use cni_core::testsupport::privileged;
 pub fn reference_dir() -> Option<&'static Path> {
     let dir = Path::new("/usr/lib/cni");
     dir.join("bridge").exists().then_some(dir)
+}
+
+/// Where our plugin binaries are: `CNI_RS_BIN_DIR` if set, else
+/// `<target>/debug`, where `<target>` is `CARGO_TARGET_DIR` or the
+/// workspace's `target/`. (`CARGO_BIN_EXE_*` only works inside the package
+/// that builds the binaries, and this is another package.)
+pub fn plugin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CNI_RS_BIN_DIR") {
+        return PathBuf::from(dir);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    target.join("debug")
+}
+
+/// One of our plugin binaries; panics with what to do when it is missing.
+pub fn our_plugin(name: &str) -> PathBuf {
+    let path = plugin_dir().join(name);
+    assert!(
+        path.is_file(),
+        "our plugin binary {} is missing: run `cargo build -p cni-plugins --bins` \
+         (with the same CARGO_TARGET_DIR), or point CNI_RS_BIN_DIR at the binaries",
+        path.display()
+    );
+    path
 }
 
 /// A set of namespaces for one test.
@@ -107,6 +133,7 @@ impl TestNet {
                 "master": l.get("master").and_then(Value::as_str).map(norm_name),
                 "promisc": l["promiscuity"].as_u64().unwrap_or(0) > 0 && l.get("master").is_none(),
                 "hairpin": l.pointer("/linkinfo/info_slave_data/hairpin").cloned().unwrap_or(Value::Null),
+                "macvlan_mode": l.pointer("/linkinfo/info_data/mode").cloned().unwrap_or(Value::Null),
             }));
         }
         out_links.sort_by_key(|v| v["name"].as_str().unwrap_or("").to_string());
@@ -158,7 +185,8 @@ impl Default for TestNet {
 impl Drop for TestNet {
     fn drop(&mut self) {
         for ns in self.namespaces.drain(..).rev() {
-            let _ = Command::new("ip").args(["netns", "del", &ns]).status();
+            // Quietly: a test may have deleted a namespace itself.
+            let _ = Command::new("ip").args(["netns", "del", &ns]).output();
         }
     }
 }

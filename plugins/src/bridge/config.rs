@@ -46,6 +46,13 @@ impl BridgeConf {
                 )));
             }
         }
+        if c.hairpin_mode && c.promisc_mode {
+            // A promiscuous bridge already delivers a port's frames back to
+            // it; hairpin on top would duplicate them (the reference refuses too).
+            return Err(CniError::invalid_config(
+                "hairpinMode: cannot be combined with promiscMode (frames would be delivered twice)",
+            ));
+        }
         if c.disable_container_interface && c.common.ipam_type().is_some() {
             return Err(CniError::invalid_config(
                 "disableContainerInterface: cannot be used with IPAM (the interface stays down)",
@@ -75,12 +82,16 @@ mod tests {
 
     #[test]
     fn bad_fields_are_named() {
-        let cases: [(&[u8], &str); 3] = [
+        let cases: [(&[u8], &str); 4] = [
             (
                 br#"{"name":"n","bridge":"this-name-is-too-long"}"#,
                 "bridge:",
             ),
             (br#"{"name":"n","mtu":10}"#, "mtu:"),
+            (
+                br#"{"name":"n","hairpinMode":true,"promiscMode":true}"#,
+                "hairpinMode:",
+            ),
             (
                 br#"{"name":"n","disableContainerInterface":true,"ipam":{"type":"host-local"}}"#,
                 "disableContainerInterface:",
