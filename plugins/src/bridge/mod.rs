@@ -4,14 +4,11 @@
 pub mod config;
 mod gateway;
 
-use crate::common::netns::{self, delete_link_if_present};
-use crate::common::{
-    conf, delegate, iface, masq, sysctl, veth, IpamDelegate, NetContext, Undo, Verb,
-};
+use crate::common::netns;
+use crate::common::{delegate, iface, masq, sysctl, veth, IpamDelegate, NetContext, Undo, Verb};
 use cni_core::mac;
 use cni_core::net::{BridgeSpec, LinkInfo, LinkKind, MacAddr, NetBackend, Netns};
 use cni_core::skel::{CmdArgs, Plugin};
-use cni_core::spec::Interface;
 use cni_core::{CniError, CniResult};
 use config::BridgeConf;
 
@@ -28,15 +25,7 @@ impl Plugin for Bridge<'_> {
         let conf = BridgeConf::parse(&args.stdin)?;
         let host = netns::host(self.backend)?;
         let container = netns::container(self.backend, &args.netns)?;
-        if container.link_by_name(&args.ifname).is_ok() {
-            return Err(CniError::new(
-                cni_core::error::code::GENERIC,
-                format!(
-                    "container interface {} already exists in {}",
-                    args.ifname, args.netns
-                ),
-            ));
-        }
+        veth::ensure_ifname_free(&*container, args)?;
         let requested_mac = conf.common.requested_mac(&args.args)?;
         let mut undo = Undo::new();
 
@@ -103,34 +92,16 @@ impl Plugin for Bridge<'_> {
         undo.commit();
         let br_now = host.link_by_index(br.index).unwrap_or(br);
         result.interfaces = vec![
-            Interface {
-                name: br_now.name.clone(),
-                mac: br_now.mac.to_string(),
-                ..Default::default()
-            },
-            Interface {
-                name: host_veth.name.clone(),
-                mac: host_veth.mac.to_string(),
-                ..Default::default()
-            },
-            Interface {
-                name: pair.peer.name.clone(),
-                mac: pair.peer.mac.to_string(),
-                sandbox: args.netns.clone(),
-                ..Default::default()
-            },
+            iface::host_interface(&br_now),
+            iface::host_interface(host_veth),
+            iface::container_interface(&pair.peer, &args.netns),
         ];
-        result.dns = conf::merge_dns(&result.dns, &conf.common.dns);
-        result.cni_version = conf.common.cni_version;
-        Ok(result)
+        Ok(conf.common.finish(result))
     }
 
     fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
         let conf = BridgeConf::parse(&args.stdin)?;
-        if let Some(container) = netns::container_if_present(self.backend, &args.netns)? {
-            // Deleting the container end takes the host end with it.
-            delete_link_if_present(&*container, &args.ifname)?;
-        }
+        netns::delete_container_link(self.backend, &args.netns, &args.ifname)?;
         if conf.ip_masq {
             masq::del(
                 &*netns::host(self.backend)?,
@@ -161,9 +132,11 @@ impl Plugin for Bridge<'_> {
         let peer = link
             .peer_index
             .and_then(|i| host.link_by_index(i).ok())
-            .ok_or_else(|| mismatch(format!("{} has no veth peer in the host", args.ifname)))?;
+            .ok_or_else(|| {
+                iface::mismatch(format!("{} has no veth peer in the host", args.ifname))
+            })?;
         if peer.master != Some(br.index) {
-            return Err(mismatch(format!(
+            return Err(iface::mismatch(format!(
                 "host veth {} is not attached to bridge {}",
                 peer.name, br.name
             )));
@@ -189,10 +162,6 @@ impl Plugin for Bridge<'_> {
     fn about(&self) -> String {
         "CNI bridge plugin (cni-rs)".to_string()
     }
-}
-
-fn mismatch(msg: String) -> CniError {
-    CniError::new(cni_core::error::code::GENERIC, msg)
 }
 
 /// Finds or creates the bridge and brings it up. A bridge we create is removed

@@ -68,6 +68,14 @@ impl CommonConf {
             .map_err(|e| CniError::invalid_config(format!("{field}: {e}")))
     }
 
+    /// The last touch on an ADD result: the config's `dns` laid over IPAM's,
+    /// and the config's version (skel renders the result at it).
+    pub fn finish(&self, mut result: CniResult) -> CniResult {
+        result.dns = merge_dns(&result.dns, &self.dns);
+        result.cni_version = self.cni_version.clone();
+        result
+    }
+
     /// The previous result, required by CHECK.
     pub fn prev_result(&self) -> Result<CniResult, CniError> {
         let raw = self

@@ -3,7 +3,7 @@
 
 use super::errors::NetContext;
 use cni_core::net::{AddressSpec, LinkInfo, Netns, RouteScope, RouteSpec};
-use cni_core::spec::{CniResult, IpConfig, Route};
+use cni_core::spec::{CniResult, Interface, IpConfig, Route};
 use cni_core::CniError;
 use ipnet::IpNet;
 use std::net::IpAddr;
@@ -141,6 +141,24 @@ pub fn check(
     Ok(link)
 }
 
-fn mismatch(msg: String) -> CniError {
+/// CHECK found the namespace differing from what it should be.
+pub fn mismatch(msg: String) -> CniError {
     CniError::new(cni_core::error::code::GENERIC, msg)
+}
+
+/// A host-side interface of the result.
+pub fn host_interface(link: &LinkInfo) -> Interface {
+    Interface {
+        name: link.name.clone(),
+        mac: link.mac.to_string(),
+        ..Default::default()
+    }
+}
+
+/// The container's interface of the result: it names its namespace.
+pub fn container_interface(link: &LinkInfo, netns: &str) -> Interface {
+    Interface {
+        sandbox: netns.to_string(),
+        ..host_interface(link)
+    }
 }

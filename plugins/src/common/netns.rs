@@ -47,3 +47,16 @@ pub fn delete_link_if_present(ns: &dyn Netns, name: &str) -> Result<(), CniError
         Err(e) => Err(super::net_err(&format!("looking up {name}"), e)),
     }
 }
+
+/// DEL's first step for every plugin: the container interface goes (for a
+/// veth, its host end with it); a namespace or interface already gone is fine.
+pub fn delete_container_link(
+    backend: &dyn NetBackend,
+    path: &str,
+    ifname: &str,
+) -> Result<(), CniError> {
+    match container_if_present(backend, path)? {
+        Some(container) => delete_link_if_present(&*container, ifname),
+        None => Ok(()),
+    }
+}

@@ -3,7 +3,7 @@
 //! only ever works on `lo`.
 
 use crate::common::netns;
-use crate::common::{conf, CommonConf, NetContext};
+use crate::common::{conf, iface, CommonConf, NetContext};
 use cni_core::net::NetBackend;
 use cni_core::skel::{CmdArgs, Plugin};
 use cni_core::spec::{Interface, IpConfig};
@@ -67,7 +67,7 @@ impl Plugin for Loopback<'_> {
         let ns = netns::container(self.backend, &args.netns)?;
         let lo = ns.link_by_name(LO).ctx("looking up lo")?;
         if !lo.up {
-            return Err(CniError::new(cni_core::error::code::GENERIC, "lo is down"));
+            return Err(iface::mismatch("lo is down".to_string()));
         }
         Ok(())
     }

@@ -1,14 +1,13 @@
 //! The macvlan plugin: a macvlan on a host interface, created directly in the
 //! container namespace under its final name.
 
-use crate::common::netns::{self, delete_link_if_present};
+use crate::common::netns;
 use crate::common::{
     conf, delegate, iface, names, CommonConf, IpamDelegate, NetContext, Undo, Verb,
 };
 use cni_core::mac;
 use cni_core::net::{LinkKind, MacvlanMode, MacvlanSpec, NetBackend, Netns, NsRef};
 use cni_core::skel::{CmdArgs, Plugin};
-use cni_core::spec::Interface;
 use cni_core::{CniError, CniResult};
 use serde::Deserialize;
 
@@ -130,22 +129,13 @@ impl Plugin for Macvlan<'_> {
 
         undo.commit();
         let link = container.link_by_index(link.index).unwrap_or(link);
-        result.interfaces = vec![Interface {
-            name: link.name.clone(),
-            mac: link.mac.to_string(),
-            sandbox: args.netns.clone(),
-            ..Default::default()
-        }];
-        result.dns = conf::merge_dns(&result.dns, &conf.common.dns);
-        result.cni_version = conf.common.cni_version;
-        Ok(result)
+        result.interfaces = vec![iface::container_interface(&link, &args.netns)];
+        Ok(conf.common.finish(result))
     }
 
     fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
         let conf = MacvlanConf::parse(&args.stdin)?;
-        if let Some(container) = netns::container_if_present(self.backend, &args.netns)? {
-            delete_link_if_present(&*container, &args.ifname)?;
-        }
+        netns::delete_container_link(self.backend, &args.netns, &args.ifname)?;
         self.ipam
             .run_if_any(Verb::Del, conf.common.ipam_type(), &args.stdin, args)
     }
@@ -158,20 +148,17 @@ impl Plugin for Macvlan<'_> {
         let container = netns::container(self.backend, &args.netns)?;
         let link = iface::check(&*container, &args.ifname, &prev, 0)?;
         if link.kind != LinkKind::Macvlan {
-            return Err(CniError::new(
-                cni_core::error::code::GENERIC,
-                format!("{} is a {:?}, not a macvlan", args.ifname, link.kind),
-            ));
+            return Err(iface::mismatch(format!(
+                "{} is a {:?}, not a macvlan",
+                args.ifname, link.kind
+            )));
         }
         let mode = conf.mode()?;
         if link.macvlan_mode.is_some_and(|m| m != mode) {
-            return Err(CniError::new(
-                cni_core::error::code::GENERIC,
-                format!(
-                    "{} has macvlan mode {:?}, config says {mode}",
-                    args.ifname, link.macvlan_mode
-                ),
-            ));
+            return Err(iface::mismatch(format!(
+                "{} has macvlan mode {:?}, config says {mode}",
+                args.ifname, link.macvlan_mode
+            )));
         }
         Ok(())
     }

@@ -1,13 +1,13 @@
 //! The ptp plugin: a veth pair, host end in the host with the gateway address
 //! as /32 (/128), and container routes that send everything through it.
 
-use crate::common::netns::{self, delete_link_if_present};
+use crate::common::netns;
 use crate::common::{conf, delegate, iface, masq, sysctl, veth};
 use crate::common::{CommonConf, IpamDelegate, NetContext, Undo, Verb};
 use cni_core::mac;
 use cni_core::net::{AddressSpec, LinkInfo, NetBackend, Netns, RouteScope, RouteSpec};
 use cni_core::skel::{CmdArgs, Plugin};
-use cni_core::spec::{Interface, IpConfig};
+use cni_core::spec::IpConfig;
 use cni_core::{CniError, CniResult};
 use ipnet::IpNet;
 use serde::Deserialize;
@@ -111,28 +111,15 @@ impl Plugin for Ptp<'_> {
 
         undo.commit();
         result.interfaces = vec![
-            Interface {
-                name: pair.local.name.clone(),
-                mac: pair.local.mac.to_string(),
-                ..Default::default()
-            },
-            Interface {
-                name: pair.peer.name.clone(),
-                mac: pair.peer.mac.to_string(),
-                sandbox: args.netns.clone(),
-                ..Default::default()
-            },
+            iface::host_interface(&pair.local),
+            iface::container_interface(&pair.peer, &args.netns),
         ];
-        result.dns = conf::merge_dns(&result.dns, &conf.common.dns);
-        result.cni_version = conf.common.cni_version;
-        Ok(result)
+        Ok(conf.common.finish(result))
     }
 
     fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
         let conf = PtpConf::parse(&args.stdin)?;
-        if let Some(container) = netns::container_if_present(self.backend, &args.netns)? {
-            delete_link_if_present(&*container, &args.ifname)?;
-        }
+        netns::delete_container_link(self.backend, &args.netns, &args.ifname)?;
         if conf.ip_masq {
             masq::del(
                 &*netns::host(self.backend)?,
@@ -155,10 +142,10 @@ impl Plugin for Ptp<'_> {
         let host = netns::host(self.backend)?;
         let peer = link.peer_index.and_then(|i| host.link_by_index(i).ok());
         if peer.is_none() {
-            return Err(CniError::new(
-                cni_core::error::code::GENERIC,
-                format!("{} has no veth peer in the host", args.ifname),
-            ));
+            return Err(iface::mismatch(format!(
+                "{} has no veth peer in the host",
+                args.ifname
+            )));
         }
         Ok(())
     }
