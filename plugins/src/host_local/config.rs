@@ -276,6 +276,7 @@ pub fn parse(stdin: &[u8], cni_args: &str) -> Result<NetConf, CniError> {
         .map(PathBuf::from);
 
     let mut requested = cni_args_ips(cni_args)?;
+    let mut sources = vec!["CNI_ARGS IP"; requested.len()];
     if let Some(cni) = opt_obj(top, "args", "")?
         .map(|a| opt_obj(a, "cni", "args."))
         .transpose()?
@@ -286,11 +287,15 @@ pub fn parse(stdin: &[u8], cni_args: &str) -> Result<NetConf, CniError> {
             &mut requested,
         )?;
     }
+    sources.resize(requested.len(), "args.cni.ips");
     ip_list(
         runtime.and_then(|r| r.get("ips")),
         "runtimeConfig.ips",
         &mut requested,
     )?;
+    sources.resize(requested.len(), "runtimeConfig.ips");
+
+    check_requests(&ranges, &requested, &sources)?;
 
     let prev_ips = match top.get("prevResult") {
         None | Some(Value::Null) => None,
@@ -307,6 +312,27 @@ pub fn parse(stdin: &[u8], cni_args: &str) -> Result<NetConf, CniError> {
         valid_attachments: attachments(top.get("cni.dev/valid-attachments"))?,
         prev_ips,
     })
+}
+
+/// A requested address that no ADD could ever grant is a configuration error,
+/// found before anything is touched.
+fn check_requests(sets: &[RangeSet], ips: &[IpAddr], sources: &[&str]) -> Result<(), CniError> {
+    for (ip, field) in ips.iter().zip(sources) {
+        match sets.iter().find_map(|s| s.range_for(*ip)) {
+            None => {
+                return Err(invalid(format!(
+                    "{field}: requested IP address {ip} is not in any range set"
+                )))
+            }
+            Some(r) if r.gateway == *ip => {
+                return Err(invalid(format!(
+                    "{field}: requested ip {ip} is subnet's gateway"
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 fn version_at_least_030(v: &str) -> bool {
