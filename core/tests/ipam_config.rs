@@ -82,7 +82,7 @@ fn overlaps_and_families_are_rejected() {
     let v6 = spec("fd00::/64", None, None, None);
     let e = validate_range_set(&[a.clone(), v6], "ipam.ranges[0]", false).unwrap_err();
     assert!(matches!(e, ConfigError::MixedFamilies { .. }));
-    let s1 = validate_range_set(&[a.clone()], "ipam.ranges[0]", false).unwrap();
+    let s1 = validate_range_set(std::slice::from_ref(&a), "ipam.ranges[0]", false).unwrap();
     let s2 = validate_range_set(
         &[spec("10.0.0.128/25", None, None, None)],
         "ipam.ranges[1]",
