@@ -135,3 +135,36 @@ fn each_releases_what_the_other_allocated() {
     add(&ours(), "y", &c).ips();
     assert!(!add(&reference, "y", &c).ok);
 }
+
+#[test]
+fn ours_and_the_reference_at_once_never_share_an_address() {
+    let Some(reference) = reference("ours_and_the_reference_at_once_never_share_an_address") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let c = conf("1.0.0", dir.path(), r#""subnet":"10.10.0.0/24""#);
+    let handles: Vec<_> = (0..40)
+        .map(|i| {
+            let c = c.clone();
+            let bin = if i % 2 == 0 {
+                ours()
+            } else {
+                reference.clone()
+            };
+            std::thread::spawn(move || add(&bin, &format!("c{i}"), &c).ips().remove(0))
+        })
+        .collect();
+    let mut got: Vec<String> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    got.sort();
+    got.dedup();
+    assert_eq!(got.len(), 40);
+    // Our index learns the reference's leases: every DEL through us frees them.
+    for i in 0..40 {
+        assert!(del(&ours(), &format!("c{i}"), &c).ok);
+    }
+    let left: Vec<String> = files(&dir.path().join("testnet"))
+        .into_keys()
+        .filter(|n| n.parse::<std::net::IpAddr>().is_ok())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
