@@ -40,24 +40,15 @@ impl DiskStore {
         let dir = data_dir.join(network);
         fs::create_dir_all(&dir).map_err(|e| StoreError::io("creating", &dir, e))?;
         let lock_path = dir.join("lock");
-        // Mode as the reference's lock library creates it.
+        // Mode as the reference's lock library creates it; we never write to it,
+        // but std only creates files opened for writing.
         let lock = OpenOptions::new()
             .read(true)
-            .write(false)
-            .create(false)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o750)
             .open(&lock_path)
-            .or_else(|e| {
-                if e.kind() != ErrorKind::NotFound {
-                    return Err(e);
-                }
-                OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .create(true)
-                    .truncate(false)
-                    .mode(0o750)
-                    .open(&lock_path)
-            })
             .map_err(|e| StoreError::io("opening", &lock_path, e))?;
         lock_exclusive(&lock, &lock_path)?;
         let index = Index::open(&dir)?;

@@ -19,8 +19,8 @@ fn open(conf: &NetConf) -> Result<DiskStore, CniError> {
     DiskStore::open(&conf.data_dir, &conf.name).map_err(store_error)
 }
 
-/// Runs `f` with the network's store locked; seals the index only on success
-/// paths and on failures alike, since a failed verb may have changed leases.
+/// Runs `f` with the network's store locked, then seals the index whether `f`
+/// succeeded or not: a failed verb may still have changed leases (and undone them).
 fn with_store<T>(
     conf: &NetConf,
     f: impl FnOnce(&mut DiskStore) -> Result<T, CniError>,
