@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod invoke;
+pub mod ipam;
 pub mod json;
 pub mod libcni;
 pub mod mac;

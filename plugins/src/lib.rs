@@ -4,6 +4,7 @@
 pub mod bridge;
 pub mod cnitool;
 pub mod common;
+pub mod host_local;
 pub mod loopback;
 pub mod macvlan;
 pub mod ptp;

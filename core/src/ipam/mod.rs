@@ -1,0 +1,17 @@
+//! IPAM logic shared by the host-local plugin (and later static): address
+//! ranges, range sets, the round-robin allocator over a lease [`Store`], and an
+//! in-memory store. Pure: the disk store lives with the plugin.
+
+pub mod addr;
+pub mod allocator;
+pub mod config;
+pub mod mem_store;
+pub mod ops;
+pub mod range;
+pub mod store;
+
+pub use allocator::{AllocError, Allocator};
+pub use config::{ConfigError, RangeSpec};
+pub use mem_store::MemStore;
+pub use range::{Range, RangeSet};
+pub use store::{Attachment, LeaseOwner, Store, StoreError};

@@ -1,0 +1,103 @@
+//! The host-local IPAM plugin: the verbs, over the disk store.
+
+use super::config::{parse, NetConf};
+use super::disk::DiskStore;
+use super::dns::read_resolv_conf;
+use cni_core::ipam::{ops, Attachment, StoreError};
+use cni_core::skel::{CmdArgs, Plugin};
+use cni_core::spec::IpConfig;
+use cni_core::{CniError, CniResult};
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct HostLocal;
+
+fn store_error(e: StoreError) -> CniError {
+    CniError::io(e.to_string())
+}
+
+fn open(conf: &NetConf) -> Result<DiskStore, CniError> {
+    DiskStore::open(&conf.data_dir, &conf.name).map_err(store_error)
+}
+
+/// Runs `f` with the network's store locked, then seals the index whether `f`
+/// succeeded or not: a failed verb may still have changed leases (and undone them).
+fn with_store<T>(
+    conf: &NetConf,
+    f: impl FnOnce(&mut DiskStore) -> Result<T, CniError>,
+) -> Result<T, CniError> {
+    let mut store = open(conf)?;
+    let out = f(&mut store);
+    let sealed = store.finish().map_err(store_error);
+    let value = out?;
+    sealed?;
+    Ok(value)
+}
+
+fn attachment(args: &CmdArgs) -> Attachment {
+    Attachment::new(args.container_id.clone(), args.ifname.clone())
+}
+
+impl Plugin for HostLocal {
+    fn add(&self, args: &CmdArgs) -> Result<CniResult, CniError> {
+        let conf = parse(&args.stdin, &args.args)?;
+        // Read before taking the lock: a bad file must change nothing.
+        let dns = match &conf.resolv_conf {
+            Some(p) => read_resolv_conf(p)?,
+            None => Default::default(),
+        };
+        let att = attachment(args);
+        let allocs = with_store(&conf, |s| {
+            ops::allocate(&conf.ranges, s, &att, &conf.requested).map_err(CniError::from)
+        })?;
+        Ok(CniResult {
+            cni_version: conf.cni_version.clone(),
+            interfaces: Vec::new(),
+            ips: allocs
+                .into_iter()
+                .map(|a| IpConfig {
+                    address: a.address,
+                    gateway: Some(a.gateway),
+                    interface: None,
+                })
+                .collect(),
+            routes: conf.routes.clone(),
+            dns,
+        })
+    }
+
+    fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
+        let conf = parse(&args.stdin, &args.args)?;
+        let att = attachment(args);
+        with_store(&conf, |s| ops::release(s, &att).map_err(CniError::from))
+    }
+
+    fn check(&self, args: &CmdArgs) -> Result<(), CniError> {
+        let conf = parse(&args.stdin, &args.args)?;
+        let att = attachment(args);
+        with_store(&conf, |s| {
+            ops::check(&conf.ranges, s, &att, conf.prev_ips.as_deref()).map_err(CniError::from)
+        })
+    }
+
+    fn status(&self, args: &CmdArgs) -> Result<(), CniError> {
+        let conf = parse(&args.stdin, &args.args)?;
+        with_store(&conf, |s| {
+            ops::status(&conf.ranges, s).map_err(CniError::from)
+        })
+    }
+
+    fn gc(&self, args: &CmdArgs) -> Result<(), CniError> {
+        let conf = parse(&args.stdin, &args.args)?;
+        // Without the list we cannot tell what is valid: release nothing.
+        let Some(valid) = conf.valid_attachments.as_ref() else {
+            return Ok(());
+        };
+        with_store(&conf, |s| {
+            ops::gc(s, valid).map(|_| ()).map_err(CniError::from)
+        })
+    }
+
+    fn about(&self) -> String {
+        "CNI host-local IPAM plugin (cni-rs) supporting spec versions 0.1.0, 0.2.0, 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0".to_string()
+    }
+}

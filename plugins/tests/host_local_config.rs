@@ -1,0 +1,158 @@
+//! Every bad configuration gets its code and a message naming the field, and
+//! changes nothing on disk.
+
+mod host_local_util;
+use host_local_util::*;
+
+fn refused(ipam: &str, cni_args: &str) -> (u64, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = run(
+        &ours(),
+        "ADD",
+        "c1",
+        "eth0",
+        &conf("1.0.0", &data, ipam),
+        cni_args,
+    );
+    assert!(!data.exists(), "a refused ADD created {}", data.display());
+    (out.code(), out.msg())
+}
+
+fn assert_refused(ipam: &str, cni_args: &str, code: u64, field: &str) {
+    let (c, msg) = refused(ipam, cni_args);
+    assert_eq!(c, code, "{ipam}: {msg}");
+    assert!(
+        msg.contains(field),
+        "{ipam}: message {msg:?} does not name {field}"
+    );
+}
+
+#[test]
+fn missing_subnet_names_the_field() {
+    assert_refused(
+        r#""ranges":[[{"rangeStart":"10.0.0.5"}]]"#,
+        "",
+        7,
+        "ipam.ranges[0][0].subnet",
+    );
+    assert_refused(r#""rangeStart":"10.0.0.5""#, "", 7, "ipam.subnet");
+    assert_refused("", "", 7, "ipam.ranges");
+}
+
+#[test]
+fn bad_cidr_names_the_field() {
+    assert_refused(r#""subnet":"10.0.0/24""#, "", 7, "ipam.subnet");
+    assert_refused(
+        r#""ranges":[[{"subnet":"10.1.0.0/24"},{"subnet":"300.0.0.0/8"}]]"#,
+        "",
+        7,
+        "ipam.ranges[0][1].subnet",
+    );
+    assert_refused(r#""subnet":"10.0.0.0/31""#, "", 7, "ipam.subnet");
+}
+
+#[test]
+fn start_outside_subnet_names_the_field() {
+    assert_refused(
+        r#""subnet":"10.0.0.0/24","rangeStart":"10.0.1.5""#,
+        "",
+        7,
+        "ipam.rangeStart",
+    );
+    assert_refused(
+        r#""subnet":"10.0.0.0/24","rangeEnd":"10.0.1.5""#,
+        "",
+        7,
+        "ipam.rangeEnd",
+    );
+}
+
+#[test]
+fn start_after_end_names_the_field() {
+    assert_refused(
+        r#""ranges":[[{"subnet":"10.0.0.0/24","rangeStart":"10.0.0.50","rangeEnd":"10.0.0.10"}]]"#,
+        "",
+        7,
+        "ipam.ranges[0][0].rangeStart",
+    );
+}
+
+#[test]
+fn gateway_outside_subnet_names_the_field() {
+    assert_refused(
+        r#""subnet":"10.0.0.0/24","gateway":"10.0.1.1""#,
+        "",
+        7,
+        "ipam.gateway",
+    );
+}
+
+#[test]
+fn overlapping_ranges_name_the_field() {
+    assert_refused(
+        r#""ranges":[[{"subnet":"10.0.0.0/24"}],[{"subnet":"10.0.0.0/16"}]]"#,
+        "",
+        7,
+        "ipam.ranges[1]",
+    );
+    assert_refused(
+        r#""subnet":"10.0.0.0/24","ranges":[[{"subnet":"10.0.0.128/25"}]]"#,
+        "",
+        7,
+        "ipam.ranges[0]",
+    );
+}
+
+#[test]
+fn wrong_types_and_bad_requests_name_the_field() {
+    assert_refused(r#""subnet":24"#, "", 6, "ipam.subnet");
+    assert_refused(
+        r#""subnet":"10.0.0.0/24","routes":[{"dst":"x"}]"#,
+        "",
+        7,
+        "ipam.routes[0].dst",
+    );
+    assert_refused(
+        r#""subnet":"10.0.0.0/24""#,
+        "IP=10.0.0.300",
+        4,
+        "CNI_ARGS IP",
+    );
+    assert_refused(
+        r#""subnet":"10.0.0.0/24""#,
+        "IgnoreUnknown=1;IP=10.9.9.9",
+        7,
+        "10.9.9.9",
+    );
+    assert_refused(r#""subnet":"10.0.0.0/24""#, "IP=10.0.0.1", 7, "gateway");
+}
+
+#[test]
+fn missing_ipam_name_and_bad_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let no_ipam = r#"{"cniVersion":"1.0.0","name":"n","type":"bridge"}"#;
+    let out = add(&ours(), "c1", no_ipam);
+    assert_eq!(out.code(), 7);
+    assert!(out.msg().contains("ipam"), "{}", out.msg());
+    let no_name = format!(
+        r#"{{"cniVersion":"1.0.0","ipam":{{"subnet":"10.0.0.0/24","dataDir":"{}"}}}}"#,
+        dir.path().display()
+    );
+    let out = add(&ours(), "c1", &no_name);
+    assert_eq!(out.code(), 7);
+    assert!(out.msg().starts_with("name:"), "{}", out.msg());
+    let traversal = no_name.replace(r#""cniVersion""#, r#""name":"..","cniVersion""#);
+    assert_eq!(add(&ours(), "c1", &traversal).code(), 7);
+    assert_eq!(add(&ours(), "c1", "{not json").code(), 6);
+}
+
+#[test]
+fn unreadable_resolv_conf_is_an_io_error_naming_the_field() {
+    let (c, msg) = refused(
+        r#""subnet":"10.0.0.0/24","resolvConf":"/nonexistent/resolv.conf""#,
+        "",
+    );
+    assert_eq!(c, 5);
+    assert!(msg.contains("ipam.resolvConf"), "{msg}");
+}
