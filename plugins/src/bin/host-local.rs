@@ -1,7 +1,8 @@
-//! The host-local IPAM plugin binary.
+//! The `host-local` IPAM plugin.
 
 fn main() {
-    // TEMPORARY: `cni_core::skel::run(&HostLocal)` once skel lands.
-    let code = cni_plugins::host_local::main_entry::run(&cni_plugins::host_local::HostLocal);
-    std::process::exit(code);
+    cni_core::skel::run(
+        &cni_plugins::host_local::HostLocal,
+        cni_core::spec::version::ALL,
+    )
 }

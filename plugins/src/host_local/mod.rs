@@ -22,7 +22,6 @@ pub mod disk;
 pub mod dns;
 pub mod index;
 pub mod lease;
-pub mod main_entry;
 pub mod plugin;
 
 pub use disk::DiskStore;
