@@ -16,7 +16,7 @@ fi
 
 echo "== building (release) =="
 cargo build --release --bins
-BIN=$PWD/target/release
+BIN="${CARGO_TARGET_DIR:-$PWD/target}/release"
 echo "plugins in $BIN: $(cd "$BIN" && ls bridge ptp macvlan loopback host-local cnitool 2>/dev/null | tr '\n' ' ')"
 
 P="cnidemo$$"
