@@ -3,11 +3,16 @@
 use cni_backend_linux::LinuxBackend;
 use cni_core::invoke::RawExec;
 use cni_plugins::bridge::Bridge;
-use cni_plugins::common::delegate::ExecDelegate;
+use cni_plugins::common::delegate::{InProcessDelegate, SiblingDelegate};
+use cni_plugins::host_local::HostLocal;
 
 fn main() {
     let backend = LinuxBackend::new();
-    let ipam = ExecDelegate { exec: RawExec };
+    // Our own host-local, when CNI_PATH leads to it, runs in this process.
+    let ipam = SiblingDelegate::for_this_binary(
+        RawExec,
+        InProcessDelegate::new().with("host-local", &HostLocal),
+    );
     let plugin = Bridge {
         backend: &backend,
         ipam: &ipam,

@@ -2,12 +2,17 @@
 
 use cni_backend_linux::LinuxBackend;
 use cni_core::invoke::RawExec;
-use cni_plugins::common::delegate::ExecDelegate;
+use cni_plugins::common::delegate::{InProcessDelegate, SiblingDelegate};
+use cni_plugins::host_local::HostLocal;
 use cni_plugins::macvlan::Macvlan;
 
 fn main() {
     let backend = LinuxBackend::new();
-    let ipam = ExecDelegate { exec: RawExec };
+    // Our own host-local, when CNI_PATH leads to it, runs in this process.
+    let ipam = SiblingDelegate::for_this_binary(
+        RawExec,
+        InProcessDelegate::new().with("host-local", &HostLocal),
+    );
     let plugin = Macvlan {
         backend: &backend,
         ipam: &ipam,
