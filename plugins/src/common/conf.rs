@@ -52,11 +52,8 @@ impl CommonConf {
             .as_ref()
             .and_then(|a| a.pointer("/cni/mac"))
             .and_then(Value::as_str);
-        let from_env = cni_args
-            .split(';')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == "MAC")
-            .map(|(_, v)| v);
+        let env_args = cni_core::spec::args::CniArgs::parse(cni_args)?;
+        let from_env = env_args.get("MAC");
         let (field, text) = match (self.runtime_config.mac.as_deref(), from_args, from_env) {
             (Some(m), _, _) => ("runtimeConfig.mac", m),
             (None, Some(m), _) => ("args.cni.mac", m),

@@ -119,24 +119,18 @@ fn ip_list(v: Option<&Value>, field: &str, out: &mut Vec<IpAddr>) -> Result<(), 
 /// `IP=` from CNI_ARGS (`K=V;K2=V2`), comma-separated addresses allowed.
 /// Other keys belong to other plugins and are ignored.
 pub fn cni_args_ips(args: &str) -> Result<Vec<IpAddr>, CniError> {
-    let mut ips = Vec::new();
-    for pair in args.split(';').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').ok_or_else(|| {
-            CniError::new(
-                code::INVALID_ENVIRONMENT,
-                format!("CNI_ARGS: invalid pair {pair:?}"),
-            )
-        })?;
-        if k == "IP" {
-            for s in v.split(',').filter(|s| !s.is_empty()) {
-                ips.push(
-                    requested_ip(s, "CNI_ARGS IP")
-                        .map_err(|e| CniError::new(code::INVALID_ENVIRONMENT, e.msg))?,
-                );
-            }
-        }
-    }
-    Ok(ips)
+    let parsed = cni_core::spec::args::CniArgs::parse(args)?;
+    let Some(value) = parsed.get("IP") else {
+        return Ok(Vec::new());
+    };
+    value
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            requested_ip(s, "CNI_ARGS IP")
+                .map_err(|e| CniError::new(code::INVALID_ENVIRONMENT, e.msg))
+        })
+        .collect()
 }
 
 fn route(v: &Value, field: &str) -> Result<Route, CniError> {
