@@ -1,1 +1,3 @@
 //! Scenario corpus and runners: the backend suite, simulator and real-namespace runs, differential runs against the reference plugins, the benchmark
+
+pub mod backend_suite;
