@@ -280,16 +280,11 @@ pub(crate) fn set_master(
                 link.name
             )));
         }
-        if old.is_some_and(|o| o != m) {
-            return Err(NetError::new(
-                cni_core::net::NetErrorKind::Busy,
-                format!("link {:?} already has a master", link.name),
-            ));
-        }
     }
+    // Linux moves a port from its old master to the new one in one call.
     let link = space.link_mut(index)?;
     link.master = master;
-    if master.is_none() {
+    if master != old {
         link.hairpin = false;
     }
     if let Some(m) = master {

@@ -58,10 +58,20 @@ pub(crate) fn set(net: &mut Net, ns: &NsId, key: &str, value: &str) -> NetResult
         let index = space
             .index_of(iface)
             .ok_or_else(|| NetError::not_found(format!("sysctl {key}: no link {iface:?}")))?;
-        space
-            .link_mut(index)?
-            .conf
+        let link = space.link_mut(index)?;
+        link.conf
             .insert(format!("{family}/{leaf}"), value.to_string());
+        if family == "ipv6" && leaf == "disable_ipv6" && value != "0" {
+            // Linux drops every IPv6 address and route of the link; enabling
+            // it again brings a fresh link-local address.
+            link.link_local_done = false;
+            space
+                .addrs
+                .retain(|a| a.index != index || a.addr.addr().is_ipv4());
+            space
+                .routes
+                .retain(|r| r.oif != Some(index) || r.dst.addr().is_ipv4());
+        }
         return Ok(());
     }
     space.sysctls.insert(key.clone(), value.to_string());

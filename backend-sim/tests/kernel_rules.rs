@@ -148,3 +148,46 @@ fn loopback_up_gets_its_addresses() {
     addrs.sort();
     assert_eq!(addrs, ["127.0.0.1/8", "::1/128"]);
 }
+
+#[test]
+fn disabling_ipv6_on_a_link_drops_its_ipv6_addresses_and_routes() {
+    let kernel = SimKernel::new();
+    let host = kernel.open(&NsRef::Current).unwrap();
+    let pair = host
+        .create_veth(&veth("d0", "d1"), &NsRef::Current)
+        .unwrap();
+    host.set_up(pair.local.index, true).unwrap();
+    host.set_up(pair.peer.index, true).unwrap();
+    host.add_address(
+        pair.local.index,
+        &AddressSpec::new("10.9.0.1/24".parse().unwrap()),
+    )
+    .unwrap();
+    host.sysctl_set("net/ipv6/conf/d0/disable_ipv6", "1")
+        .unwrap();
+    let addrs = host.addresses(Some(pair.local.index)).unwrap();
+    assert!(addrs.iter().all(|a| a.addr.addr().is_ipv4()), "{addrs:?}");
+    let routes = host.routes().unwrap();
+    assert!(routes
+        .iter()
+        .all(|r| r.oif != Some(pair.local.index) || r.dst.addr().is_ipv4()));
+    host.sysctl_set("net/ipv6/conf/d0/disable_ipv6", "0")
+        .unwrap();
+    let again = host.addresses(Some(pair.local.index)).unwrap();
+    assert!(
+        again.iter().any(|a| a.addr.addr().is_ipv6()),
+        "no link-local after enabling"
+    );
+}
+
+#[test]
+fn a_route_through_a_down_link_is_refused() {
+    let kernel = SimKernel::new();
+    let host = kernel.open(&NsRef::Current).unwrap();
+    let pair = host
+        .create_veth(&veth("d0", "d1"), &NsRef::Current)
+        .unwrap();
+    let route = cni_core::net::RouteSpec::new("10.5.0.0/16".parse().unwrap()).dev(pair.local.index);
+    let err = host.add_route(&route).unwrap_err();
+    assert_eq!(err.kind, cni_core::net::NetErrorKind::Unreachable, "{err}");
+}

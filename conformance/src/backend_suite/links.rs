@@ -214,6 +214,18 @@ pub fn set_master_to_non_bridge_fails(env: &mut dyn SuiteEnv) {
     assert_eq!(link(&*host, "nm0").master, None);
 }
 
+pub fn port_moves_between_bridges_in_one_call(env: &mut dyn SuiteEnv) {
+    let (host, _c, cref) = two(env);
+    let b0 = host.create_bridge(&bridge("mb0")).unwrap();
+    let b1 = host.create_bridge(&bridge("mb1")).unwrap();
+    let pair = host.create_veth(&veth("mbv", "mbvp"), &cref).unwrap();
+    host.set_master(pair.local.index, Some(b0.index)).unwrap();
+    host.set_master(pair.local.index, Some(b1.index)).unwrap();
+    assert_eq!(link(&*host, "mbv").master, Some(b1.index));
+    host.set_master(pair.local.index, None).unwrap();
+    assert_eq!(link(&*host, "mbv").master, None);
+}
+
 pub fn hairpin_requires_bridge_port(env: &mut dyn SuiteEnv) {
     let (host, _c, cref) = two(env);
     let pair = host.create_veth(&veth("hp0", "hp0p"), &cref).unwrap();

@@ -50,6 +50,7 @@ macro_rules! backend_suite_rules {
             bridge_port_gets_master_and_bridge_gets_carrier,
             bridge_without_own_mac_takes_port_mac,
             set_master_to_non_bridge_fails,
+            port_moves_between_bridges_in_one_call,
             hairpin_requires_bridge_port,
             promisc_flag_round_trips,
             mtu_out_of_range_is_invalid,
