@@ -207,6 +207,7 @@ pub fn deleting_absent_route_is_not_found(env: &mut dyn SuiteEnv) {
     );
 }
 
+/// The local table keeps the address's local route: only the main table counts.
 pub fn link_down_drops_its_routes(env: &mut dyn SuiteEnv) {
     let host = open(env, &env.host());
     let i = up_veth(env, &*host, "ld0");
@@ -219,7 +220,7 @@ pub fn link_down_drops_its_routes(env: &mut dyn SuiteEnv) {
         .routes()
         .unwrap()
         .into_iter()
-        .filter(|r| r.oif == Some(i) && r.dst.addr().is_ipv4())
+        .filter(|r| r.table == TABLE_MAIN && r.oif == Some(i) && r.dst.addr().is_ipv4())
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
