@@ -9,10 +9,12 @@
 mod l3;
 mod links;
 mod misc;
+mod view;
 
 pub use l3::*;
 pub use links::*;
 pub use misc::*;
+pub use view::*;
 
 use cni_core::net::{LinkInfo, NetBackend, NetErrorKind, NetResult, Netns, NsRef, VethSpec};
 use std::time::{Duration, Instant};
@@ -76,6 +78,7 @@ macro_rules! backend_suite_rules {
             unknown_sysctl_is_not_found,
             masquerade_add_is_idempotent_and_del_removes,
             masquerade_check_names_missing_rule,
+            bridge_topology_view_matches_reference,
         );
     };
 }
@@ -160,10 +163,18 @@ pub(crate) fn link(ns: &dyn Netns, name: &str) -> LinkInfo {
 
 /// Polls `check` for up to two seconds: a real kernel reports carrier changes
 /// through linkwatch, a little after the call that causes them.
-pub fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+pub fn eventually(what: &str, check: impl FnMut() -> bool) {
+    assert!(settles(check), "not reached in 2s: {what}");
+}
+
+/// Whether `check` becomes true within two seconds.
+pub fn settles(mut check: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + Duration::from_secs(2);
     while !check() {
-        assert!(Instant::now() < deadline, "not reached in 2s: {what}");
+        if Instant::now() >= deadline {
+            return false;
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
+    true
 }
