@@ -146,6 +146,13 @@ pub(crate) fn create_macvlan(
             parent.name
         )));
     }
+    if parent.master.is_some() {
+        // Linux refuses a macvlan on a bridge port with EBUSY.
+        return Err(NetError::new(
+            cni_core::net::NetErrorKind::Busy,
+            format!("macvlan parent {:?} is a bridge port", parent.name),
+        ));
+    }
     let parent_mtu = parent.mtu;
     ensure_name_free(net, target, &spec.name)?;
     let mtu = spec.mtu.unwrap_or(parent_mtu);

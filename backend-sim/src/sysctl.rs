@@ -52,7 +52,13 @@ pub(crate) fn set(net: &mut Net, ns: &NsId, key: &str, value: &str) -> NetResult
             "sysctl {key}: invalid value {value:?}"
         )));
     }
-    get(net, ns, &key)?;
+    let current = get(net, ns, &key)?;
+    let numeric = |v: &str| v.split_whitespace().all(|t| t.parse::<i64>().is_ok());
+    if numeric(&current) && !numeric(value) {
+        return Err(NetError::invalid(format!(
+            "sysctl {key}: {value:?} is not a number"
+        )));
+    }
     let space = net.ns_mut(ns)?;
     if let Some((family, iface, leaf)) = per_link_key(&key) {
         let index = space

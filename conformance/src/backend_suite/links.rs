@@ -290,6 +290,28 @@ pub fn macvlan_is_created_in_target_namespace(env: &mut dyn SuiteEnv) {
     assert!(host.link_by_name("eth0").unwrap_err().is_not_found());
 }
 
+pub fn macvlan_inherits_parent_mtu_and_default_qlen(env: &mut dyn SuiteEnv) {
+    let (host, c, cref) = two(env);
+    let other = env.new_netns();
+    let spec = VethSpec {
+        mtu: Some(9000),
+        ..veth("mvm0", "mvm0p")
+    };
+    let pair = host.create_veth(&spec, &other).unwrap();
+    let mv = MacvlanSpec {
+        name: "mv9k".into(),
+        parent: pair.local.index,
+        mode: MacvlanMode::Private,
+        mtu: None,
+        mac: None,
+        txqueuelen: None,
+    };
+    host.create_macvlan(&mv, &cref).unwrap();
+    let seen = link(&*c, "mv9k");
+    assert_eq!((seen.mtu, seen.txqueuelen), (9000, 1000));
+    assert_eq!(seen.macvlan_mode, Some(MacvlanMode::Private));
+}
+
 pub fn macvlan_with_missing_parent_is_not_found(env: &mut dyn SuiteEnv) {
     let (host, c, cref) = two(env);
     let spec = MacvlanSpec {

@@ -59,6 +59,12 @@ pub fn unknown_sysctl_is_not_found(env: &mut dyn SuiteEnv) {
     assert_eq!(link(&*host, "lo").index, 1);
 }
 
+pub fn non_numeric_value_for_a_numeric_sysctl_fails(env: &mut dyn SuiteEnv) {
+    let host = open(env, &env.host());
+    assert!(host.sysctl_set("net/ipv4/ip_forward", "yes").is_err());
+    assert_eq!(host.sysctl_get("net/ipv4/ip_forward").unwrap().trim(), "0");
+}
+
 fn rule(container: &str, addr: &str) -> MasqRule {
     MasqRule {
         network: "suite-net".into(),
