@@ -9,6 +9,20 @@
 //! IPv6 DAD states, promotion of secondary IPv4 addresses.
 //!
 //! Tests control the clock, inject faults and snapshot the state as text.
+//!
+//! Where the error kind is a choice (Linux returns an errno with no kind of
+//! its own), the simulator says:
+//! - a route through a down link: `Unreachable` (Linux: ENETDOWN);
+//! - a master that is not a bridge, hairpin on a link that is not a bridge
+//!   port: `Invalid` (Linux: EOPNOTSUPP);
+//! - deleting, renaming or moving `lo`, or moving a bridge: `Invalid`.
+//!
+//! Renaming a link that is up succeeds, as on Linux 6.18 (older kernels
+//! answer EBUSY). A bridge has carrier when fresh, then only while one of its
+//! ports has carrier (a bridge whose last port left has none), as Linux does.
+//! IPv6 link-local addresses appear as soon as a link has carrier, without a
+//! tentative phase; IPv6 addresses and routes are dropped when the link goes
+//! down (keep_addr_on_down=0).
 
 mod addrs;
 mod firewall;
