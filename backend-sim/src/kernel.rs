@@ -245,7 +245,8 @@ impl SimKernel {
         result.map_err(|(e, _)| e)
     }
 
-    /// The whole kernel as stable text (see [`crate::render`]).
+    /// The whole kernel as stable text: namespaces by path (host first),
+    /// links by name, then addresses, routes, non-default sysctls, masquerade.
     pub fn snapshot(&self) -> String {
         crate::render::kernel(&self.lock().net, crate::render::Detail::Full)
     }
