@@ -1,1 +1,37 @@
-//! An in-memory Linux kernel that implements NetBackend, for tests without root
+//! An in-memory Linux kernel that implements `NetBackend`, for tests without root.
+//!
+//! It follows the kernel (checked against Linux 6.18) where plugins can observe it:
+//! per-namespace unique link names and cyclic ifindex allocation, veth peers
+//! across namespaces, bridge carrier and MAC inheritance, prefix routes present
+//! exactly while a link is up, IPv6 link-local addresses on carrier, gateway
+//! reachability, EEXIST/ENOENT on duplicates and absences, sysctls with kernel
+//! defaults and a masquerade rule table. Not modelled: the local routing table,
+//! IPv6 DAD states, promotion of secondary IPv4 addresses.
+//!
+//! Tests control the clock, inject faults and snapshot the state as text.
+//!
+//! Where the error kind is a choice (Linux returns an errno with no kind of
+//! its own), the simulator says:
+//! - a route through a down link: `Unreachable` (Linux: ENETDOWN);
+//! - a master that is not a bridge, hairpin on a link that is not a bridge
+//!   port: `Invalid` (Linux: EOPNOTSUPP);
+//! - deleting, renaming or moving `lo`, or moving a bridge: `Invalid`.
+//!
+//! Renaming a link that is up succeeds, as on Linux 6.18 (older kernels
+//! answer EBUSY). A bridge has carrier when fresh, then only while one of its
+//! ports has carrier (a bridge whose last port left has none), as Linux does.
+//! IPv6 link-local addresses appear as soon as a link has carrier, without a
+//! tentative phase; IPv6 addresses and routes are dropped when the link goes
+//! down (keep_addr_on_down=0).
+
+mod addrs;
+mod firewall;
+mod handle;
+mod kernel;
+mod links;
+mod model;
+mod render;
+mod sysctl;
+
+pub use handle::SimNetns;
+pub use kernel::{OpRecord, SimKernel, SimOp};

@@ -1,6 +1,7 @@
 //! Scenario corpus and runners: the backend suite, simulator and real-namespace
 //! runs, differential runs against the reference plugins, the benchmark.
 
+pub mod backend_suite;
 pub mod bench;
 pub mod differential;
 pub mod realns;

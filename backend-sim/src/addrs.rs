@@ -1,0 +1,394 @@
+//! Addresses and routes, with the prefix routes the kernel derives from them.
+//!
+//! Only routing tables users write to are modelled: the kernel's local table
+//! (local and broadcast routes of each address) is not, so `routes()` differs
+//! from a real kernel's there.
+
+use crate::model::{Addr, Namespace, Net, NsId};
+use cni_core::net::{
+    AddressInfo, AddressSpec, LinkKind, MacAddr, NetError, NetErrorKind, NetResult, RouteInfo,
+    RouteProtocol, RouteScope, RouteSpec, TABLE_MAIN,
+};
+use ipnet::{IpNet, Ipv6Net};
+use std::net::{IpAddr, Ipv6Addr};
+
+/// IPv6 prefix routes and link-local routes carry this metric on Linux.
+const IPV6_KERNEL_METRIC: u32 = 256;
+/// The metric Linux gives an IPv6 route added without one.
+const IPV6_USER_METRIC: u32 = 1024;
+
+fn address_scope(addr: &IpNet) -> RouteScope {
+    match addr.addr() {
+        IpAddr::V4(a) if a.is_loopback() => RouteScope::Host,
+        IpAddr::V6(a) if a.is_loopback() => RouteScope::Host,
+        IpAddr::V6(a) if (a.segments()[0] & 0xffc0) == 0xfe80 => RouteScope::Link,
+        _ => RouteScope::Universe,
+    }
+}
+
+fn prefix_route(a: &Addr) -> Option<RouteInfo> {
+    let v4 = a.addr.addr().is_ipv4();
+    // Linux: no IPv4 prefix route for /32 or loopback; IPv6 loopback is local-only.
+    if a.scope == RouteScope::Host || (v4 && a.addr.prefix_len() == 32) {
+        return None;
+    }
+    Some(RouteInfo {
+        dst: a.addr.trunc(),
+        gateway: None,
+        oif: Some(a.index),
+        scope: if v4 {
+            RouteScope::Link
+        } else {
+            RouteScope::Universe
+        },
+        table: TABLE_MAIN,
+        metric: (!v4).then_some(IPV6_KERNEL_METRIC),
+        mtu: None,
+        advmss: None,
+        src: v4.then(|| a.addr.addr()),
+        protocol: RouteProtocol::Kernel,
+    })
+}
+
+fn add_prefix_route(space: &mut Namespace, a: &Addr) {
+    if let Some(route) = prefix_route(a) {
+        let present = space
+            .routes
+            .iter()
+            .any(|r| r.dst == route.dst && r.oif == route.oif && r.protocol == route.protocol);
+        if !present {
+            space.routes.push(route);
+        }
+    }
+}
+
+pub(crate) fn on_link_up(space: &mut Namespace, index: u32) {
+    let is_lo = space
+        .links
+        .get(&index)
+        .is_some_and(|l| l.kind == LinkKind::Loopback);
+    if is_lo {
+        // Linux configures loopback addresses itself when lo comes up.
+        for addr in ["127.0.0.1/8", "::1/128"] {
+            let addr: IpNet = addr.parse().expect("constant loopback address");
+            if !space
+                .addrs
+                .iter()
+                .any(|a| a.index == index && a.addr == addr)
+            {
+                space.addrs.push(Addr {
+                    index,
+                    addr,
+                    scope: RouteScope::Host,
+                    nodad: false,
+                });
+            }
+        }
+    }
+    let addrs: Vec<Addr> = space
+        .addrs
+        .iter()
+        .filter(|a| a.index == index)
+        .cloned()
+        .collect();
+    for a in &addrs {
+        add_prefix_route(space, a);
+    }
+}
+
+/// Linux drops every route through a downed link, and its IPv6 addresses
+/// (keep_addr_on_down=0); IPv4 addresses stay.
+pub(crate) fn on_link_down(space: &mut Namespace, index: u32) {
+    space.routes.retain(|r| r.oif != Some(index));
+    space
+        .addrs
+        .retain(|a| a.index != index || a.addr.addr().is_ipv4());
+}
+
+fn eui64_link_local(mac: MacAddr) -> IpNet {
+    let m = mac.0;
+    let seg = |a: u8, b: u8| (u16::from(a) << 8) | u16::from(b);
+    let addr = Ipv6Addr::new(
+        0xfe80,
+        0,
+        0,
+        0,
+        seg(m[0] ^ 0x02, m[1]),
+        seg(m[2], 0xff),
+        seg(0xfe, m[3]),
+        seg(m[4], m[5]),
+    );
+    IpNet::V6(Ipv6Net::new(addr, 64).expect("64 is a valid IPv6 prefix length"))
+}
+
+/// When a link gains carrier Linux gives it an IPv6 link-local address and
+/// the fe80::/64 route; once per up-cycle, so a user may delete them.
+pub(crate) fn settle_link_local(net: &mut Net) {
+    let mut due = Vec::new();
+    for (id, space) in &net.namespaces {
+        let v6_off = space
+            .sysctls
+            .get("net/ipv6/conf/all/disable_ipv6")
+            .is_some_and(|v| v == "1");
+        for l in space.links.values() {
+            let disabled = v6_off || l.conf.get("ipv6/disable_ipv6").is_some_and(|v| v == "1");
+            if l.kind != LinkKind::Loopback
+                && !l.link_local_done
+                && !disabled
+                && net.oper_up(id, l.index)
+            {
+                due.push((id.clone(), l.index, l.mac));
+            }
+        }
+    }
+    for (id, index, mac) in due {
+        let Some(space) = net.namespaces.get_mut(&id) else {
+            continue;
+        };
+        if let Some(l) = space.links.get_mut(&index) {
+            l.link_local_done = true;
+        }
+        let addr = Addr {
+            index,
+            addr: eui64_link_local(mac),
+            scope: RouteScope::Link,
+            nodad: false,
+        };
+        if !space
+            .addrs
+            .iter()
+            .any(|a| a.index == index && a.addr == addr.addr)
+        {
+            space.addrs.push(addr.clone());
+        }
+        add_prefix_route(space, &addr);
+    }
+}
+
+pub(crate) fn addresses(net: &Net, ns: &NsId, index: Option<u32>) -> NetResult<Vec<AddressInfo>> {
+    let space = net.ns(ns)?;
+    if let Some(i) = index {
+        space.link(i)?;
+    }
+    Ok(space
+        .addrs
+        .iter()
+        .filter(|a| index.is_none_or(|i| a.index == i))
+        .map(|a| AddressInfo {
+            index: a.index,
+            addr: a.addr,
+            scope: a.scope,
+            nodad: a.nodad,
+        })
+        .collect())
+}
+
+fn same_address(a: &IpNet, b: &IpNet) -> bool {
+    // IPv4 keys an address by address and prefix; IPv6 by address alone.
+    match (a, b) {
+        (IpNet::V4(_), IpNet::V4(_)) => a == b,
+        (IpNet::V6(x), IpNet::V6(y)) => x.addr() == y.addr(),
+        _ => false,
+    }
+}
+
+pub(crate) fn add_address(
+    net: &mut Net,
+    ns: &NsId,
+    index: u32,
+    spec: &AddressSpec,
+) -> NetResult<()> {
+    let space = net.ns_mut(ns)?;
+    let up = space.link(index)?.up;
+    let disabled6 = space
+        .link(index)?
+        .conf
+        .get("ipv6/disable_ipv6")
+        .is_some_and(|v| v == "1");
+    if spec.addr.addr().is_ipv6() && disabled6 {
+        return Err(NetError::new(
+            NetErrorKind::Permission,
+            format!("IPv6 is disabled on link index {index}"),
+        ));
+    }
+    if spec.addr.addr().is_unspecified() {
+        return Err(NetError::invalid(format!(
+            "address {} is unspecified",
+            spec.addr
+        )));
+    }
+    if space
+        .addrs
+        .iter()
+        .any(|a| a.index == index && same_address(&a.addr, &spec.addr))
+    {
+        return Err(NetError::exists(format!(
+            "address {} already assigned to link index {index}",
+            spec.addr
+        )));
+    }
+    let addr = Addr {
+        index,
+        addr: spec.addr,
+        scope: address_scope(&spec.addr),
+        nodad: spec.nodad,
+    };
+    space.addrs.push(addr.clone());
+    if up {
+        add_prefix_route(space, &addr);
+    }
+    Ok(())
+}
+
+pub(crate) fn del_address(net: &mut Net, ns: &NsId, index: u32, addr: IpNet) -> NetResult<()> {
+    let space = net.ns_mut(ns)?;
+    space.link(index)?;
+    let pos = space
+        .addrs
+        .iter()
+        .position(|a| a.index == index && same_address(&a.addr, &addr))
+        .ok_or_else(|| {
+            NetError::not_found(format!("address {addr} not found on link index {index}"))
+        })?;
+    let removed = space.addrs.remove(pos);
+    let still_covered = space
+        .addrs
+        .iter()
+        .any(|a| a.index == index && a.addr.trunc() == removed.addr.trunc());
+    if !still_covered {
+        let dst = removed.addr.trunc();
+        space.routes.retain(|r| {
+            !(r.dst == dst && r.oif == Some(index) && r.protocol == RouteProtocol::Kernel)
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn routes(net: &Net, ns: &NsId) -> NetResult<Vec<RouteInfo>> {
+    Ok(net.ns(ns)?.routes.clone())
+}
+
+/// The link a gateway is reached through: a connected route (no gateway) of
+/// an up link covering it, restricted to `oif` when given.
+fn resolve_gateway(space: &Namespace, gw: IpAddr, oif: Option<u32>) -> NetResult<u32> {
+    if let (IpAddr::V6(a), Some(o)) = (gw, oif) {
+        if (a.segments()[0] & 0xffc0) == 0xfe80 {
+            return Ok(o);
+        }
+    }
+    space
+        .routes
+        .iter()
+        .filter(|r| r.gateway.is_none() && r.dst.contains(&gw))
+        .filter(|r| oif.is_none() || r.oif == oif)
+        .filter_map(|r| r.oif)
+        .filter(|o| space.links.get(o).is_some_and(|l| l.up))
+        .max_by_key(|o| {
+            space
+                .routes
+                .iter()
+                .filter(|r| r.oif == Some(*o) && r.dst.contains(&gw))
+                .map(|r| r.dst.prefix_len())
+                .max()
+        })
+        .ok_or_else(|| NetError::unreachable(format!("gateway {gw} is not reachable")))
+}
+
+fn route_from_spec(space: &Namespace, spec: &RouteSpec) -> NetResult<RouteInfo> {
+    let dst = spec.dst.trunc();
+    if let Some(gw) = spec.gateway {
+        if gw.is_ipv4() != dst.addr().is_ipv4() {
+            return Err(NetError::invalid(format!(
+                "gateway {gw} and destination {dst} are of different families"
+            )));
+        }
+    }
+    if let Some(o) = spec.oif {
+        let link = space.link(o)?;
+        if !link.up {
+            return Err(NetError::unreachable(format!(
+                "route {dst}: link {:?} is down",
+                link.name
+            )));
+        }
+    }
+    let oif = match spec.gateway {
+        Some(gw) => Some(resolve_gateway(space, gw, spec.oif)?),
+        None => spec.oif,
+    };
+    if oif.is_none() {
+        return Err(NetError::invalid(format!(
+            "route {dst} needs a gateway or an output link"
+        )));
+    }
+    let v6 = dst.addr().is_ipv6();
+    Ok(RouteInfo {
+        dst,
+        gateway: spec.gateway,
+        oif,
+        scope: spec.scope,
+        table: spec.table.unwrap_or(TABLE_MAIN),
+        metric: match spec.metric {
+            Some(m) if v6 && m == 0 => Some(IPV6_USER_METRIC),
+            Some(0) => None,
+            Some(m) => Some(m),
+            None => v6.then_some(IPV6_USER_METRIC),
+        },
+        mtu: spec.mtu,
+        advmss: spec.advmss,
+        src: spec.src,
+        protocol: RouteProtocol::Boot,
+    })
+}
+
+/// Linux keys IPv4 routes by (table, dst, metric); IPv6 also by next hop.
+fn same_route_key(a: &RouteInfo, b: &RouteInfo) -> bool {
+    let base = a.table == b.table && a.dst == b.dst && a.metric == b.metric;
+    if a.dst.addr().is_ipv4() {
+        base
+    } else {
+        base && a.gateway == b.gateway && a.oif == b.oif
+    }
+}
+
+pub(crate) fn add_route(net: &mut Net, ns: &NsId, spec: &RouteSpec) -> NetResult<()> {
+    let space = net.ns_mut(ns)?;
+    let route = route_from_spec(space, spec)?;
+    if space.routes.iter().any(|r| same_route_key(r, &route)) {
+        return Err(NetError::exists(format!(
+            "route to {} already exists",
+            route.dst
+        )));
+    }
+    space.routes.push(route);
+    Ok(())
+}
+
+pub(crate) fn replace_route(net: &mut Net, ns: &NsId, spec: &RouteSpec) -> NetResult<()> {
+    let space = net.ns_mut(ns)?;
+    let route = route_from_spec(space, spec)?;
+    match space.routes.iter().position(|r| same_route_key(r, &route)) {
+        Some(i) => space.routes[i] = route,
+        None => space.routes.push(route),
+    }
+    Ok(())
+}
+
+pub(crate) fn del_route(net: &mut Net, ns: &NsId, spec: &RouteSpec) -> NetResult<()> {
+    let space = net.ns_mut(ns)?;
+    let dst = spec.dst.trunc();
+    let table = spec.table.unwrap_or(TABLE_MAIN);
+    let pos = space
+        .routes
+        .iter()
+        .position(|r| {
+            r.dst == dst
+                && r.table == table
+                && spec.gateway.is_none_or(|g| r.gateway == Some(g))
+                && spec.oif.is_none_or(|o| r.oif == Some(o))
+                && spec.metric.is_none_or(|m| r.metric.unwrap_or(0) == m)
+        })
+        .ok_or_else(|| NetError::not_found(format!("route to {dst} not found")))?;
+    space.routes.remove(pos);
+    Ok(())
+}

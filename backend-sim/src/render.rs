@@ -1,0 +1,222 @@
+//! Stable, sorted, human-readable text of the kernel state for snapshots.
+
+use crate::model::{Link, Namespace, Net, NsId, GLOBAL_SYSCTL_DEFAULTS, LINK_SYSCTL_DEFAULTS};
+use cni_core::net::{LinkKind, NetResult, RouteProtocol, RouteScope, TABLE_MAIN};
+use std::fmt::Write;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Detail {
+    Full,
+    /// Without ifindexes, MACs and MAC-derived link-local addresses.
+    Normalized,
+}
+
+pub(crate) fn kernel(net: &Net, detail: Detail) -> String {
+    net.namespaces
+        .keys()
+        .filter_map(|id| namespace(net, id, detail).ok())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn link_name(space: &Namespace, index: u32) -> String {
+    space
+        .links
+        .get(&index)
+        .map(|l| l.name.clone())
+        .unwrap_or_else(|| format!("if{index}"))
+}
+
+fn kind(k: &LinkKind) -> &str {
+    match k {
+        LinkKind::Loopback => "loopback",
+        LinkKind::Bridge => "bridge",
+        LinkKind::Veth => "veth",
+        LinkKind::Macvlan => "macvlan",
+        LinkKind::Other(s) => s,
+    }
+}
+
+fn scope(s: RouteScope) -> &'static str {
+    match s {
+        RouteScope::Universe => "global",
+        RouteScope::Site => "site",
+        RouteScope::Link => "link",
+        RouteScope::Host => "host",
+        RouteScope::Nowhere => "nowhere",
+    }
+}
+
+fn link_line(net: &Net, id: &NsId, space: &Namespace, l: &Link, detail: Detail) -> String {
+    let mut s = String::new();
+    if detail == Detail::Full {
+        let _ = write!(s, "[{}] ", l.index);
+    }
+    let _ = write!(
+        s,
+        "{} {} mtu {} qlen {}",
+        l.name,
+        kind(&l.kind),
+        l.mtu,
+        l.qlen
+    );
+    if detail == Detail::Full {
+        let _ = write!(s, " mac {}", l.mac);
+    }
+    let state = match (l.up, net.oper_up(id, l.index)) {
+        (true, true) => "UP,LOWER_UP",
+        (true, false) => "UP,NO-CARRIER",
+        (false, _) => "DOWN",
+    };
+    let _ = write!(s, " {state}");
+    if let Some(m) = l.master {
+        let _ = write!(s, " master {}", link_name(space, m));
+    }
+    if let Some(p) = &l.peer {
+        let name = net.link_at(p).map(|x| x.name.clone()).unwrap_or_default();
+        let _ = write!(s, " peer {name}@{}", p.0.label());
+    }
+    if let Some(p) = &l.parent {
+        let name = net.link_at(p).map(|x| x.name.clone()).unwrap_or_default();
+        let _ = write!(s, " parent {name}@{}", p.0.label());
+    }
+    if let Some(m) = l.macvlan_mode {
+        let _ = write!(s, " mode {m}");
+    }
+    if l.promisc {
+        s.push_str(" promisc");
+    }
+    if l.hairpin {
+        s.push_str(" hairpin");
+    }
+    s
+}
+
+fn is_link_local(a: &ipnet::IpNet) -> bool {
+    matches!(a.addr(), std::net::IpAddr::V6(v6) if (v6.segments()[0] & 0xffc0) == 0xfe80)
+}
+
+pub(crate) fn namespace(net: &Net, id: &NsId, detail: Detail) -> NetResult<String> {
+    let space = net.ns(id)?;
+    let mut out = format!("netns {}\n", id.label());
+
+    let mut links: Vec<&Link> = space.links.values().collect();
+    links.sort_by(|a, b| a.name.cmp(&b.name));
+    out.push_str("  links:\n");
+    for l in &links {
+        let _ = writeln!(out, "    {}", link_line(net, id, space, l, detail));
+    }
+
+    let mut addrs: Vec<String> = space
+        .addrs
+        .iter()
+        .map(|a| {
+            let shown = if detail == Detail::Normalized && is_link_local(&a.addr) {
+                "fe80::(from mac)/64".to_string()
+            } else {
+                a.addr.to_string()
+            };
+            let nodad = if a.nodad { " nodad" } else { "" };
+            format!(
+                "{} {shown} scope {}{nodad}",
+                link_name(space, a.index),
+                scope(a.scope)
+            )
+        })
+        .collect();
+    addrs.sort();
+    if !addrs.is_empty() {
+        out.push_str("  addresses:\n");
+        for a in addrs {
+            let _ = writeln!(out, "    {a}");
+        }
+    }
+
+    let mut routes: Vec<String> = space
+        .routes
+        .iter()
+        .map(|r| {
+            let mut s = r.dst.to_string();
+            if let Some(g) = r.gateway {
+                let _ = write!(s, " via {g}");
+            }
+            if let Some(o) = r.oif {
+                let _ = write!(s, " dev {}", link_name(space, o));
+            }
+            if r.protocol == RouteProtocol::Kernel {
+                s.push_str(" proto kernel");
+            }
+            if r.scope != RouteScope::Universe {
+                let _ = write!(s, " scope {}", scope(r.scope));
+            }
+            if let Some(src) = r.src {
+                let _ = write!(s, " src {src}");
+            }
+            if let Some(m) = r.metric {
+                let _ = write!(s, " metric {m}");
+            }
+            if let Some(m) = r.mtu {
+                let _ = write!(s, " mtu {m}");
+            }
+            if let Some(m) = r.advmss {
+                let _ = write!(s, " advmss {m}");
+            }
+            if r.table != TABLE_MAIN {
+                let _ = write!(s, " table {}", r.table);
+            }
+            s
+        })
+        .collect();
+    routes.sort();
+    if !routes.is_empty() {
+        out.push_str("  routes:\n");
+        for r in routes {
+            let _ = writeln!(out, "    {r}");
+        }
+    }
+
+    let mut sysctls: Vec<String> = space
+        .sysctls
+        .iter()
+        .filter(|(k, v)| {
+            GLOBAL_SYSCTL_DEFAULTS
+                .iter()
+                .find(|(dk, _)| dk == k)
+                .is_none_or(|(_, dv)| dv != v)
+        })
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect();
+    for l in &links {
+        for (k, v) in &l.conf {
+            let default = LINK_SYSCTL_DEFAULTS.iter().find(|(dk, _)| dk == k);
+            if default.is_none_or(|(_, dv)| dv != v) {
+                let (family, leaf) = k.split_once('/').unwrap_or(("", k));
+                sysctls.push(format!("net/{family}/conf/{}/{leaf} = {v}", l.name));
+            }
+        }
+    }
+    sysctls.sort();
+    if !sysctls.is_empty() {
+        out.push_str("  sysctls (non-default):\n");
+        for s in sysctls {
+            let _ = writeln!(out, "    {s}");
+        }
+    }
+
+    if !space.masq.is_empty() {
+        out.push_str("  masquerade:\n");
+        let mut rules = space.masq.clone();
+        rules.sort();
+        for r in rules {
+            let addrs: Vec<String> = r.addrs.iter().map(|a| a.to_string()).collect();
+            let _ = writeln!(
+                out,
+                "    network {:?} container {:?} from {}",
+                r.network,
+                r.container_id,
+                addrs.join(",")
+            );
+        }
+    }
+    Ok(out)
+}
