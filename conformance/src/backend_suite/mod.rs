@@ -12,11 +12,13 @@
 //! ones was checked against Linux 6.18 with a throwaway `ip(8)`-driven backend;
 //! a failure on the real kernel means the rule (and the simulator) is wrong.
 
+mod envs;
 mod l3;
 mod links;
 mod misc;
 mod view;
 
+pub use envs::{KernelEnv, SimEnv};
 pub use l3::*;
 pub use links::*;
 pub use misc::*;
