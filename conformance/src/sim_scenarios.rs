@@ -93,6 +93,13 @@ impl SimWorld {
         self.kernel.open(&NsRef::Current).expect("opening the host")
     }
 
+    /// The container's namespace, for tests that look or tamper inside it.
+    pub fn container(&self, att: &Attachment) -> Box<dyn Netns> {
+        self.kernel
+            .open(&NsRef::path(&att.netns))
+            .expect("opening a container namespace")
+    }
+
     /// A link in the host for macvlan to sit on: one end of a veth pair
     /// kept in the host (the simulator, like this kernel, has no dummy links),
     /// up, with an address and the host's default route through it.
@@ -132,7 +139,8 @@ impl SimWorld {
         conf
     }
 
-    /// Runs one verb of the plugin named by the config's `type`.
+    /// Runs one verb of the plugin named by the config's `type` (a main
+    /// plugin, or `host-local` on its own to see what it answers directly).
     pub fn run(&self, verb: &str, conf: &Value, att: &Attachment) -> Outcome {
         let mut env = BTreeMap::new();
         env.insert("CNI_COMMAND".to_string(), verb.to_string());
@@ -165,6 +173,7 @@ impl SimWorld {
             "ptp" => &ptp,
             "macvlan" => &macvlan,
             "loopback" => &loopback,
+            "host-local" => &HostLocal,
             other => panic!("no such main plugin in the scenarios: {other:?}"),
         };
         dispatch(&env, &mut stdin.as_slice(), plugin, ALL)
