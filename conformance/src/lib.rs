@@ -5,3 +5,4 @@ pub mod backend_suite;
 pub mod bench;
 pub mod differential;
 pub mod realns;
+pub mod sim_scenarios;

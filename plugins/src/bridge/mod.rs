@@ -89,8 +89,12 @@ impl Plugin for Bridge<'_> {
             )?;
         }
 
+        // The bridge's MAC can change as ports join; report what it is now.
+        // A failed read fails ADD (and undoes it) rather than report a stale MAC.
+        let br_now = host
+            .link_by_index(br.index)
+            .ctx(&format!("looking up bridge {}", br.name))?;
         undo.commit();
-        let br_now = host.link_by_index(br.index).unwrap_or(br);
         result.interfaces = vec![
             iface::host_interface(&br_now),
             iface::host_interface(host_veth),

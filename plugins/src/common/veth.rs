@@ -54,6 +54,8 @@ pub fn create<'a>(
 }
 
 /// ADD refuses to take over an interface name already used in the container.
+/// Only "not found" means free: a look-up that failed for another reason
+/// proves nothing, and going on could clobber an existing interface.
 pub fn ensure_ifname_free(container: &dyn Netns, args: &CmdArgs) -> Result<(), CniError> {
     match container.link_by_name(&args.ifname) {
         Ok(_) => Err(CniError::new(
@@ -63,6 +65,10 @@ pub fn ensure_ifname_free(container: &dyn Netns, args: &CmdArgs) -> Result<(), C
                 args.ifname, args.netns
             ),
         )),
-        Err(_) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(net_err(
+            &format!("looking up {} in {}", args.ifname, args.netns),
+            e,
+        )),
     }
 }

@@ -3,8 +3,8 @@
 //! only ever works on `lo`.
 
 use crate::common::netns;
-use crate::common::{conf, iface, CommonConf, NetContext};
-use cni_core::net::NetBackend;
+use crate::common::{conf, iface, CommonConf, NetContext, Undo};
+use cni_core::net::{AddressInfo, NetBackend, Netns};
 use cni_core::skel::{CmdArgs, Plugin};
 use cni_core::spec::{Interface, IpConfig};
 use cni_core::{CniError, CniResult};
@@ -20,11 +20,20 @@ impl Plugin for Loopback<'_> {
         let conf: CommonConf = conf::parse(&args.stdin)?;
         let ns = netns::container(self.backend, &args.netns)?;
         let lo = ns.link_by_name(LO).ctx("looking up lo")?;
-        ns.set_up(lo.index, true).ctx("setting lo up")?;
+        let mut undo = Undo::new();
+        if !lo.up {
+            let before = ns
+                .addresses(Some(lo.index))
+                .ctx("listing addresses of lo")?;
+            ns.set_up(lo.index, true).ctx("setting lo up")?;
+            let ns_ref = &*ns;
+            undo.push("lo up", move || put_back_down(ns_ref, lo.index, &before));
+        }
         // In a chain, loopback hands the previous result on untouched (as the reference).
         if conf.prev_result.is_some() {
             let mut prev = conf.prev_result()?;
             prev.cni_version = conf.cni_version;
+            undo.commit();
             return Ok(prev);
         }
         let ips = ns
@@ -37,6 +46,7 @@ impl Plugin for Loopback<'_> {
                 interface: Some(0),
             })
             .collect();
+        undo.commit();
         Ok(CniResult {
             cni_version: conf.cni_version,
             interfaces: vec![Interface {
@@ -75,4 +85,20 @@ impl Plugin for Loopback<'_> {
     fn about(&self) -> String {
         "CNI loopback plugin (cni-rs)".to_string()
     }
+}
+
+/// Takes back a failed ADD's `lo` up. Bringing `lo` up made the kernel add
+/// 127.0.0.1/8 and ::1, and the IPv4 one outlives the down, so addresses that
+/// were not there before go too.
+fn put_back_down(ns: &dyn Netns, index: u32, before: &[AddressInfo]) -> Result<(), String> {
+    ns.set_up(index, false).map_err(|e| e.to_string())?;
+    let now = ns.addresses(Some(index)).map_err(|e| e.to_string())?;
+    for added in now
+        .iter()
+        .filter(|a| before.iter().all(|b| b.addr != a.addr))
+    {
+        ns.del_address(index, added.addr)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }

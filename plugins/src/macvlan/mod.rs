@@ -127,8 +127,11 @@ impl Plugin for Macvlan<'_> {
             .ctx(&format!("setting sysctl {arp_notify}"))?;
         iface::configure(&*container, &link, &result, 0)?;
 
+        // Report the link as configured; a failed read fails ADD (and undoes it).
+        let link = container
+            .link_by_index(link.index)
+            .ctx(&format!("looking up {}", link.name))?;
         undo.commit();
-        let link = container.link_by_index(link.index).unwrap_or(link);
         result.interfaces = vec![iface::container_interface(&link, &args.netns)];
         Ok(conf.common.finish(result))
     }

@@ -218,43 +218,35 @@ fn configure_container(
     Ok(())
 }
 
+/// The host end holds each gateway once (two addresses may share one) and a
+/// host route to each container address. The link was just created, so
+/// anything already there is an inconsistency, not something to skip.
 fn configure_host(host: &dyn Netns, link: &LinkInfo, ips: &[IpConfig]) -> Result<(), CniError> {
     host.set_up(link.index, true)
         .ctx(&format!("setting {} up", link.name))?;
+    let mut gateways_added = Vec::new();
     for ip in ips {
         let Some(gw) = ip.gateway else { continue };
         let gw_addr = host_net(gw);
-        match host.add_address(
-            link.index,
-            &AddressSpec {
+        if !gateways_added.contains(&gw_addr) {
+            let spec = AddressSpec {
                 addr: gw_addr,
                 nodad: gw.is_ipv6(),
-            },
-        ) {
-            Err(e) if !e.is_exists() => {
-                return Err(crate::common::net_err(
-                    &format!("adding gateway address {gw_addr} to {}", link.name),
-                    e,
-                ))
-            }
-            _ => {}
+            };
+            host.add_address(link.index, &spec).ctx(&format!(
+                "adding gateway address {gw_addr} to {}",
+                link.name
+            ))?;
+            gateways_added.push(gw_addr);
         }
         let to_container = RouteSpec::new(host_net(ip.address.addr()))
             .dev(link.index)
             .scope(RouteScope::Host);
-        match host.add_route(&to_container) {
-            Err(e) if !e.is_exists() => {
-                return Err(crate::common::net_err(
-                    &format!(
-                        "adding host route to {} via {}",
-                        ip.address.addr(),
-                        link.name
-                    ),
-                    e,
-                ))
-            }
-            _ => {}
-        }
+        host.add_route(&to_container).ctx(&format!(
+            "adding host route to {} via {}",
+            ip.address.addr(),
+            link.name
+        ))?;
     }
     Ok(())
 }
