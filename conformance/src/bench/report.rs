@@ -1,6 +1,7 @@
 //! The benchmark's table and ratios.
 
 use super::measure::Stats;
+use super::memory::PeakRss;
 use std::fmt;
 use std::time::Duration;
 
@@ -9,6 +10,14 @@ pub struct Row {
     pub label: String,
     pub add: Stats,
     pub del: Stats,
+    pub add_rss: PeakRss,
+    pub del_rss: PeakRss,
+}
+
+impl Row {
+    fn rss(&self) -> PeakRss {
+        self.add_rss.max(self.del_rss)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -27,6 +36,14 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+fn kib_ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
 fn ratio(a: Duration, b: Duration) -> f64 {
     if b.is_zero() {
         0.0
@@ -42,20 +59,28 @@ impl fmt::Display for Report {
             "bridge + host-local, {} containers, one run (median / mean per invocation)",
             self.containers
         )?;
-        writeln!(f, "| implementation | ADD median ms | ADD mean ms | DEL median ms | DEL mean ms | peak RSS KiB |")?;
-        writeln!(f, "|---|---|---|---|---|---|")?;
+        writeln!(f, "| implementation | ADD median ms | ADD mean ms | DEL median ms | DEL mean ms | ADD peak RSS KiB plugin / tree | DEL peak RSS KiB plugin / tree |")?;
+        writeln!(f, "|---|---|---|---|---|---|---|")?;
         for r in &self.rows {
             writeln!(
                 f,
-                "| {} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
+                "| {} | {:.2} | {:.2} | {:.2} | {:.2} | {} / {} | {} / {} |",
                 r.label,
                 ms(r.add.median),
                 ms(r.add.mean),
                 ms(r.del.median),
                 ms(r.del.mean),
-                r.add.max_rss_kib.max(r.del.max_rss_kib)
+                r.add_rss.main_kib,
+                r.add_rss.tree_kib,
+                r.del_rss.main_kib,
+                r.del_rss.tree_kib,
             )?;
         }
+        writeln!(
+            f,
+            "(peak RSS: VmHWM at exit of traced extra invocations, not the timed ones; \
+             plugin = the process started, tree = largest of it and every process it started)"
+        )?;
         let (Some(ours), Some(floor)) = (self.row("ours"), self.row("floor")) else {
             return Ok(());
         };
@@ -67,11 +92,13 @@ impl fmt::Display for Report {
                 ratio(reference.add.median, ours.add.median),
                 ratio(reference.del.median, ours.del.median)
             )?;
-            let rss_ours = ours.add.max_rss_kib.max(ours.del.max_rss_kib) as f64;
-            let rss_ref = reference.add.max_rss_kib.max(reference.del.max_rss_kib) as f64;
-            if rss_ref > 0.0 {
-                writeln!(f, "peak RSS, ours / reference: {:.2}", rss_ours / rss_ref)?;
-            }
+            let (o, r) = (ours.rss(), reference.rss());
+            writeln!(
+                f,
+                "peak RSS, ours / reference: plugin process {:.2}, invocation tree {:.2}",
+                kib_ratio(o.main_kib, r.main_kib),
+                kib_ratio(o.tree_kib, r.tree_kib)
+            )?;
         }
         writeln!(
             f,
