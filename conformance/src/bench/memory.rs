@@ -59,7 +59,7 @@ pub fn run_traced(
     // touching no memory of the parent.
     unsafe {
         cmd.pre_exec(|| {
-            if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) == -1 {
+            if ptrace(libc::PTRACE_TRACEME, 0, 0) == -1 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
@@ -92,7 +92,7 @@ pub fn run_traced(
         | libc::PTRACE_O_TRACECLONE
         | libc::PTRACE_O_TRACEEXEC;
     // SAFETY: pid is our tracee, in a ptrace stop.
-    if unsafe { libc::ptrace(libc::PTRACE_SETOPTIONS, pid, 0, options) } == -1 {
+    if unsafe { ptrace(libc::PTRACE_SETOPTIONS, pid, options as usize) } == -1 {
         return Err(kill(format!(
             "PTRACE_SETOPTIONS on {}: {}",
             program.display(),
@@ -196,10 +196,25 @@ fn follow(main: libc::pid_t) -> Result<(PeakRss, i32), String> {
     Ok((peak, exit))
 }
 
+/// ptrace(2) with its variadic arguments at their C types (pid_t, then two
+/// pointer-sized words), so no register holds stray upper bits.
+///
+/// # Safety
+/// As for ptrace(2): `data` must be valid for `request`; the requests used
+/// here take no pointers.
+unsafe fn ptrace(request: libc::c_uint, pid: libc::pid_t, data: usize) -> libc::c_long {
+    libc::ptrace(
+        request,
+        pid,
+        std::ptr::null_mut::<libc::c_void>(),
+        data as *mut libc::c_void,
+    )
+}
+
 fn resume(tid: libc::pid_t, signal: i32) -> Result<(), String> {
     // SAFETY: tid is our tracee in a ptrace stop; on any other state the
     // kernel answers ESRCH.
-    if unsafe { libc::ptrace(libc::PTRACE_CONT, tid, 0, signal) } == -1 {
+    if unsafe { ptrace(libc::PTRACE_CONT, tid, signal as usize) } == -1 {
         return Err(format!(
             "PTRACE_CONT {tid}: {}",
             std::io::Error::last_os_error()
