@@ -108,3 +108,52 @@ impl fmt::Display for Report {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(label: &str, add_ms: u64, del_ms: u64, main_kib: u64, tree_kib: u64) -> Row {
+        let stats = |ms| Stats {
+            median: Duration::from_millis(ms),
+            mean: Duration::from_millis(ms),
+        };
+        Row {
+            label: label.to_string(),
+            add: stats(add_ms),
+            del: stats(del_ms),
+            add_rss: PeakRss { main_kib, tree_kib },
+            // DEL peaks lower: the ratios must take the larger of the two.
+            del_rss: PeakRss {
+                main_kib: main_kib / 2,
+                tree_kib: tree_kib / 2,
+            },
+        }
+    }
+
+    #[test]
+    fn ratios_compare_medians_and_the_larger_peak_of_add_and_del() {
+        let report = Report {
+            containers: 3,
+            rows: vec![
+                row("ours", 2, 20, 3000, 3000),
+                row("reference", 8, 20, 6000, 12000),
+                row("floor (ip -batch)", 4, 10, 2000, 2000),
+            ],
+        };
+        let text = report.to_string();
+        assert!(
+            text.contains("| ours | 2.00 | 2.00 | 20.00 | 20.00 | 3000 / 3000 | 1500 / 1500 |"),
+            "{text}"
+        );
+        assert!(text.contains("ADD 4.00x, DEL 1.00x"), "{text}");
+        assert!(
+            text.contains("plugin process 0.50, invocation tree 0.25"),
+            "{text}"
+        );
+        assert!(
+            text.contains("(ours / ip -batch, medians): ADD 0.50x, DEL 2.00x"),
+            "{text}"
+        );
+    }
+}
