@@ -1,5 +1,6 @@
-//! Timing one process: wall time and peak RSS (from wait4's rusage, so each
-//! invocation is measured on its own).
+//! Timing one process: wall time, untraced. Memory is measured in separate,
+//! traced runs (see `memory`): `wait4`'s `ru_maxrss` would include the bench's
+//! own RSS.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -9,8 +10,6 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy)]
 pub struct Sample {
     pub wall: Duration,
-    /// Peak resident set size in KiB.
-    pub max_rss_kib: u64,
 }
 
 /// Runs `program` with exactly `env`, `stdin` as input; fails when it exits non-zero.
@@ -43,7 +42,11 @@ pub fn run_timed(
     if let Some(mut pipe) = child.stderr.take() {
         let _ = pipe.read_to_end(&mut err);
     }
-    let (status, rusage) = wait4(child.id() as i32)?;
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for {}: {e}", program.display()))?
+        .code()
+        .unwrap_or(-1);
     let wall = start.elapsed();
     if status != 0 {
         return Err(format!(
@@ -53,35 +56,14 @@ pub fn run_timed(
             String::from_utf8_lossy(&err)
         ));
     }
-    Ok(Sample {
-        wall,
-        max_rss_kib: rusage.ru_maxrss.max(0) as u64,
-    })
+    Ok(Sample { wall })
 }
 
-fn wait4(pid: i32) -> Result<(i32, libc::rusage), String> {
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value for wait4 to overwrite.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our own child, not yet reaped; both pointers are valid.
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    if r != pid {
-        return Err(format!("wait4({pid}): {}", std::io::Error::last_os_error()));
-    }
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    Ok((code, usage))
-}
-
-/// Median, mean and max of a set of samples.
+/// Median and mean of a set of samples.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Stats {
     pub median: Duration,
     pub mean: Duration,
-    pub max_rss_kib: u64,
 }
 
 impl Stats {
@@ -95,7 +77,6 @@ impl Stats {
         Stats {
             median: walls[walls.len() / 2],
             mean: total / walls.len() as u32,
-            max_rss_kib: samples.iter().map(|s| s.max_rss_kib).max().unwrap_or(0),
         }
     }
 }

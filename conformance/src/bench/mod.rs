@@ -4,6 +4,7 @@
 //! own namespace is never touched.
 
 pub mod measure;
+pub mod memory;
 pub mod report;
 pub mod scenario;
 

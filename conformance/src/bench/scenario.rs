@@ -1,7 +1,10 @@
 //! One benchmark run: N containers attached to a bridge and detached again,
-//! by our plugins, by the reference plugins and by `ip -batch` (the floor).
+//! by our plugins, by the reference plugins and by `ip -batch` (the floor),
+//! timed untraced; then a few more containers attached and detached under
+//! ptrace, for peak memory only.
 
 use super::measure::{run_timed, Sample, Stats};
+use super::memory::{run_traced, PeakRss};
 use super::report::{Report, Row};
 use cni_backend_linux::netns::{self, NetnsFile};
 use std::path::{Path, PathBuf};
@@ -14,6 +17,10 @@ pub struct BenchConfig {
     /// Directory with the reference plugins; skipped when absent.
     pub reference: Option<PathBuf>,
 }
+
+/// Extra containers per implementation whose ADD and DEL run traced, for
+/// memory; the peak over them is reported.
+const TRACED_CONTAINERS: usize = 3;
 
 /// Namespaces of one run, removed on drop (also on panic).
 struct Namespaces {
@@ -45,10 +52,18 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, String> {
         names: Vec::new(),
     };
     let (_, host) = spaces.create("host")?;
-    let mut containers = Vec::new();
+    let mut timed = Vec::new();
     for i in 0..cfg.containers {
-        containers.push(spaces.create(&format!("c{i}"))?.0);
+        timed.push(spaces.create(&format!("c{i}"))?.0);
     }
+    let mut traced = Vec::new();
+    for i in 0..TRACED_CONTAINERS {
+        traced.push(spaces.create(&format!("m{i}"))?.0);
+    }
+    let containers = Containers {
+        timed: &timed,
+        traced: &traced,
+    };
     let data = tempfile::tempdir().map_err(|e| format!("tempdir: {e}"))?;
     let mut rows = Vec::new();
 
@@ -79,6 +94,13 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, String> {
         containers: cfg.containers,
         rows,
     })
+}
+
+struct Containers<'a> {
+    /// Timed, untraced.
+    timed: &'a [String],
+    /// Traced for memory, after the timed ones (indices follow theirs).
+    traced: &'a [String],
 }
 
 struct PluginRun<'a> {
@@ -118,16 +140,27 @@ impl PluginRun<'_> {
     }
 
     /// Runs on a thread inside the host namespace: children inherit it.
-    fn measure(&self, containers: &[String]) -> Result<Row, String> {
+    fn measure(&self, containers: &Containers) -> Result<Row, String> {
         let plugin = self.dir.join("bridge");
         let conf = self.config();
         let mut add = Vec::new();
-        for (i, ns) in containers.iter().enumerate() {
+        for (i, ns) in containers.timed.iter().enumerate() {
             add.push(run_timed(&plugin, &[], &self.env("ADD", i, ns), &conf)?);
         }
         let mut del = Vec::new();
-        for (i, ns) in containers.iter().enumerate() {
+        for (i, ns) in containers.timed.iter().enumerate() {
             del.push(run_timed(&plugin, &[], &self.env("DEL", i, ns), &conf)?);
+        }
+        let first = containers.timed.len();
+        let mut add_rss = PeakRss::default();
+        for (i, ns) in containers.traced.iter().enumerate() {
+            let env = self.env("ADD", first + i, ns);
+            add_rss = add_rss.max(run_traced(&plugin, &[], &env, &conf)?);
+        }
+        let mut del_rss = PeakRss::default();
+        for (i, ns) in containers.traced.iter().enumerate() {
+            let env = self.env("DEL", first + i, ns);
+            del_rss = del_rss.max(run_traced(&plugin, &[], &env, &conf)?);
         }
         let _ = run_timed(
             Path::new("/usr/sbin/ip"),
@@ -135,18 +168,17 @@ impl PluginRun<'_> {
             &[],
             b"",
         );
-        Ok(Row::new(self.label, &add, &del))
+        Ok(Row::new(self.label, &add, &del, add_rss, del_rss))
     }
 }
 
 /// The kernel floor: the same links, addresses and routes made by `ip -batch`
 /// (one batch in the host, one in the container), removed by `ip link del`.
-fn floor(bridge: &str, containers: &[String]) -> Result<Row, String> {
+fn floor(bridge: &str, containers: &Containers) -> Result<Row, String> {
     let ip = Path::new("/usr/sbin/ip");
     let setup = format!("link add {bridge} type bridge\naddr add 10.251.0.1/16 dev {bridge}\nlink set {bridge} up\n");
     run_timed(ip, &["-batch", "-"], &[], setup.as_bytes())?;
-    let mut add = Vec::new();
-    for (i, ns) in containers.iter().enumerate() {
+    let batches = |i: usize, ns: &str| {
         let host_side = format!(
             "link add vfl{i} type veth peer name eth0 netns {ns}\nlink set vfl{i} master {bridge} up\n"
         );
@@ -154,6 +186,11 @@ fn floor(bridge: &str, containers: &[String]) -> Result<Row, String> {
             "addr add 10.251.1.{}/16 dev eth0\nlink set eth0 up\nroute add default via 10.251.0.1\n",
             i + 2
         );
+        (host_side, container_side)
+    };
+    let mut add = Vec::new();
+    for (i, ns) in containers.timed.iter().enumerate() {
+        let (host_side, container_side) = batches(i, ns);
         let a = run_timed(ip, &["-batch", "-"], &[], host_side.as_bytes())?;
         let b = run_timed(
             ip,
@@ -163,23 +200,47 @@ fn floor(bridge: &str, containers: &[String]) -> Result<Row, String> {
         )?;
         add.push(Sample {
             wall: a.wall + b.wall,
-            max_rss_kib: a.max_rss_kib.max(b.max_rss_kib),
         });
     }
     let mut del = Vec::new();
-    for ns in containers {
+    for ns in containers.timed {
         del.push(run_timed(ip, &["-n", ns, "link", "del", "eth0"], &[], b"")?);
     }
+    // ADD is two processes one after the other: its peak is the larger.
+    let first = containers.timed.len();
+    let mut add_rss = PeakRss::default();
+    for (i, ns) in containers.traced.iter().enumerate() {
+        let (host_side, container_side) = batches(first + i, ns);
+        add_rss = add_rss
+            .max(run_traced(ip, &["-batch", "-"], &[], host_side.as_bytes())?)
+            .max(run_traced(
+                ip,
+                &["-n", ns, "-batch", "-"],
+                &[],
+                container_side.as_bytes(),
+            )?);
+    }
+    let mut del_rss = PeakRss::default();
+    for ns in containers.traced {
+        del_rss = del_rss.max(run_traced(
+            ip,
+            &["-n", ns, "link", "del", "eth0"],
+            &[],
+            b"",
+        )?);
+    }
     let _ = run_timed(ip, &["link", "del", bridge], &[], b"");
-    Ok(Row::new("floor (ip -batch)", &add, &del))
+    Ok(Row::new("floor (ip -batch)", &add, &del, add_rss, del_rss))
 }
 
 impl Row {
-    fn new(label: &str, add: &[Sample], del: &[Sample]) -> Row {
+    fn new(label: &str, add: &[Sample], del: &[Sample], add_rss: PeakRss, del_rss: PeakRss) -> Row {
         Row {
             label: label.to_string(),
             add: Stats::of(add),
             del: Stats::of(del),
+            add_rss,
+            del_rss,
         }
     }
 }
