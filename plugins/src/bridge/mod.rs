@@ -5,7 +5,9 @@ pub mod config;
 mod gateway;
 
 use crate::common::netns;
-use crate::common::{delegate, iface, masq, sysctl, veth, IpamDelegate, NetContext, Undo, Verb};
+use crate::common::{
+    delegate, iface, masq, sysctl, teardown, veth, IpamDelegate, NetContext, Undo, Verb,
+};
 use cni_core::mac;
 use cni_core::net::{BridgeSpec, LinkInfo, LinkKind, MacAddr, NetBackend, Netns};
 use cni_core::skel::{CmdArgs, Plugin};
@@ -105,16 +107,14 @@ impl Plugin for Bridge<'_> {
 
     fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
         let conf = BridgeConf::parse(&args.stdin)?;
-        netns::delete_container_link(self.backend, &args.netns, &args.ifname)?;
-        if conf.ip_masq {
-            masq::del(
-                &*netns::host(self.backend)?,
-                &conf.common.name,
-                &args.container_id,
-            )?;
-        }
-        self.ipam
-            .run_if_any(Verb::Del, conf.common.ipam_type(), &args.stdin, args)
+        teardown::del_attachment(
+            self.backend,
+            self.ipam,
+            args,
+            &conf.common.name,
+            conf.ip_masq,
+            conf.common.ipam_type(),
+        )
     }
 
     fn check(&self, args: &CmdArgs) -> Result<(), CniError> {

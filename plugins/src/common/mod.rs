@@ -11,6 +11,7 @@ pub mod masq;
 pub mod names;
 pub mod netns;
 pub mod sysctl;
+pub mod teardown;
 pub mod undo;
 pub mod veth;
 

@@ -3,7 +3,7 @@
 
 use crate::common::netns;
 use crate::common::{
-    conf, delegate, iface, names, CommonConf, IpamDelegate, NetContext, Undo, Verb,
+    conf, delegate, iface, names, teardown, CommonConf, IpamDelegate, NetContext, Undo, Verb,
 };
 use cni_core::mac;
 use cni_core::net::{LinkKind, MacvlanMode, MacvlanSpec, NetBackend, Netns, NsRef};
@@ -138,9 +138,14 @@ impl Plugin for Macvlan<'_> {
 
     fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
         let conf = MacvlanConf::parse(&args.stdin)?;
-        netns::delete_container_link(self.backend, &args.netns, &args.ifname)?;
-        self.ipam
-            .run_if_any(Verb::Del, conf.common.ipam_type(), &args.stdin, args)
+        teardown::del_attachment(
+            self.backend,
+            self.ipam,
+            args,
+            &conf.common.name,
+            false,
+            conf.common.ipam_type(),
+        )
     }
 
     fn check(&self, args: &CmdArgs) -> Result<(), CniError> {

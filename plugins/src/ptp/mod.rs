@@ -2,7 +2,7 @@
 //! as /32 (/128), and container routes that send everything through it.
 
 use crate::common::netns;
-use crate::common::{conf, delegate, iface, masq, sysctl, veth};
+use crate::common::{conf, delegate, iface, masq, sysctl, teardown, veth};
 use crate::common::{CommonConf, IpamDelegate, NetContext, Undo, Verb};
 use cni_core::mac;
 use cni_core::net::{AddressSpec, LinkInfo, NetBackend, Netns, RouteScope, RouteSpec};
@@ -119,17 +119,14 @@ impl Plugin for Ptp<'_> {
 
     fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
         let conf = PtpConf::parse(&args.stdin)?;
-        netns::delete_container_link(self.backend, &args.netns, &args.ifname)?;
-        if conf.ip_masq {
-            masq::del(
-                &*netns::host(self.backend)?,
-                &conf.common.name,
-                &args.container_id,
-            )?;
-        }
-        self.ipam
-            .run(Verb::Del, conf.ipam_type(), &args.stdin, args)
-            .map(drop)
+        teardown::del_attachment(
+            self.backend,
+            self.ipam,
+            args,
+            &conf.common.name,
+            conf.ip_masq,
+            conf.common.ipam_type(),
+        )
     }
 
     fn check(&self, args: &CmdArgs) -> Result<(), CniError> {

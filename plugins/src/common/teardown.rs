@@ -1,0 +1,25 @@
+//! DEL of an attachment, shared by bridge, ptp and macvlan.
+
+use super::{masq, netns, IpamDelegate, Verb};
+use cni_core::net::NetBackend;
+use cni_core::skel::CmdArgs;
+use cni_core::CniError;
+
+/// What DEL takes away, in an order that leaves nothing behind when a step
+/// fails and the runtime retries: the container interface (a veth's host end
+/// goes with it), the masquerade rules, then the IPAM release, whose error the
+/// runtime sees unchanged. Everything already gone counts as done.
+pub fn del_attachment(
+    backend: &dyn NetBackend,
+    ipam: &dyn IpamDelegate,
+    args: &CmdArgs,
+    network: &str,
+    ip_masq: bool,
+    ipam_type: Option<&str>,
+) -> Result<(), CniError> {
+    netns::delete_container_link(backend, &args.netns, &args.ifname)?;
+    if ip_masq {
+        masq::del(&*netns::host(backend)?, network, &args.container_id)?;
+    }
+    ipam.run_if_any(Verb::Del, ipam_type, &args.stdin, args)
+}
