@@ -9,4 +9,5 @@ fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
     iproute2 nftables dnsmasq-base containernetworking-plugins jq util-linux procps \
-    golang-go golang-github-appc-cni-dev iputils-ping >/dev/null
+    golang-go golang-github-appc-cni-dev iputils-ping \
+    podman runc busybox-static >/dev/null
