@@ -458,3 +458,80 @@ fn gc_releases_what_no_valid_attachment_holds() {
         );
     }
 }
+
+// --- macvlan parents ---------------------------------------------------------
+
+/// Without `master`, macvlan sits on the interface of the host's default route.
+#[test]
+fn macvlan_without_master_uses_the_default_route_interface() {
+    let mut conf = base_conf("macvlan", "10.60.0.0/24");
+    conf.as_object_mut().unwrap().remove("master");
+    let (world, att, conf) = world_for(&conf, "mv-default");
+    add_ok(&world, &conf, &att);
+    let host = world.host();
+    let uplink = host.link_by_name("uplink0").unwrap();
+    let eth0 = world.container(&att).link_by_name("eth0").unwrap();
+    assert_eq!(eth0.kind, LinkKind::Macvlan);
+    assert_eq!(
+        eth0.parent_index,
+        Some(uplink.index),
+        "parent is the default route's link"
+    );
+    world.call("DEL", &conf, &att).unwrap();
+    assert!(world.leases().is_empty());
+}
+
+/// With no default route and no `master`, ADD is a config error naming `master`.
+#[test]
+fn macvlan_without_master_or_default_route_names_master() {
+    let mut conf = base_conf("macvlan", "10.61.0.0/24");
+    conf.as_object_mut().unwrap().remove("master");
+    let world = SimWorld::new();
+    let att = Attachment::new("mv-nodefault");
+    world.add_container(&att);
+    let conf = world.netconf(&conf, "1.0.0");
+    let failure = add_err(&world, &conf, &att);
+    assert_eq!(failure.code, 7, "{failure:?}");
+    assert!(failure.msg.starts_with("master:"), "{failure:?}");
+    assert!(world.leases().is_empty(), "nothing allocated");
+}
+
+/// `linkInContainer`: the parent is looked up, and the macvlan made, inside
+/// the container namespace; the host is not touched.
+#[test]
+fn macvlan_link_in_container_uses_a_parent_inside_the_container() {
+    let mut conf = base_conf("macvlan", "10.62.0.0/24");
+    conf["master"] = json!("inner0");
+    conf["linkInContainer"] = json!(true);
+    let world = SimWorld::new();
+    let att = Attachment::new("mv-inner");
+    world.add_container(&att);
+    let container = world.container(&att);
+    let inner = container
+        .create_veth(
+            &cni_core::net::VethSpec {
+                name: "inner0".into(),
+                peer_name: "inner1".into(),
+                ..Default::default()
+            },
+            &container.ns_ref(),
+        )
+        .unwrap();
+    container.set_up(inner.local.index, true).unwrap();
+    let host_before = world
+        .kernel
+        .snapshot_ns(&cni_core::net::NsRef::Current)
+        .unwrap();
+    let conf = world.netconf(&conf, "1.0.0");
+    add_ok(&world, &conf, &att);
+    let eth0 = container.link_by_name("eth0").unwrap();
+    assert_eq!(eth0.parent_index, Some(inner.local.index));
+    world.call("DEL", &conf, &att).unwrap();
+    assert!(container.link_by_name("eth0").is_err());
+    assert!(container.link_by_name("inner0").is_ok(), "the parent stays");
+    let host_after = world
+        .kernel
+        .snapshot_ns(&cni_core::net::NsRef::Current)
+        .unwrap();
+    assert_eq!(host_before, host_after, "the host is not touched");
+}
