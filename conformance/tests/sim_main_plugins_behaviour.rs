@@ -535,3 +535,78 @@ fn macvlan_link_in_container_uses_a_parent_inside_the_container() {
         .unwrap();
     assert_eq!(host_before, host_after, "the host is not touched");
 }
+
+// --- bridge: forceAddress, disableContainerInterface ---------------------------
+
+/// A bridge that already holds another address in the gateway's subnet: ADD
+/// refuses (code 7 naming forceAddress) and leaves nothing behind; with
+/// `forceAddress` the old address is replaced by the gateway.
+#[test]
+fn bridge_force_address_replaces_a_clashing_address_only_when_asked() {
+    let conf = base_conf("bridge", "10.63.0.0/24");
+    let (world, att, conf) = world_for(&conf, "force");
+    let host = world.host();
+    let br = host
+        .create_bridge(&cni_core::net::BridgeSpec {
+            name: "cni0".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    host.add_address(
+        br.index,
+        &cni_core::net::AddressSpec::new("10.63.0.254/24".parse().unwrap()),
+    )
+    .unwrap();
+    let before = world.kernel.snapshot();
+
+    let failure = add_err(&world, &conf, &att);
+    assert_eq!(failure.code, 7, "{failure:?}");
+    assert!(failure.msg.starts_with("forceAddress:"), "{failure:?}");
+    assert_eq!(
+        world.kernel.snapshot(),
+        before,
+        "a refused ADD changes nothing"
+    );
+    assert!(world.leases().is_empty());
+
+    let mut forced = conf.clone();
+    forced["forceAddress"] = json!(true);
+    add_ok(&world, &forced, &att);
+    let addrs: Vec<String> = host
+        .addresses(Some(br.index))
+        .unwrap()
+        .iter()
+        .map(|a| a.addr.to_string())
+        .filter(|a| a.starts_with("10.63."))
+        .collect();
+    assert_eq!(
+        addrs,
+        ["10.63.0.1/24"],
+        "the gateway replaced the old address"
+    );
+}
+
+/// Layer 2 with `disableContainerInterface`: the container end exists, down,
+/// with no address.
+#[test]
+fn bridge_disable_container_interface_leaves_the_container_end_down() {
+    let conf = json!({"cniVersion": "1.0.0", "name": "l2", "type": "bridge",
+        "bridge": "cni0", "disableContainerInterface": true});
+    let (world, att, conf) = world_for(&conf, "l2down");
+    add_ok(&world, &conf, &att);
+    let container = world.container(&att);
+    let eth0 = container.link_by_name("eth0").unwrap();
+    assert!(!eth0.up, "container end left down");
+    let addrs = container.addresses(Some(eth0.index)).unwrap();
+    assert!(
+        addrs
+            .iter()
+            .all(|a| a.addr.addr().is_ipv6() && a.addr.to_string().starts_with("fe80")),
+        "{addrs:?}"
+    );
+    let host = world.host();
+    let veth = host.link_by_index(eth0.peer_index.unwrap()).unwrap();
+    assert!(veth.up, "host end up on the bridge");
+    world.call("DEL", &conf, &att).unwrap();
+    assert!(container.link_by_name("eth0").is_err());
+}

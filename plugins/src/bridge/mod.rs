@@ -50,7 +50,16 @@ impl Plugin for Bridge<'_> {
         };
         let br = ensure_bridge(&*host, &conf, bridge_mac, &mut undo)?;
 
-        // 3. The veth pair: host end on the bridge, container end as CNI_IFNAME.
+        // 3. The bridge as gateway — before any port joins, so a clashing
+        // address on an existing bridge fails ADD before anything else changed.
+        if conf.is_gateway {
+            gateway::ensure_on_bridge(&*host, &br, &result, conf.force_address, &mut undo)?;
+            let v4 = result.ips.iter().any(|ip| ip.address.addr().is_ipv4());
+            let v6 = result.ips.iter().any(|ip| ip.address.addr().is_ipv6());
+            sysctl::enable_forwarding(&*host, v4, v6, &mut undo)?;
+        }
+
+        // 4. The veth pair: host end on the bridge, container end as CNI_IFNAME.
         let addrs: Vec<_> = result.ips.iter().map(|ip| ip.address.addr()).collect();
         let container_mac = requested_mac.or_else(|| mac::for_addresses(&addrs));
         let pair = veth::create(&*host, args, conf.mtu, None, container_mac, &mut undo)?;
@@ -67,17 +76,9 @@ impl Plugin for Bridge<'_> {
         host.set_up(host_veth.index, true)
             .ctx(&format!("setting {} up", host_veth.name))?;
 
-        // 4. The container end: addresses, up, routes.
+        // 5. The container end: addresses, up, routes.
         if !conf.disable_container_interface {
             iface::configure(&*container, &pair.peer, &result, CONTAINER_IFACE)?;
-        }
-
-        // 5. The bridge as gateway.
-        if conf.is_gateway {
-            gateway::ensure_on_bridge(&*host, &br, &result, conf.force_address, &mut undo)?;
-            let v4 = result.ips.iter().any(|ip| ip.address.addr().is_ipv4());
-            let v6 = result.ips.iter().any(|ip| ip.address.addr().is_ipv6());
-            sysctl::enable_forwarding(&*host, v4, v6, &mut undo)?;
         }
 
         // 6. Masquerade.
@@ -177,6 +178,7 @@ fn ensure_bridge<'a>(
     undo: &mut Undo<'a>,
 ) -> Result<LinkInfo, CniError> {
     let name = conf.bridge_name();
+    let mut created = false;
     let br = match host.link_by_name(name) {
         Ok(existing) => existing,
         Err(e) if e.is_not_found() => {
@@ -187,12 +189,13 @@ fn ensure_bridge<'a>(
                 ..Default::default()
             };
             match host.create_bridge(&spec) {
-                Ok(created) => {
-                    let index = created.index;
+                Ok(new) => {
+                    created = true;
+                    let index = new.index;
                     undo.push(format!("bridge {name}"), move || {
                         delete_if_portless(host, index)
                     });
-                    created
+                    new
                 }
                 // Another ADD created it between our look-up and our create.
                 Err(e) if e.is_exists() => host
@@ -219,13 +222,26 @@ fn ensure_bridge<'a>(
             br.kind
         )));
     }
+    // An existing bridge we change is changed back if ADD fails (one we
+    // created is deleted instead).
+    let index = br.index;
     if conf.promisc_mode && !br.promisc {
-        host.set_promisc(br.index, true)
+        host.set_promisc(index, true)
             .ctx(&format!("setting {name} promiscuous"))?;
+        if !created {
+            undo.push(format!("promisc on {name}"), move || {
+                host.set_promisc(index, false).map_err(|e| e.to_string())
+            });
+        }
     }
     if !br.up {
-        host.set_up(br.index, true)
+        host.set_up(index, true)
             .ctx(&format!("setting bridge {name} up"))?;
+        if !created {
+            undo.push(format!("bridge {name} up"), move || {
+                host.set_up(index, false).map_err(|e| e.to_string())
+            });
+        }
     }
     host.link_by_index(br.index)
         .ctx(&format!("looking up bridge {name}"))
