@@ -5,6 +5,7 @@ pub mod bridge;
 pub mod cnitool;
 pub mod common;
 pub mod host_local;
+pub mod logging;
 pub mod loopback;
 pub mod macvlan;
 pub mod ptp;

@@ -7,6 +7,7 @@ use cni_plugins::host_local::HostLocal;
 use cni_plugins::macvlan::Macvlan;
 
 fn main() {
+    cni_plugins::logging::init();
     let backend = LinuxBackend::new();
     // Our own host-local, when CNI_PATH leads to it, runs in this process.
     let ipam = SiblingDelegate::for_this_binary(
