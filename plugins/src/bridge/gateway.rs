@@ -61,10 +61,28 @@ fn first_host(addr: &IpNet) -> Option<IpAddr> {
     }
 }
 
+/// With `isGateway`: the gateways on the bridge and forwarding on for each
+/// family present. Nothing when there is no address (yet).
+pub fn serve<'a>(
+    host: &'a dyn Netns,
+    br: &LinkInfo,
+    result: &CniResult,
+    conf: &BridgeConf,
+    undo: &mut Undo<'a>,
+) -> Result<(), CniError> {
+    if !conf.is_gateway || result.ips.is_empty() {
+        return Ok(());
+    }
+    ensure_on_bridge(host, br, result, conf.force_address, undo)?;
+    let v4 = result.ips.iter().any(|ip| ip.address.addr().is_ipv4());
+    let v6 = result.ips.iter().any(|ip| ip.address.addr().is_ipv6());
+    crate::common::sysctl::enable_forwarding(host, v4, v6, undo)
+}
+
 /// Puts each gateway on the bridge with the prefix of its subnet. An address
 /// of the bridge in the same subnet that is not the gateway is an error, or is
 /// replaced with `forceAddress`.
-pub fn ensure_on_bridge<'a>(
+fn ensure_on_bridge<'a>(
     host: &'a dyn Netns,
     br: &LinkInfo,
     result: &CniResult,

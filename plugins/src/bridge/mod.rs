@@ -5,9 +5,7 @@ pub mod config;
 mod gateway;
 
 use crate::common::netns;
-use crate::common::{
-    delegate, iface, masq, sysctl, teardown, veth, IpamDelegate, NetContext, Undo, Verb,
-};
+use crate::common::{delegate, iface, masq, teardown, veth, IpamDelegate, NetContext, Undo, Verb};
 use cni_core::mac;
 use cni_core::net::{BridgeSpec, LinkInfo, LinkKind, MacAddr, NetBackend, Netns};
 use cni_core::skel::{CmdArgs, Plugin};
@@ -22,6 +20,25 @@ pub struct Bridge<'a> {
     pub ipam: &'a dyn IpamDelegate,
 }
 
+impl<'a> Bridge<'a> {
+    /// IPAM ADD (undone if ADD fails later), gateways completed, every
+    /// address on the container interface.
+    fn addresses(
+        &self,
+        ipam_type: &'a str,
+        args: &'a CmdArgs,
+        conf: &BridgeConf,
+        undo: &mut Undo<'a>,
+    ) -> Result<CniResult, CniError> {
+        let mut result = delegate::allocate(self.ipam, ipam_type, args, undo)?;
+        gateway::complete(&mut result, conf)?;
+        for ip in &mut result.ips {
+            ip.interface = Some(CONTAINER_IFACE);
+        }
+        Ok(result)
+    }
+}
+
 impl Plugin for Bridge<'_> {
     fn add(&self, args: &CmdArgs) -> Result<CniResult, CniError> {
         let conf = BridgeConf::parse(&args.stdin)?;
@@ -31,15 +48,15 @@ impl Plugin for Bridge<'_> {
         let requested_mac = conf.common.requested_mac(&args.args)?;
         let mut undo = Undo::new();
 
-        // 1. Addresses first: the MACs of the bridge and the container derive from them.
-        let mut result = match conf.common.ipam_type() {
-            Some(ipam_type) => delegate::allocate(self.ipam, ipam_type, args, &mut undo)?,
-            None => CniResult::default(),
+        // 1. Addresses first: the MACs of the bridge and the container derive
+        // from them — unless the IPAM plugin works on the interface itself
+        // (DHCP), which must then exist, up, before IPAM runs.
+        let ipam_type = conf.common.ipam_type();
+        let link_first = ipam_type.is_some_and(delegate::needs_interface_first);
+        let mut result = match ipam_type {
+            Some(t) if !link_first => self.addresses(t, args, &conf, &mut undo)?,
+            _ => CniResult::default(),
         };
-        gateway::complete(&mut result, &conf)?;
-        for ip in &mut result.ips {
-            ip.interface = Some(CONTAINER_IFACE);
-        }
 
         // 2. The bridge.
         let gateways: Vec<_> = result.ips.iter().filter_map(|ip| ip.gateway).collect();
@@ -52,12 +69,7 @@ impl Plugin for Bridge<'_> {
 
         // 3. The bridge as gateway — before any port joins, so a clashing
         // address on an existing bridge fails ADD before anything else changed.
-        if conf.is_gateway {
-            gateway::ensure_on_bridge(&*host, &br, &result, conf.force_address, &mut undo)?;
-            let v4 = result.ips.iter().any(|ip| ip.address.addr().is_ipv4());
-            let v6 = result.ips.iter().any(|ip| ip.address.addr().is_ipv6());
-            sysctl::enable_forwarding(&*host, v4, v6, &mut undo)?;
-        }
+        gateway::serve(&*host, &br, &result, &conf, &mut undo)?;
 
         // 4. The veth pair: host end on the bridge, container end as CNI_IFNAME.
         let addrs: Vec<_> = result.ips.iter().map(|ip| ip.address.addr()).collect();
@@ -75,6 +87,13 @@ impl Plugin for Bridge<'_> {
         }
         host.set_up(host_veth.index, true)
             .ctx(&format!("setting {} up", host_veth.name))?;
+        if let (true, Some(t)) = (link_first, ipam_type) {
+            container
+                .set_up(pair.peer.index, true)
+                .ctx(&format!("setting {} up for IPAM", pair.peer.name))?;
+            result = self.addresses(t, args, &conf, &mut undo)?;
+            gateway::serve(&*host, &br, &result, &conf, &mut undo)?;
+        }
 
         // 5. The container end: addresses, up, routes.
         if !conf.disable_container_interface {

@@ -87,6 +87,14 @@ impl<E: Exec> IpamDelegate for ExecDelegate<E> {
     }
 }
 
+/// IPAM plugins that work on the container interface itself — DHCP runs on
+/// it — so it must exist, up, before their ADD. Its MAC is then the kernel's
+/// (or the runtime's): one derived from the lease afterwards would change the
+/// client's identity under the DHCP server.
+pub fn needs_interface_first(ipam_type: &str) -> bool {
+    ipam_type == "dhcp"
+}
+
 /// IPAM ADD, registering the IPAM DEL that takes it back if ADD fails later.
 pub fn allocate<'a>(
     ipam: &'a dyn IpamDelegate,

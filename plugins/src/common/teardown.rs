@@ -8,7 +8,9 @@ use cni_core::CniError;
 /// What DEL takes away, in an order that leaves nothing behind when a step
 /// fails and the runtime retries: the container interface (a veth's host end
 /// goes with it), the masquerade rules, then the IPAM release, whose error the
-/// runtime sees unchanged. Everything already gone counts as done.
+/// runtime sees unchanged. An IPAM plugin that works on the interface (DHCP)
+/// is released first, while the interface can still carry its DHCPRELEASE.
+/// Everything already gone counts as done.
 pub fn del_attachment(
     backend: &dyn NetBackend,
     ipam: &dyn IpamDelegate,
@@ -17,9 +19,16 @@ pub fn del_attachment(
     ip_masq: bool,
     ipam_type: Option<&str>,
 ) -> Result<(), CniError> {
+    let release_first = ipam_type.is_some_and(super::delegate::needs_interface_first);
+    if release_first {
+        ipam.run_if_any(Verb::Del, ipam_type, &args.stdin, args)?;
+    }
     netns::delete_container_link(backend, &args.netns, &args.ifname)?;
     if ip_masq {
         masq::del(&*netns::host(backend)?, network, &args.container_id)?;
+    }
+    if release_first {
+        return Ok(());
     }
     ipam.run_if_any(Verb::Del, ipam_type, &args.stdin, args)
 }

@@ -90,13 +90,15 @@ impl Plugin for Macvlan<'_> {
         let parent = find_master(parent_ns, conf.master.as_deref())?;
         let mut undo = Undo::new();
 
-        let mut result = match conf.common.ipam_type() {
-            Some(ipam_type) => delegate::allocate(self.ipam, ipam_type, args, &mut undo)?,
-            None => CniResult::default(),
+        // Addresses first (the MAC derives from them), unless the IPAM plugin
+        // works on the interface itself (DHCP): then the macvlan comes first.
+        let ipam_type = conf.common.ipam_type();
+        let link_first = ipam_type.is_some_and(delegate::needs_interface_first);
+        let mut result = if link_first {
+            CniResult::default()
+        } else {
+            allocate(self.ipam, ipam_type, args, &mut undo)?
         };
-        for ip in &mut result.ips {
-            ip.interface = Some(0);
-        }
 
         let addrs: Vec<_> = result.ips.iter().map(|ip| ip.address.addr()).collect();
         let spec = MacvlanSpec {
@@ -125,6 +127,12 @@ impl Plugin for Macvlan<'_> {
         container
             .sysctl_set(&arp_notify, "1")
             .ctx(&format!("setting sysctl {arp_notify}"))?;
+        if link_first {
+            container
+                .set_up(link.index, true)
+                .ctx(&format!("setting {} up for IPAM", link.name))?;
+            result = allocate(self.ipam, ipam_type, args, &mut undo)?;
+        }
         iface::configure(&*container, &link, &result, 0)?;
 
         // Report the link as configured; a failed read fails ADD (and undoes it).
@@ -186,6 +194,24 @@ impl Plugin for Macvlan<'_> {
     fn about(&self) -> String {
         "CNI macvlan plugin (cni-rs)".to_string()
     }
+}
+
+/// IPAM ADD (undone if ADD fails later), every address on interface 0; no
+/// IPAM, no addresses.
+fn allocate<'a>(
+    ipam: &'a dyn IpamDelegate,
+    ipam_type: Option<&'a str>,
+    args: &'a CmdArgs,
+    undo: &mut Undo<'a>,
+) -> Result<CniResult, CniError> {
+    let Some(t) = ipam_type else {
+        return Ok(CniResult::default());
+    };
+    let mut result = delegate::allocate(ipam, t, args, undo)?;
+    for ip in &mut result.ips {
+        ip.interface = Some(0);
+    }
+    Ok(result)
 }
 
 /// The parent link: `master` if given, else the interface of the default route.
