@@ -87,6 +87,7 @@ impl Plugin for Bridge<'_> {
         }
         host.set_up(host_veth.index, true)
             .ctx(&format!("setting {} up", host_veth.name))?;
+        // 4b. DHCP-style IPAM, now that the interface it works on is up.
         if let (true, Some(t)) = (link_first, ipam_type) {
             container
                 .set_up(pair.peer.index, true)
