@@ -8,6 +8,7 @@
 # the end, also on failure. Set SKIP_DEPS=1 to skip the apt-get step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/cargo-env.sh
 if [ "$(id -u)" -ne 0 ]; then
     echo "demo: needs root (network namespaces); run: sudo $0" >&2
     exit 1

@@ -4,6 +4,7 @@
 # Set CNI_TEST_REQUIRE_PRIVILEGED=1 (CI does) to make a skip a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/cargo-env.sh
 # The real-namespace tests exec the plugin binaries: build them first.
 cargo build --workspace --bins
 log=$(mktemp)
