@@ -4,19 +4,11 @@ use cni_backend_sim::{SimKernel, SimOp};
 use cni_core::net::{BridgeSpec, NetBackend, NetErrorKind, Netns, NsRef, VethSpec};
 use std::time::Duration;
 
-fn veth(name: &str, peer: &str) -> VethSpec {
-    VethSpec {
-        name: name.into(),
-        peer_name: peer.into(),
-        ..VethSpec::default()
-    }
-}
-
 /// A small plugin-like ADD: veth into the container, both ends up.
 fn add(kernel: &SimKernel, cref: &NsRef) -> Result<(), cni_core::net::NetError> {
     let host = kernel.open(&NsRef::Current)?;
     let c = kernel.open(cref)?;
-    let pair = host.create_veth(&veth("vethA", "eth0"), cref)?;
+    let pair = host.create_veth(&VethSpec::new("vethA", "eth0"), cref)?;
     host.set_up(pair.local.index, true)?;
     c.set_up(pair.peer.index, true)?;
     Ok(())

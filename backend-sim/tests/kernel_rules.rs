@@ -6,20 +6,13 @@ use cni_core::net::{
     AddressSpec, BridgeSpec, MacvlanMode, MacvlanSpec, NetBackend, NsRef, VethSpec,
 };
 
-fn veth(name: &str, peer: &str) -> VethSpec {
-    VethSpec {
-        name: name.into(),
-        peer_name: peer.into(),
-        ..VethSpec::default()
-    }
-}
-
 #[test]
 fn deleting_a_namespace_deletes_veth_peers_elsewhere() {
     let kernel = SimKernel::new();
     let host = kernel.open(&NsRef::Current).unwrap();
     let cref = kernel.add_netns("/var/run/netns/c1").unwrap();
-    host.create_veth(&veth("vethA", "eth0"), &cref).unwrap();
+    host.create_veth(&VethSpec::new("vethA", "eth0"), &cref)
+        .unwrap();
     kernel.del_netns("/var/run/netns/c1").unwrap();
     assert!(host.link_by_name("vethA").unwrap_err().is_not_found());
     assert!(kernel.netns_paths().is_empty());
@@ -30,7 +23,7 @@ fn veth_peer_takes_the_lower_index_like_linux() {
     let kernel = SimKernel::new();
     let host = kernel.open(&NsRef::Current).unwrap();
     let pair = host
-        .create_veth(&veth("d0", "d1"), &NsRef::Current)
+        .create_veth(&VethSpec::new("d0", "d1"), &NsRef::Current)
         .unwrap();
     assert_eq!((pair.peer.index, pair.local.index), (2, 3));
 }
@@ -46,7 +39,7 @@ fn moved_link_keeps_its_index_when_free_and_comes_down() {
         ..BridgeSpec::default()
     })
     .unwrap();
-    let pair = host.create_veth(&veth("e0", "e1"), &a).unwrap();
+    let pair = host.create_veth(&VethSpec::new("e0", "e1"), &a).unwrap();
     host.set_up(pair.local.index, true).unwrap();
     let moved = host.move_to(pair.local.index, &b).unwrap();
     assert_eq!(moved.index, pair.local.index);
@@ -68,7 +61,7 @@ fn fresh_bridge_has_carrier_but_loses_it_when_its_last_port_leaves() {
     host.set_up(br.index, true).unwrap();
     assert!(host.link_by_index(br.index).unwrap().oper_up);
     let pair = host
-        .create_veth(&veth("p0", "p1"), &NsRef::Current)
+        .create_veth(&VethSpec::new("p0", "p1"), &NsRef::Current)
         .unwrap();
     host.set_master(pair.local.index, Some(br.index)).unwrap();
     assert!(
@@ -85,7 +78,7 @@ fn deleting_a_macvlan_parent_deletes_the_macvlan() {
     let host = kernel.open(&NsRef::Current).unwrap();
     let cref = kernel.add_netns("/var/run/netns/c1").unwrap();
     let pair = host
-        .create_veth(&veth("up0", "up1"), &NsRef::Current)
+        .create_veth(&VethSpec::new("up0", "up1"), &NsRef::Current)
         .unwrap();
     let spec = MacvlanSpec {
         name: "mv0".into(),
@@ -110,7 +103,7 @@ fn ipv6_addresses_are_flushed_when_a_link_goes_down() {
     let kernel = SimKernel::new();
     let host = kernel.open(&NsRef::Current).unwrap();
     let pair = host
-        .create_veth(&veth("d0", "d1"), &NsRef::Current)
+        .create_veth(&VethSpec::new("d0", "d1"), &NsRef::Current)
         .unwrap();
     let i = pair.local.index;
     host.set_up(i, true).unwrap();
@@ -154,7 +147,7 @@ fn disabling_ipv6_on_a_link_drops_its_ipv6_addresses_and_routes() {
     let kernel = SimKernel::new();
     let host = kernel.open(&NsRef::Current).unwrap();
     let pair = host
-        .create_veth(&veth("d0", "d1"), &NsRef::Current)
+        .create_veth(&VethSpec::new("d0", "d1"), &NsRef::Current)
         .unwrap();
     host.set_up(pair.local.index, true).unwrap();
     host.set_up(pair.peer.index, true).unwrap();
@@ -185,7 +178,7 @@ fn a_route_through_a_down_link_is_refused() {
     let kernel = SimKernel::new();
     let host = kernel.open(&NsRef::Current).unwrap();
     let pair = host
-        .create_veth(&veth("d0", "d1"), &NsRef::Current)
+        .create_veth(&VethSpec::new("d0", "d1"), &NsRef::Current)
         .unwrap();
     let route = cni_core::net::RouteSpec::new("10.5.0.0/16".parse().unwrap()).dev(pair.local.index);
     let err = host.add_route(&route).unwrap_err();

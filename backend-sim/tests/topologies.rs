@@ -6,14 +6,6 @@ use cni_core::net::{
     RouteSpec, VethSpec,
 };
 
-fn veth(name: &str, peer: &str) -> VethSpec {
-    VethSpec {
-        name: name.into(),
-        peer_name: peer.into(),
-        ..VethSpec::default()
-    }
-}
-
 #[test]
 fn bridge_with_three_veth_ports_into_three_namespaces() {
     let kernel = SimKernel::new();
@@ -32,7 +24,7 @@ fn bridge_with_three_veth_ports_into_three_namespaces() {
         let cref = kernel.add_netns(format!("/var/run/netns/c{n}")).unwrap();
         let c = kernel.open(&cref).unwrap();
         let pair = host
-            .create_veth(&veth(&format!("veth{n}"), "eth0"), &cref)
+            .create_veth(&VethSpec::new(format!("veth{n}"), "eth0"), &cref)
             .unwrap();
         host.set_master(pair.local.index, Some(br.index)).unwrap();
         host.set_hairpin(pair.local.index, n == 2).unwrap();
@@ -61,7 +53,7 @@ fn macvlan_in_a_container() {
     let host = kernel.open(&NsRef::Current).unwrap();
     let uplink_peer = kernel.add_netns("/var/run/netns/uplink").unwrap();
     let parent = host
-        .create_veth(&veth("eth0", "up0"), &uplink_peer)
+        .create_veth(&VethSpec::new("eth0", "up0"), &uplink_peer)
         .unwrap();
     host.set_up(parent.local.index, true).unwrap();
     let cref = kernel.add_netns("/var/run/netns/c1").unwrap();
@@ -94,7 +86,9 @@ fn ptp_pair_with_host_slash_32_and_routes() {
     let host = kernel.open(&NsRef::Current).unwrap();
     let cref = kernel.add_netns("/var/run/netns/c1").unwrap();
     let c = kernel.open(&cref).unwrap();
-    let pair = host.create_veth(&veth("veth1a2b", "eth0"), &cref).unwrap();
+    let pair = host
+        .create_veth(&VethSpec::new("veth1a2b", "eth0"), &cref)
+        .unwrap();
     host.set_up(pair.local.index, true).unwrap();
     c.set_up(pair.peer.index, true).unwrap();
     // As the ptp plugin does: the host end gets the gateway as /32 and a

@@ -114,14 +114,7 @@ fn macvlan_creates_the_interface_before_dhcp_and_releases_before_removing_it() {
     let (kernel, dhcp) = setup();
     let host = kernel.open(&NsRef::Current).unwrap();
     let up = host
-        .create_veth(
-            &VethSpec {
-                name: "up0".into(),
-                peer_name: "up1".into(),
-                ..VethSpec::default()
-            },
-            &NsRef::Current,
-        )
+        .create_veth(&VethSpec::new("up0", "up1"), &NsRef::Current)
         .unwrap();
     host.set_up(up.local.index, true).unwrap();
     let ipam = InProcessDelegate::new().with("dhcp", &dhcp);

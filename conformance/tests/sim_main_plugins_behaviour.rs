@@ -509,11 +509,7 @@ fn macvlan_link_in_container_uses_a_parent_inside_the_container() {
     let container = world.container(&att);
     let inner = container
         .create_veth(
-            &cni_core::net::VethSpec {
-                name: "inner0".into(),
-                peer_name: "inner1".into(),
-                ..Default::default()
-            },
+            &cni_core::net::VethSpec::new("inner0", "inner1"),
             &container.ns_ref(),
         )
         .unwrap();

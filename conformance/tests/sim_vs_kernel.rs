@@ -11,14 +11,6 @@ use cni_core::net::{
 /// Builds a topology and names the namespaces whose views are compared.
 type Scenario = fn(&mut dyn SuiteEnv) -> Vec<(&'static str, NsRef)>;
 
-fn veth(name: &str, peer: &str) -> VethSpec {
-    VethSpec {
-        name: name.into(),
-        peer_name: peer.into(),
-        ..VethSpec::default()
-    }
-}
-
 fn net(s: &str) -> ipnet::IpNet {
     s.parse().unwrap()
 }
@@ -31,7 +23,9 @@ fn ptp_pair(env: &mut dyn SuiteEnv) -> Vec<(&'static str, NsRef)> {
     let c_ref = env.new_netns();
     let host = env.backend().open(&host_ref).unwrap();
     let c = env.backend().open(&c_ref).unwrap();
-    let pair = host.create_veth(&veth("pv0", "eth0"), &c_ref).unwrap();
+    let pair = host
+        .create_veth(&VethSpec::new("pv0", "eth0"), &c_ref)
+        .unwrap();
     host.set_up(pair.local.index, true).unwrap();
     host.add_address(pair.local.index, &AddressSpec::new(net("10.40.0.1/32")))
         .unwrap();
@@ -71,7 +65,9 @@ fn macvlan_and_bridge_flags(env: &mut dyn SuiteEnv) -> Vec<(&'static str, NsRef)
     let c_ref = env.new_netns();
     let host = env.backend().open(&host_ref).unwrap();
     let c = env.backend().open(&c_ref).unwrap();
-    let up = host.create_veth(&veth("up0", "up1"), &host_ref).unwrap();
+    let up = host
+        .create_veth(&VethSpec::new("up0", "up1"), &host_ref)
+        .unwrap();
     host.set_up(up.local.index, true).unwrap();
     host.set_up(up.peer.index, true).unwrap();
     let spec = MacvlanSpec {
@@ -106,11 +102,15 @@ fn move_rename_delete(env: &mut dyn SuiteEnv) -> Vec<(&'static str, NsRef)> {
     let b_ref = env.new_netns();
     let host = env.backend().open(&host_ref).unwrap();
     let a = env.backend().open(&a_ref).unwrap();
-    let keep = host.create_veth(&veth("keep0", "keep1"), &a_ref).unwrap();
+    let keep = host
+        .create_veth(&VethSpec::new("keep0", "keep1"), &a_ref)
+        .unwrap();
     host.add_address(keep.local.index, &AddressSpec::new(net("10.42.0.1/24")))
         .unwrap();
     host.set_up(keep.local.index, true).unwrap();
-    let gone = host.create_veth(&veth("gone0", "gone1"), &a_ref).unwrap();
+    let gone = host
+        .create_veth(&VethSpec::new("gone0", "gone1"), &a_ref)
+        .unwrap();
     a.add_address(keep.peer.index, &AddressSpec::new(net("10.42.0.2/24")))
         .unwrap();
     a.move_to(keep.peer.index, &b_ref).unwrap();

@@ -1,6 +1,7 @@
 //! Rules about addresses and routes.
 
-use super::{expect_kind, open, two, veth, SuiteEnv};
+use super::{expect_kind, open, two, SuiteEnv};
+use cni_core::net::VethSpec;
 use cni_core::net::{
     AddressSpec, NetErrorKind, Netns, RouteInfo, RouteProtocol, RouteScope, RouteSpec, TABLE_MAIN,
 };
@@ -14,7 +15,7 @@ fn net(s: &str) -> IpNet {
 fn up_veth(env: &mut dyn SuiteEnv, host: &dyn Netns, name: &str) -> u32 {
     let other = env.new_netns();
     let pair = host
-        .create_veth(&veth(name, &format!("{name}p")), &other)
+        .create_veth(&VethSpec::new(name, format!("{name}p")), &other)
         .unwrap();
     open(env, &other).set_up(pair.peer.index, true).unwrap();
     host.set_up(pair.local.index, true).unwrap();
@@ -31,7 +32,9 @@ fn main_routes_via(ns: &dyn Netns, index: u32, dst: IpNet) -> Vec<RouteInfo> {
 
 pub fn ipv4_prefix_route_exists_only_while_link_up(env: &mut dyn SuiteEnv) {
     let (host, _c, cref) = two(env);
-    let pair = host.create_veth(&veth("pf0", "pf0p"), &cref).unwrap();
+    let pair = host
+        .create_veth(&VethSpec::new("pf0", "pf0p"), &cref)
+        .unwrap();
     let i = pair.local.index;
     host.add_address(i, &AddressSpec::new(net("10.61.0.5/24")))
         .unwrap();
@@ -97,7 +100,7 @@ pub fn slash_32_address_adds_no_prefix_route(env: &mut dyn SuiteEnv) {
 pub fn duplicate_address_is_exists(env: &mut dyn SuiteEnv) {
     let (host, _c, cref) = two(env);
     let i = host
-        .create_veth(&veth("da0", "da0p"), &cref)
+        .create_veth(&VethSpec::new("da0", "da0p"), &cref)
         .unwrap()
         .local
         .index;
@@ -127,7 +130,7 @@ pub fn duplicate_address_is_exists(env: &mut dyn SuiteEnv) {
 pub fn deleting_absent_address_is_not_found(env: &mut dyn SuiteEnv) {
     let (host, _c, cref) = two(env);
     let i = host
-        .create_veth(&veth("dn0", "dn0p"), &cref)
+        .create_veth(&VethSpec::new("dn0", "dn0p"), &cref)
         .unwrap()
         .local
         .index;

@@ -1,6 +1,6 @@
 //! Rules about links: names, indexes, veths, bridges, macvlans, flags, moves.
 
-use super::{expect_kind, link, open, two, veth, SuiteEnv};
+use super::{expect_kind, link, open, two, SuiteEnv};
 use cni_core::net::{
     AddressSpec, BridgeSpec, LinkKind, MacAddr, MacvlanMode, MacvlanSpec, NetErrorKind, VethSpec,
 };
@@ -18,7 +18,8 @@ pub fn new_netns_has_only_loopback(env: &mut dyn SuiteEnv) {
 
 pub fn link_names_are_unique_per_namespace(env: &mut dyn SuiteEnv) {
     let (host, _c, cref) = two(env);
-    host.create_veth(&veth("sx0", "sx0p"), &cref).unwrap();
+    host.create_veth(&VethSpec::new("sx0", "sx0p"), &cref)
+        .unwrap();
     let before = host.links().unwrap();
     let clash = BridgeSpec {
         name: "sx0".into(),
@@ -38,7 +39,9 @@ pub fn link_names_are_unique_per_namespace(env: &mut dyn SuiteEnv) {
 
 pub fn same_name_allowed_in_other_namespace(env: &mut dyn SuiteEnv) {
     let (host, c, cref) = two(env);
-    let pair = host.create_veth(&veth("eth0", "eth0"), &cref).unwrap();
+    let pair = host
+        .create_veth(&VethSpec::new("eth0", "eth0"), &cref)
+        .unwrap();
     assert_eq!(pair.local.name, "eth0");
     assert_eq!(link(&*c, "eth0").index, pair.peer.index);
 }
@@ -90,7 +93,9 @@ pub fn ifindex_is_not_reused_after_delete(env: &mut dyn SuiteEnv) {
 
 pub fn veth_peer_is_created_in_peer_namespace(env: &mut dyn SuiteEnv) {
     let (host, c, cref) = two(env);
-    let pair = host.create_veth(&veth("vp0", "ceth0"), &cref).unwrap();
+    let pair = host
+        .create_veth(&VethSpec::new("vp0", "ceth0"), &cref)
+        .unwrap();
     let peer = link(&*c, "ceth0");
     assert_eq!(peer.index, pair.peer.index);
     assert_eq!(peer.peer_index, Some(pair.local.index));
@@ -100,7 +105,9 @@ pub fn veth_peer_is_created_in_peer_namespace(env: &mut dyn SuiteEnv) {
 
 pub fn veth_has_kernel_defaults(env: &mut dyn SuiteEnv) {
     let (host, _c, cref) = two(env);
-    let pair = host.create_veth(&veth("vd0", "vd0p"), &cref).unwrap();
+    let pair = host
+        .create_veth(&VethSpec::new("vd0", "vd0p"), &cref)
+        .unwrap();
     for end in [&pair.local, &pair.peer] {
         assert_eq!(
             (end.kind.clone(), end.mtu, end.txqueuelen),
@@ -124,7 +131,7 @@ pub fn veth_spec_fields_are_applied(env: &mut dyn SuiteEnv) {
         mtu: Some(9000),
         peer_mac: Some(mac),
         txqueuelen: Some(500),
-        ..veth("vs0", "vs0p")
+        ..VethSpec::new("vs0", "vs0p")
     };
     host.create_veth(&spec, &cref).unwrap();
     let peer = link(&*c, "vs0p");
@@ -134,7 +141,9 @@ pub fn veth_spec_fields_are_applied(env: &mut dyn SuiteEnv) {
 
 pub fn deleting_veth_end_deletes_peer(env: &mut dyn SuiteEnv) {
     let (host, c, cref) = two(env);
-    let pair = host.create_veth(&veth("vx0", "vx0p"), &cref).unwrap();
+    let pair = host
+        .create_veth(&VethSpec::new("vx0", "vx0p"), &cref)
+        .unwrap();
     c.delete_link(pair.peer.index).unwrap();
     assert!(c.link_by_name("vx0p").unwrap_err().is_not_found());
     assert!(host.link_by_name("vx0").unwrap_err().is_not_found());
@@ -142,7 +151,9 @@ pub fn deleting_veth_end_deletes_peer(env: &mut dyn SuiteEnv) {
 
 pub fn veth_carrier_needs_both_ends_up(env: &mut dyn SuiteEnv) {
     let (host, c, cref) = two(env);
-    let pair = host.create_veth(&veth("vc0", "vc0p"), &cref).unwrap();
+    let pair = host
+        .create_veth(&VethSpec::new("vc0", "vc0p"), &cref)
+        .unwrap();
     host.set_up(pair.local.index, true).unwrap();
     let local = link(&*host, "vc0");
     assert!(
@@ -157,10 +168,11 @@ pub fn veth_carrier_needs_both_ends_up(env: &mut dyn SuiteEnv) {
 
 pub fn failed_veth_create_changes_nothing(env: &mut dyn SuiteEnv) {
     let (host, c, cref) = two(env);
-    host.create_veth(&veth("fa0", "taken"), &cref).unwrap();
+    host.create_veth(&VethSpec::new("fa0", "taken"), &cref)
+        .unwrap();
     let (host_before, c_before) = (host.links().unwrap(), c.links().unwrap());
     expect_kind(
-        host.create_veth(&veth("fa1", "taken"), &cref),
+        host.create_veth(&VethSpec::new("fa1", "taken"), &cref),
         NetErrorKind::Exists,
         "peer name taken",
     );
@@ -187,7 +199,9 @@ pub fn bridge_has_kernel_defaults(env: &mut dyn SuiteEnv) {
 pub fn bridge_port_gets_master_and_bridge_gets_carrier(env: &mut dyn SuiteEnv) {
     let (host, c, cref) = two(env);
     let br = host.create_bridge(&bridge("bp0")).unwrap();
-    let pair = host.create_veth(&veth("bp0v", "eth0"), &cref).unwrap();
+    let pair = host
+        .create_veth(&VethSpec::new("bp0v", "eth0"), &cref)
+        .unwrap();
     host.set_master(pair.local.index, Some(br.index)).unwrap();
     host.set_up(br.index, true).unwrap();
     host.set_up(pair.local.index, true).unwrap();
@@ -201,15 +215,21 @@ pub fn bridge_port_gets_master_and_bridge_gets_carrier(env: &mut dyn SuiteEnv) {
 pub fn bridge_without_own_mac_takes_port_mac(env: &mut dyn SuiteEnv) {
     let (host, _c, cref) = two(env);
     let br = host.create_bridge(&bridge("bm0")).unwrap();
-    let pair = host.create_veth(&veth("bm0v", "bm0p"), &cref).unwrap();
+    let pair = host
+        .create_veth(&VethSpec::new("bm0v", "bm0p"), &cref)
+        .unwrap();
     host.set_master(pair.local.index, Some(br.index)).unwrap();
     assert_eq!(link(&*host, "bm0").mac, pair.local.mac);
 }
 
 pub fn set_master_to_non_bridge_fails(env: &mut dyn SuiteEnv) {
     let (host, _c, cref) = two(env);
-    let a = host.create_veth(&veth("nm0", "nm0p"), &cref).unwrap();
-    let b = host.create_veth(&veth("nm1", "nm1p"), &cref).unwrap();
+    let a = host
+        .create_veth(&VethSpec::new("nm0", "nm0p"), &cref)
+        .unwrap();
+    let b = host
+        .create_veth(&VethSpec::new("nm1", "nm1p"), &cref)
+        .unwrap();
     assert!(host.set_master(a.local.index, Some(b.local.index)).is_err());
     assert_eq!(link(&*host, "nm0").master, None);
 }
@@ -218,7 +238,9 @@ pub fn port_moves_between_bridges_in_one_call(env: &mut dyn SuiteEnv) {
     let (host, _c, cref) = two(env);
     let b0 = host.create_bridge(&bridge("mb0")).unwrap();
     let b1 = host.create_bridge(&bridge("mb1")).unwrap();
-    let pair = host.create_veth(&veth("mbv", "mbvp"), &cref).unwrap();
+    let pair = host
+        .create_veth(&VethSpec::new("mbv", "mbvp"), &cref)
+        .unwrap();
     host.set_master(pair.local.index, Some(b0.index)).unwrap();
     host.set_master(pair.local.index, Some(b1.index)).unwrap();
     assert_eq!(link(&*host, "mbv").master, Some(b1.index));
@@ -228,7 +250,9 @@ pub fn port_moves_between_bridges_in_one_call(env: &mut dyn SuiteEnv) {
 
 pub fn hairpin_requires_bridge_port(env: &mut dyn SuiteEnv) {
     let (host, _c, cref) = two(env);
-    let pair = host.create_veth(&veth("hp0", "hp0p"), &cref).unwrap();
+    let pair = host
+        .create_veth(&VethSpec::new("hp0", "hp0p"), &cref)
+        .unwrap();
     assert!(
         host.set_hairpin(pair.local.index, true).is_err(),
         "not a port yet"
@@ -266,7 +290,9 @@ pub fn txqueuelen_is_kept_as_set(env: &mut dyn SuiteEnv) {
 pub fn macvlan_is_created_in_target_namespace(env: &mut dyn SuiteEnv) {
     let (host, c, cref) = two(env);
     let other = env.new_netns();
-    let pair = host.create_veth(&veth("mvp0", "mvp0p"), &other).unwrap();
+    let pair = host
+        .create_veth(&VethSpec::new("mvp0", "mvp0p"), &other)
+        .unwrap();
     let spec = MacvlanSpec {
         name: "eth0".into(),
         parent: pair.local.index,
@@ -295,7 +321,7 @@ pub fn macvlan_inherits_parent_mtu_and_default_qlen(env: &mut dyn SuiteEnv) {
     let other = env.new_netns();
     let spec = VethSpec {
         mtu: Some(9000),
-        ..veth("mvm0", "mvm0p")
+        ..VethSpec::new("mvm0", "mvm0p")
     };
     let pair = host.create_veth(&spec, &other).unwrap();
     let mv = MacvlanSpec {
@@ -333,7 +359,9 @@ pub fn macvlan_with_missing_parent_is_not_found(env: &mut dyn SuiteEnv) {
 pub fn move_to_drops_addresses_and_keeps_name(env: &mut dyn SuiteEnv) {
     let (host, c, cref) = two(env);
     let other = env.new_netns();
-    let pair = host.create_veth(&veth("mv0", "mv0p"), &other).unwrap();
+    let pair = host
+        .create_veth(&VethSpec::new("mv0", "mv0p"), &other)
+        .unwrap();
     host.add_address(
         pair.local.index,
         &AddressSpec::new("10.77.0.1/24".parse().unwrap()),

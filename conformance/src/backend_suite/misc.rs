@@ -1,6 +1,7 @@
 //! Rules about namespaces, sysctls and the masquerade table.
 
-use super::{expect_kind, link, open, two, veth, SuiteEnv};
+use super::{expect_kind, link, open, two, SuiteEnv};
+use cni_core::net::VethSpec;
 use cni_core::net::{MasqRule, NetErrorKind};
 
 pub fn open_absent_netns_is_not_found(env: &mut dyn SuiteEnv) {
@@ -22,7 +23,8 @@ pub fn open_absent_netns_is_not_found(env: &mut dyn SuiteEnv) {
 
 pub fn sysctls_have_kernel_defaults(env: &mut dyn SuiteEnv) {
     let (host, _c, cref) = two(env);
-    host.create_veth(&veth("sy0", "sy0p"), &cref).unwrap();
+    host.create_veth(&VethSpec::new("sy0", "sy0p"), &cref)
+        .unwrap();
     for key in [
         "net/ipv4/ip_forward",
         "net/ipv6/conf/all/forwarding",

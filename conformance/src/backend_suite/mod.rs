@@ -24,7 +24,7 @@ pub use links::*;
 pub use misc::*;
 pub use view::*;
 
-use cni_core::net::{LinkInfo, NetBackend, NetErrorKind, NetResult, Netns, NsRef, VethSpec};
+use cni_core::net::{LinkInfo, NetBackend, NetErrorKind, NetResult, Netns, NsRef};
 use std::time::{Duration, Instant};
 
 /// Where the suite runs: a backend and namespaces it may create at will.
@@ -149,14 +149,6 @@ pub(crate) fn two(env: &mut dyn SuiteEnv) -> (Box<dyn Netns>, Box<dyn Netns>, Ns
     let other = env.new_netns();
     let host = env.host();
     (open(env, &host), open(env, &other), other)
-}
-
-pub(crate) fn veth(name: &str, peer: &str) -> VethSpec {
-    VethSpec {
-        name: name.into(),
-        peer_name: peer.into(),
-        ..VethSpec::default()
-    }
 }
 
 pub(crate) fn expect_kind<T: std::fmt::Debug>(r: NetResult<T>, kind: NetErrorKind, what: &str) {

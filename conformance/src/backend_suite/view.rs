@@ -1,7 +1,8 @@
 //! A backend-neutral text view of a namespace, read only through the trait,
 //! so the simulator and a real kernel can be compared line by line.
 
-use super::{open, settles, veth, SuiteEnv};
+use super::{open, settles, SuiteEnv};
+use cni_core::net::VethSpec;
 use cni_core::net::{
     AddressSpec, BridgeSpec, LinkKind, NetResult, Netns, RouteScope, RouteSpec, TABLE_MAIN,
 };
@@ -118,7 +119,7 @@ pub fn bridge_topology_view_matches_reference(env: &mut dyn SuiteEnv) {
         let cref = env.new_netns();
         let c = open(env, &cref);
         let pair = host
-            .create_veth(&veth(&format!("tv{n}"), "eth0"), &cref)
+            .create_veth(&VethSpec::new(format!("tv{n}"), "eth0"), &cref)
             .unwrap();
         host.set_master(pair.local.index, Some(br.index)).unwrap();
         host.set_hairpin(pair.local.index, n == 2).unwrap();

@@ -162,6 +162,17 @@ pub struct VethSpec {
     pub txqueuelen: Option<u32>,
 }
 
+impl VethSpec {
+    /// A pair with kernel defaults for everything but the two names.
+    pub fn new(name: impl Into<String>, peer_name: impl Into<String>) -> Self {
+        VethSpec {
+            name: name.into(),
+            peer_name: peer_name.into(),
+            ..VethSpec::default()
+        }
+    }
+}
+
 /// Both ends of a new veth pair, each as seen in its own namespace.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VethPair {
