@@ -2,72 +2,14 @@
 //! container namespace under its final name.
 
 use crate::common::netns;
-use crate::common::{
-    conf, delegate, iface, names, teardown, CommonConf, IpamDelegate, NetContext, Undo, Verb,
-};
+use crate::common::{delegate, iface, teardown, IpamDelegate, NetContext, Undo, Verb};
 use cni_core::mac;
-use cni_core::net::{LinkKind, MacvlanMode, MacvlanSpec, NetBackend, Netns, NsRef};
+use cni_core::net::{LinkKind, MacvlanSpec, NetBackend, Netns, NsRef};
 use cni_core::skel::{CmdArgs, Plugin};
 use cni_core::{CniError, CniResult};
-use serde::Deserialize;
+pub mod config;
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct MacvlanConf {
-    #[serde(flatten)]
-    pub common: CommonConf,
-    #[serde(default)]
-    pub master: Option<String>,
-    #[serde(default)]
-    pub mode: Option<String>,
-    #[serde(default)]
-    pub mtu: Option<u32>,
-    #[serde(default)]
-    pub mac: Option<String>,
-    #[serde(rename = "linkInContainer", default)]
-    pub link_in_container: bool,
-}
-
-impl MacvlanConf {
-    pub fn parse(stdin: &[u8]) -> Result<Self, CniError> {
-        let c: MacvlanConf = conf::parse(stdin)?;
-        if let Some(master) = &c.master {
-            names::validate_link_name("master", master)?;
-        }
-        c.mode()?;
-        if let Some(mtu) = c.mtu {
-            if !(68..=65535).contains(&mtu) {
-                return Err(CniError::invalid_config(format!(
-                    "mtu: {mtu} is outside 68-65535"
-                )));
-            }
-        }
-        Ok(c)
-    }
-
-    pub fn mode(&self) -> Result<MacvlanMode, CniError> {
-        self.mode
-            .as_deref()
-            .unwrap_or("bridge")
-            .parse()
-            .map_err(|e| {
-                CniError::invalid_config(format!("mode: {e} (bridge, private, vepa, passthru)"))
-            })
-    }
-
-    /// An explicit MAC: the runtime's (capability, args) first, then the config's `mac`.
-    fn explicit_mac(&self, cni_args: &str) -> Result<Option<cni_core::net::MacAddr>, CniError> {
-        if let Some(m) = self.common.requested_mac(cni_args)? {
-            return Ok(Some(m));
-        }
-        self.mac
-            .as_deref()
-            .map(|m| {
-                m.parse()
-                    .map_err(|e| CniError::invalid_config(format!("mac: {e}")))
-            })
-            .transpose()
-    }
-}
+pub use config::MacvlanConf;
 
 pub struct Macvlan<'a> {
     pub backend: &'a dyn NetBackend,

@@ -2,51 +2,20 @@
 //! as /32 (/128), and container routes that send everything through it.
 
 use crate::common::netns;
-use crate::common::{conf, delegate, iface, masq, sysctl, teardown, veth};
-use crate::common::{CommonConf, IpamDelegate, NetContext, Undo, Verb};
+use crate::common::{delegate, iface, masq, sysctl, teardown, veth};
+use crate::common::{IpamDelegate, NetContext, Undo, Verb};
 use cni_core::mac;
 use cni_core::net::{AddressSpec, LinkInfo, NetBackend, Netns, RouteScope, RouteSpec};
 use cni_core::skel::{CmdArgs, Plugin};
 use cni_core::spec::IpConfig;
 use cni_core::{CniError, CniResult};
 use ipnet::IpNet;
-use serde::Deserialize;
+pub mod config;
+
+pub use config::PtpConf;
 
 /// Index of the container interface in the result (host veth, container).
 const CONTAINER_IFACE: usize = 1;
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct PtpConf {
-    #[serde(flatten)]
-    pub common: CommonConf,
-    #[serde(rename = "ipMasq", default)]
-    pub ip_masq: bool,
-    #[serde(default)]
-    pub mtu: Option<u32>,
-}
-
-impl PtpConf {
-    pub fn parse(stdin: &[u8]) -> Result<Self, CniError> {
-        let c: PtpConf = conf::parse(stdin)?;
-        if c.common.ipam_type().is_none() {
-            return Err(CniError::invalid_config(
-                "ipam: ptp needs an IPAM plugin (ipam.type)",
-            ));
-        }
-        if let Some(mtu) = c.mtu {
-            if !(68..=65535).contains(&mtu) {
-                return Err(CniError::invalid_config(format!(
-                    "mtu: {mtu} is outside 68-65535"
-                )));
-            }
-        }
-        Ok(c)
-    }
-
-    fn ipam_type(&self) -> &str {
-        self.common.ipam_type().unwrap_or_default()
-    }
-}
 
 pub struct Ptp<'a> {
     pub backend: &'a dyn NetBackend,
