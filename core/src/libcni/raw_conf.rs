@@ -102,7 +102,10 @@ impl NetworkConfigList {
             let name = required_name(&f)?;
             let declared = f.get::<String>("cniVersion")?;
             let versions = f.field("cniVersions");
-            let flags = (lenient_flag(&f, "disableCheck")?, lenient_flag(&f, "disableGC")?);
+            let flags = (
+                lenient_flag(&f, "disableCheck")?,
+                lenient_flag(&f, "disableGC")?,
+            );
             let plugins = f.field("plugins").ok_or_else(|| ConfigError::Missing {
                 field: "plugins".into(),
             })?;
@@ -139,7 +142,10 @@ impl NetworkConfigList {
             let version = f.get::<String>("cniVersion")?;
             // Checked here too so that errors name the single file's own fields.
             check_plugin(&f)?;
-            Ok((name, version.unwrap_or_else(|| DEFAULT_CONFIG_VERSION.to_string())))
+            Ok((
+                name,
+                version.unwrap_or_else(|| DEFAULT_CONFIG_VERSION.to_string()),
+            ))
         };
         let (name, cni_version) = read().map_err(config_error(origin))?;
         let mut list = Map::new();
@@ -161,7 +167,10 @@ fn check_plugin(f: &Fields<'_>) -> Result<(), ConfigError> {
     validate_plugin_type(plugin_type.str()?).map_err(|e| plugin_type.invalid(e.msg))?;
     if let Some(caps) = f.object("capabilities")? {
         if let Some((name, _)) = caps.map().iter().find(|(_, on)| !on.is_boolean()) {
-            return Err(ConfigError::invalid(caps.path_of(name), "must be true or false"));
+            return Err(ConfigError::invalid(
+                caps.path_of(name),
+                "must be true or false",
+            ));
         }
     }
     Ok(())
@@ -186,7 +195,10 @@ fn lenient_flag(f: &Fields<'_>, key: &str) -> Result<bool, ConfigError> {
         Value::Bool(b) => Ok(*b),
         Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
         Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
-        other => Err(ConfigError::invalid(key, format!("{other} is not a boolean"))),
+        other => Err(ConfigError::invalid(
+            key,
+            format!("{other} is not a boolean"),
+        )),
     }
 }
 

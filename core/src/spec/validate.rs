@@ -174,7 +174,16 @@ mod tests {
     #[test]
     fn link_names_from_configs_name_their_field_with_code_7() {
         assert!(validate_link_name("bridge", "cni0").is_ok());
-        for bad in ["", "a/b", "a:b", "a b", "a\0b", ".", "..", "sixteen-bytes-xx"] {
+        for bad in [
+            "",
+            "a/b",
+            "a:b",
+            "a b",
+            "a\0b",
+            ".",
+            "..",
+            "sixteen-bytes-xx",
+        ] {
             let e = validate_link_name("bridge", bad).unwrap_err();
             assert_eq!((e.field(), e.code()), ("bridge", 7), "{bad:?}");
         }

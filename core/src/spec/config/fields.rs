@@ -134,7 +134,9 @@ impl<'a> Field<'a> {
     }
 
     pub fn str(&self) -> Result<&'a str, ConfigError> {
-        self.value.as_str().ok_or_else(|| self.wrong_type("a string"))
+        self.value
+            .as_str()
+            .ok_or_else(|| self.wrong_type("a string"))
     }
 
     pub fn object(&self) -> Result<Fields<'a>, ConfigError> {

@@ -67,7 +67,11 @@ impl NetConf {
             name: f.get("name")?.unwrap_or_default(),
             plugin_type: f.get("type")?.unwrap_or_default(),
             ipam_type,
-            dns: f.object("dns")?.map(|d| read_dns(&d)).transpose()?.unwrap_or_default(),
+            dns: f
+                .object("dns")?
+                .map(|d| read_dns(&d))
+                .transpose()?
+                .unwrap_or_default(),
             raw,
         })
     }
@@ -145,7 +149,11 @@ impl NetConf {
                 a.required::<String>("ifname")?,
             ))
         };
-        list.items()?.into_iter().map(attachment).collect::<Result<_, _>>().map(Some)
+        list.items()?
+            .into_iter()
+            .map(attachment)
+            .collect::<Result<_, _>>()
+            .map(Some)
     }
 
     /// The last touch on an ADD result: the config's `dns` laid over IPAM's,
@@ -170,7 +178,12 @@ pub fn read_dns(f: &Fields<'_>) -> Result<Dns, ConfigError> {
 /// The result's DNS with the network config's `dns` laid over it, field by field.
 pub fn merge_dns(from_ipam: &Dns, from_conf: &Dns) -> Dns {
     let pick = |preferred: &[String], fallback: &[String]| {
-        if preferred.is_empty() { fallback } else { preferred }.to_vec()
+        if preferred.is_empty() {
+            fallback
+        } else {
+            preferred
+        }
+        .to_vec()
     };
     Dns {
         nameservers: pick(&from_conf.nameservers, &from_ipam.nameservers),

@@ -67,7 +67,10 @@ fn requested_mac_prefers_runtime_config_then_args_then_cni_args() {
     let mac = c.requested_mac("MAC=0a:00:00:00:00:03").unwrap().unwrap();
     assert_eq!(mac.to_string(), "0a:00:00:00:00:02");
     let c = NetConf::parse(br#"{"name":"n"}"#).unwrap();
-    let mac = c.requested_mac("IgnoreUnknown=1;MAC=0a:00:00:00:00:03").unwrap().unwrap();
+    let mac = c
+        .requested_mac("IgnoreUnknown=1;MAC=0a:00:00:00:00:03")
+        .unwrap()
+        .unwrap();
     assert_eq!(mac.to_string(), "0a:00:00:00:00:03");
     let err = c.requested_mac("MAC=zz").unwrap_err();
     assert_eq!(err.code, 7);
@@ -87,7 +90,10 @@ fn prev_result_takes_the_config_version_and_is_required_only_when_asked() {
     let bare = NetConf::parse(br#"{"cniVersion":"0.4.0","name":"n"}"#).unwrap();
     assert_eq!(bare.previous_result().unwrap(), None);
     let e = bare.prev_result().unwrap_err();
-    assert!((e.code, e.msg.starts_with("prevResult:")) == (7, true), "{e}");
+    assert!(
+        (e.code, e.msg.starts_with("prevResult:")) == (7, true),
+        "{e}"
+    );
 }
 
 #[test]
@@ -104,7 +110,10 @@ fn valid_attachments_need_both_ids_and_name_the_entry() {
     let c = NetConf::parse(br#"{"name":"n","cni.dev/valid-attachments":[{"containerID":"a"}]}"#)
         .unwrap();
     let e = c.valid_attachments().unwrap_err();
-    assert_eq!((e.field(), e.code()), ("cni.dev/valid-attachments[0].ifname", 7));
+    assert_eq!(
+        (e.field(), e.code()),
+        ("cni.dev/valid-attachments[0].ifname", 7)
+    );
 }
 
 #[test]
