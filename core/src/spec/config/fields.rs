@@ -198,8 +198,8 @@ impl<'a> Fields<'a> {
         let (written, value) = self
             .map
             .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case(key))
-            .last()?;
+            .rev()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))?;
         if written != key {
             tracing::warn!(
                 "network configuration key {:?} is spelled {:?}; read as {key:?}, as the reference does",
