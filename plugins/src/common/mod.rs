@@ -5,7 +5,6 @@
 pub mod conf;
 pub mod delegate;
 pub mod errors;
-pub mod gc;
 pub mod iface;
 pub mod masq;
 pub mod names;
