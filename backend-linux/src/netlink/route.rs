@@ -5,7 +5,7 @@ use cni_core::net::{
     NetError, NetErrorKind, NetResult, RouteInfo, RouteProtocol, RouteScope, RouteSpec, TABLE_MAIN,
 };
 use ipnet::IpNet;
-use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
+use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteMetric,
     RouteProtocol as NlProtocol, RouteScope as NlScope, RouteType,
@@ -216,15 +216,6 @@ impl Rtnl {
             RouteNetlinkMessage::NewRoute(route_message(route, false)),
             NLM_F_CREATE | NLM_F_EXCL,
             || format!("add route {} in {}", describe(route), self.ns),
-        )
-    }
-
-    pub fn replace_route(&self, route: &RouteSpec) -> NetResult<()> {
-        validate(route)?;
-        self.sock.request(
-            RouteNetlinkMessage::NewRoute(route_message(route, false)),
-            NLM_F_CREATE | NLM_F_REPLACE,
-            || format!("replace route {} in {}", describe(route), self.ns),
         )
     }
 
