@@ -17,7 +17,7 @@ use crate::netns::NetnsFile;
 use cni_core::net::{MasqRule, NetError, NetResult};
 use ipnet::IpNet;
 use rule::{del_rule, ensure_table_and_chain, new_rule, parse_rule, Existing};
-pub use wire::NfSocket;
+pub use wire::{NfSocket, Nftables};
 use wire::{NfMsg, NFPROTO_INET};
 
 pub const TABLE: &str = "cni_rs_nat";
