@@ -3,7 +3,9 @@
 //! and what went wrong.
 
 use super::status::{done_status, error_status};
-use super::wire::{messages, FrameError, NlMsg, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN};
+use super::wire::{
+    messages, FrameError, NlMsg, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN,
+};
 use super::Family;
 use std::ops::Range;
 use thiserror::Error;

@@ -31,7 +31,10 @@ pub struct NlSocket<F: Family> {
 enum Failure {
     Io(std::io::Error),
     /// A datagram larger than the buffer; the buffer has grown since.
-    Truncated { len: usize, buffer: usize },
+    Truncated {
+        len: usize,
+        buffer: usize,
+    },
     Exchange(ExchangeError),
 }
 
@@ -60,13 +63,24 @@ impl<F: Family> NlSocket<F> {
         })
     }
 
+    /// Starts with a receive buffer of `bytes` instead of 64 KiB (it still
+    /// grows when a reply needs more): for callers that expect small replies.
+    pub fn with_receive_buffer(self, bytes: usize) -> Self {
+        NlSocket {
+            recv_buf: Mutex::new(Vec::with_capacity(bytes)),
+            ..self
+        }
+    }
+
     /// `count` consecutive sequence numbers; a range never wraps past u32::MAX.
     pub fn reserve_seqs(&self, count: u32) -> u32 {
         let mut first = 1;
-        let _always_some = self.seq.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |s| {
-            first = if s.checked_add(count).is_some() { s } else { 1 };
-            Some(first + count)
-        });
+        let _always_some = self
+            .seq
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |s| {
+                first = if s.checked_add(count).is_some() { s } else { 1 };
+                Some(first + count)
+            });
         first
     }
 
@@ -123,10 +137,7 @@ impl<F: Family> NlSocket<F> {
     fn recv_whole(&self, buf: &mut Vec<u8>) -> Result<(), Failure> {
         buf.clear();
         let capacity = buf.capacity();
-        let len = self
-            .sock
-            .recv(buf, libc::MSG_TRUNC)
-            .map_err(Failure::Io)?;
+        let len = self.sock.recv(buf, libc::MSG_TRUNC).map_err(Failure::Io)?;
         if len <= capacity {
             return Ok(());
         }

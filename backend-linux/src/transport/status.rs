@@ -35,9 +35,9 @@ pub fn error_status<T: AsRef<[u8]>>(msg: &NlMsg<T>) -> Result<Status, FrameError
     let echoed_len = if msg.flags() & NLM_F_CAPPED != 0 {
         HEADER_LEN
     } else {
-        echoed
-            .get(..4)
-            .map_or(0, |b| align4(u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize))
+        echoed.get(..4).map_or(0, |b| {
+            align4(u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        })
     };
     let tlvs = echoed.get(echoed_len..).unwrap_or_default();
     Ok(Status {
