@@ -32,6 +32,19 @@ pub struct Inspection {
     pub nftables_batch: Ran<Vec<u8>>,
 }
 
+impl Inspection {
+    /// Every stage sees the same framing: when the messages split and their
+    /// statuses read cleanly, no exchange reports a framing error.
+    pub fn framing_agrees(&self) -> bool {
+        let framing_error =
+            |r: Result<(), &ExchangeError>| matches!(r, Err(ExchangeError::Frame(_)));
+        self.frames.is_err()
+            || !(framing_error(self.route_dump.as_ref().map(drop))
+                || framing_error(self.nftables_dump.as_ref().map(drop))
+                || framing_error(self.nftables_batch.as_ref().map(drop)))
+    }
+}
+
 pub fn inspect_datagram(datagram: &[u8]) -> Inspection {
     let seq = messages(datagram)
         .next()
