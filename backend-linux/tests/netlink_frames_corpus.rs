@@ -30,7 +30,7 @@ fn every_corpus_datagram_inspects_without_panic_and_framing_agrees() {
 #[test]
 fn corpus_reads_the_kernel_s_extended_ack_text() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/netlink_frames");
-    let bytes = std::fs::read(dir.join("route-newroute-unreachable-0")).unwrap();
+    let bytes = std::fs::read(dir.join("route-newroute-invalid-prefix-0")).unwrap();
     let frames = inspect_datagram(&bytes).frames.unwrap();
     let status = frames[0].status.clone().unwrap();
     assert_eq!(status.errno, 22);
