@@ -99,13 +99,21 @@ impl Netns for LinuxNetns {
     fn create_veth(&self, spec: &VethSpec, peer_ns: &NsRef) -> NetResult<VethPair> {
         let peer_file = ns_file(peer_ns)?;
         let local = self.rtnl.create_veth(spec, &peer_file)?;
-        let peer = self.in_other(peer_ns, &peer_file, |r| r.link_by_name(&spec.peer_name))?;
+        let peer = self
+            .in_other(peer_ns, &peer_file, |r| r.link_by_name(&spec.peer_name))
+            .inspect_err(|_| {
+                // The pair exists but cannot be reported: take it away again
+                // (the peer goes with the local end).
+                if let Err(e) = self.rtnl.delete_link(local.index) {
+                    tracing::warn!("removing veth {} after a failed look-up: {e}", spec.name);
+                }
+            })?;
         Ok(VethPair { local, peer })
     }
     fn create_macvlan(&self, spec: &MacvlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo> {
         let target_file = ns_file(target_ns)?;
         self.rtnl.create_macvlan(spec, &target_file)?;
-        self.in_other(target_ns, &target_file, |r| r.link_by_name(&spec.name))
+        self.in_other(target_ns, &target_file, |r| r.created(&spec.name))
     }
     fn delete_link(&self, index: u32) -> NetResult<()> {
         self.rtnl.delete_link(index)

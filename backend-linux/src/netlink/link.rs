@@ -237,7 +237,7 @@ impl Rtnl {
         self.create(attrs, || {
             format!("create bridge {} in {}", spec.name, self.ns)
         })?;
-        self.link_by_name(&spec.name)
+        self.created(&spec.name)
     }
 
     /// Creates the pair with the peer directly in `peer_ns`; returns the local end.
@@ -262,7 +262,8 @@ impl Rtnl {
                 peer_ns.path().display()
             )
         })?;
-        self.link_by_name(&spec.name)
+        // Deleting the local end takes the peer with it.
+        self.created(&spec.name)
     }
 
     /// Creates the macvlan on a parent here, directly inside `target_ns`.
@@ -287,6 +288,26 @@ impl Rtnl {
                 self.ns,
                 target_ns.path().display()
             )
+        })
+    }
+
+    /// Deletes the link called `name`: for a link whose creation succeeded
+    /// but whose look-up afterwards failed, so no index is known.
+    pub fn delete_link_named(&self, name: &str) -> NetResult<()> {
+        self.sock.request(
+            RouteNetlinkMessage::DelLink(message(0, vec![LinkAttribute::IfName(name.to_string())])),
+            0,
+            || format!("delete link {name} in {}", self.ns),
+        )
+    }
+
+    /// The link just created as `name`; if it cannot be looked up, it is
+    /// deleted again, so a failed create call never leaves a link behind.
+    pub(crate) fn created(&self, name: &str) -> NetResult<LinkInfo> {
+        self.link_by_name(name).inspect_err(|_| {
+            if let Err(e) = self.delete_link_named(name) {
+                tracing::warn!("removing {name} after its look-up failed: {e}");
+            }
         })
     }
 

@@ -61,7 +61,7 @@ pub enum InterfaceNameError {
     TooLong,
     #[error("interface name is . or ..")]
     Dots,
-    #[error("interface name contains / or : or whitespace characters")]
+    #[error("interface name contains / or : or % or whitespace characters")]
     BadCharacter,
 }
 
@@ -80,7 +80,9 @@ pub fn check_interface_name(name: &str) -> Result<(), InterfaceNameError> {
     }
     if name
         .chars()
-        .any(|c| matches!(c, '/' | ':' | '\0') || c.is_whitespace())
+        // `%` makes the kernel pick a name of its own (`eth%d` becomes
+        // `eth0`, `eth1`, ...), so the link would not be where we look.
+        .any(|c| matches!(c, '/' | ':' | '%' | '\0') || c.is_whitespace())
     {
         return Err(InterfaceNameError::BadCharacter);
     }
@@ -169,6 +171,14 @@ mod tests {
         // 15 bytes is the limit even when that is fewer characters.
         assert!(validate_interface_name("ééééééé").is_ok());
         assert!(validate_interface_name("éééééééé").is_err());
+    }
+
+    #[test]
+    fn names_the_kernel_would_rewrite_are_refused() {
+        assert_eq!(validate_interface_name("eth%d").unwrap_err().code, 4);
+        let e = validate_link_name("bridge", "br%d").unwrap_err();
+        assert_eq!(e.code, 7);
+        assert!(e.msg.starts_with("bridge"), "{}", e.msg);
     }
 
     #[test]
