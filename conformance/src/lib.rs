@@ -4,5 +4,7 @@
 pub mod backend_suite;
 pub mod bench;
 pub mod differential;
+pub mod faults;
+pub mod in_process;
 pub mod realns;
 pub mod sim_scenarios;

@@ -70,11 +70,11 @@ fn fresh(case: &FaultCase) -> (SimWorld, Attachment, Value) {
 
 fn ops_of_a_successful_add(case: &FaultCase) -> u64 {
     let (world, att, conf) = fresh(case);
-    let before = world.kernel.op_count();
+    let before = world.faults.op_count();
     world
         .call("ADD", &conf, &att)
         .unwrap_or_else(|e| panic!("{}: ADD without faults failed: {e}", case.plugin));
-    world.kernel.op_count() - before
+    world.faults.op_count() - before
 }
 
 /// Kinds no step may absorb: the ADD must fail.
@@ -126,12 +126,12 @@ fn fail_one(case: &FaultCase, n: u64, kind: NetErrorKind, clean: &Clean) {
     let plugin = case.plugin;
     let (world, att, conf) = fresh(case);
     let start = world.kernel.snapshot();
-    let first_seq = world.kernel.op_count() + 1;
-    world.kernel.fail_nth(n, kind);
+    let first_seq = world.faults.op_count() + 1;
+    world.faults.fail_nth(n, kind);
 
     let outcome = world.call("ADD", &conf, &att);
     let failed_op = world
-        .kernel
+        .faults
         .ops()
         .into_iter()
         .find(|o| o.seq == first_seq + n - 1)
