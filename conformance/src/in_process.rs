@@ -187,6 +187,16 @@ impl InProcess {
     }
 
     /// A path inside the scratch directory (e.g. for a `resolvConf` file).
+    /// The leases as paths under the `dataDir` (`<network>/<ip>`), the same
+    /// for two runs in different scratch directories.
+    pub fn lease_names(&self) -> Vec<String> {
+        self.leases()
+            .iter()
+            .filter_map(|p| p.strip_prefix(self.data_dir.path()).ok())
+            .map(|p| p.display().to_string())
+            .collect()
+    }
+
     pub fn scratch_path(&self, name: &str) -> PathBuf {
         self.data_dir.path().join(name)
     }

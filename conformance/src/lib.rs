@@ -6,5 +6,8 @@ pub mod bench;
 pub mod differential;
 pub mod faults;
 pub mod in_process;
+pub mod kernel_world;
+pub mod plugin_corpus;
+pub mod plugin_state;
 pub mod realns;
 pub mod sim_scenarios;
