@@ -6,7 +6,7 @@
 
 use crate::faults::FaultyBackend;
 use crate::in_process::{Attachment, Failure, InProcess};
-use crate::plugin_state::world_state;
+use crate::plugin_state::host_and_containers;
 use crate::realns::TestNet;
 use cni_backend_linux::netns::{self, NetnsFile};
 use cni_backend_linux::{LinuxBackend, LinuxNetns};
@@ -78,22 +78,16 @@ impl KernelWorld {
         self.plugins.call(&self.faults, verb, conf, att)
     }
 
+    pub fn lease_names(&self) -> Vec<String> {
+        self.plugins.lease_names()
+    }
+
     /// The host (`NsRef::Current`, so inside [`Self::in_host`]) and the
-    /// containers, as [`world_state`] renders them (the backend underneath,
+    /// containers, as [`host_and_containers`] renders them (the backend underneath,
     /// so looking neither counts nor fails).
     pub fn state(&self, containers: &[&Attachment]) -> String {
-        let mut namespaces = vec![("host", NsRef::Current)];
-        namespaces.extend(
-            containers
-                .iter()
-                .map(|a| (a.container_id.as_str(), NsRef::path(&a.netns))),
-        );
-        world_state(
-            self.faults.inner(),
-            &namespaces,
-            &self.plugins.lease_names(),
-        )
-        .unwrap_or_else(|e| panic!("reading the kernel's state: {e}"))
+        host_and_containers(self.faults.inner(), containers, &self.lease_names())
+            .unwrap_or_else(|e| panic!("reading the kernel's state: {e}"))
     }
 
     /// The host namespace through the backend underneath.

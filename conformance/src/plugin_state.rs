@@ -10,6 +10,7 @@
 //! - leases by file name under the `dataDir`: each run has its own scratch dir.
 
 use crate::backend_suite::normalized_view;
+use crate::in_process::Attachment;
 #[cfg(doc)]
 use crate::in_process::InProcess;
 use cni_core::net::{NetBackend, NetResult, Netns, NsRef};
@@ -52,4 +53,20 @@ pub fn world_state(
     out.push("== leases".to_string());
     out.extend(leases.iter().cloned());
     Ok(out.join("\n"))
+}
+
+/// The host (`NsRef::Current`) and each container's namespace, labelled by
+/// container ID, then the leases.
+pub fn host_and_containers(
+    backend: &dyn NetBackend,
+    containers: &[&Attachment],
+    leases: &[String],
+) -> NetResult<String> {
+    let mut namespaces = vec![("host", NsRef::Current)];
+    namespaces.extend(
+        containers
+            .iter()
+            .map(|a| (a.container_id.as_str(), NsRef::path(&a.netns))),
+    );
+    world_state(backend, &namespaces, leases)
 }

@@ -5,6 +5,7 @@ use crate::faults::FaultyBackend;
 pub use crate::in_process::{
     add_uplink, with_prev_result, Attachment, Failure, InProcess, NETNS_DIR,
 };
+use crate::plugin_state::host_and_containers;
 use cni_backend_sim::SimKernel;
 use cni_core::net::{NetBackend, Netns, NsRef};
 use cni_core::skel::Outcome;
@@ -76,6 +77,17 @@ impl SimWorld {
     /// host-local's leases on disk (see [`InProcess::leases`]).
     pub fn leases(&self) -> Vec<PathBuf> {
         self.plugins.leases()
+    }
+
+    /// The leases by name (see [`InProcess::lease_names`]).
+    pub fn lease_names(&self) -> Vec<String> {
+        self.plugins.lease_names()
+    }
+
+    /// The host and the containers as [`world_state`] renders them.
+    pub fn state(&self, containers: &[&Attachment]) -> String {
+        host_and_containers(&self.kernel, containers, &self.lease_names())
+            .unwrap_or_else(|e| panic!("reading the simulator's state: {e}"))
     }
 
     pub fn scratch_path(&self, name: &str) -> PathBuf {
