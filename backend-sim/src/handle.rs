@@ -118,7 +118,7 @@ impl Netns for SimNetns {
     }
 
     fn routes(&self) -> NetResult<Vec<RouteInfo>> {
-        self.read(|net, ns| addrs::routes(net, ns))
+        self.read(addrs::routes)
     }
 
     fn add_route(&self, route: &RouteSpec) -> NetResult<()> {
@@ -154,6 +154,6 @@ impl Netns for SimNetns {
     }
 
     fn masquerade_list(&self) -> NetResult<Vec<MasqRule>> {
-        self.read(|net, ns| firewall::list(net, ns))
+        self.read(firewall::list)
     }
 }
