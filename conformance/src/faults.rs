@@ -167,6 +167,23 @@ impl<B: NetBackend> FaultyBackend<B> {
             .push(Fault::NextOf(op, ns, kind));
     }
 
+    /// Runs `f` with its `n`th operation failing with `kind`; returns what
+    /// `f` returned and the record of that operation (`None` when `f` ran
+    /// fewer). A fault that did not fire is dropped.
+    pub fn with_nth_failing<T>(
+        &self,
+        n: u64,
+        kind: NetErrorKind,
+        f: impl FnOnce() -> T,
+    ) -> (T, Option<OpRecord>) {
+        let seq = self.op_count() + n.max(1);
+        self.fail_nth(n, kind);
+        let out = f();
+        self.clear_faults();
+        let record = self.ops().into_iter().find(|o| o.seq == seq);
+        (out, record)
+    }
+
     /// Drops faults that have not fired yet.
     pub fn clear_faults(&self) {
         self.injector.lock().faults.clear();

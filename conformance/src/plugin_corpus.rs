@@ -15,6 +15,15 @@ pub struct Scenario {
     pub needs_uplink: bool,
 }
 
+/// The slugs of [`SCENARIOS`] that a test file's source never names.
+pub fn scenarios_not_named_in(source: &str) -> Vec<&'static str> {
+    SCENARIOS
+        .iter()
+        .map(|s| s.slug)
+        .filter(|slug| !source.contains(&format!("\"{slug}\"")))
+        .collect()
+}
+
 pub const ALL_VERSIONS: &[&str] = &["0.1.0", "0.2.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"];
 pub const VERSIONS_0_3_ON: &[&str] = &["0.3.1", "0.4.0", "1.0.0", "1.1.0"];
 

@@ -5,6 +5,7 @@ use crate::faults::FaultyBackend;
 pub use crate::in_process::{
     add_uplink, with_prev_result, Attachment, Failure, InProcess, NETNS_DIR,
 };
+use crate::plugin_corpus::Scenario;
 use crate::plugin_state::host_and_containers;
 use cni_backend_sim::SimKernel;
 use cni_core::net::{NetBackend, Netns, NsRef};
@@ -34,6 +35,19 @@ impl SimWorld {
             kernel,
             plugins: InProcess::new(),
         }
+    }
+
+    /// A fresh kernel set up for `scenario`: its uplink when it needs one,
+    /// container `ctr1`, and its config at `version`.
+    pub fn for_scenario(scenario: &Scenario, version: &str) -> (SimWorld, Attachment, Value) {
+        let world = SimWorld::new();
+        if scenario.needs_uplink {
+            world.add_uplink("uplink0", "uplink1");
+        }
+        let att = Attachment::new("ctr1");
+        world.add_container(&att);
+        let conf = world.netconf(&(scenario.conf)(), version);
+        (world, att, conf)
     }
 
     /// Makes the container's namespace (as the runtime does before ADD).

@@ -76,15 +76,11 @@ fn fail_one(case: &Scenario, n: u64, clean: &Clean) {
     world.in_host(|| {
         prepare(&world, case);
         let start = &clean.start;
-        let first_seq = world.faults.op_count() + 1;
-        world.faults.fail_nth(n, NetErrorKind::Other);
-        let outcome = world.call("ADD", &conf, &att);
-        let failed_op = world
+        let (outcome, failed_op) = world
             .faults
-            .ops()
-            .into_iter()
-            .find(|o| o.seq == first_seq + n - 1)
-            .unwrap_or_else(|| panic!("{}: ADD stopped before operation #{n}", case.slug));
+            .with_nth_failing(n, NetErrorKind::Other, || world.call("ADD", &conf, &att));
+        let failed_op =
+            failed_op.unwrap_or_else(|| panic!("{}: ADD stopped before operation #{n}", case.slug));
         let label = format!("{}: ADD with #{n} ({:?}) failing", case.slug, failed_op.op);
         assert!(failed_op.injected, "{label}: not the fault: {failed_op:?}");
         let err = outcome

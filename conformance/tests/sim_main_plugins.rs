@@ -4,8 +4,8 @@
 //! the simulated kernel after ADD and after DEL per scenario (the kernel
 //! state must not depend on the spec version, which the runner asserts).
 
-use cni_conformance::plugin_corpus::{Scenario, SCENARIOS};
-use cni_conformance::sim_scenarios::{with_prev_result, Attachment, SimWorld};
+use cni_conformance::plugin_corpus::{scenarios_not_named_in, Scenario, SCENARIOS};
+use cni_conformance::sim_scenarios::{with_prev_result, SimWorld};
 use serde_json::{json, Value};
 
 fn at_least(version: &str, floor: &str) -> bool {
@@ -21,13 +21,7 @@ struct KernelStates {
 
 fn run_one(scenario: &Scenario, version: &str) -> KernelStates {
     let label = format!("{} at {version}", scenario.slug);
-    let world = SimWorld::new();
-    if scenario.needs_uplink {
-        world.add_uplink("uplink0", "uplink1");
-    }
-    let att = Attachment::new("ctr1");
-    world.add_container(&att);
-    let conf = world.netconf(&(scenario.conf)(), version);
+    let (world, att, conf) = SimWorld::for_scenario(scenario, version);
 
     let result = world
         .call("ADD", &conf, &att)
@@ -163,11 +157,6 @@ fn loopback() {
 #[test]
 fn every_scenario_has_a_test() {
     let source = include_str!("sim_main_plugins.rs");
-    for s in SCENARIOS {
-        assert!(
-            source.contains(&format!("run_scenario(\"{}\")", s.slug)),
-            "scenario {} is never run",
-            s.slug
-        );
-    }
+    let missing = scenarios_not_named_in(source);
+    assert!(missing.is_empty(), "never run: {missing:?}");
 }

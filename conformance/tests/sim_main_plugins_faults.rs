@@ -15,14 +15,7 @@ use serde_json::Value;
 
 /// A fresh kernel with the container namespace (and uplink) in place.
 fn fresh(case: &Scenario) -> (SimWorld, Attachment, Value) {
-    let world = SimWorld::new();
-    if case.needs_uplink {
-        world.add_uplink("uplink0", "uplink1");
-    }
-    let att = Attachment::new("ctr1");
-    world.add_container(&att);
-    let conf = world.netconf(&(case.conf)(), case.versions[0]);
-    (world, att, conf)
+    SimWorld::for_scenario(case, case.versions[0])
 }
 
 fn ops_of_a_successful_add(case: &Scenario) -> u64 {
@@ -83,16 +76,11 @@ fn fail_one(case: &Scenario, n: u64, kind: NetErrorKind, clean: &Clean) {
     let plugin = case.slug;
     let (world, att, conf) = fresh(case);
     let start = world.kernel.snapshot();
-    let first_seq = world.faults.op_count() + 1;
-    world.faults.fail_nth(n, kind);
-
-    let outcome = world.call("ADD", &conf, &att);
-    let failed_op = world
+    let (outcome, failed_op) = world
         .faults
-        .ops()
-        .into_iter()
-        .find(|o| o.seq == first_seq + n - 1)
-        .unwrap_or_else(|| panic!("{plugin}: ADD stopped before operation #{n}"));
+        .with_nth_failing(n, kind, || world.call("ADD", &conf, &att));
+    let failed_op =
+        failed_op.unwrap_or_else(|| panic!("{plugin}: ADD stopped before operation #{n}"));
     assert!(
         failed_op.injected,
         "{plugin}: #{n} {failed_op:?} was not the fault"

@@ -13,7 +13,7 @@
 use cni_conformance::backend_suite::settles;
 use cni_conformance::in_process::{add_uplink, Attachment, Failure};
 use cni_conformance::kernel_world::KernelWorld;
-use cni_conformance::plugin_corpus::{Scenario, SCENARIOS};
+use cni_conformance::plugin_corpus::{scenarios_not_named_in, Scenario, SCENARIOS};
 use cni_conformance::sim_scenarios::SimWorld;
 use cni_core::testsupport::privileged;
 use serde_json::Value;
@@ -44,13 +44,7 @@ fn normalized(mut result: Value) -> Value {
 }
 
 fn on_simulator(scenario: &Scenario, version: &str) -> Observed {
-    let world = SimWorld::new();
-    if scenario.needs_uplink {
-        world.add_uplink("uplink0", "uplink1");
-    }
-    let att = Attachment::new("ctr1");
-    world.add_container(&att);
-    let conf = world.netconf(&(scenario.conf)(), version);
+    let (world, att, conf) = SimWorld::for_scenario(scenario, version);
     let add = world.call("ADD", &conf, &att).map(normalized);
     let after_add = world.state(&[&att]);
     let del = world.call("DEL", &conf, &att);
@@ -151,11 +145,6 @@ fn loopback() {
 #[test]
 fn every_scenario_is_compared() {
     let source = include_str!("sim_vs_kernel_plugins.rs");
-    for s in SCENARIOS {
-        assert!(
-            source.contains(&format!("\"{}\"", s.slug)),
-            "scenario {} is never compared",
-            s.slug
-        );
-    }
+    let missing = scenarios_not_named_in(source);
+    assert!(missing.is_empty(), "never run: {missing:?}");
 }
