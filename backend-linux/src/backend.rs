@@ -12,7 +12,8 @@ use ipnet::IpNet;
 use std::sync::OnceLock;
 
 /// Opens namespaces of this machine. `NsRef::Current` is the namespace of
-/// this process (`/proc/self/ns/net`).
+/// the calling thread (`/proc/thread-self/ns/net`): a plugin's own, and for a
+/// thread that entered a namespace playing the host, that one.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LinuxBackend;
 
@@ -30,7 +31,7 @@ impl NetBackend for LinuxBackend {
 
 fn ns_file(ns: &NsRef) -> NetResult<NetnsFile> {
     match ns {
-        NsRef::Current => NetnsFile::process(),
+        NsRef::Current => NetnsFile::calling_thread(),
         NsRef::Path(p) => NetnsFile::open(p),
     }
 }

@@ -51,6 +51,12 @@ impl NetnsFile {
         Self::open(PROCESS_NETNS)
     }
 
+    /// The namespace of the calling thread: the process's, unless this thread
+    /// entered another one (as tests that play a host in a namespace do).
+    pub fn calling_thread() -> NetResult<Self> {
+        Self::open(THREAD_NETNS)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -1,7 +1,7 @@
 //! `SimNetns`: a handle on one simulated namespace.
 
-use crate::kernel::{SimKernel, SimOp};
-use crate::model::NsId;
+use crate::kernel::SimKernel;
+use crate::model::{Net, NsId};
 use crate::{addrs, firewall, links, sysctl};
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetError,
@@ -19,26 +19,25 @@ impl SimNetns {
         SimNetns { kernel, ns }
     }
 
-    fn run<T>(
-        &self,
-        op: SimOp,
-        body: impl FnOnce(&mut crate::model::Net, &NsId) -> NetResult<T>,
-    ) -> NetResult<T> {
-        let ns = self.ns.clone();
-        self.kernel.run(op, &self.ns, |net| body(net, &ns))
+    fn read<T>(&self, body: impl FnOnce(&Net, &NsId) -> NetResult<T>) -> NetResult<T> {
+        self.kernel.read(|net| body(net, &self.ns))
+    }
+
+    fn write<T>(&self, body: impl FnOnce(&mut Net, &NsId) -> NetResult<T>) -> NetResult<T> {
+        self.kernel.write(|net| body(net, &self.ns))
     }
 }
 
 impl Netns for SimNetns {
     fn links(&self) -> NetResult<Vec<LinkInfo>> {
-        self.run(SimOp::Links, |net, ns| {
+        self.read(|net, ns| {
             let space = net.ns(ns)?;
             Ok(space.links.values().map(|l| net.link_info(ns, l)).collect())
         })
     }
 
     fn link_by_name(&self, name: &str) -> NetResult<LinkInfo> {
-        self.run(SimOp::LinkByName, |net, ns| {
+        self.read(|net, ns| {
             let index = net.ns(ns)?.index_of(name).ok_or_else(|| {
                 NetError::not_found(format!("link {name:?} not found in {}", ns.label()))
             })?;
@@ -47,132 +46,106 @@ impl Netns for SimNetns {
     }
 
     fn link_by_index(&self, index: u32) -> NetResult<LinkInfo> {
-        self.run(SimOp::LinkByIndex, |net, ns| links::info(net, ns, index))
+        self.read(|net, ns| links::info(net, ns, index))
     }
 
     fn create_bridge(&self, spec: &BridgeSpec) -> NetResult<LinkInfo> {
-        self.run(SimOp::CreateBridge, |net, ns| {
-            links::create_bridge(net, ns, spec)
-        })
+        self.write(|net, ns| links::create_bridge(net, ns, spec))
     }
 
     fn create_veth(&self, spec: &VethSpec, peer_ns: &NsRef) -> NetResult<VethPair> {
-        self.run(SimOp::CreateVeth, |net, ns| {
-            links::create_veth(net, ns, spec, &NsId::from_ref(peer_ns))
-        })
+        self.write(|net, ns| links::create_veth(net, ns, spec, &NsId::from_ref(peer_ns)))
     }
 
     fn create_macvlan(&self, spec: &MacvlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo> {
-        self.run(SimOp::CreateMacvlan, |net, ns| {
-            links::create_macvlan(net, ns, spec, &NsId::from_ref(target_ns))
-        })
+        self.write(|net, ns| links::create_macvlan(net, ns, spec, &NsId::from_ref(target_ns)))
     }
 
     fn delete_link(&self, index: u32) -> NetResult<()> {
-        self.run(SimOp::DeleteLink, |net, ns| {
-            links::delete_link(net, ns, index)
-        })
+        self.write(|net, ns| links::delete_link(net, ns, index))
     }
 
     fn set_up(&self, index: u32, up: bool) -> NetResult<()> {
-        self.run(SimOp::SetUp, |net, ns| links::set_up(net, ns, index, up))
+        self.write(|net, ns| links::set_up(net, ns, index, up))
     }
 
     fn set_master(&self, index: u32, master: Option<u32>) -> NetResult<()> {
-        self.run(SimOp::SetMaster, |net, ns| {
-            links::set_master(net, ns, index, master)
-        })
+        self.write(|net, ns| links::set_master(net, ns, index, master))
     }
 
     fn set_mtu(&self, index: u32, mtu: u32) -> NetResult<()> {
-        self.run(SimOp::SetMtu, |net, ns| links::set_mtu(net, ns, index, mtu))
+        self.write(|net, ns| links::set_mtu(net, ns, index, mtu))
     }
 
     fn set_mac(&self, index: u32, mac: MacAddr) -> NetResult<()> {
-        self.run(SimOp::SetMac, |net, ns| links::set_mac(net, ns, index, mac))
+        self.write(|net, ns| links::set_mac(net, ns, index, mac))
     }
 
     fn set_txqueuelen(&self, index: u32, qlen: u32) -> NetResult<()> {
-        self.run(SimOp::SetTxqueuelen, |net, ns| {
-            links::set_txqueuelen(net, ns, index, qlen)
-        })
+        self.write(|net, ns| links::set_txqueuelen(net, ns, index, qlen))
     }
 
     fn set_promisc(&self, index: u32, on: bool) -> NetResult<()> {
-        self.run(SimOp::SetPromisc, |net, ns| {
-            links::set_promisc(net, ns, index, on)
-        })
+        self.write(|net, ns| links::set_promisc(net, ns, index, on))
     }
 
     fn set_hairpin(&self, index: u32, on: bool) -> NetResult<()> {
-        self.run(SimOp::SetHairpin, |net, ns| {
-            links::set_hairpin(net, ns, index, on)
-        })
+        self.write(|net, ns| links::set_hairpin(net, ns, index, on))
     }
 
     fn rename(&self, index: u32, name: &str) -> NetResult<()> {
-        self.run(SimOp::Rename, |net, ns| links::rename(net, ns, index, name))
+        self.write(|net, ns| links::rename(net, ns, index, name))
     }
 
     fn move_to(&self, index: u32, target_ns: &NsRef) -> NetResult<LinkInfo> {
-        self.run(SimOp::MoveTo, |net, ns| {
-            links::move_to(net, ns, index, &NsId::from_ref(target_ns))
-        })
+        self.write(|net, ns| links::move_to(net, ns, index, &NsId::from_ref(target_ns)))
     }
 
     fn addresses(&self, index: Option<u32>) -> NetResult<Vec<AddressInfo>> {
-        self.run(SimOp::Addresses, |net, ns| addrs::addresses(net, ns, index))
+        self.read(|net, ns| addrs::addresses(net, ns, index))
     }
 
     fn add_address(&self, index: u32, addr: &AddressSpec) -> NetResult<()> {
-        self.run(SimOp::AddAddress, |net, ns| {
-            addrs::add_address(net, ns, index, addr)
-        })
+        self.write(|net, ns| addrs::add_address(net, ns, index, addr))
     }
 
     fn del_address(&self, index: u32, addr: IpNet) -> NetResult<()> {
-        self.run(SimOp::DelAddress, |net, ns| {
-            addrs::del_address(net, ns, index, addr)
-        })
+        self.write(|net, ns| addrs::del_address(net, ns, index, addr))
     }
 
     fn routes(&self) -> NetResult<Vec<RouteInfo>> {
-        self.run(SimOp::Routes, |net, ns| addrs::routes(net, ns))
+        self.read(addrs::routes)
     }
 
     fn add_route(&self, route: &RouteSpec) -> NetResult<()> {
-        self.run(SimOp::AddRoute, |net, ns| addrs::add_route(net, ns, route))
+        self.write(|net, ns| addrs::add_route(net, ns, route))
     }
 
     fn del_route(&self, route: &RouteSpec) -> NetResult<()> {
-        self.run(SimOp::DelRoute, |net, ns| addrs::del_route(net, ns, route))
+        self.write(|net, ns| addrs::del_route(net, ns, route))
     }
 
     fn sysctl_get(&self, key: &str) -> NetResult<String> {
-        self.run(SimOp::SysctlGet, |net, ns| sysctl::get(net, ns, key))
+        self.read(|net, ns| sysctl::get(net, ns, key))
     }
 
     fn sysctl_set(&self, key: &str, value: &str) -> NetResult<()> {
-        self.run(SimOp::SysctlSet, |net, ns| sysctl::set(net, ns, key, value))
+        self.write(|net, ns| sysctl::set(net, ns, key, value))
     }
 
     fn masquerade_add(&self, rule: &MasqRule) -> NetResult<()> {
-        self.run(SimOp::MasqueradeAdd, |net, ns| firewall::add(net, ns, rule))
+        self.write(|net, ns| firewall::add(net, ns, rule))
     }
 
     fn masquerade_check(&self, rule: &MasqRule) -> NetResult<()> {
-        self.run(SimOp::MasqueradeCheck, |net, ns| {
-            firewall::check(net, ns, rule)
-        })
+        self.read(|net, ns| firewall::check(net, ns, rule))
     }
 
     fn masquerade_del(&self, network: &str, container_id: &str) -> NetResult<()> {
-        self.run(SimOp::MasqueradeDel, |net, ns| {
-            firewall::del(net, ns, network, container_id)
-        })
+        self.write(|net, ns| firewall::del(net, ns, network, container_id))
     }
 
     fn masquerade_list(&self) -> NetResult<Vec<MasqRule>> {
-        self.run(SimOp::MasqueradeList, |net, ns| firewall::list(net, ns))
+        self.read(firewall::list)
     }
 }

@@ -1,89 +1,17 @@
-//! `SimKernel`: the shared in-memory kernel, its clock, fault injection and
-//! operation log.
+//! `SimKernel`: the shared in-memory kernel and its clock. Fault injection
+//! wraps any backend, this one included (`cni_conformance::faults`).
 
 use crate::handle::SimNetns;
 use crate::model::{Namespace, Net, NsId};
-use cni_core::net::{NetBackend, NetError, NetErrorKind, NetResult, Netns, NsRef};
+use cni_core::net::{NetBackend, NetError, NetResult, Netns, NsRef};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-
-/// Every fallible trait operation, for fault injection and the log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum SimOp {
-    Open,
-    Links,
-    LinkByName,
-    LinkByIndex,
-    CreateBridge,
-    CreateVeth,
-    CreateMacvlan,
-    DeleteLink,
-    SetUp,
-    SetMaster,
-    SetMtu,
-    SetMac,
-    SetTxqueuelen,
-    SetPromisc,
-    SetHairpin,
-    Rename,
-    MoveTo,
-    Addresses,
-    AddAddress,
-    DelAddress,
-    Routes,
-    AddRoute,
-    DelRoute,
-    SysctlGet,
-    SysctlSet,
-    MasqueradeAdd,
-    MasqueradeCheck,
-    MasqueradeDel,
-    MasqueradeList,
-}
-
-impl SimOp {
-    /// Whether the operation can change kernel state.
-    pub fn mutates(self) -> bool {
-        !matches!(
-            self,
-            SimOp::Open
-                | SimOp::Links
-                | SimOp::LinkByName
-                | SimOp::LinkByIndex
-                | SimOp::Addresses
-                | SimOp::Routes
-                | SimOp::SysctlGet
-                | SimOp::MasqueradeCheck
-                | SimOp::MasqueradeList
-        )
-    }
-}
-
-/// One operation as it was attempted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpRecord {
-    /// 1-based position among all operations since the kernel was made.
-    pub seq: u64,
-    pub op: SimOp,
-    pub ns: NsRef,
-    /// The error kind when it failed (injected or genuine).
-    pub failed: Option<NetErrorKind>,
-    pub injected: bool,
-}
-
-#[derive(Debug, Clone)]
-enum Fault {
-    AtSeq(u64, NetErrorKind),
-    NextOf(SimOp, Option<NsId>, NetErrorKind),
-}
 
 #[derive(Debug, Default)]
 pub(crate) struct Inner {
     pub net: Net,
     clock: Duration,
-    ops: Vec<OpRecord>,
-    faults: Vec<Fault>,
 }
 
 /// An in-memory Linux kernel. Clones share the same kernel.
@@ -162,86 +90,26 @@ impl SimKernel {
         inner.clock = inner.clock.saturating_add(by);
     }
 
-    /// The `n`th trait operation from now (1 = the next one) fails with
-    /// `kind` and changes nothing.
-    pub fn fail_nth(&self, n: u64, kind: NetErrorKind) {
+    /// Reads the kernel.
+    pub(crate) fn read<T>(&self, body: impl FnOnce(&Net) -> NetResult<T>) -> NetResult<T> {
+        body(&self.lock().net)
+    }
+
+    /// Changes the kernel as one step: a failed operation leaves no trace, as
+    /// a netlink request the kernel refuses changes nothing.
+    pub(crate) fn write<T>(&self, body: impl FnOnce(&mut Net) -> NetResult<T>) -> NetResult<T> {
         let mut inner = self.lock();
-        let seq = inner.ops.len() as u64 + n.max(1);
-        inner.faults.push(Fault::AtSeq(seq, kind));
-    }
-
-    /// The next `op` (in namespace `ns`, or anywhere when `None`) fails.
-    pub fn fail_next(&self, op: SimOp, ns: Option<NsRef>, kind: NetErrorKind) {
-        let ns = ns.as_ref().map(NsId::from_ref);
-        self.lock().faults.push(Fault::NextOf(op, ns, kind));
-    }
-
-    /// Drops injected faults that have not fired yet.
-    pub fn clear_faults(&self) {
-        self.lock().faults.clear();
-    }
-
-    /// How many trait operations ran so far.
-    pub fn op_count(&self) -> u64 {
-        self.lock().ops.len() as u64
-    }
-
-    /// The log of every trait operation so far.
-    pub fn ops(&self) -> Vec<OpRecord> {
-        self.lock().ops.clone()
-    }
-
-    /// Runs one trait operation: logs it, fires a matching fault instead of
-    /// running it, and rolls the state back when it fails.
-    pub(crate) fn run<T>(
-        &self,
-        op: SimOp,
-        ns: &NsId,
-        body: impl FnOnce(&mut Net) -> NetResult<T>,
-    ) -> NetResult<T> {
-        let mut inner = self.lock();
-        let seq = inner.ops.len() as u64 + 1;
-        let fault = inner.faults.iter().position(|f| match f {
-            Fault::AtSeq(s, _) => *s == seq,
-            Fault::NextOf(o, fns, _) => *o == op && fns.as_ref().is_none_or(|f| f == ns),
-        });
-        let result = match fault {
-            Some(i) => {
-                let kind = match inner.faults.remove(i) {
-                    Fault::AtSeq(_, k) | Fault::NextOf(_, _, k) => k,
-                };
-                Err((
-                    NetError::new(
-                        kind,
-                        format!("injected fault: {op:?} in {} (op #{seq})", ns.label()),
-                    ),
-                    true,
-                ))
+        let backup = inner.net.clone();
+        match body(&mut inner.net) {
+            Ok(v) => {
+                crate::addrs::settle_link_local(&mut inner.net);
+                Ok(v)
             }
-            None if op.mutates() => {
-                let backup = inner.net.clone();
-                let out = body(&mut inner.net);
-                match out {
-                    Ok(v) => {
-                        crate::addrs::settle_link_local(&mut inner.net);
-                        Ok(v)
-                    }
-                    Err(e) => {
-                        inner.net = backup;
-                        Err((e, false))
-                    }
-                }
+            Err(e) => {
+                inner.net = backup;
+                Err(e)
             }
-            None => body(&mut inner.net).map_err(|e| (e, false)),
-        };
-        inner.ops.push(OpRecord {
-            seq,
-            op,
-            ns: ns.to_ref(),
-            failed: result.as_ref().err().map(|(e, _)| e.kind),
-            injected: result.as_ref().err().is_some_and(|(_, inj)| *inj),
-        });
-        result.map_err(|(e, _)| e)
+        }
     }
 
     /// The whole kernel as stable text: namespaces by path (host first),
@@ -274,7 +142,7 @@ impl SimKernel {
 impl NetBackend for SimKernel {
     fn open(&self, ns: &NsRef) -> NetResult<Box<dyn Netns>> {
         let id = NsId::from_ref(ns);
-        self.run(SimOp::Open, &id, |net| net.ns(&id).map(|_| ()))?;
+        self.read(|net| net.ns(&id).map(|_| ()))?;
         Ok(Box::new(SimNetns::new(self.clone(), id)))
     }
 }

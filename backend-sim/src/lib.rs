@@ -8,7 +8,8 @@
 //! defaults and a masquerade rule table. Not modelled: the local routing table,
 //! IPv6 DAD states, promotion of secondary IPv4 addresses.
 //!
-//! Tests control the clock, inject faults and snapshot the state as text.
+//! Tests control the clock and snapshot the state as text; fault injection
+//! wraps any backend (`cni_conformance::faults`).
 //!
 //! Where the error kind is a choice (Linux returns an errno with no kind of
 //! its own), the simulator says:
@@ -34,4 +35,4 @@ mod render;
 mod sysctl;
 
 pub use handle::SimNetns;
-pub use kernel::{OpRecord, SimKernel, SimOp};
+pub use kernel::SimKernel;

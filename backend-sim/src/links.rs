@@ -228,22 +228,24 @@ pub(crate) fn delete_link(net: &mut Net, ns: &NsId, index: u32) -> NetResult<()>
     Ok(())
 }
 
-/// A bridge without a user-set MAC takes the lowest MAC of its ports.
+/// A bridge without a user-set MAC takes the lowest MAC of its ports; one
+/// without a user-set MTU takes the lowest MTU of its ports, or 1500 when it
+/// has none (Linux's br_mtu_auto_adjust).
 pub(crate) fn recalc_bridge(net: &mut Net, ns: &NsId, bridge: u32) {
     let Some(space) = net.namespaces.get_mut(ns) else {
         return;
     };
-    let lowest = space
-        .links
-        .values()
-        .filter(|l| l.master == Some(bridge))
-        .map(|l| l.mac)
-        .min();
+    let ports = || space.links.values().filter(|l| l.master == Some(bridge));
+    let lowest_mac = ports().map(|l| l.mac).min();
+    let lowest_mtu = ports().map(|l| l.mtu).min().unwrap_or(1500);
     if let Some(b) = space.links.get_mut(&bridge) {
         if !b.mac_set {
-            if let Some(mac) = lowest {
+            if let Some(mac) = lowest_mac {
                 b.mac = mac;
             }
+        }
+        if !b.mtu_set {
+            b.mtu = lowest_mtu;
         }
     }
 }
@@ -317,7 +319,13 @@ pub(crate) fn set_mtu(net: &mut Net, ns: &NsId, index: u32, mtu: u32) -> NetResu
             )));
         }
     }
-    net.ns_mut(ns)?.link_mut(index)?.mtu = mtu;
+    let link = net.ns_mut(ns)?.link_mut(index)?;
+    link.mtu = mtu;
+    link.mtu_set = link.kind == LinkKind::Bridge;
+    // A port's MTU change re-derives its bridge's (NETDEV_CHANGEMTU).
+    if let Some(master) = link.master {
+        recalc_bridge(net, ns, master);
+    }
     Ok(())
 }
 

@@ -47,6 +47,9 @@ pub(crate) struct Link {
     /// The MAC was chosen by the user; a bridge then stops taking its ports' MAC.
     pub mac_set: bool,
     pub mtu: u32,
+    /// Bridge: its MTU was set after creation; Linux then stops deriving it
+    /// from its ports (BROPT_MTU_SET_BY_USER; an MTU given at creation is not).
+    pub mtu_set: bool,
     pub qlen: u32,
     pub up: bool,
     pub promisc: bool,
@@ -188,6 +191,7 @@ impl Link {
             mac,
             mac_set: false,
             mtu,
+            mtu_set: false,
             qlen: 1000,
             up: false,
             promisc: false,

@@ -4,5 +4,10 @@
 pub mod backend_suite;
 pub mod bench;
 pub mod differential;
+pub mod faults;
+pub mod in_process;
+pub mod kernel_world;
+pub mod plugin_corpus;
+pub mod plugin_state;
 pub mod realns;
 pub mod sim_scenarios;

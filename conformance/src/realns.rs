@@ -60,13 +60,19 @@ impl TestNet {
         }
     }
 
-    /// Creates `<prefix>-<role>` and returns its name.
+    /// Creates `<prefix>-<role>` with loopback up, as a runtime's would
+    /// be, and returns its name.
     pub fn add_ns(&mut self, role: &str) -> String {
+        let name = self.add_bare_ns(role);
+        run_ok(Command::new("ip").args(["-n", &name, "link", "set", "lo", "up"]));
+        name
+    }
+
+    /// Creates `<prefix>-<role>` as the kernel makes it (loopback down).
+    pub fn add_bare_ns(&mut self, role: &str) -> String {
         let name = format!("{}-{role}", self.prefix);
         run_ok(Command::new("ip").args(["netns", "add", &name]));
         self.namespaces.push(name.clone());
-        // Loopback up in every namespace, as a runtime's would be.
-        run_ok(Command::new("ip").args(["-n", &name, "link", "set", "lo", "up"]));
         name
     }
 

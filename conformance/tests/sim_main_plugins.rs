@@ -4,87 +4,9 @@
 //! the simulated kernel after ADD and after DEL per scenario (the kernel
 //! state must not depend on the spec version, which the runner asserts).
 
-use cni_conformance::sim_scenarios::{with_prev_result, Attachment, SimWorld};
+use cni_conformance::plugin_corpus::{scenarios_not_named_in, Scenario, SCENARIOS};
+use cni_conformance::sim_scenarios::{with_prev_result, SimWorld};
 use serde_json::{json, Value};
-
-struct Scenario {
-    /// Names the snapshots: `<slug>-v<version>-add-result`, `<slug>-kernel-after-add`, ...
-    slug: &'static str,
-    versions: &'static [&'static str],
-    conf: fn() -> Value,
-    /// A host uplink for macvlan to sit on.
-    needs_uplink: bool,
-}
-
-const ALL_VERSIONS: &[&str] = &["0.1.0", "0.2.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"];
-const VERSIONS_0_3_ON: &[&str] = &["0.3.1", "0.4.0", "1.0.0", "1.1.0"];
-
-const SCENARIOS: &[Scenario] = &[
-    Scenario {
-        slug: "bridge-gateway-masq-default-route",
-        versions: ALL_VERSIONS,
-        conf: || {
-            json!({"name": "br-net", "type": "bridge", "bridge": "cni0",
-                "isGateway": true, "isDefaultGateway": true, "ipMasq": true,
-                "ipam": {"type": "host-local", "subnet": "10.22.0.0/24"}})
-        },
-        needs_uplink: false,
-    },
-    Scenario {
-        slug: "bridge-dual-stack-mtu1400",
-        versions: &["0.2.0", "1.0.0"],
-        conf: || {
-            json!({"name": "br-ds", "type": "bridge", "bridge": "cni1", "isGateway": true,
-                "mtu": 1400, "hairpinMode": true,
-                "ipam": {"type": "host-local", "ranges": [
-                    [{"subnet": "10.23.0.0/24"}], [{"subnet": "fd23::/64"}]]}})
-        },
-        needs_uplink: false,
-    },
-    Scenario {
-        slug: "bridge-layer2",
-        versions: &["1.1.0"],
-        conf: || json!({"name": "br-l2", "type": "bridge", "bridge": "cni2", "ipam": {}}),
-        needs_uplink: false,
-    },
-    Scenario {
-        slug: "ptp-masq-default-route",
-        versions: ALL_VERSIONS,
-        conf: || {
-            json!({"name": "ptp-net", "type": "ptp", "ipMasq": true,
-                "ipam": {"type": "host-local", "subnet": "10.24.0.0/24",
-                         "routes": [{"dst": "0.0.0.0/0"}]}})
-        },
-        needs_uplink: false,
-    },
-    Scenario {
-        slug: "ptp-dual-stack",
-        versions: &["0.2.0", "1.1.0"],
-        conf: || {
-            json!({"name": "ptp-ds", "type": "ptp", "mtu": 1400,
-                "ipam": {"type": "host-local",
-                         "ranges": [[{"subnet": "10.25.0.0/24"}], [{"subnet": "fd25::/64"}]],
-                         "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]}})
-        },
-        needs_uplink: false,
-    },
-    Scenario {
-        slug: "macvlan-bridge-mode",
-        versions: VERSIONS_0_3_ON,
-        conf: || {
-            json!({"name": "mv-net", "type": "macvlan", "master": "uplink0", "mode": "bridge",
-                "ipam": {"type": "host-local", "subnet": "10.26.0.0/24",
-                         "routes": [{"dst": "0.0.0.0/0"}]}})
-        },
-        needs_uplink: true,
-    },
-    Scenario {
-        slug: "loopback",
-        versions: VERSIONS_0_3_ON,
-        conf: || json!({"name": "lo-net", "type": "loopback"}),
-        needs_uplink: false,
-    },
-];
 
 fn at_least(version: &str, floor: &str) -> bool {
     let parse = |v: &str| -> Vec<u32> { v.split('.').map(|p| p.parse().unwrap()).collect() };
@@ -99,13 +21,7 @@ struct KernelStates {
 
 fn run_one(scenario: &Scenario, version: &str) -> KernelStates {
     let label = format!("{} at {version}", scenario.slug);
-    let world = SimWorld::new();
-    if scenario.needs_uplink {
-        world.add_uplink("uplink0", "uplink1");
-    }
-    let att = Attachment::new("ctr1");
-    world.add_container(&att);
-    let conf = world.netconf(&(scenario.conf)(), version);
+    let (world, att, conf) = SimWorld::for_scenario(scenario, version);
 
     let result = world
         .call("ADD", &conf, &att)
@@ -241,11 +157,6 @@ fn loopback() {
 #[test]
 fn every_scenario_has_a_test() {
     let source = include_str!("sim_main_plugins.rs");
-    for s in SCENARIOS {
-        assert!(
-            source.contains(&format!("run_scenario(\"{}\")", s.slug)),
-            "scenario {} is never run",
-            s.slug
-        );
-    }
+    let missing = scenarios_not_named_in(source);
+    assert!(missing.is_empty(), "never run: {missing:?}");
 }

@@ -8,73 +8,23 @@
 //! and ADD succeeds, the kernel must hold the same attachment as without the
 //! fault, pass CHECK, and DEL must clean up.
 
+use cni_conformance::plugin_corpus::{Scenario, FAULT_CASES};
 use cni_conformance::sim_scenarios::{with_prev_result, Attachment, SimWorld};
 use cni_core::net::NetErrorKind;
-use serde_json::{json, Value};
-
-struct FaultCase {
-    plugin: &'static str,
-    conf: fn() -> Value,
-    needs_uplink: bool,
-}
-
-const CASES: &[FaultCase] = &[
-    FaultCase {
-        plugin: "bridge",
-        conf: || {
-            json!({"cniVersion": "1.0.0", "name": "br-net", "type": "bridge", "bridge": "cni0",
-                "isGateway": true, "isDefaultGateway": true, "ipMasq": true,
-                "ipam": {"type": "host-local", "ranges": [
-                    [{"subnet": "10.22.0.0/24"}], [{"subnet": "fd22::/64"}]]}})
-        },
-        needs_uplink: false,
-    },
-    FaultCase {
-        plugin: "ptp",
-        conf: || {
-            json!({"cniVersion": "1.0.0", "name": "ptp-net", "type": "ptp", "ipMasq": true,
-                "ipam": {"type": "host-local", "ranges": [
-                    [{"subnet": "10.24.0.0/24"}], [{"subnet": "fd24::/64"}]],
-                         "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]}})
-        },
-        needs_uplink: false,
-    },
-    FaultCase {
-        plugin: "macvlan",
-        conf: || {
-            json!({"cniVersion": "1.0.0", "name": "mv-net", "type": "macvlan",
-                "master": "uplink0",
-                "ipam": {"type": "host-local", "subnet": "10.26.0.0/24",
-                         "routes": [{"dst": "0.0.0.0/0"}]}})
-        },
-        needs_uplink: true,
-    },
-    FaultCase {
-        plugin: "loopback",
-        conf: || json!({"cniVersion": "1.0.0", "name": "lo-net", "type": "loopback"}),
-        needs_uplink: false,
-    },
-];
+use serde_json::Value;
 
 /// A fresh kernel with the container namespace (and uplink) in place.
-fn fresh(case: &FaultCase) -> (SimWorld, Attachment, Value) {
-    let world = SimWorld::new();
-    if case.needs_uplink {
-        world.add_uplink("uplink0", "uplink1");
-    }
-    let att = Attachment::new("ctr1");
-    world.add_container(&att);
-    let conf = world.netconf(&(case.conf)(), "1.0.0");
-    (world, att, conf)
+fn fresh(case: &Scenario) -> (SimWorld, Attachment, Value) {
+    SimWorld::for_scenario(case, case.versions[0])
 }
 
-fn ops_of_a_successful_add(case: &FaultCase) -> u64 {
+fn ops_of_a_successful_add(case: &Scenario) -> u64 {
     let (world, att, conf) = fresh(case);
-    let before = world.kernel.op_count();
+    let before = world.faults.op_count();
     world
         .call("ADD", &conf, &att)
-        .unwrap_or_else(|e| panic!("{}: ADD without faults failed: {e}", case.plugin));
-    world.kernel.op_count() - before
+        .unwrap_or_else(|e| panic!("{}: ADD without faults failed: {e}", case.slug));
+    world.faults.op_count() - before
 }
 
 /// Kinds no step may absorb: the ADD must fail.
@@ -96,7 +46,7 @@ struct Clean {
     after_del: String,
 }
 
-fn clean_run(case: &FaultCase) -> Clean {
+fn clean_run(case: &Scenario) -> Clean {
     let (world, att, conf) = fresh(case);
     world.call("ADD", &conf, &att).unwrap();
     let after_add = world.kernel.snapshot_normalized();
@@ -108,7 +58,7 @@ fn clean_run(case: &FaultCase) -> Clean {
 }
 
 fn fail_each_operation_in_turn(plugin: &str) {
-    let case = CASES.iter().find(|c| c.plugin == plugin).unwrap();
+    let case = FAULT_CASES.iter().find(|c| c.slug == plugin).unwrap();
     let total = ops_of_a_successful_add(case);
     assert!(
         total > 3,
@@ -122,20 +72,15 @@ fn fail_each_operation_in_turn(plugin: &str) {
     }
 }
 
-fn fail_one(case: &FaultCase, n: u64, kind: NetErrorKind, clean: &Clean) {
-    let plugin = case.plugin;
+fn fail_one(case: &Scenario, n: u64, kind: NetErrorKind, clean: &Clean) {
+    let plugin = case.slug;
     let (world, att, conf) = fresh(case);
     let start = world.kernel.snapshot();
-    let first_seq = world.kernel.op_count() + 1;
-    world.kernel.fail_nth(n, kind);
-
-    let outcome = world.call("ADD", &conf, &att);
-    let failed_op = world
-        .kernel
-        .ops()
-        .into_iter()
-        .find(|o| o.seq == first_seq + n - 1)
-        .unwrap_or_else(|| panic!("{plugin}: ADD stopped before operation #{n}"));
+    let (outcome, failed_op) = world
+        .faults
+        .with_nth_failing(n, kind, || world.call("ADD", &conf, &att));
+    let failed_op =
+        failed_op.unwrap_or_else(|| panic!("{plugin}: ADD stopped before operation #{n}"));
     assert!(
         failed_op.injected,
         "{plugin}: #{n} {failed_op:?} was not the fault"

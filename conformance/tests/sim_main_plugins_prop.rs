@@ -89,21 +89,21 @@ impl Run {
 
     fn apply(&mut self, step: Step) {
         let att = &self.containers[step.container];
-        let before = self.world.kernel.op_count();
+        let before = self.world.faults.op_count();
         for &n in &step.faults {
-            self.world.kernel.fail_nth(n, NetErrorKind::Other);
+            self.world.faults.fail_nth(n, NetErrorKind::Other);
         }
         let verb = match step.verb {
             Verb::Add => "ADD",
             Verb::Del => "DEL",
         };
         let outcome = self.world.call(verb, &self.conf, att);
-        let fired = self.world.kernel.ops()[before as usize..]
+        let fired = self.world.faults.ops()[before as usize..]
             .iter()
             .filter(|o| o.injected)
             .count();
         // A fault past the end of this call must not hit the next one.
-        self.world.kernel.clear_faults();
+        self.world.faults.clear_faults();
         assert!(
             !(fired > 0 && outcome.is_ok()),
             "{step:?}: succeeded though its fault fired"

@@ -196,6 +196,35 @@ pub fn bridge_has_kernel_defaults(env: &mut dyn SuiteEnv) {
     );
 }
 
+/// Linux's br_mtu_auto_adjust: the lowest port MTU, 1500 without ports; an
+/// MTU given at creation does not stop it, one set afterwards does.
+pub fn bridge_mtu_follows_ports_unless_set(env: &mut dyn SuiteEnv) {
+    let (host, _c, cref) = two(env);
+    let spec = BridgeSpec {
+        mtu: Some(1400),
+        ..bridge("bm0")
+    };
+    let br = host.create_bridge(&spec).unwrap();
+    let veth = VethSpec {
+        mtu: Some(1300),
+        ..VethSpec::new("bm0v", "eth0")
+    };
+    let pair = host.create_veth(&veth, &cref).unwrap();
+    host.set_master(pair.local.index, Some(br.index)).unwrap();
+    assert_eq!(link(&*host, "bm0").mtu, 1300, "takes its port's MTU");
+    host.set_mtu(pair.local.index, 1350).unwrap();
+    assert_eq!(link(&*host, "bm0").mtu, 1350, "follows its port's MTU");
+    host.set_master(pair.local.index, None).unwrap();
+    assert_eq!(link(&*host, "bm0").mtu, 1500, "1500 without ports");
+    host.set_mtu(br.index, 1450).unwrap();
+    host.set_master(pair.local.index, Some(br.index)).unwrap();
+    assert_eq!(
+        link(&*host, "bm0").mtu,
+        1450,
+        "an MTU set by the user stays"
+    );
+}
+
 pub fn bridge_port_gets_master_and_bridge_gets_carrier(env: &mut dyn SuiteEnv) {
     let (host, c, cref) = two(env);
     let br = host.create_bridge(&bridge("bp0")).unwrap();

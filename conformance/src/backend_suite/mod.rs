@@ -57,6 +57,7 @@ macro_rules! backend_suite_rules {
             veth_carrier_needs_both_ends_up,
             failed_veth_create_changes_nothing,
             bridge_has_kernel_defaults,
+            bridge_mtu_follows_ports_unless_set,
             bridge_port_gets_master_and_bridge_gets_carrier,
             bridge_without_own_mac_takes_port_mac,
             set_master_to_non_bridge_fails,

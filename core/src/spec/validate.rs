@@ -177,8 +177,8 @@ mod tests {
     fn names_the_kernel_would_rewrite_are_refused() {
         assert_eq!(validate_interface_name("eth%d").unwrap_err().code, 4);
         let e = validate_link_name("bridge", "br%d").unwrap_err();
-        assert_eq!(e.code, 7);
-        assert!(e.msg.starts_with("bridge"), "{}", e.msg);
+        assert_eq!(e.code(), 7);
+        assert!(e.to_string().starts_with("bridge"), "{e}");
     }
 
     #[test]

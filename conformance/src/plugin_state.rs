@@ -1,0 +1,72 @@
+//! What a plugin run leaves behind, as text both backends produce alike: each
+//! namespace's [`normalized_view`], its masquerade rules and the forwarding
+//! sysctls plugins set, and host-local's leases by file name.
+//!
+//! Normalizations, beyond those of [`normalized_view`] (no ifindexes, no
+//! MACs: the kernel chooses both; no IPv6 link-local addresses or routes: the
+//! kernel derives them from its MACs and adds them on carrier; only the main
+//! routing table: the simulator does not model the local one):
+//! - namespaces by a label, not a path: the real ones carry a unique prefix;
+//! - leases by file name under the `dataDir`: each run has its own scratch dir.
+
+use crate::backend_suite::normalized_view;
+use crate::in_process::Attachment;
+#[cfg(doc)]
+use crate::in_process::InProcess;
+use cni_core::net::{NetBackend, NetResult, Netns, NsRef};
+
+/// The sysctls plugins change (forwarding, for a gateway or ipMasq).
+const WATCHED_SYSCTLS: &[&str] = &["net/ipv4/ip_forward", "net/ipv6/conf/all/forwarding"];
+
+/// One namespace: the normalized view, masquerade rules, watched sysctls.
+pub fn namespace_state(ns: &dyn Netns) -> NetResult<String> {
+    let mut lines = vec![normalized_view(ns)?];
+    let mut rules = ns.masquerade_list()?;
+    rules.sort_by(|a, b| (&a.network, &a.container_id).cmp(&(&b.network, &b.container_id)));
+    for rule in rules {
+        let mut addrs: Vec<String> = rule.addrs.iter().map(ToString::to_string).collect();
+        addrs.sort();
+        lines.push(format!(
+            "masquerade {} {} from {}",
+            rule.network,
+            rule.container_id,
+            addrs.join(",")
+        ));
+    }
+    for key in WATCHED_SYSCTLS {
+        lines.push(format!("sysctl {key} = {}", ns.sysctl_get(key)?.trim()));
+    }
+    Ok(lines.join("\n"))
+}
+
+/// Every labelled namespace, then the leases ([`InProcess::lease_names`]).
+pub fn world_state(
+    backend: &dyn NetBackend,
+    namespaces: &[(&str, NsRef)],
+    leases: &[String],
+) -> NetResult<String> {
+    let mut out = Vec::new();
+    for (label, ns) in namespaces {
+        out.push(format!("== {label}"));
+        out.push(namespace_state(&*backend.open(ns)?)?);
+    }
+    out.push("== leases".to_string());
+    out.extend(leases.iter().cloned());
+    Ok(out.join("\n"))
+}
+
+/// The host (`NsRef::Current`) and each container's namespace, labelled by
+/// container ID, then the leases.
+pub fn host_and_containers(
+    backend: &dyn NetBackend,
+    containers: &[&Attachment],
+    leases: &[String],
+) -> NetResult<String> {
+    let mut namespaces = vec![("host", NsRef::Current)];
+    namespaces.extend(
+        containers
+            .iter()
+            .map(|a| (a.container_id.as_str(), NsRef::path(&a.netns))),
+    );
+    world_state(backend, &namespaces, leases)
+}

@@ -1,0 +1,150 @@
+//! Plugin-level fidelity of the simulator: every scenario of the corpus, at
+//! every version it runs at, in process on the simulator and on the real
+//! kernel (the Linux backend in namespaces the test made). Both must print
+//! the same result, and leave the same state (`plugin_state`) after ADD and
+//! after DEL. Where they differ, the simulator is wrong. Needs root.
+//!
+//! Normalizations of the result (the state's are in `plugin_state`):
+//! - an interface's `sandbox`: the real namespace's path carries a unique prefix;
+//! - the MAC of a host-side interface (no `sandbox`), and of every interface
+//!   when no address was assigned: nothing to derive it from, so the kernel
+//!   picks a random one, the simulator another.
+
+use cni_conformance::backend_suite::settles;
+use cni_conformance::in_process::{add_uplink, Attachment, Failure};
+use cni_conformance::kernel_world::KernelWorld;
+use cni_conformance::plugin_corpus::{scenarios_not_named_in, Scenario, SCENARIOS};
+use cni_conformance::sim_scenarios::SimWorld;
+use cni_core::testsupport::privileged;
+use serde_json::Value;
+
+/// What one ADD and DEL printed and left.
+#[derive(Debug, PartialEq)]
+struct Observed {
+    add: Result<Value, Failure>,
+    after_add: String,
+    del: Result<Value, Failure>,
+    after_del: String,
+}
+
+fn normalized(mut result: Value) -> Value {
+    let has_ips = result.get("ips").is_some();
+    for iface in result["interfaces"].as_array_mut().into_iter().flatten() {
+        let Some(obj) = iface.as_object_mut() else {
+            continue;
+        };
+        if !has_ips || !obj.contains_key("sandbox") {
+            obj.remove("mac");
+        }
+        if obj.contains_key("sandbox") {
+            obj.insert("sandbox".into(), Value::from("<container netns>"));
+        }
+    }
+    result
+}
+
+fn on_simulator(scenario: &Scenario, version: &str) -> Observed {
+    let (world, att, conf) = SimWorld::for_scenario(scenario, version);
+    let add = world.call("ADD", &conf, &att).map(normalized);
+    let after_add = world.state(&[&att]);
+    let del = world.call("DEL", &conf, &att);
+    Observed {
+        add,
+        after_add,
+        del,
+        after_del: world.state(&[&att]),
+    }
+}
+
+/// The kernel's state once it equals `expected`, or after two seconds
+/// (carrier reaches a real kernel's link flags a moment late).
+fn settled(world: &KernelWorld, att: &Attachment, expected: &str) -> String {
+    let mut actual = String::new();
+    settles(|| {
+        actual = world.state(&[att]);
+        actual == expected
+    });
+    actual
+}
+
+fn on_kernel(scenario: &Scenario, version: &str, sim: &Observed) -> Observed {
+    let mut world = KernelWorld::new();
+    let att = world.add_container("ctr1");
+    let conf = world.netconf(&(scenario.conf)(), version);
+    world.in_host(|| {
+        if scenario.needs_uplink {
+            add_uplink(&*world.host(), "uplink0", "uplink1");
+        }
+        let add = world.call("ADD", &conf, &att).map(normalized);
+        let after_add = settled(&world, &att, &sim.after_add);
+        let del = world.call("DEL", &conf, &att);
+        Observed {
+            add,
+            after_add,
+            del,
+            after_del: settled(&world, &att, &sim.after_del),
+        }
+    })
+}
+
+fn same_on_both(test: &str, slug: &str) {
+    if !privileged(test) {
+        return;
+    }
+    let scenario = SCENARIOS.iter().find(|s| s.slug == slug).unwrap();
+    for version in scenario.versions {
+        let sim = on_simulator(scenario, version);
+        assert!(sim.add.is_ok(), "{slug} at {version}: {:?}", sim.add);
+        let kernel = on_kernel(scenario, version, &sim);
+        let label = format!("{slug} at {version}: kernel (left) and simulator (right)");
+        assert_eq!(kernel.add, sim.add, "{label}: ADD result");
+        assert_eq!(kernel.after_add, sim.after_add, "{label}: after ADD");
+        assert_eq!(kernel.del, sim.del, "{label}: DEL");
+        assert_eq!(kernel.after_del, sim.after_del, "{label}: after DEL");
+    }
+}
+
+#[test]
+fn bridge_gateway_masq_default_route() {
+    same_on_both(
+        "bridge_gateway_masq_default_route",
+        "bridge-gateway-masq-default-route",
+    );
+}
+
+#[test]
+fn bridge_dual_stack_mtu1400() {
+    same_on_both("bridge_dual_stack_mtu1400", "bridge-dual-stack-mtu1400");
+}
+
+#[test]
+fn bridge_layer2() {
+    same_on_both("bridge_layer2", "bridge-layer2");
+}
+
+#[test]
+fn ptp_masq_default_route() {
+    same_on_both("ptp_masq_default_route", "ptp-masq-default-route");
+}
+
+#[test]
+fn ptp_dual_stack() {
+    same_on_both("ptp_dual_stack", "ptp-dual-stack");
+}
+
+#[test]
+fn macvlan_bridge_mode() {
+    same_on_both("macvlan_bridge_mode", "macvlan-bridge-mode");
+}
+
+#[test]
+fn loopback() {
+    same_on_both("loopback", "loopback");
+}
+
+#[test]
+fn every_scenario_is_compared() {
+    let source = include_str!("sim_vs_kernel_plugins.rs");
+    let missing = scenarios_not_named_in(source);
+    assert!(missing.is_empty(), "never run: {missing:?}");
+}
