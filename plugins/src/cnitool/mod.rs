@@ -5,6 +5,7 @@ pub mod cli;
 pub mod netns_cmd;
 
 use cli::{Cli, Verb};
+pub use netns_cmd::NamedNetns;
 use cni_core::libcni::{load_conf_list, CniConfig, LibcniError, RuntimeConf};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha512};
@@ -123,13 +124,14 @@ pub fn run(
     cli: &Cli,
     settings: &Settings,
     exec: &dyn cni_core::invoke::Exec,
+    named: &dyn NamedNetns,
 ) -> Result<Option<String>, CnitoolError> {
     let (network, netns) = match &cli.command {
         Verb::Add { network, netns }
         | Verb::Check { network, netns }
         | Verb::Del { network, netns } => (network, Some(netns)),
         Verb::Gc { network, .. } | Verb::Status { network, .. } => (network, None),
-        Verb::Netns(verb) => return netns_cmd::run(verb),
+        Verb::Netns(verb) => return netns_cmd::run(verb, named),
     };
     let list = load_conf_list(&settings.netconf_path, network)?;
     let cni = CniConfig::new(settings.cni_path.clone(), exec)
@@ -186,7 +188,7 @@ pub fn run(
 }
 
 /// The binary's body: parse, run, print; the process exit code.
-pub fn main_from_env() -> i32 {
+pub fn main_from_env(named: &dyn NamedNetns) -> i32 {
     use clap::Parser;
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -196,7 +198,7 @@ pub fn main_from_env() -> i32 {
             return if e.use_stderr() { 1 } else { 0 };
         }
     };
-    match run(&cli, &Settings::from_env(), &cni_core::invoke::RawExec) {
+    match run(&cli, &Settings::from_env(), &cni_core::invoke::RawExec, named) {
         Ok(out) => {
             if let Some(out) = out {
                 use std::io::Write;
