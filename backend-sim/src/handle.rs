@@ -2,7 +2,7 @@
 
 use crate::kernel::{SimKernel, SimOp};
 use crate::model::NsId;
-use crate::{addrs, firewall, links, sysctl};
+use crate::{addrs, firewall, links, routes, sysctl};
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetError,
     NetResult, Netns, NsRef, RouteInfo, RouteSpec, VethPair, VethSpec,
@@ -141,21 +141,21 @@ impl Netns for SimNetns {
     }
 
     fn routes(&self) -> NetResult<Vec<RouteInfo>> {
-        self.run(SimOp::Routes, |net, ns| addrs::routes(net, ns))
+        self.run(SimOp::Routes, |net, ns| routes::routes(net, ns))
     }
 
     fn add_route(&self, route: &RouteSpec) -> NetResult<()> {
-        self.run(SimOp::AddRoute, |net, ns| addrs::add_route(net, ns, route))
+        self.run(SimOp::AddRoute, |net, ns| routes::add_route(net, ns, route))
     }
 
     fn replace_route(&self, route: &RouteSpec) -> NetResult<()> {
         self.run(SimOp::ReplaceRoute, |net, ns| {
-            addrs::replace_route(net, ns, route)
+            routes::replace_route(net, ns, route)
         })
     }
 
     fn del_route(&self, route: &RouteSpec) -> NetResult<()> {
-        self.run(SimOp::DelRoute, |net, ns| addrs::del_route(net, ns, route))
+        self.run(SimOp::DelRoute, |net, ns| routes::del_route(net, ns, route))
     }
 
     fn sysctl_get(&self, key: &str) -> NetResult<String> {

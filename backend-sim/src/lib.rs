@@ -31,6 +31,7 @@ mod kernel;
 mod links;
 mod model;
 mod render;
+mod routes;
 mod sysctl;
 
 pub use handle::SimNetns;
