@@ -162,7 +162,13 @@ pub fn dispatch(
         Err(e) => return Outcome::error(e),
     };
     let args = cmd_args(env, stdin_data);
-    match run_command(plugin, &command_name, &config_version, supported_versions, &args) {
+    match run_command(
+        plugin,
+        &command_name,
+        &config_version,
+        supported_versions,
+        &args,
+    ) {
         Ok(stdout) => Outcome::ok(stdout),
         Err(e) => Outcome::error(tag_with_version(e, &config_version)),
     }

@@ -5,8 +5,8 @@ pub mod cli;
 pub mod netns_cmd;
 
 use cli::{Cli, Verb};
-pub use netns_cmd::NamedNetns;
 use cni_core::libcni::{load_conf_list, CniConfig, LibcniError, RuntimeConf};
+pub use netns_cmd::NamedNetns;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha512};
 use std::path::{Component, Path, PathBuf};
@@ -198,7 +198,12 @@ pub fn main_from_env(named: &dyn NamedNetns) -> i32 {
             return if e.use_stderr() { 1 } else { 0 };
         }
     };
-    match run(&cli, &Settings::from_env(), &cni_core::invoke::RawExec, named) {
+    match run(
+        &cli,
+        &Settings::from_env(),
+        &cni_core::invoke::RawExec,
+        named,
+    ) {
         Ok(out) => {
             if let Some(out) = out {
                 use std::io::Write;
