@@ -206,31 +206,15 @@ impl Link {
     }
 }
 
-/// Interface names as `dev_valid_name` accepts them.
+/// Interface names as `dev_valid_name` accepts them (core's one rule).
 pub(crate) fn validate_name(name: &str) -> NetResult<()> {
-    let bad = name.is_empty()
-        || name.len() > 15
-        || name == "."
-        || name == ".."
-        || name.contains('/')
-        || name.contains(':')
-        || name.chars().any(|c| c.is_whitespace() || c == '\0');
-    if bad {
-        return Err(NetError::invalid(format!(
-            "invalid interface name {name:?}: 1-15 bytes, no '/', ':' or whitespace, not '.' or '..'"
-        )));
-    }
-    Ok(())
+    cni_core::spec::validate::check_interface_name(name)
+        .map_err(|e| NetError::invalid(format!("invalid interface name {name:?}: {e}")))
 }
 
-/// MTU range of the Ethernet-like links the simulator creates.
+/// MTU range of the Ethernet-like links the simulator creates (core's one rule).
 pub(crate) fn validate_mtu(mtu: u32) -> NetResult<()> {
-    if !(68..=65535).contains(&mtu) {
-        return Err(NetError::invalid(format!(
-            "mtu {mtu} out of range 68-65535"
-        )));
-    }
-    Ok(())
+    cni_core::spec::validate::check_mtu(mtu).map_err(|e| NetError::invalid(format!("mtu {e}")))
 }
 
 impl Net {

@@ -236,7 +236,7 @@ const BAD_CONFIGS: &[BadConf] = &[
         plugin: "bridge",
         stdin: r#"{"cniVersion":"1.0.0","name":"n","type":"bridge","mtu":"x"}"#,
         reference_code: 999,
-        ours: (7, "invalid network configuration"),
+        ours: (6, "mtu:"),
     },
     BadConf {
         plugin: "bridge",

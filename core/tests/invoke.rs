@@ -195,16 +195,16 @@ mod delegating {
         fn add(&self, args: &CmdArgs) -> Result<CniResult, CniError> {
             let conf = args.netconf()?;
             let ipam = conf
-                .ipam
+                .ipam_type()
                 .ok_or_else(|| CniError::invalid_config("missing ipam"))?;
-            delegate_add_with_env(&ipam.ipam_type, &args.stdin, &self.0, &delegate_env(args))
+            delegate_add_with_env(ipam, &args.stdin, &self.0, &delegate_env(args))
         }
         fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
-            let ipam = args
-                .netconf()?
-                .ipam
+            let conf = args.netconf()?;
+            let ipam = conf
+                .ipam_type()
                 .ok_or_else(|| CniError::invalid_config("missing ipam"))?;
-            delegate_del_with_env(&ipam.ipam_type, &args.stdin, &self.0, &delegate_env(args))
+            delegate_del_with_env(ipam, &args.stdin, &self.0, &delegate_env(args))
         }
         fn check(&self, _: &CmdArgs) -> Result<(), CniError> {
             Ok(())

@@ -2,7 +2,8 @@
 //! The allocator over the in-memory store driven by arbitrary ADD/DEL/GC
 //! sequences: no address twice, never a gateway, everything released.
 use cni_core::ipam::config::validate_range_set;
-use cni_core::ipam::{ops, Attachment, MemStore, RangeSpec};
+use cni_core::ipam::{Attachment, MemStore, RangeSpec};
+use cni_plugins::host_local::ops;
 use libfuzzer_sys::fuzz_target;
 use std::collections::BTreeSet;
 

@@ -157,3 +157,39 @@ fn unreadable_resolv_conf_is_an_io_error_naming_the_field() {
     assert_eq!(c, 5);
     assert!(msg.contains("ipam.resolvConf"), "{msg}");
 }
+
+#[test]
+fn keys_spelled_in_another_case_are_read_as_the_reference_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let ipam = r#""Subnet":"10.9.0.0/24","rangeStart":"10.9.0.10","rangeend":"10.9.0.10","Gateway":"10.9.0.254""#;
+    let out = add(&ours(), "c1", &conf("1.0.0", dir.path(), ipam));
+    assert!(out.ok, "{}", out.stdout);
+    let result: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(result["ips"][0]["address"], "10.9.0.10/24");
+    assert_eq!(result["ips"][0]["gateway"], "10.9.0.254");
+}
+
+#[test]
+fn del_releases_the_lease_under_a_config_that_add_would_refuse() {
+    let dir = tempfile::tempdir().unwrap();
+    let added = add(
+        &ours(),
+        "c1",
+        &conf("1.0.0", dir.path(), r#""subnet":"10.8.0.0/24""#),
+    );
+    assert!(added.ok, "{}", added.stdout);
+    let lease = dir.path().join("testnet").join("10.8.0.2");
+    assert!(lease.exists());
+    // Gateway outside the subnet, a range starting on the network address and
+    // a requested address in no range: ADD refuses each, DEL must not care.
+    let changed = conf(
+        "1.0.0",
+        dir.path(),
+        r#""subnet":"10.8.0.0/24","gateway":"10.9.9.9","ranges":[[{"subnet":"10.7.0.0/24","rangeStart":"10.7.0.0"}]]"#,
+    );
+    let refused = run(&ours(), "ADD", "c2", "eth0", &changed, "IP=192.0.2.1");
+    assert_eq!(refused.code(), 7, "{}", refused.stdout);
+    let deleted = run(&ours(), "DEL", "c1", "eth0", &changed, "IP=192.0.2.1");
+    assert!(deleted.ok, "{}", deleted.stdout);
+    assert!(!lease.exists(), "DEL left the lease behind");
+}

@@ -3,7 +3,8 @@
 //! removed behind its back (as the reference does).
 
 use cni_core::ipam::config::validate_range_set;
-use cni_core::ipam::{ops, Attachment, LeaseOwner, MemStore, RangeSet, RangeSpec, Store};
+use cni_core::ipam::{Attachment, LeaseOwner, MemStore, RangeSet, RangeSpec, Store};
+use cni_plugins::host_local::ops;
 use cni_plugins::host_local::DiskStore;
 use proptest::prelude::*;
 use std::collections::BTreeMap;

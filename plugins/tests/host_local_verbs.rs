@@ -166,7 +166,8 @@ fn status_reports_an_exhausted_range_set_with_code_50() {
 
 #[test]
 fn index_is_not_rebuilt_while_only_we_write() {
-    use cni_core::ipam::{ops, Attachment};
+    use cni_core::ipam::Attachment;
+    use cni_plugins::host_local::ops;
     use cni_plugins::host_local::DiskStore;
     let dir = tempfile::tempdir().unwrap();
     let nd = net_dir(dir.path());

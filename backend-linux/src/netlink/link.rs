@@ -18,25 +18,12 @@ use std::os::fd::{AsFd, AsRawFd};
 /// What a link we create gets unless its spec says otherwise: the kernel's
 /// Ethernet default, never 0 (a queue length of 0 breaks shapers such as pfifo).
 pub const DEFAULT_TXQUEUELEN: u32 = 1000;
-const IFNAMSIZ: usize = 16;
 const IFLA_BRPORT_MODE: u16 = 4;
 
-/// The kernel's rules for interface names (`dev_valid_name`).
+/// The kernel's rules for interface names (`dev_valid_name`), as core checks them.
 pub fn validate_ifname(name: &str) -> NetResult<()> {
-    let ok = !name.is_empty()
-        && name.len() < IFNAMSIZ
-        && name != "."
-        && name != ".."
-        && !name
-            .bytes()
-            .any(|b| b == b'/' || b == b':' || b == 0 || b.is_ascii_whitespace());
-    if ok {
-        Ok(())
-    } else {
-        Err(NetError::invalid(format!(
-            "invalid interface name {name:?}: 1-15 bytes, no '/', ':' or whitespace"
-        )))
-    }
+    cni_core::spec::validate::check_interface_name(name)
+        .map_err(|e| NetError::invalid(format!("invalid interface name {name:?}: {e}")))
 }
 
 fn txqlen(spec: Option<u32>) -> u32 {

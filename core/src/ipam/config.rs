@@ -240,3 +240,35 @@ pub fn check_no_overlap(sets: &[RangeSet], fields: &[String]) -> Result<(), Conf
     }
     Ok(())
 }
+
+impl ConfigError {
+    /// The offending field's path.
+    pub fn field(&self) -> &str {
+        match self {
+            ConfigError::MissingSubnet { field }
+            | ConfigError::BadCidr { field, .. }
+            | ConfigError::BadAddress { field, .. }
+            | ConfigError::TooSmall { field, .. }
+            | ConfigError::FamilyMismatch { field, .. }
+            | ConfigError::OutsideSubnet { field, .. }
+            | ConfigError::Reserved { field, .. }
+            | ConfigError::StartAfterEnd { field, .. }
+            | ConfigError::EmptyRangeSet { field }
+            | ConfigError::MixedFamilies { field }
+            | ConfigError::Overlap { field, .. } => field,
+            ConfigError::NoRanges => "ipam.ranges",
+        }
+    }
+}
+
+/// A range that decodes but cannot be used is an invalid configuration (7).
+impl From<ConfigError> for crate::spec::config::ConfigError {
+    fn from(e: ConfigError) -> Self {
+        let text = e.to_string();
+        let reason = text
+            .strip_prefix(&format!("{}: ", e.field()))
+            .unwrap_or(&text)
+            .to_string();
+        crate::spec::config::ConfigError::invalid(e.field(), reason)
+    }
+}

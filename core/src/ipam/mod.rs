@@ -1,12 +1,11 @@
 //! IPAM logic shared by the host-local plugin (and later static): address
 //! ranges, range sets, the round-robin allocator over a lease [`Store`], and an
-//! in-memory store. Pure: the disk store lives with the plugin.
+//! in-memory store. Pure: the verbs and the disk store live with the plugin.
 
 pub mod addr;
 pub mod allocator;
 pub mod config;
 pub mod mem_store;
-pub mod ops;
 pub mod range;
 pub mod store;
 

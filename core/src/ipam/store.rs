@@ -6,21 +6,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use thiserror::Error;
 
-/// One container interface: what a lease belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Attachment {
-    pub container_id: String,
-    pub ifname: String,
-}
-
-impl Attachment {
-    pub fn new(container_id: impl Into<String>, ifname: impl Into<String>) -> Self {
-        Attachment {
-            container_id: container_id.into(),
-            ifname: ifname.into(),
-        }
-    }
-}
+pub use crate::spec::config::Attachment;
 
 /// The holder recorded in a lease. Very old reference versions wrote only the
 /// container ID (`ifname` None); such a lease belongs to every interface of it.

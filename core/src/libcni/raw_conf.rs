@@ -1,19 +1,29 @@
-//! Network configurations as raw JSON objects (key order preserved), parsed
-//! and validated just enough to run them, every error naming the exact field.
-//!
-//! Not the shared `spec::config::NetConfList`: it names only the containing
-//! field (`cniVersions`, `plugins[0].capabilities`) where libcni names the
-//! element (`cniVersions[1]`, `plugins[0].capabilities.mac`), it refuses a
-//! non-object `runtimeConfig`/`args` that the reference's libcni loads and
-//! passes on, and libcni needs no typed view beyond `type` and `capabilities`.
-//! Versions, plugin types and the `disable*` flags use the shared rules.
+//! Network configurations as raw JSON objects (key order preserved), read
+//! through the shared configuration reader (`spec::config::Fields`): every
+//! error names the exact field (`cniVersions[1]`, `plugins[0].capabilities.mac`)
+//! and keys match ignoring case, as the reference's Go decoder matches them.
+//! libcni needs no typed view beyond `type` and `capabilities`; everything
+//! else reaches the plugin as written.
 
 use super::error::LibcniError;
 use super::version;
 use crate::invoke::validate_plugin_type;
-use crate::spec::config::{flag, ConfigError};
-use crate::spec::version::{Version, ALL};
+use crate::spec::config::{object_from_bytes, ConfigError, Field, Fields};
+use crate::spec::version::{Version, ALL, DEFAULT_CONFIG_VERSION};
 use serde_json::{Map, Value};
+
+/// A reader's error as libcni reports it: the file and the field.
+fn config_error(origin: &str) -> impl Fn(ConfigError) -> LibcniError + '_ {
+    move |e| LibcniError::config(origin, field_or_document(e.field()), e.reason())
+}
+
+fn field_or_document(field: &str) -> &str {
+    if field.is_empty() {
+        "(document)"
+    } else {
+        field
+    }
+}
 
 /// One plugin's configuration inside a list (or a single-plugin `.conf`).
 #[derive(Debug, Clone, PartialEq)]
@@ -29,61 +39,27 @@ impl PluginConfig {
         let Value::Object(conf) = value else {
             return Err(LibcniError::config(
                 origin,
-                field_prefix,
+                field_or_document(field_prefix),
                 "must be a JSON object",
             ));
         };
-        let field = |name: &str| {
-            if field_prefix.is_empty() {
-                name.to_string()
-            } else {
-                format!("{field_prefix}.{name}")
-            }
-        };
-        match conf.get("type") {
-            None => return Err(LibcniError::config(origin, field("type"), "missing")),
-            Some(Value::String(t)) => validate_plugin_type(t)
-                .map_err(|e| LibcniError::config(origin, field("type"), e.msg))?,
-            Some(other) => {
-                return Err(LibcniError::config(
-                    origin,
-                    field("type"),
-                    format!("must be a string, found {}", json_kind(other)),
-                ))
-            }
-        }
-        if let Some(caps) = conf.get("capabilities") {
-            let Value::Object(caps) = caps else {
-                return Err(LibcniError::config(
-                    origin,
-                    field("capabilities"),
-                    "must be an object of name: true/false",
-                ));
-            };
-            if let Some((name, _)) = caps.iter().find(|(_, v)| !v.is_boolean()) {
-                return Err(LibcniError::config(
-                    origin,
-                    field(&format!("capabilities.{name}")),
-                    "must be true or false",
-                ));
-            }
-        }
+        check_plugin(&Fields::at(&conf, field_prefix)).map_err(config_error(origin))?;
         Ok(PluginConfig { conf })
     }
 
     /// The plugin's `type` (validated at parse time).
     pub fn plugin_type(&self) -> &str {
-        self.conf
-            .get("type")
-            .and_then(Value::as_str)
+        Fields::new(&self.conf)
+            .field("type")
+            .and_then(|t| t.value.as_str())
             .unwrap_or_default()
     }
 
     /// The capabilities the plugin declares as `true`, in declaration order.
     pub fn enabled_capabilities(&self) -> impl Iterator<Item = &str> {
-        self.conf
-            .get("capabilities")
-            .and_then(Value::as_object)
+        Fields::new(&self.conf)
+            .field("capabilities")
+            .and_then(|caps| caps.value.as_object())
             .into_iter()
             .flat_map(|caps| caps.iter())
             .filter(|(_, on)| on.as_bool() == Some(true))
@@ -93,10 +69,9 @@ impl PluginConfig {
     /// `type="bridge" name="x"`, as the reference describes plugins in errors.
     pub fn description(&self) -> String {
         let mut out = format!("type={:?}", self.plugin_type());
-        if let Some(name) = self
-            .conf
-            .get("name")
-            .and_then(Value::as_str)
+        if let Some(name) = Fields::new(&self.conf)
+            .field("name")
+            .and_then(|n| n.value.as_str())
             .filter(|n| !n.is_empty())
         {
             out.push_str(&format!(" name={name:?}"));
@@ -121,40 +96,31 @@ pub struct NetworkConfigList {
 impl NetworkConfigList {
     /// Parses a `.conflist` document.
     pub fn from_bytes(bytes: &[u8], origin: &str) -> Result<Self, LibcniError> {
-        let top = parse_object(bytes, origin)?;
-        let name = required_string(&top, "name", origin)?;
-        let declared = match top.get("cniVersion") {
-            None => None,
-            Some(Value::String(v)) => Some(v.clone()),
-            Some(other) => {
-                return Err(LibcniError::config(
-                    origin,
-                    "cniVersion",
-                    format!("must be a string, found {}", json_kind(other)),
-                ))
-            }
+        let top = object_from_bytes(bytes).map_err(config_error(origin))?;
+        let read = || -> Result<_, ConfigError> {
+            let f = Fields::new(&top);
+            let name = required_name(&f)?;
+            let declared = f.get::<String>("cniVersion")?;
+            let versions = f.field("cniVersions");
+            let flags = (
+                lenient_flag(&f, "disableCheck")?,
+                lenient_flag(&f, "disableGC")?,
+            );
+            let plugins = f.field("plugins").ok_or_else(|| ConfigError::Missing {
+                field: "plugins".into(),
+            })?;
+            Ok((name, declared, versions, flags, plugins.items()?))
         };
-        let cni_version = negotiate_version(declared, top.get("cniVersions"), origin)?;
-        let disable_check = read_flag(&top, "disableCheck", origin)?;
-        let disable_gc = read_flag(&top, "disableGC", origin)?;
-        let plugins = match top.get("plugins") {
-            None => return Err(LibcniError::config(origin, "plugins", "missing")),
-            Some(Value::Array(items)) if items.is_empty() => {
-                return Err(LibcniError::config(origin, "plugins", "no plugins in list"))
-            }
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, p)| PluginConfig::from_value(p.clone(), origin, &format!("plugins[{i}]")))
-                .collect::<Result<Vec<_>, _>>()?,
-            Some(other) => {
-                return Err(LibcniError::config(
-                    origin,
-                    "plugins",
-                    format!("must be an array, found {}", json_kind(other)),
-                ))
-            }
-        };
+        let (name, declared, versions, (disable_check, disable_gc), items) =
+            read().map_err(config_error(origin))?;
+        let cni_version = negotiate_version(declared, versions, origin)?;
+        if items.is_empty() {
+            return Err(LibcniError::config(origin, "plugins", "no plugins in list"));
+        }
+        let plugins = items
+            .into_iter()
+            .map(|p| PluginConfig::from_value(p.value.clone(), origin, &p.path))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(NetworkConfigList {
             name,
             cni_version,
@@ -169,21 +135,19 @@ impl NetworkConfigList {
     /// list, as the reference's `ConfListFromConf` does. A single config
     /// without `cniVersion` is the 0.1.0 format.
     pub fn from_single_conf_bytes(bytes: &[u8], origin: &str) -> Result<Self, LibcniError> {
-        let conf = parse_object(bytes, origin)?;
-        let name = required_string(&conf, "name", origin)?;
-        let cni_version = match conf.get("cniVersion") {
-            None => "0.1.0".to_string(),
-            Some(Value::String(v)) => v.clone(),
-            Some(other) => {
-                return Err(LibcniError::config(
-                    origin,
-                    "cniVersion",
-                    format!("must be a string, found {}", json_kind(other)),
-                ))
-            }
+        let conf = object_from_bytes(bytes).map_err(config_error(origin))?;
+        let read = || -> Result<_, ConfigError> {
+            let f = Fields::new(&conf);
+            let name = required_name(&f)?;
+            let version = f.get::<String>("cniVersion")?;
+            // Checked here too so that errors name the single file's own fields.
+            check_plugin(&f)?;
+            Ok((
+                name,
+                version.unwrap_or_else(|| DEFAULT_CONFIG_VERSION.to_string()),
+            ))
         };
-        // Validated here too so that errors name the single file's own fields.
-        let conf = PluginConfig::from_value(Value::Object(conf), origin, "")?.conf;
+        let (name, cni_version) = read().map_err(config_error(origin))?;
         let mut list = Map::new();
         list.insert("cniVersion".into(), Value::String(cni_version));
         list.insert("name".into(), Value::String(name));
@@ -195,36 +159,65 @@ impl NetworkConfigList {
     }
 }
 
+/// `type` (a plugin name, never a path) and `capabilities` (name: bool).
+fn check_plugin(f: &Fields<'_>) -> Result<(), ConfigError> {
+    let plugin_type = f.field("type").ok_or_else(|| ConfigError::Missing {
+        field: f.path_of("type"),
+    })?;
+    validate_plugin_type(plugin_type.str()?).map_err(|e| plugin_type.invalid(e.msg))?;
+    if let Some(caps) = f.object("capabilities")? {
+        if let Some((name, _)) = caps.map().iter().find(|(_, on)| !on.is_boolean()) {
+            return Err(ConfigError::invalid(
+                caps.path_of(name),
+                "must be true or false",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn required_name(f: &Fields<'_>) -> Result<String, ConfigError> {
+    let name: String = f.required("name")?;
+    if name.is_empty() {
+        return Err(ConfigError::invalid("name", "must not be empty"));
+    }
+    Ok(name)
+}
+
+/// `disableCheck`/`disableGC` may be a bool or a "true"/"false" string in
+/// any case (the reference compares `strings.ToLower`); `null` is neither,
+/// as the reference's libcni finds.
+fn lenient_flag(f: &Fields<'_>, key: &str) -> Result<bool, ConfigError> {
+    let Some(flag) = f.entry(key) else {
+        return Ok(false);
+    };
+    match flag.value {
+        Value::Bool(b) => Ok(*b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
+        other => Err(ConfigError::invalid(
+            key,
+            format!("{other} is not a boolean"),
+        )),
+    }
+}
+
 /// The version to run: `cniVersion`, or with `cniVersions` (1.1.0) the highest
 /// version listed (or declared) that this library supports.
 fn negotiate_version(
     declared: Option<String>,
-    versions: Option<&Value>,
+    versions: Option<Field<'_>>,
     origin: &str,
 ) -> Result<String, LibcniError> {
     let Some(versions) = versions else {
         let v = declared.ok_or_else(|| LibcniError::config(origin, "cniVersion", "missing"))?;
         return check_supported(v, origin, "cniVersion");
     };
-    let Value::Array(items) = versions else {
-        return Err(LibcniError::config(
-            origin,
-            "cniVersions",
-            format!("must be an array of strings, found {}", json_kind(versions)),
-        ));
-    };
     let mut candidates = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let field = format!("cniVersions[{i}]");
-        let Value::String(v) = item else {
-            return Err(LibcniError::config(
-                origin,
-                field,
-                format!("must be a string, found {}", json_kind(item)),
-            ));
-        };
-        Version::parse(v).map_err(|e| LibcniError::config(origin, field, e.to_string()))?;
-        candidates.push(v.clone());
+    for item in versions.items().map_err(config_error(origin))? {
+        let v = item.str().map_err(config_error(origin))?;
+        Version::parse(v).map_err(|e| LibcniError::config(origin, &item.path, e.to_string()))?;
+        candidates.push(v.to_string());
     }
     if let Some(v) = &declared {
         Version::parse(v).map_err(|e| LibcniError::config(origin, "cniVersion", e.to_string()))?;
@@ -257,62 +250,5 @@ fn check_supported(v: String, origin: &str, field: &str) -> Result<String, Libcn
             field,
             format!("{v:?} is not supported (supported: {})", ALL.join(", ")),
         ))
-    }
-}
-
-fn parse_object(bytes: &[u8], origin: &str) -> Result<Map<String, Value>, LibcniError> {
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(other) => Err(LibcniError::config(
-            origin,
-            "(document)",
-            format!("must be a JSON object, found {}", json_kind(&other)),
-        )),
-        Err(e) => Err(LibcniError::config(
-            origin,
-            "(document)",
-            format!("not valid JSON: {e}"),
-        )),
-    }
-}
-
-fn required_string(
-    obj: &Map<String, Value>,
-    key: &str,
-    origin: &str,
-) -> Result<String, LibcniError> {
-    match obj.get(key) {
-        None => Err(LibcniError::config(origin, key, "missing")),
-        Some(Value::String(s)) if s.is_empty() => {
-            Err(LibcniError::config(origin, key, "must not be empty"))
-        }
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(other) => Err(LibcniError::config(
-            origin,
-            key,
-            format!("must be a string, found {}", json_kind(other)),
-        )),
-    }
-}
-
-/// A boolean that the reference also accepts as the strings "true"/"false".
-fn read_flag(obj: &Map<String, Value>, key: &str, origin: &str) -> Result<bool, LibcniError> {
-    flag(obj, key).map_err(|e| {
-        let reason = match e {
-            ConfigError::Field { reason, .. } => reason,
-            other => other.to_string(),
-        };
-        LibcniError::config(origin, key, reason)
-    })
-}
-
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }

@@ -36,6 +36,27 @@ impl MacAddr {
     pub fn is_zero(&self) -> bool {
         self.0 == [0; 6]
     }
+
+    /// The group bit: a multicast (or broadcast) address names many stations.
+    pub fn is_multicast(&self) -> bool {
+        self.0[0] & 1 == 1
+    }
+
+    /// Parses a MAC that is to be set on an interface: the kernel refuses
+    /// all-zero and multicast addresses there (EADDRNOTAVAIL after the link
+    /// exists), so they are refused up front with the address in the message.
+    pub fn parse_for_interface(s: &str) -> Result<MacAddr, String> {
+        let mac: MacAddr = s.parse()?;
+        if mac.is_zero() {
+            return Err(format!("{s:?} is the all-zero MAC address"));
+        }
+        if mac.is_multicast() {
+            return Err(format!(
+                "{s:?} is a multicast MAC address (the lowest bit of the first byte is set)"
+            ));
+        }
+        Ok(mac)
+    }
 }
 
 impl fmt::Display for MacAddr {
@@ -53,13 +74,16 @@ impl FromStr for MacAddr {
     type Err = String;
     /// Accepts `aa:bb:cc:dd:ee:ff` and `aa-bb-cc-dd-ee-ff`, any case.
     fn from_str(s: &str) -> Result<Self, String> {
-        let parts: Vec<&str> = s.split([':', '-']).collect();
+        // One separator throughout, as Go's net.ParseMAC requires.
+        let sep = if s.contains(':') { ':' } else { '-' };
+        let parts: Vec<&str> = s.split(sep).collect();
         if parts.len() != 6 {
             return Err(format!("invalid MAC address {s:?}"));
         }
         let mut out = [0u8; 6];
         for (i, p) in parts.iter().enumerate() {
-            if p.len() != 2 {
+            // Two hex digits exactly: `from_str_radix` alone would take "+a".
+            if p.len() != 2 || !p.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(format!("invalid MAC address {s:?}"));
             }
             out[i] = u8::from_str_radix(p, 16).map_err(|_| format!("invalid MAC address {s:?}"))?;
@@ -337,6 +361,29 @@ mod tests {
         assert_eq!(m.to_string(), "0a:58:0a:01:00:05");
         assert!("0a:58:0a:01:00".parse::<MacAddr>().is_err());
         assert!("0a:58:0a:01:00:zz".parse::<MacAddr>().is_err());
+    }
+
+    #[test]
+    fn mac_parser_refuses_signs_and_interface_macs_refuse_zero_and_multicast() {
+        assert!("+a:58:0a:01:00:05".parse::<MacAddr>().is_err());
+        assert!("0a:58:0a:01:00:+5".parse::<MacAddr>().is_err());
+        assert!(
+            "0a:58-0a:01:00:05".parse::<MacAddr>().is_err(),
+            "mixed separators"
+        );
+        assert!(MacAddr::parse_for_interface("00:00:00:00:00:00")
+            .unwrap_err()
+            .contains("all-zero"));
+        assert!(MacAddr::parse_for_interface("01:00:5e:00:00:01")
+            .unwrap_err()
+            .contains("multicast"));
+        assert!(MacAddr::parse_for_interface("ff:ff:ff:ff:ff:ff").is_err());
+        assert_eq!(
+            MacAddr::parse_for_interface("0a:58:0a:01:00:05")
+                .unwrap()
+                .to_string(),
+            "0a:58:0a:01:00:05"
+        );
     }
 
     #[test]

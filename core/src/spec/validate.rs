@@ -1,6 +1,7 @@
 //! Validation of the identifiers a runtime hands a plugin, with the
 //! reference's codes and messages (containernetworking/cni pkg/utils).
 
+use super::config::ConfigError;
 use crate::error::{code, CniError};
 
 /// The kernel's IFNAMSIZ less the terminating NUL.
@@ -51,29 +52,85 @@ pub fn validate_network_name(name: &str) -> Result<(), CniError> {
     Ok(())
 }
 
-pub fn validate_interface_name(name: &str) -> Result<(), CniError> {
-    let invalid = |msg: &str| CniError::new(code::INVALID_ENVIRONMENT, msg);
+/// Why the kernel would refuse an interface name (`dev_valid_name`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InterfaceNameError {
+    #[error("interface name is empty")]
+    Empty,
+    #[error("interface name is too long")]
+    TooLong,
+    #[error("interface name is . or ..")]
+    Dots,
+    #[error("interface name contains / or : or whitespace characters")]
+    BadCharacter,
+}
+
+/// The kernel's rule for interface names: 1-15 bytes, not `.` or `..`, no
+/// `/`, `:`, NUL or whitespace. Every check of a name (the runtime's
+/// `CNI_IFNAME`, a config's `bridge`/`master`, both backends) is this one.
+pub fn check_interface_name(name: &str) -> Result<(), InterfaceNameError> {
     if name.is_empty() {
-        return Err(invalid("interface name is empty"));
+        return Err(InterfaceNameError::Empty);
     }
     if name.len() > MAX_INTERFACE_NAME_LEN {
-        return Err(invalid("interface name is too long").with_details(format!(
-            "interface name should be less than {} characters",
-            MAX_INTERFACE_NAME_LEN + 1
-        )));
+        return Err(InterfaceNameError::TooLong);
     }
     if name == "." || name == ".." {
-        return Err(invalid("interface name is . or .."));
+        return Err(InterfaceNameError::Dots);
     }
     if name
         .chars()
-        .any(|c| c == '/' || c == ':' || c.is_whitespace())
+        .any(|c| matches!(c, '/' | ':' | '\0') || c.is_whitespace())
     {
-        return Err(invalid(
-            "interface name contains / or : or whitespace characters",
-        ));
+        return Err(InterfaceNameError::BadCharacter);
     }
     Ok(())
+}
+
+/// `CNI_IFNAME`, with the reference's code (4) and messages.
+pub fn validate_interface_name(name: &str) -> Result<(), CniError> {
+    check_interface_name(name).map_err(|e| {
+        let err = CniError::new(code::INVALID_ENVIRONMENT, e.to_string());
+        if e == InterfaceNameError::TooLong {
+            err.with_details(format!(
+                "interface name should be less than {} characters",
+                MAX_INTERFACE_NAME_LEN + 1
+            ))
+        } else {
+            err
+        }
+    })
+}
+
+/// A link name from a configuration (`bridge`, `master`, ...), naming `field`.
+pub fn validate_link_name(field: &str, name: &str) -> Result<(), ConfigError> {
+    check_interface_name(name).map_err(|e| {
+        ConfigError::invalid(
+            field,
+            format!("invalid interface name {name:?}: {e} (1-15 bytes, no '/', ':' or whitespace)"),
+        )
+    })
+}
+
+/// The MTUs an Ethernet-like link takes (the kernel's ETH_MIN_MTU to IP's maximum).
+pub const MTU_RANGE: std::ops::RangeInclusive<u32> = 68..=65535;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{0} is outside 68-65535")]
+pub struct MtuOutOfRange(pub u32);
+
+/// The one MTU rule, for configs and both backends.
+pub fn check_mtu(mtu: u32) -> Result<(), MtuOutOfRange> {
+    if MTU_RANGE.contains(&mtu) {
+        Ok(())
+    } else {
+        Err(MtuOutOfRange(mtu))
+    }
+}
+
+/// An `mtu` from a configuration, naming `field`.
+pub fn validate_mtu(field: &str, mtu: u32) -> Result<(), ConfigError> {
+    check_mtu(mtu).map_err(|e| ConfigError::invalid(field, e.to_string()))
 }
 
 #[cfg(test)]
@@ -112,6 +169,35 @@ mod tests {
         // 15 bytes is the limit even when that is fewer characters.
         assert!(validate_interface_name("ééééééé").is_ok());
         assert!(validate_interface_name("éééééééé").is_err());
+    }
+
+    #[test]
+    fn link_names_from_configs_name_their_field_with_code_7() {
+        assert!(validate_link_name("bridge", "cni0").is_ok());
+        for bad in [
+            "",
+            "a/b",
+            "a:b",
+            "a b",
+            "a\0b",
+            ".",
+            "..",
+            "sixteen-bytes-xx",
+        ] {
+            let e = validate_link_name("bridge", bad).unwrap_err();
+            assert_eq!((e.field(), e.code()), ("bridge", 7), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn mtus_outside_68_to_65535_are_refused_naming_the_field() {
+        for ok in [68, 1500, 65535] {
+            assert!(validate_mtu("mtu", ok).is_ok());
+        }
+        for bad in [0, 67, 65536] {
+            let e = validate_mtu("mtu", bad).unwrap_err();
+            assert_eq!(e.to_string(), format!("mtu: {bad} is outside 68-65535"));
+        }
     }
 
     #[test]

@@ -1,64 +1,65 @@
 //! The bridge plugin's configuration, as the reference accepts it.
 
 use crate::common::conf::{self, CommonConf};
-use crate::common::names::validate_link_name;
+use cni_core::spec::validate::{validate_link_name, validate_mtu};
 use cni_core::CniError;
-use serde::Deserialize;
 
 pub const DEFAULT_BRIDGE: &str = "cni0";
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct BridgeConf {
-    #[serde(flatten)]
     pub common: CommonConf,
-    #[serde(default)]
     pub bridge: Option<String>,
-    #[serde(rename = "isGateway", default)]
     pub is_gateway: bool,
-    #[serde(rename = "isDefaultGateway", default)]
     pub is_default_gateway: bool,
-    #[serde(rename = "forceAddress", default)]
     pub force_address: bool,
-    #[serde(rename = "ipMasq", default)]
     pub ip_masq: bool,
-    #[serde(default)]
     pub mtu: Option<u32>,
-    #[serde(rename = "hairpinMode", default)]
     pub hairpin_mode: bool,
-    #[serde(rename = "promiscMode", default)]
     pub promisc_mode: bool,
-    #[serde(rename = "disableContainerInterface", default)]
     pub disable_container_interface: bool,
 }
 
 impl BridgeConf {
     pub fn parse(stdin: &[u8]) -> Result<Self, CniError> {
-        let mut c: BridgeConf = conf::parse(stdin)?;
-        if c.is_default_gateway {
+        let common = conf::parse(stdin)?;
+        let f = common.fields();
+        let is_default_gateway = f.flag("isDefaultGateway")?;
+        let c = BridgeConf {
+            bridge: f.get("bridge")?,
             // The default route goes via the bridge's address, so it must have one.
-            c.is_gateway = true;
+            is_gateway: f.flag("isGateway")? || is_default_gateway,
+            is_default_gateway,
+            force_address: f.flag("forceAddress")?,
+            ip_masq: f.flag("ipMasq")?,
+            mtu: f.get("mtu")?,
+            hairpin_mode: f.flag("hairpinMode")?,
+            promisc_mode: f.flag("promiscMode")?,
+            disable_container_interface: f.flag("disableContainerInterface")?,
+            common,
+        };
+        c.validate()?;
+        Ok(c)
+    }
+
+    fn validate(&self) -> Result<(), CniError> {
+        validate_link_name("bridge", self.bridge_name())?;
+        if let Some(mtu) = self.mtu {
+            validate_mtu("mtu", mtu)?;
         }
-        validate_link_name("bridge", c.bridge_name())?;
-        if let Some(mtu) = c.mtu {
-            if !(68..=65535).contains(&mtu) {
-                return Err(CniError::invalid_config(format!(
-                    "mtu: {mtu} is outside 68-65535"
-                )));
-            }
-        }
-        if c.hairpin_mode && c.promisc_mode {
+        if self.hairpin_mode && self.promisc_mode {
             // A promiscuous bridge already delivers a port's frames back to
             // it; hairpin on top would duplicate them (the reference refuses too).
             return Err(CniError::invalid_config(
                 "hairpinMode: cannot be combined with promiscMode (frames would be delivered twice)",
             ));
         }
-        if c.disable_container_interface && c.common.ipam_type().is_some() {
+        if self.disable_container_interface && self.common.ipam_type().is_some() {
             return Err(CniError::invalid_config(
                 "disableContainerInterface: cannot be used with IPAM (the interface stays down)",
             ));
         }
-        Ok(c)
+        Ok(())
     }
 
     pub fn bridge_name(&self) -> &str {

@@ -1,8 +1,9 @@
 //! `ipMasq`: masquerade for a container's addresses, tagged with the network
 //! name and container ID.
 
-use super::{gc, iface, NetContext, Undo};
+use super::{iface, NetContext, Undo};
 use cni_core::net::{MasqRule, Netns};
+use cni_core::spec::config::NetConf;
 use cni_core::spec::IpConfig;
 use cni_core::CniError;
 
@@ -58,7 +59,9 @@ pub fn del(host: &dyn Netns, network: &str, container_id: &str) -> Result<(), Cn
 
 /// GC: removes this network's rules of containers not in the valid set.
 pub fn gc(host: &dyn Netns, network: &str, stdin: &[u8]) -> Result<(), CniError> {
-    let valid = gc::valid_attachments(stdin)?;
+    let valid = NetConf::parse(stdin)?
+        .valid_attachments()?
+        .unwrap_or_default();
     for rule in host.masquerade_list().ctx("listing masquerade rules")? {
         let live = valid.iter().any(|a| a.container_id == rule.container_id);
         if rule.network == network && !live {

@@ -7,7 +7,6 @@ pub mod conf;
 pub mod container_link;
 pub mod delegate;
 pub mod errors;
-pub mod gc;
 pub mod iface;
 pub mod masq;
 pub mod names;

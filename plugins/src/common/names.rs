@@ -31,36 +31,3 @@ mod tests {
         assert_ne!(a, host_veth_name("c1", "eth0", 1));
     }
 }
-
-/// Checks a link name from the config (`bridge`, `master`, ...): 1–15 bytes,
-/// no `/`, `:` or whitespace, not `.` or `..`. Code 7 naming the field.
-pub fn validate_link_name(field: &str, name: &str) -> Result<(), cni_core::CniError> {
-    let bad = name.is_empty()
-        || name.len() > 15
-        || name == "."
-        || name == ".."
-        || name
-            .chars()
-            .any(|c| c == '/' || c == ':' || c.is_whitespace());
-    if bad {
-        return Err(cni_core::CniError::invalid_config(format!(
-            "{field}: invalid interface name {name:?} (1-15 bytes, no '/', ':' or whitespace)"
-        )));
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod link_name_tests {
-    use super::validate_link_name;
-
-    #[test]
-    fn link_names_are_checked_and_the_field_is_named() {
-        assert!(validate_link_name("bridge", "cni0").is_ok());
-        for bad in ["", "a/b", "a:b", "a b", ".", "..", "sixteen-bytes-xx"] {
-            let e = validate_link_name("bridge", bad).unwrap_err();
-            assert_eq!(e.code, 7);
-            assert!(e.msg.starts_with("bridge:"), "{}", e.msg);
-        }
-    }
-}

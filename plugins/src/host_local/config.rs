@@ -1,119 +1,203 @@
-//! host-local's input, read straight from the stdin JSON and CNI_ARGS: the
-//! IPAM section (ranges, routes, dataDir, resolvConf), requested addresses and
-//! the GC/CHECK inputs. Every rejection names the field.
+//! host-local's input, read through core's config model so that every
+//! rejection names its field: where the leases live, which every verb needs,
+//! and what ADD (and CHECK and STATUS) read besides: ranges, routes,
+//! `resolvConf`, requested addresses. DEL and GC read only the first part, so
+//! an attachment made under the reference or an earlier config can always
+//! be deleted.
 
 use cni_core::error::code;
+use cni_core::ipam::addr::canonical;
 use cni_core::ipam::config::{check_no_overlap, validate_range_set};
-use cni_core::ipam::{Attachment, RangeSet, RangeSpec};
+use cni_core::ipam::{RangeSet, RangeSpec};
+use cni_core::spec::config::{ConfigError, Field, Fields, NetConf};
+use cni_core::spec::version::version_at_least;
 use cni_core::spec::Route;
 use cni_core::CniError;
 use ipnet::IpNet;
-use serde_json::{Map, Value};
 use std::net::IpAddr;
 use std::path::PathBuf;
 
 pub const DEFAULT_DATA_DIR: &str = "/var/lib/cni/networks";
 
-/// host-local's configuration, validated.
+/// What every verb needs: the network and where its leases are.
 #[derive(Debug, Clone, PartialEq)]
-pub struct NetConf {
-    pub name: String,
-    pub cni_version: String,
+pub struct HostLocalConf {
+    pub common: NetConf,
+    pub data_dir: PathBuf,
+}
+
+/// What ADD needs besides, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AddConf {
     pub ranges: Vec<RangeSet>,
     pub routes: Vec<Route>,
-    pub data_dir: PathBuf,
     pub resolv_conf: Option<PathBuf>,
     /// From CNI_ARGS `IP=`, then `args.cni.ips`, then `runtimeConfig.ips`.
     pub requested: Vec<IpAddr>,
-    /// `cni.dev/valid-attachments` (GC).
-    pub valid_attachments: Option<Vec<Attachment>>,
-    /// The addresses of `prevResult` (CHECK).
-    pub prev_ips: Option<Vec<IpAddr>>,
 }
 
-fn invalid(msg: impl Into<String>) -> CniError {
-    CniError::invalid_config(msg)
+/// Parses and validates everything ADD reads.
+pub fn parse(stdin: &[u8], cni_args: &str) -> Result<AddConf, CniError> {
+    HostLocalConf::parse(stdin)?.add_conf(cni_args)
 }
 
-fn wrong_type(field: &str, want: &str) -> CniError {
-    CniError::decode(format!("{field}: expected {want}"))
-}
+impl HostLocalConf {
+    pub fn parse(stdin: &[u8]) -> Result<Self, CniError> {
+        let common = NetConf::parse(stdin)?;
+        check_name(&common.name)?;
+        let data_dir = ipam(&common.fields())?
+            .string("dataDir")?
+            .unwrap_or_else(|| DEFAULT_DATA_DIR.to_string());
+        Ok(HostLocalConf {
+            data_dir: PathBuf::from(data_dir),
+            common,
+        })
+    }
 
-fn opt_str(obj: &Map<String, Value>, key: &str, path: &str) -> Result<Option<String>, CniError> {
-    match obj.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(wrong_type(&format!("{path}.{key}"), "a string")),
+    pub fn name(&self) -> &str {
+        &self.common.name
+    }
+
+    /// Every range set, in the reference's order: `runtimeConfig.ipRanges`,
+    /// the legacy single range written in `ipam` itself, `ipam.ranges`.
+    pub fn ranges(&self) -> Result<Vec<RangeSet>, CniError> {
+        let top = self.common.fields();
+        let ipam = ipam(&top)?;
+        let mut sets: Vec<(RangeSet, String)> = Vec::new();
+        if let Some(runtime) = top.object("runtimeConfig")? {
+            range_sets(runtime.items("ipRanges")?, &mut sets)?;
+        }
+        let single = range_spec(&ipam)?;
+        if single != RangeSpec::default() {
+            let set = validate_range_set(std::slice::from_ref(&single), "ipam", true)
+                .map_err(ConfigError::from)?;
+            sets.push((set, "ipam".to_string()));
+        }
+        range_sets(ipam.items("ranges")?, &mut sets)?;
+        let (ranges, fields): (Vec<RangeSet>, Vec<String>) = sets.into_iter().unzip();
+        check_no_overlap(&ranges, &fields).map_err(ConfigError::from)?;
+        Ok(ranges)
+    }
+
+    /// ADD's input: the ranges, routes, DNS file and requested addresses.
+    pub fn add_conf(&self, cni_args: &str) -> Result<AddConf, CniError> {
+        let ranges = self.ranges()?;
+        self.check_one_address_per_family(&ranges)?;
+        let top = self.common.fields();
+        let ipam = ipam(&top)?;
+        let routes = ipam
+            .items("routes")?
+            .iter()
+            .map(route)
+            .collect::<Result<Vec<_>, _>>()?;
+        let requested = requested_ips(&top, cni_args)?;
+        check_requests(&ranges, &requested)?;
+        Ok(AddConf {
+            ranges,
+            routes,
+            resolv_conf: ipam.string("resolvConf")?.map(PathBuf::from),
+            requested: requested.into_iter().map(|(ip, _)| ip).collect(),
+        })
+    }
+
+    /// Results before 0.3.0 carry one address per family.
+    fn check_one_address_per_family(&self, ranges: &[RangeSet]) -> Result<(), CniError> {
+        let version = self.common.version();
+        if version_at_least(version, "0.3.0").unwrap_or(true) {
+            return Ok(());
+        }
+        let v4 = ranges.iter().filter(|s| s.is_ipv4()).count();
+        if v4 > 1 || ranges.len() - v4 > 1 {
+            return Err(CniError::invalid_config(format!(
+                "ipam.ranges: CNI version {version} does not support more than 1 address per family"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The addresses of `prevResult` (CHECK), if there is one.
+    pub fn prev_ips(&self) -> Result<Option<Vec<IpAddr>>, CniError> {
+        let prev = self.common.previous_result()?;
+        Ok(prev.map(|r| {
+            r.ips
+                .iter()
+                .map(|ip| canonical(ip.address.addr()))
+                .collect()
+        }))
     }
 }
 
-fn opt_obj<'a>(
-    obj: &'a Map<String, Value>,
-    key: &str,
-    path: &str,
-) -> Result<Option<&'a Map<String, Value>>, CniError> {
-    match obj.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(m)) => Ok(Some(m)),
-        Some(_) => Err(wrong_type(&format!("{path}{key}"), "an object")),
-    }
+fn ipam<'a>(top: &Fields<'a>) -> Result<Fields<'a>, ConfigError> {
+    top.object("ipam")?
+        .ok_or_else(|| ConfigError::invalid("ipam", "IPAM config missing 'ipam' key"))
 }
 
-fn opt_array<'a>(v: Option<&'a Value>, field: &str) -> Result<Option<&'a Vec<Value>>, CniError> {
-    match v {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Array(a)) => Ok(Some(a)),
-        Some(_) => Err(wrong_type(field, "a list")),
+/// The network name becomes a directory under dataDir: no path tricks.
+fn check_name(name: &str) -> Result<(), CniError> {
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\0') {
+        return Err(CniError::invalid_config(format!(
+            "name: {name:?} cannot name a directory under dataDir"
+        )));
     }
+    Ok(())
 }
 
-fn range_spec(v: &Value, field: &str) -> Result<RangeSpec, CniError> {
-    let obj = v
-        .as_object()
-        .ok_or_else(|| wrong_type(field, "an object"))?;
+fn range_spec(f: &Fields<'_>) -> Result<RangeSpec, ConfigError> {
     Ok(RangeSpec {
-        subnet: opt_str(obj, "subnet", field)?,
-        range_start: opt_str(obj, "rangeStart", field)?,
-        range_end: opt_str(obj, "rangeEnd", field)?,
-        gateway: opt_str(obj, "gateway", field)?,
+        subnet: f.get("subnet")?,
+        range_start: f.get("rangeStart")?,
+        range_end: f.get("rangeEnd")?,
+        gateway: f.get("gateway")?,
     })
 }
 
 /// A list of range sets (`ipam.ranges`, `runtimeConfig.ipRanges`).
-fn range_sets(v: &Value, field: &str, out: &mut Vec<(RangeSet, String)>) -> Result<(), CniError> {
-    let Some(sets) = opt_array(Some(v), field)? else {
-        return Ok(());
-    };
-    for (i, set) in sets.iter().enumerate() {
-        let sf = format!("{field}[{i}]");
-        let specs = opt_array(Some(set), &sf)?
-            .ok_or_else(|| invalid(format!("{sf}: empty range set")))?
+fn range_sets(sets: Vec<Field<'_>>, out: &mut Vec<(RangeSet, String)>) -> Result<(), CniError> {
+    for set in sets {
+        let specs = set
+            .items()?
             .iter()
-            .enumerate()
-            .map(|(j, r)| range_spec(r, &format!("{sf}[{j}]")))
+            .map(|r| range_spec(&r.object()?))
             .collect::<Result<Vec<_>, _>>()?;
-        let set = validate_range_set(&specs, &sf, false).map_err(|e| invalid(e.to_string()))?;
-        out.push((set, sf));
+        let ranges = validate_range_set(&specs, &set.path, false).map_err(ConfigError::from)?;
+        out.push((ranges, set.path));
     }
     Ok(())
+}
+
+fn route(f: &Field<'_>) -> Result<Route, ConfigError> {
+    let obj = f.object()?;
+    let dst_field = obj.field("dst").ok_or_else(|| ConfigError::Missing {
+        field: obj.path_of("dst"),
+    })?;
+    let dst_text = dst_field.str()?;
+    let dst = dst_text
+        .parse::<IpNet>()
+        .map_err(|_| dst_field.invalid(format!("invalid CIDR {dst_text:?}")))?;
+    let gw = match obj.string("gw")? {
+        Some(g) => Some(g.parse::<IpAddr>().map_err(|_| {
+            ConfigError::invalid(obj.path_of("gw"), format!("invalid IP address {g:?}"))
+        })?),
+        None => None,
+    };
+    Ok(Route {
+        dst,
+        gw,
+        mtu: obj.get("mtu")?,
+        advmss: obj.get("advmss")?,
+        priority: obj.get("priority")?,
+        table: obj.get("table")?,
+        scope: obj.get("scope")?,
+    })
 }
 
 /// An address as `ip.ParseIP` of the reference takes it: bare or with a prefix.
-fn requested_ip(s: &str, field: &str) -> Result<IpAddr, CniError> {
+fn requested_ip(s: &str, field: &str) -> Result<IpAddr, ConfigError> {
     let t = s.trim();
     t.parse::<IpAddr>()
         .or_else(|_| t.parse::<IpNet>().map(|n| n.addr()))
-        .map(cni_core::ipam::addr::canonical)
-        .map_err(|_| invalid(format!("{field}: invalid IP address {s:?}")))
-}
-
-fn ip_list(v: Option<&Value>, field: &str, out: &mut Vec<IpAddr>) -> Result<(), CniError> {
-    for (i, item) in opt_array(v, field)?.into_iter().flatten().enumerate() {
-        let f = format!("{field}[{i}]");
-        let s = item.as_str().ok_or_else(|| wrong_type(&f, "a string"))?;
-        out.push(requested_ip(s, &f)?);
-    }
-    Ok(())
+        .map(canonical)
+        .map_err(|_| ConfigError::invalid(field, format!("invalid IP address {s:?}")))
 }
 
 /// `IP=` from CNI_ARGS (`K=V;K2=V2`), comma-separated addresses allowed.
@@ -128,198 +212,52 @@ pub fn cni_args_ips(args: &str) -> Result<Vec<IpAddr>, CniError> {
         .filter(|s| !s.is_empty())
         .map(|s| {
             requested_ip(s, "CNI_ARGS IP")
-                .map_err(|e| CniError::new(code::INVALID_ENVIRONMENT, e.msg))
+                .map_err(|e| CniError::new(code::INVALID_ENVIRONMENT, e.to_string()))
         })
         .collect()
 }
 
-fn route(v: &Value, field: &str) -> Result<Route, CniError> {
-    let obj = v
-        .as_object()
-        .ok_or_else(|| wrong_type(field, "an object"))?;
-    let dst_s =
-        opt_str(obj, "dst", field)?.ok_or_else(|| invalid(format!("{field}.dst: missing")))?;
-    let dst = dst_s
-        .parse::<IpNet>()
-        .map_err(|_| invalid(format!("{field}.dst: invalid CIDR {dst_s:?}")))?;
-    let gw = match opt_str(obj, "gw", field)?.filter(|s| !s.is_empty()) {
-        Some(g) => Some(
-            g.parse::<IpAddr>()
-                .map_err(|_| invalid(format!("{field}.gw: invalid IP address {g:?}")))?,
-        ),
-        None => None,
+/// Every requested address with where it was asked for.
+fn requested_ips(top: &Fields<'_>, cni_args: &str) -> Result<Vec<(IpAddr, String)>, CniError> {
+    let mut out: Vec<(IpAddr, String)> = cni_args_ips(cni_args)?
+        .into_iter()
+        .map(|ip| (ip, "CNI_ARGS IP".to_string()))
+        .collect();
+    let from_args = match top.object("args")? {
+        Some(args) => match args.object("cni")? {
+            Some(cni) => cni.items("ips")?,
+            None => Vec::new(),
+        },
+        None => Vec::new(),
     };
-    let num = |k: &str| -> Result<Option<u32>, CniError> {
-        match obj.get(k) {
-            None | Some(Value::Null) => Ok(None),
-            Some(n) => n
-                .as_u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .map(Some)
-                .ok_or_else(|| wrong_type(&format!("{field}.{k}"), "an unsigned number")),
-        }
+    let from_runtime = match top.object("runtimeConfig")? {
+        Some(runtime) => runtime.items("ips")?,
+        None => Vec::new(),
     };
-    Ok(Route {
-        dst,
-        gw,
-        mtu: num("mtu")?,
-        advmss: num("advmss")?,
-        priority: num("priority")?,
-        table: num("table")?,
-        scope: num("scope")?,
-    })
-}
-
-/// The network name becomes a directory under dataDir: no path tricks.
-fn check_name(name: &str) -> Result<(), CniError> {
-    if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\0') {
-        return Err(invalid(format!(
-            "name: {name:?} cannot name a directory under dataDir"
-        )));
-    }
-    Ok(())
-}
-
-fn prev_result_ips(prev: &Value) -> Result<Vec<IpAddr>, CniError> {
-    let mut out = Vec::new();
-    let ips = opt_array(prev.get("ips"), "prevResult.ips")?;
-    for (i, ipc) in ips.into_iter().flatten().enumerate() {
-        let f = format!("prevResult.ips[{i}].address");
-        let a = ipc
-            .get("address")
-            .and_then(Value::as_str)
-            .ok_or_else(|| wrong_type(&f, "a CIDR string"))?;
-        let net = a
-            .parse::<IpNet>()
-            .map_err(|_| CniError::decode(format!("{f}: invalid CIDR {a:?}")))?;
-        out.push(cni_core::ipam::addr::canonical(net.addr()));
+    for item in from_args.iter().chain(&from_runtime) {
+        let ip = requested_ip(item.str()?, &item.path)?;
+        // Named by its list, as the reference's messages name the source.
+        let source = item
+            .path
+            .rsplit_once('[')
+            .map_or(&*item.path, |(list, _)| list);
+        out.push((ip, source.to_string()));
     }
     Ok(out)
 }
 
-fn attachments(v: Option<&Value>) -> Result<Option<Vec<Attachment>>, CniError> {
-    const F: &str = "cni.dev/valid-attachments";
-    let Some(list) = opt_array(v, F)? else {
-        return Ok(None);
-    };
-    let mut out = Vec::with_capacity(list.len());
-    for (i, a) in list.iter().enumerate() {
-        let f = format!("{F}[{i}]");
-        let obj = a.as_object().ok_or_else(|| wrong_type(&f, "an object"))?;
-        let id = opt_str(obj, "containerID", &f)?
-            .ok_or_else(|| invalid(format!("{f}.containerID: missing")))?;
-        let ifname =
-            opt_str(obj, "ifname", &f)?.ok_or_else(|| invalid(format!("{f}.ifname: missing")))?;
-        out.push(Attachment::new(id, ifname));
-    }
-    Ok(Some(out))
-}
-
-/// Parses and validates host-local's input.
-pub fn parse(stdin: &[u8], cni_args: &str) -> Result<NetConf, CniError> {
-    let root: Value = serde_json::from_slice(stdin)
-        .map_err(|e| CniError::decode(format!("decoding network configuration: {e}")))?;
-    let top = root
-        .as_object()
-        .ok_or_else(|| CniError::decode("network configuration: expected a JSON object"))?;
-    let name = opt_str(top, "name", "")?.unwrap_or_default();
-    if name.is_empty() {
-        return Err(invalid("name: missing network name"));
-    }
-    check_name(&name)?;
-    let cni_version = opt_str(top, "cniVersion", "")?.unwrap_or_else(|| "0.1.0".to_string());
-    let ipam =
-        opt_obj(top, "ipam", "")?.ok_or_else(|| invalid("ipam: IPAM config missing 'ipam' key"))?;
-    let runtime = opt_obj(top, "runtimeConfig", "")?;
-
-    let mut sets: Vec<(RangeSet, String)> = Vec::new();
-    if let Some(rt) = runtime.and_then(|r| r.get("ipRanges")) {
-        range_sets(rt, "runtimeConfig.ipRanges", &mut sets)?;
-    }
-    let single = range_spec(&Value::Object(ipam.clone()), "ipam")?;
-    if single != RangeSpec::default() {
-        let set = validate_range_set(std::slice::from_ref(&single), "ipam", true)
-            .map_err(|e| invalid(e.to_string()))?;
-        sets.push((set, "ipam".to_string()));
-    }
-    if let Some(r) = ipam.get("ranges") {
-        range_sets(r, "ipam.ranges", &mut sets)?;
-    }
-    let (ranges, fields): (Vec<RangeSet>, Vec<String>) = sets.into_iter().unzip();
-    check_no_overlap(&ranges, &fields).map_err(|e| invalid(e.to_string()))?;
-    if !version_at_least_030(&cni_version) {
-        let v4 = ranges.iter().filter(|s| s.is_ipv4()).count();
-        if v4 > 1 || ranges.len() - v4 > 1 {
-            return Err(invalid(format!(
-                "ipam.ranges: CNI version {cni_version} does not support more than 1 address per family"
-            )));
-        }
-    }
-
-    let routes = opt_array(ipam.get("routes"), "ipam.routes")?
-        .into_iter()
-        .flatten()
-        .enumerate()
-        .map(|(i, r)| route(r, &format!("ipam.routes[{i}]")))
-        .collect::<Result<Vec<_>, _>>()?;
-    let data_dir = opt_str(ipam, "dataDir", "ipam")?
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| DEFAULT_DATA_DIR.to_string());
-    let resolv_conf = opt_str(ipam, "resolvConf", "ipam")?
-        .filter(|s| !s.is_empty())
-        .map(PathBuf::from);
-
-    let mut requested = cni_args_ips(cni_args)?;
-    let mut sources = vec!["CNI_ARGS IP"; requested.len()];
-    if let Some(cni) = opt_obj(top, "args", "")?
-        .map(|a| opt_obj(a, "cni", "args."))
-        .transpose()?
-    {
-        ip_list(
-            cni.and_then(|c| c.get("ips")),
-            "args.cni.ips",
-            &mut requested,
-        )?;
-    }
-    sources.resize(requested.len(), "args.cni.ips");
-    ip_list(
-        runtime.and_then(|r| r.get("ips")),
-        "runtimeConfig.ips",
-        &mut requested,
-    )?;
-    sources.resize(requested.len(), "runtimeConfig.ips");
-
-    check_requests(&ranges, &requested, &sources)?;
-
-    let prev_ips = match top.get("prevResult") {
-        None | Some(Value::Null) => None,
-        Some(p) => Some(prev_result_ips(p)?),
-    };
-    Ok(NetConf {
-        name,
-        cni_version,
-        ranges,
-        routes,
-        data_dir: PathBuf::from(data_dir),
-        resolv_conf,
-        requested,
-        valid_attachments: attachments(top.get("cni.dev/valid-attachments"))?,
-        prev_ips,
-    })
-}
-
 /// A requested address that no ADD could ever grant is a configuration error,
 /// found before anything is touched.
-fn check_requests(sets: &[RangeSet], ips: &[IpAddr], sources: &[&str]) -> Result<(), CniError> {
-    for (ip, field) in ips.iter().zip(sources) {
+fn check_requests(sets: &[RangeSet], requested: &[(IpAddr, String)]) -> Result<(), CniError> {
+    for (ip, field) in requested {
         match sets.iter().find_map(|s| s.range_for(*ip)) {
             None => {
-                return Err(invalid(format!(
+                return Err(CniError::invalid_config(format!(
                     "{field}: requested IP address {ip} is not in any range set"
                 )))
             }
             Some(r) if r.gateway == *ip => {
-                return Err(invalid(format!(
+                return Err(CniError::invalid_config(format!(
                     "{field}: requested ip {ip} is subnet's gateway"
                 )))
             }
@@ -327,8 +265,4 @@ fn check_requests(sets: &[RangeSet], ips: &[IpAddr], sources: &[&str]) -> Result
         }
     }
     Ok(())
-}
-
-fn version_at_least_030(v: &str) -> bool {
-    !matches!(v, "0.1.0" | "0.2.0")
 }

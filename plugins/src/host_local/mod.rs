@@ -22,6 +22,7 @@ pub mod disk;
 pub mod dns;
 pub mod index;
 pub mod lease;
+pub mod ops;
 pub mod plugin;
 
 pub use disk::DiskStore;

@@ -1,9 +1,10 @@
 //! The host-local IPAM plugin: the verbs, over the disk store.
 
-use super::config::{parse, NetConf};
+use super::config::HostLocalConf;
 use super::disk::DiskStore;
 use super::dns::read_resolv_conf;
-use cni_core::ipam::{ops, Attachment, StoreError};
+use super::ops;
+use cni_core::ipam::{Attachment, StoreError};
 use cni_core::skel::{CmdArgs, Plugin};
 use cni_core::spec::IpConfig;
 use cni_core::{CniError, CniResult};
@@ -15,17 +16,13 @@ fn store_error(e: StoreError) -> CniError {
     CniError::io(e.to_string())
 }
 
-fn open(conf: &NetConf) -> Result<DiskStore, CniError> {
-    DiskStore::open(&conf.data_dir, &conf.name).map_err(store_error)
-}
-
 /// Runs `f` with the network's store locked, then seals the index whether `f`
 /// succeeded or not: a failed verb may still have changed leases (and undone them).
 fn with_store<T>(
-    conf: &NetConf,
+    conf: &HostLocalConf,
     f: impl FnOnce(&mut DiskStore) -> Result<T, CniError>,
 ) -> Result<T, CniError> {
-    let mut store = open(conf)?;
+    let mut store = DiskStore::open(&conf.data_dir, conf.name()).map_err(store_error)?;
     let out = f(&mut store);
     let sealed = store.finish().map_err(store_error);
     let value = out?;
@@ -39,18 +36,19 @@ fn attachment(args: &CmdArgs) -> Attachment {
 
 impl Plugin for HostLocal {
     fn add(&self, args: &CmdArgs) -> Result<CniResult, CniError> {
-        let conf = parse(&args.stdin, &args.args)?;
+        let conf = HostLocalConf::parse(&args.stdin)?;
+        let add = conf.add_conf(&args.args)?;
         // Read before taking the lock: a bad file must change nothing.
-        let dns = match &conf.resolv_conf {
+        let dns = match &add.resolv_conf {
             Some(p) => read_resolv_conf(p)?,
             None => Default::default(),
         };
         let att = attachment(args);
         let allocs = with_store(&conf, |s| {
-            ops::allocate(&conf.ranges, s, &att, &conf.requested).map_err(CniError::from)
+            ops::allocate(&add.ranges, s, &att, &add.requested).map_err(CniError::from)
         })?;
         Ok(CniResult {
-            cni_version: conf.cni_version.clone(),
+            cni_version: conf.common.version().to_string(),
             interfaces: Vec::new(),
             ips: allocs
                 .into_iter()
@@ -60,40 +58,43 @@ impl Plugin for HostLocal {
                     interface: None,
                 })
                 .collect(),
-            routes: conf.routes.clone(),
+            routes: add.routes,
             dns,
         })
     }
 
+    /// Reads only where the leases are: ranges and requests may have changed
+    /// since the ADD, or been written for the reference.
     fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
-        let conf = parse(&args.stdin, &args.args)?;
+        let conf = HostLocalConf::parse(&args.stdin)?;
         let att = attachment(args);
         with_store(&conf, |s| ops::release(s, &att).map_err(CniError::from))
     }
 
     fn check(&self, args: &CmdArgs) -> Result<(), CniError> {
-        let conf = parse(&args.stdin, &args.args)?;
+        let conf = HostLocalConf::parse(&args.stdin)?;
+        let ranges = conf.ranges()?;
+        let prev_ips = conf.prev_ips()?;
         let att = attachment(args);
         with_store(&conf, |s| {
-            ops::check(&conf.ranges, s, &att, conf.prev_ips.as_deref()).map_err(CniError::from)
+            ops::check(&ranges, s, &att, prev_ips.as_deref()).map_err(CniError::from)
         })
     }
 
     fn status(&self, args: &CmdArgs) -> Result<(), CniError> {
-        let conf = parse(&args.stdin, &args.args)?;
-        with_store(&conf, |s| {
-            ops::status(&conf.ranges, s).map_err(CniError::from)
-        })
+        let conf = HostLocalConf::parse(&args.stdin)?;
+        let ranges = conf.ranges()?;
+        with_store(&conf, |s| ops::status(&ranges, s).map_err(CniError::from))
     }
 
     fn gc(&self, args: &CmdArgs) -> Result<(), CniError> {
-        let conf = parse(&args.stdin, &args.args)?;
+        let conf = HostLocalConf::parse(&args.stdin)?;
         // Without the list we cannot tell what is valid: release nothing.
-        let Some(valid) = conf.valid_attachments.as_ref() else {
+        let Some(valid) = conf.common.valid_attachments()? else {
             return Ok(());
         };
         with_store(&conf, |s| {
-            ops::gc(s, valid).map(|_| ()).map_err(CniError::from)
+            ops::gc(s, &valid).map(|_| ()).map_err(CniError::from)
         })
     }
 

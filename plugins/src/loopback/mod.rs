@@ -31,8 +31,7 @@ impl Plugin for Loopback<'_> {
             undo.push("lo up", move || put_back_down(ns_ref, lo.index, &before));
         }
         // In a chain, loopback hands the previous result on untouched (as the reference).
-        if conf.prev_result.is_some() {
-            let mut prev = conf.prev_result()?;
+        if let Some(mut prev) = conf.previous_result()? {
             prev.cni_version = conf.cni_version;
             undo.commit();
             return Ok(prev);

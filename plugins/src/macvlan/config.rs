@@ -1,39 +1,38 @@
 //! The macvlan plugin's configuration, as the reference accepts it.
 
-use crate::common::{conf, names, CommonConf};
+use crate::common::{conf, CommonConf};
 use cni_core::net::MacvlanMode;
+use cni_core::spec::validate::{validate_link_name, validate_mtu};
 use cni_core::CniError;
-use serde::Deserialize;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct MacvlanConf {
-    #[serde(flatten)]
     pub common: CommonConf,
-    #[serde(default)]
     pub master: Option<String>,
-    #[serde(default)]
     pub mode: Option<String>,
-    #[serde(default)]
     pub mtu: Option<u32>,
-    #[serde(default)]
     pub mac: Option<String>,
-    #[serde(rename = "linkInContainer", default)]
     pub link_in_container: bool,
 }
 
 impl MacvlanConf {
     pub fn parse(stdin: &[u8]) -> Result<Self, CniError> {
-        let c: MacvlanConf = conf::parse(stdin)?;
+        let common = conf::parse(stdin)?;
+        let f = common.fields();
+        let c = MacvlanConf {
+            master: f.get("master")?,
+            mode: f.get("mode")?,
+            mtu: f.get("mtu")?,
+            mac: f.get("mac")?,
+            link_in_container: f.flag("linkInContainer")?,
+            common,
+        };
         if let Some(master) = &c.master {
-            names::validate_link_name("master", master)?;
+            validate_link_name("master", master)?;
         }
         c.mode()?;
         if let Some(mtu) = c.mtu {
-            if !(68..=65535).contains(&mtu) {
-                return Err(CniError::invalid_config(format!(
-                    "mtu: {mtu} is outside 68-65535"
-                )));
-            }
+            validate_mtu("mtu", mtu)?;
         }
         Ok(c)
     }

@@ -1,33 +1,32 @@
 //! The ptp plugin's configuration, as the reference accepts it.
 
 use crate::common::{conf, CommonConf};
+use cni_core::spec::validate::validate_mtu;
 use cni_core::CniError;
-use serde::Deserialize;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct PtpConf {
-    #[serde(flatten)]
     pub common: CommonConf,
-    #[serde(rename = "ipMasq", default)]
     pub ip_masq: bool,
-    #[serde(default)]
     pub mtu: Option<u32>,
 }
 
 impl PtpConf {
     pub fn parse(stdin: &[u8]) -> Result<Self, CniError> {
-        let c: PtpConf = conf::parse(stdin)?;
+        let common = conf::parse(stdin)?;
+        let f = common.fields();
+        let c = PtpConf {
+            ip_masq: f.flag("ipMasq")?,
+            mtu: f.get("mtu")?,
+            common,
+        };
         if c.common.ipam_type().is_none() {
             return Err(CniError::invalid_config(
                 "ipam: ptp needs an IPAM plugin (ipam.type)",
             ));
         }
         if let Some(mtu) = c.mtu {
-            if !(68..=65535).contains(&mtu) {
-                return Err(CniError::invalid_config(format!(
-                    "mtu: {mtu} is outside 68-65535"
-                )));
-            }
+            validate_mtu("mtu", mtu)?;
         }
         Ok(c)
     }

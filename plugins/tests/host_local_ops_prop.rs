@@ -3,7 +3,8 @@
 //! release exactly what they should.
 
 use cni_core::ipam::config::validate_range_set;
-use cni_core::ipam::{ops, Attachment, MemStore, RangeSet, RangeSpec};
+use cni_core::ipam::{Attachment, MemStore, RangeSet, RangeSpec};
+use cni_plugins::host_local::ops;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;

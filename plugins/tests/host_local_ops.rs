@@ -3,7 +3,8 @@
 
 use cni_core::error::code;
 use cni_core::ipam::config::validate_range_set;
-use cni_core::ipam::{ops, Attachment, LeaseOwner, MemStore, RangeSet, RangeSpec, Store};
+use cni_core::ipam::{Attachment, LeaseOwner, MemStore, RangeSet, RangeSpec, Store};
+use cni_plugins::host_local::ops;
 use std::net::IpAddr;
 
 fn spec(subnet: &str) -> RangeSpec {

@@ -1,10 +1,10 @@
 //! The host-local verbs over any [`Store`]: what ADD, DEL, CHECK, GC and
 //! STATUS do to leases, and which CNI error code each failure carries.
 
-use super::allocator::{AllocError, Allocation, Allocator};
-use super::range::RangeSet;
-use super::store::{Attachment, LeaseOwner, Store, StoreError};
-use crate::error::{code, CniError};
+use cni_core::error::{code, CniError};
+use cni_core::ipam::allocator::{AllocError, Allocation, Allocator};
+use cni_core::ipam::store::{Attachment, LeaseOwner, Store, StoreError};
+use cni_core::ipam::RangeSet;
 use std::net::IpAddr;
 use thiserror::Error;
 
