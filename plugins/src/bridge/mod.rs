@@ -24,12 +24,7 @@ pub struct Bridge<'a> {
 
 impl Bridge<'_> {
     fn attachment<'c>(&'c self, conf: &'c BridgeConf) -> Attachment<'c> {
-        Attachment {
-            backend: self.backend,
-            ipam: self.ipam,
-            conf: &conf.common,
-            ip_masq: conf.ip_masq,
-        }
+        Attachment::new(self.backend, self.ipam, &conf.common, conf.ip_masq)
     }
 }
 

@@ -138,27 +138,7 @@ pub fn run(
         .with_cache_dir(&cli.cache_dir)
         .with_base_env(settings.base_env.clone());
     let rt = match netns {
-        Some(netns) => {
-            let netns = absolute_path(netns)?;
-            RuntimeConf {
-                container_id: container_id(&netns),
-                netns: netns.to_string_lossy().into_owned(),
-                ifname: settings.ifname.clone(),
-                args: settings
-                    .cni_args
-                    .as_deref()
-                    .map(parse_cni_args)
-                    .transpose()?
-                    .unwrap_or_default(),
-                capability_args: settings
-                    .cap_args
-                    .as_deref()
-                    .map(parse_cap_args)
-                    .transpose()?
-                    .unwrap_or_default(),
-                cache_dir: None,
-            }
-        }
+        Some(netns) => runtime_conf(netns, settings)?,
         None => RuntimeConf::default(),
     };
     match &cli.command {
@@ -185,6 +165,30 @@ pub fn run(
             .map_err(Into::into),
         Verb::Netns(_) => Ok(None),
     }
+}
+
+/// The attachment ADD, CHECK and DEL work on: the container ID derives from
+/// the namespace path, as the reference's does.
+fn runtime_conf(netns: &Path, settings: &Settings) -> Result<RuntimeConf, CnitoolError> {
+    let netns = absolute_path(netns)?;
+    Ok(RuntimeConf {
+        container_id: container_id(&netns),
+        netns: netns.to_string_lossy().into_owned(),
+        ifname: settings.ifname.clone(),
+        args: settings
+            .cni_args
+            .as_deref()
+            .map(parse_cni_args)
+            .transpose()?
+            .unwrap_or_default(),
+        capability_args: settings
+            .cap_args
+            .as_deref()
+            .map(parse_cap_args)
+            .transpose()?
+            .unwrap_or_default(),
+        cache_dir: None,
+    })
 }
 
 /// The binary's body: parse, run, print; the process exit code.

@@ -19,7 +19,21 @@ pub struct Attachment<'a> {
     pub ip_masq: bool,
 }
 
-impl Attachment<'_> {
+impl<'a> Attachment<'a> {
+    pub fn new(
+        backend: &'a dyn NetBackend,
+        ipam: &'a dyn IpamDelegate,
+        conf: &'a CommonConf,
+        ip_masq: bool,
+    ) -> Self {
+        Attachment {
+            backend,
+            ipam,
+            conf,
+            ip_masq,
+        }
+    }
+
     fn ipam_if_any(&self, verb: Verb, args: &CmdArgs) -> Result<(), CniError> {
         self.ipam
             .run_if_any(verb, self.conf.ipam_type(), &args.stdin, args)

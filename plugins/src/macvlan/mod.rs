@@ -22,12 +22,7 @@ pub struct Macvlan<'a> {
 impl Macvlan<'_> {
     /// macvlan has no `ipMasq`.
     fn attachment<'c>(&'c self, conf: &'c MacvlanConf) -> Attachment<'c> {
-        Attachment {
-            backend: self.backend,
-            ipam: self.ipam,
-            conf: &conf.common,
-            ip_masq: false,
-        }
+        Attachment::new(self.backend, self.ipam, &conf.common, false)
     }
 }
 

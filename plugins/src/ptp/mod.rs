@@ -23,12 +23,7 @@ pub struct Ptp<'a> {
 
 impl Ptp<'_> {
     fn attachment<'c>(&'c self, conf: &'c PtpConf) -> Attachment<'c> {
-        Attachment {
-            backend: self.backend,
-            ipam: self.ipam,
-            conf: &conf.common,
-            ip_masq: conf.ip_masq,
-        }
+        Attachment::new(self.backend, self.ipam, &conf.common, conf.ip_masq)
     }
 
     /// IPAM ADD; every address needs a gateway, which the host end will hold.
