@@ -38,7 +38,6 @@ fn ns_file(ns: &NsRef) -> NetResult<NetnsFile> {
 /// One namespace: its file (kept open so the namespace cannot vanish under
 /// us) and a netlink socket opened inside it.
 pub struct LinuxNetns {
-    ns_ref: NsRef,
     file: NetnsFile,
     rtnl: Rtnl,
     /// Opened on first use: most plugins never touch the firewall.
@@ -50,7 +49,6 @@ impl LinuxNetns {
         let file = ns_file(ns)?;
         let rtnl = Rtnl::open_in(&file, ns.to_string())?;
         Ok(LinuxNetns {
-            ns_ref: ns.clone(),
             file,
             rtnl,
             nf: OnceLock::new(),
@@ -86,10 +84,6 @@ impl LinuxNetns {
 }
 
 impl Netns for LinuxNetns {
-    fn ns_ref(&self) -> NsRef {
-        self.ns_ref.clone()
-    }
-
     fn links(&self) -> NetResult<Vec<LinkInfo>> {
         self.rtnl.links()
     }
@@ -161,9 +155,6 @@ impl Netns for LinuxNetns {
     }
     fn add_route(&self, route: &RouteSpec) -> NetResult<()> {
         self.rtnl.add_route(route)
-    }
-    fn replace_route(&self, route: &RouteSpec) -> NetResult<()> {
-        self.rtnl.replace_route(route)
     }
     fn del_route(&self, route: &RouteSpec) -> NetResult<()> {
         self.rtnl.del_route(route)

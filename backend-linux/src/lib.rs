@@ -8,6 +8,7 @@
 //! Netlink is synchronous (netlink-sys sockets, messages from
 //! netlink-packet-route): a plugin issues a handful of requests one after the
 //! other, so rtnetlink's tokio runtime would only add start-up time and memory.
+//! rtnetlink and nftables share one transport ([`transport`]).
 //! Masquerade rules are nf_tables netlink messages built here (see [`nftables`]).
 
 mod backend;
@@ -16,5 +17,6 @@ pub mod netlink;
 pub mod netns;
 pub mod nftables;
 pub mod sysctl;
+pub mod transport;
 
 pub use backend::{LinuxBackend, LinuxNetns};

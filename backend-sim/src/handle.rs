@@ -30,10 +30,6 @@ impl SimNetns {
 }
 
 impl Netns for SimNetns {
-    fn ns_ref(&self) -> NsRef {
-        self.ns.to_ref()
-    }
-
     fn links(&self) -> NetResult<Vec<LinkInfo>> {
         self.run(SimOp::Links, |net, ns| {
             let space = net.ns(ns)?;
@@ -146,12 +142,6 @@ impl Netns for SimNetns {
 
     fn add_route(&self, route: &RouteSpec) -> NetResult<()> {
         self.run(SimOp::AddRoute, |net, ns| routes::add_route(net, ns, route))
-    }
-
-    fn replace_route(&self, route: &RouteSpec) -> NetResult<()> {
-        self.run(SimOp::ReplaceRoute, |net, ns| {
-            routes::replace_route(net, ns, route)
-        })
     }
 
     fn del_route(&self, route: &RouteSpec) -> NetResult<()> {

@@ -33,7 +33,6 @@ pub enum SimOp {
     DelAddress,
     Routes,
     AddRoute,
-    ReplaceRoute,
     DelRoute,
     SysctlGet,
     SysctlSet,

@@ -111,16 +111,6 @@ pub(crate) fn add_route(net: &mut Net, ns: &NsId, spec: &RouteSpec) -> NetResult
     Ok(())
 }
 
-pub(crate) fn replace_route(net: &mut Net, ns: &NsId, spec: &RouteSpec) -> NetResult<()> {
-    let space = net.ns_mut(ns)?;
-    let route = route_from_spec(space, spec)?;
-    match space.routes.iter().position(|r| same_route_key(r, &route)) {
-        Some(i) => space.routes[i] = route,
-        None => space.routes.push(route),
-    }
-    Ok(())
-}
-
 pub(crate) fn del_route(net: &mut Net, ns: &NsId, spec: &RouteSpec) -> NetResult<()> {
     let space = net.ns_mut(ns)?;
     let dst = spec.dst.trunc();

@@ -537,7 +537,7 @@ fn macvlan_link_in_container_uses_a_parent_inside_the_container() {
     let inner = container
         .create_veth(
             &cni_core::net::VethSpec::new("inner0", "inner1"),
-            &container.ns_ref(),
+            &cni_core::net::NsRef::path(&att.netns),
         )
         .unwrap();
     container.set_up(inner.local.index, true).unwrap();

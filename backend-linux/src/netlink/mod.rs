@@ -3,16 +3,16 @@
 mod addr;
 mod link;
 mod route;
-pub(crate) mod socket;
+mod socket;
 
-pub use socket::NlSocket;
+pub use socket::{Route, RtSocket};
 
 use crate::netns::NetnsFile;
 use cni_core::net::NetResult;
 
 /// Links, addresses and routes of the namespace the socket was opened in.
 pub struct Rtnl {
-    sock: NlSocket,
+    sock: RtSocket,
     /// "netns /var/run/netns/x" or "current netns", for error messages.
     ns: String,
 }
@@ -20,7 +20,7 @@ pub struct Rtnl {
 impl Rtnl {
     pub fn open_in(ns: &NetnsFile, description: String) -> NetResult<Self> {
         Ok(Rtnl {
-            sock: NlSocket::open_in(ns)?,
+            sock: RtSocket::open_in(ns)?,
             ns: description,
         })
     }

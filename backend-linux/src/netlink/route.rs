@@ -5,9 +5,9 @@ use cni_core::net::{
     NetError, NetErrorKind, NetResult, RouteInfo, RouteProtocol, RouteScope, RouteSpec, TABLE_MAIN,
 };
 use ipnet::IpNet;
-use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
+use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
 use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteMetric,
+    RouteAddress, RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RouteMetric,
     RouteProtocol as NlProtocol, RouteScope as NlScope, RouteType,
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
@@ -132,21 +132,31 @@ fn route_message(route: &RouteSpec, deleting: bool) -> RouteMessage {
 
 /// Our view of a kernel route; `None` for what is not a plain route (multicast
 /// routing families, cache clones, blackhole/unreachable/prohibit/throw entries).
+/// Plugins see unicast-like routes of IPv4 and IPv6, not the route cache.
+fn is_listed(h: &RouteHeader) -> bool {
+    matches!(h.address_family, AddressFamily::Inet | AddressFamily::Inet6)
+        && !h.flags.contains(RouteFlags::Cloned)
+        && matches!(
+            h.kind,
+            RouteType::Unicast
+                | RouteType::Local
+                | RouteType::Broadcast
+                | RouteType::Anycast
+                | RouteType::Multicast
+        )
+}
+
+fn protocol_of(h: &RouteHeader) -> RouteProtocol {
+    match u8::from(h.protocol) {
+        RTPROT_KERNEL => RouteProtocol::Kernel,
+        RTPROT_BOOT | RTPROT_STATIC => RouteProtocol::Boot,
+        other => RouteProtocol::Other(other),
+    }
+}
+
 pub fn route_info_from(msg: &RouteMessage) -> Option<RouteInfo> {
     let h = &msg.header;
-    if !matches!(h.address_family, AddressFamily::Inet | AddressFamily::Inet6)
-        || h.flags.contains(RouteFlags::Cloned)
-    {
-        return None;
-    }
-    if !matches!(
-        h.kind,
-        RouteType::Unicast
-            | RouteType::Local
-            | RouteType::Broadcast
-            | RouteType::Anycast
-            | RouteType::Multicast
-    ) {
+    if !is_listed(h) {
         return None;
     }
     let unspecified: IpAddr = if h.address_family == AddressFamily::Inet {
@@ -165,11 +175,7 @@ pub fn route_info_from(msg: &RouteMessage) -> Option<RouteInfo> {
         mtu: None,
         advmss: None,
         src: None,
-        protocol: match u8::from(h.protocol) {
-            RTPROT_KERNEL => RouteProtocol::Kernel,
-            RTPROT_BOOT | RTPROT_STATIC => RouteProtocol::Boot,
-            other => RouteProtocol::Other(other),
-        },
+        protocol: protocol_of(h),
     };
     for attr in &msg.attributes {
         match attr {
@@ -216,15 +222,6 @@ impl Rtnl {
             RouteNetlinkMessage::NewRoute(route_message(route, false)),
             NLM_F_CREATE | NLM_F_EXCL,
             || format!("add route {} in {}", describe(route), self.ns),
-        )
-    }
-
-    pub fn replace_route(&self, route: &RouteSpec) -> NetResult<()> {
-        validate(route)?;
-        self.sock.request(
-            RouteNetlinkMessage::NewRoute(route_message(route, false)),
-            NLM_F_CREATE | NLM_F_REPLACE,
-            || format!("replace route {} in {}", describe(route), self.ns),
         )
     }
 

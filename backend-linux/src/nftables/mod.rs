@@ -17,8 +17,8 @@ use crate::netns::NetnsFile;
 use cni_core::net::{MasqRule, NetError, NetResult};
 use ipnet::IpNet;
 use rule::{del_rule, ensure_table_and_chain, new_rule, parse_rule, Existing};
-pub use wire::NfSocket;
 use wire::{NfMsg, NFPROTO_INET};
+pub use wire::{NfSocket, Nftables};
 
 pub const TABLE: &str = "cni_rs_nat";
 pub const CHAIN: &str = "postrouting";

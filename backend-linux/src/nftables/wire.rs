@@ -1,28 +1,19 @@
 //! The few nf_tables netlink messages masquerading needs, on a
-//! NETLINK_NETFILTER socket opened inside the namespace: one transaction
-//! (batch) per change, and a rule dump.
+//! NETLINK_NETFILTER socket of the shared transport opened inside the
+//! namespace: one transaction (batch) per change, and a rule dump.
 
-use crate::error::{errno_error, io_error};
-use crate::netlink::socket::{extack_message, read_i32};
-use crate::netns::{run_here_or_in, NetnsFile};
-use cni_core::net::{NetError, NetErrorKind, NetResult};
-use netlink_packet_core::{
-    NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST,
-};
-use netlink_sys::{protocols::NETLINK_NETFILTER, Socket};
-use nix::errno::Errno;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Mutex;
+use crate::transport::{Exchange, Family, NlHeaderRepr, NlMsg, NlSocket};
+use cni_core::net::{NetErrorKind, NetResult};
+use netlink_packet_core::{NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST};
+use netlink_sys::protocols::NETLINK_NETFILTER;
 
-const NLMSG_HDRLEN: usize = 16;
+pub use crate::transport::wire::parse_attrs;
+
 const NFGENMSG_LEN: usize = 4;
 const NLA_F_NESTED: u16 = 0x8000;
-const NLA_TYPE_MASK: u16 = 0x3fff;
 const NFNL_SUBSYS_NFTABLES: u16 = 10;
 const NFNL_MSG_BATCH_BEGIN: u16 = 0x10;
 const NFNL_MSG_BATCH_END: u16 = 0x11;
-const RECV_BUF: usize = 64 * 1024;
-const DUMP_ATTEMPTS: usize = 10;
 
 pub const NFT_MSG_NEWTABLE: u8 = 0;
 pub const NFT_MSG_NEWCHAIN: u8 = 3;
@@ -62,22 +53,6 @@ impl Attrs {
     }
 }
 
-/// The attributes in `buf`, as (type without flags, value).
-pub fn parse_attrs(buf: &[u8]) -> Vec<(u16, &[u8])> {
-    let mut out = Vec::new();
-    let mut off = 0;
-    while off + 4 <= buf.len() {
-        let len = u16::from_ne_bytes([buf[off], buf[off + 1]]) as usize;
-        let kind = u16::from_ne_bytes([buf[off + 2], buf[off + 3]]) & NLA_TYPE_MASK;
-        if len < 4 || off + len > buf.len() {
-            break;
-        }
-        out.push((kind, &buf[off + 4..off + len]));
-        off += (len + 3) & !3;
-    }
-    out
-}
-
 pub fn be32(v: &[u8]) -> Option<u32> {
     Some(u32::from_be_bytes(v.get(..4)?.try_into().ok()?))
 }
@@ -93,123 +68,74 @@ pub struct NfMsg {
     pub attrs: Attrs,
 }
 
-fn push_message(
-    buf: &mut Vec<u8>,
-    kind: u16,
-    flags: u16,
-    seq: u32,
-    family: u8,
-    res_id: u16,
-    attrs: &[u8],
-) {
-    let len = NLMSG_HDRLEN + NFGENMSG_LEN + attrs.len();
-    buf.extend_from_slice(&(len as u32).to_ne_bytes());
-    buf.extend_from_slice(&kind.to_ne_bytes());
-    buf.extend_from_slice(&flags.to_ne_bytes());
-    buf.extend_from_slice(&seq.to_ne_bytes());
-    buf.extend_from_slice(&0u32.to_ne_bytes());
-    buf.extend_from_slice(&[family, 0]);
-    buf.extend_from_slice(&res_id.to_be_bytes());
-    buf.extend_from_slice(attrs);
+/// NETLINK_NETFILTER, nf_tables subsystem; replies kept are rules, as their
+/// attributes after the nfgenmsg header.
+pub struct Nftables;
+
+impl Family for Nftables {
+    const PROTOCOL: isize = NETLINK_NETFILTER;
+    const NAME: &'static str = "nftables";
+    type Reply = Vec<u8>;
+
+    fn decode(msg: &NlMsg<&[u8]>) -> Result<Option<Vec<u8>>, String> {
+        if msg.kind() != nft_type(NFT_MSG_NEWRULE) {
+            return Ok(None);
+        }
+        match msg.payload().get(NFGENMSG_LEN..) {
+            Some(attrs) => Ok(Some(attrs.to_vec())),
+            None => Err(format!("rule of {} bytes", msg.length())),
+        }
+    }
+}
+
+pub type NfSocket = NlSocket<Nftables>;
+
+/// Appends one message: the netlink header, nfgenmsg (family, version 0,
+/// resource id big-endian), the attributes.
+fn push_message(out: &mut Vec<u8>, header: NlHeaderRepr, family: u8, res_id: u16, attrs: &[u8]) {
+    let payload = header.emit(out, NFGENMSG_LEN + attrs.len());
+    payload[0] = family;
+    payload[2..4].copy_from_slice(&res_id.to_be_bytes());
+    payload[NFGENMSG_LEN..].copy_from_slice(attrs);
 }
 
 fn nft_type(kind: u8) -> u16 {
     (NFNL_SUBSYS_NFTABLES << 8) | u16::from(kind)
 }
 
-pub struct NfSocket {
-    sock: Socket,
-    seq: AtomicU32,
-    /// One request at a time: replies of interleaved requests would be
-    /// dropped as stale by the other waiter.
-    busy: Mutex<()>,
+/// BATCH_BEGIN, `msgs` each with NLM_F_ACK, BATCH_END, numbered from `first`.
+fn batch(first: u32, family: u8, msgs: &[NfMsg]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut header = NlHeaderRepr {
+        kind: NFNL_MSG_BATCH_BEGIN,
+        flags: NLM_F_REQUEST,
+        seq: first,
+    };
+    push_message(&mut out, header, 0, NFNL_SUBSYS_NFTABLES, &[]);
+    for m in msgs {
+        header.seq += 1;
+        header.kind = nft_type(m.kind);
+        header.flags = NLM_F_REQUEST | NLM_F_ACK | m.flags;
+        push_message(&mut out, header, family, 0, &m.attrs.0);
+    }
+    header.seq += 1;
+    header.kind = NFNL_MSG_BATCH_END;
+    header.flags = NLM_F_REQUEST;
+    push_message(&mut out, header, 0, NFNL_SUBSYS_NFTABLES, &[]);
+    out
 }
 
-impl NfSocket {
-    pub fn open_in(ns: &NetnsFile) -> NetResult<Self> {
-        let sock = run_here_or_in(ns, || -> std::io::Result<Socket> {
-            let mut sock = Socket::new(NETLINK_NETFILTER)?;
-            sock.bind_auto()?;
-            Ok(sock)
-        })?
-        .map_err(|e| {
-            io_error(
-                format!("open nftables socket in netns {}", ns.path().display()),
-                &e,
-            )
-        })?;
-        let _ = sock.set_ext_ack(true);
-        let _ = sock.set_cap_ack(true);
-        Ok(NfSocket {
-            sock,
-            seq: AtomicU32::new(1),
-            busy: Mutex::new(()),
-        })
-    }
-
-    fn next_seq(&self, n: u32) -> u32 {
-        self.seq.fetch_add(n, Ordering::Relaxed)
-    }
-
+impl NlSocket<Nftables> {
     /// Applies `msgs` as one transaction: all or nothing.
     pub fn transact(&self, family: u8, msgs: &[NfMsg], what: &str) -> NetResult<()> {
         if msgs.is_empty() {
             return Ok(()); // nothing would acknowledge an empty batch
         }
-        let _one_at_a_time = self
-            .busy
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let first = self.next_seq(msgs.len() as u32 + 2);
-        let mut buf = Vec::new();
-        push_message(
-            &mut buf,
-            NFNL_MSG_BATCH_BEGIN,
-            NLM_F_REQUEST,
-            first,
-            0,
-            NFNL_SUBSYS_NFTABLES,
-            &[],
-        );
-        for (i, m) in msgs.iter().enumerate() {
-            let flags = NLM_F_REQUEST | NLM_F_ACK | m.flags;
-            push_message(
-                &mut buf,
-                nft_type(m.kind),
-                flags,
-                first + 1 + i as u32,
-                family,
-                0,
-                &m.attrs.0,
-            );
-        }
-        let last = first + 1 + msgs.len() as u32;
-        push_message(
-            &mut buf,
-            NFNL_MSG_BATCH_END,
-            NLM_F_REQUEST,
-            last,
-            0,
-            NFNL_SUBSYS_NFTABLES,
-            &[],
-        );
-        self.sock.send(&buf, 0).map_err(|e| io_error(what, &e))?;
-        let mut acked = 0;
-        self.receive(what, |seq, kind, flags, msg| {
-            if seq <= first || seq >= last || kind != NLMSG_ERROR {
-                return Ok(false);
-            }
-            let code = read_i32(msg, NLMSG_HDRLEN);
-            if code != 0 {
-                return Err(errno_error(
-                    what,
-                    Errno::from_raw(-code),
-                    extack_message(msg, flags).as_deref(),
-                ));
-            }
-            acked += 1;
-            Ok(acked == msgs.len())
-        })
+        let count = msgs.len() as u32;
+        let first = self.reserve_seqs(count + 2);
+        let exchange = Exchange::batch(first..first + count + 2, count);
+        self.exchange(&batch(first, family, msgs), exchange, &|| what.to_string())
+            .map(drop)
     }
 
     /// Every rule of `chain` in `table` (raw message payloads after the
@@ -221,102 +147,21 @@ impl NfSocket {
         chain: &str,
         what: &str,
     ) -> NetResult<Vec<Vec<u8>>> {
-        let _one_at_a_time = self
-            .busy
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for _ in 0..DUMP_ATTEMPTS {
-            let seq = self.next_seq(1);
-            let mut attrs = Attrs::default();
-            attrs.put_str(1, table).put_str(2, chain);
-            let mut buf = Vec::new();
-            push_message(
-                &mut buf,
-                nft_type(NFT_MSG_GETRULE),
-                NLM_F_REQUEST | NLM_F_DUMP,
+        let mut attrs = Attrs::default();
+        attrs.put_str(1, table).put_str(2, chain);
+        let build = |seq| {
+            let mut out = Vec::new();
+            let header = NlHeaderRepr {
+                kind: nft_type(NFT_MSG_GETRULE),
+                flags: NLM_F_REQUEST | NLM_F_DUMP,
                 seq,
-                family,
-                0,
-                &attrs.0,
-            );
-            self.sock.send(&buf, 0).map_err(|e| io_error(what, &e))?;
-            let mut rules = Vec::new();
-            let mut interrupted = false;
-            let result = self.receive(what, |s, kind, flags, msg| {
-                if s != seq {
-                    return Ok(false);
-                }
-                interrupted |= flags & NLM_F_DUMP_INTR != 0;
-                match kind {
-                    NLMSG_DONE => Ok(true),
-                    NLMSG_ERROR => {
-                        let code = read_i32(msg, NLMSG_HDRLEN);
-                        Err(errno_error(
-                            what,
-                            Errno::from_raw(-code),
-                            extack_message(msg, flags).as_deref(),
-                        ))
-                    }
-                    k if k == nft_type(NFT_MSG_NEWRULE) => {
-                        rules.push(
-                            msg.get(NLMSG_HDRLEN + NFGENMSG_LEN..)
-                                .unwrap_or_default()
-                                .to_vec(),
-                        );
-                        Ok(false)
-                    }
-                    _ => Ok(false),
-                }
-            });
-            match result {
-                Ok(()) if !interrupted => return Ok(rules),
-                Ok(()) => continue,
-                Err(e) if e.kind == NetErrorKind::NotFound => return Ok(Vec::new()),
-                Err(e) => return Err(e),
-            }
-        }
-        Err(NetError::new(
-            NetErrorKind::Busy,
-            format!("{what}: dump interrupted {DUMP_ATTEMPTS} times by concurrent changes"),
-        ))
-    }
-
-    /// Feeds each received message (seq, type, flags, bytes) to `on_msg` until it returns true.
-    fn receive(
-        &self,
-        what: &str,
-        mut on_msg: impl FnMut(u32, u16, u16, &[u8]) -> NetResult<bool>,
-    ) -> NetResult<()> {
-        let mut buf: Vec<u8> = Vec::with_capacity(RECV_BUF);
-        loop {
-            buf.clear();
-            let n = self
-                .sock
-                .recv(&mut buf, 0)
-                .map_err(|e| io_error(what, &e))?;
-            if n > buf.len() {
-                return Err(NetError::other(format!(
-                    "{what}: reply of {n} bytes truncated"
-                )));
-            }
-            let mut off = 0;
-            while off + NLMSG_HDRLEN <= buf.len() {
-                let chunk = &buf[off..];
-                let len = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]) as usize;
-                if len < NLMSG_HDRLEN || len > chunk.len() {
-                    return Err(NetError::other(format!(
-                        "{what}: bad netlink message length {len}"
-                    )));
-                }
-                let msg = &chunk[..len];
-                off += (len + 3) & !3;
-                let kind = u16::from_ne_bytes([msg[4], msg[5]]);
-                let flags = u16::from_ne_bytes([msg[6], msg[7]]);
-                let seq = u32::from_ne_bytes([msg[8], msg[9], msg[10], msg[11]]);
-                if on_msg(seq, kind, flags, msg)? {
-                    return Ok(());
-                }
-            }
+            };
+            push_message(&mut out, header, family, 0, &attrs.0);
+            out
+        };
+        match self.dump_retrying(build, &|| what.to_string()) {
+            Err(e) if e.kind == NetErrorKind::NotFound => Ok(Vec::new()),
+            other => other,
         }
     }
 }

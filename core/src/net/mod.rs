@@ -24,9 +24,6 @@ pub trait NetBackend {
 /// One network namespace. All indexes are interface indexes in this namespace.
 #[cfg_attr(feature = "mock", mockall::automock)]
 pub trait Netns {
-    /// Which namespace this handle acts in.
-    fn ns_ref(&self) -> NsRef;
-
     // ---- links ----
     fn links(&self) -> NetResult<Vec<LinkInfo>>;
     /// `NotFound` when absent.
@@ -45,15 +42,20 @@ pub trait Netns {
     fn set_up(&self, index: u32, up: bool) -> NetResult<()>;
     /// `None` removes the link from its master.
     fn set_master(&self, index: u32, master: Option<u32>) -> NetResult<()>;
+    /// Needed by `tuning` (its `mtu` field); no plugin calls it yet.
     fn set_mtu(&self, index: u32, mtu: u32) -> NetResult<()>;
+    /// Needed by `tuning` (its `mac` field); no plugin calls it yet.
     fn set_mac(&self, index: u32, mac: MacAddr) -> NetResult<()>;
+    /// Needed by `tuning` (its `txQLen` field); no plugin calls it yet.
     fn set_txqueuelen(&self, index: u32, qlen: u32) -> NetResult<()>;
     fn set_promisc(&self, index: u32, on: bool) -> NetResult<()>;
     /// Hairpin mode of a bridge port (the link must have a bridge master).
     fn set_hairpin(&self, index: u32, on: bool) -> NetResult<()>;
+    /// Needed by `host-device` (the device takes `CNI_IFNAME` in the container); no plugin calls it yet.
     fn rename(&self, index: u32, name: &str) -> NetResult<()>;
     /// Moves the link to another namespace; it keeps its name and loses its
     /// addresses and routes. Returns its info (new index) as seen there.
+    /// Needed by `host-device` (moves the device into the container); no plugin calls it yet.
     fn move_to(&self, index: u32, target_ns: &NsRef) -> NetResult<LinkInfo>;
 
     // ---- addresses ----
@@ -69,7 +71,6 @@ pub trait Netns {
     /// `Exists` when an equal route is present; `Unreachable` when the gateway
     /// is not reachable through a connected route of an up link.
     fn add_route(&self, route: &RouteSpec) -> NetResult<()>;
-    fn replace_route(&self, route: &RouteSpec) -> NetResult<()>;
     fn del_route(&self, route: &RouteSpec) -> NetResult<()>;
 
     // ---- sysctls (key as a path under /proc/sys, e.g. "net/ipv4/ip_forward") ----
@@ -81,6 +82,7 @@ pub trait Netns {
     /// subnets. Idempotent: adding the same rule twice leaves one.
     fn masquerade_add(&self, rule: &MasqRule) -> NetResult<()>;
     /// `NotFound` naming what is missing when the rule is not (fully) present.
+    /// Needed by CHECK of `bridge` and `ptp` with `ipMasq`; not wired in yet.
     fn masquerade_check(&self, rule: &MasqRule) -> NetResult<()>;
     /// Removes every rule tagged with this network and container; absent is Ok.
     fn masquerade_del(&self, network: &str, container_id: &str) -> NetResult<()>;

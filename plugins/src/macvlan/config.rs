@@ -58,7 +58,7 @@ impl MacvlanConf {
         self.mac
             .as_deref()
             .map(|m| {
-                m.parse()
+                cni_core::net::MacAddr::parse_for_interface(m)
                     .map_err(|e| CniError::invalid_config(format!("mac: {e}")))
             })
             .transpose()

@@ -116,7 +116,7 @@ impl NetConf {
             (None, None, Some(m)) => ("CNI_ARGS MAC", m),
             (None, None, None) => return Ok(None),
         };
-        text.parse::<MacAddr>()
+        MacAddr::parse_for_interface(&text)
             .map(Some)
             .map_err(|e| CniError::invalid_config(format!("{field}: {e}")))
     }

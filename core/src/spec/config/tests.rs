@@ -78,6 +78,18 @@ fn requested_mac_prefers_runtime_config_then_args_then_cni_args() {
 }
 
 #[test]
+fn requested_multicast_or_zero_macs_are_refused_naming_the_field() {
+    let c = NetConf::parse(br#"{"name":"n","runtimeConfig":{"mac":"01:00:5e:00:00:01"}}"#).unwrap();
+    let err = c.requested_mac("").unwrap_err();
+    assert_eq!(err.code, 7);
+    assert!(err.msg.starts_with("runtimeConfig.mac:"), "{}", err.msg);
+    assert!(err.msg.contains("multicast"), "{}", err.msg);
+    let c = NetConf::parse(br#"{"name":"n"}"#).unwrap();
+    let err = c.requested_mac("MAC=00:00:00:00:00:00").unwrap_err();
+    assert!(err.msg.contains("all-zero"), "{}", err.msg);
+}
+
+#[test]
 fn prev_result_takes_the_config_version_and_is_required_only_when_asked() {
     let c = NetConf::parse(
         br#"{"cniVersion":"0.4.0","name":"n","type":"x",
