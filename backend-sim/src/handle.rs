@@ -2,7 +2,7 @@
 
 use crate::kernel::SimKernel;
 use crate::model::{Net, NsId};
-use crate::{addrs, firewall, links, sysctl};
+use crate::{addrs, firewall, links, routes, sysctl};
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetError,
     NetResult, Netns, NsRef, RouteInfo, RouteSpec, VethPair, VethSpec,
@@ -114,15 +114,15 @@ impl Netns for SimNetns {
     }
 
     fn routes(&self) -> NetResult<Vec<RouteInfo>> {
-        self.read(addrs::routes)
+        self.read(routes::routes)
     }
 
     fn add_route(&self, route: &RouteSpec) -> NetResult<()> {
-        self.write(|net, ns| addrs::add_route(net, ns, route))
+        self.write(|net, ns| routes::add_route(net, ns, route))
     }
 
     fn del_route(&self, route: &RouteSpec) -> NetResult<()> {
-        self.write(|net, ns| addrs::del_route(net, ns, route))
+        self.write(|net, ns| routes::del_route(net, ns, route))
     }
 
     fn sysctl_get(&self, key: &str) -> NetResult<String> {

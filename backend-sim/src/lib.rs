@@ -32,6 +32,7 @@ mod kernel;
 mod links;
 mod model;
 mod render;
+mod routes;
 mod sysctl;
 
 pub use handle::SimNetns;

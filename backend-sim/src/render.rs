@@ -1,7 +1,7 @@
 //! Stable, sorted, human-readable text of the kernel state for snapshots.
 
 use crate::model::{Link, Namespace, Net, NsId, GLOBAL_SYSCTL_DEFAULTS, LINK_SYSCTL_DEFAULTS};
-use cni_core::net::{LinkKind, NetResult, RouteProtocol, RouteScope, TABLE_MAIN};
+use cni_core::net::{LinkKind, NetResult, RouteInfo, RouteProtocol, RouteScope, TABLE_MAIN};
 use std::fmt::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,16 +98,42 @@ fn is_link_local(a: &ipnet::IpNet) -> bool {
 
 pub(crate) fn namespace(net: &Net, id: &NsId, detail: Detail) -> NetResult<String> {
     let space = net.ns(id)?;
-    let mut out = format!("netns {}\n", id.label());
-
     let mut links: Vec<&Link> = space.links.values().collect();
     links.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut out = format!("netns {}\n", id.label());
+    // Links are listed even when there are none; the other sections only
+    // when they hold something.
     out.push_str("  links:\n");
-    for l in &links {
-        let _ = writeln!(out, "    {}", link_line(net, id, space, l, detail));
-    }
+    push_lines(
+        &mut out,
+        links.iter().map(|l| link_line(net, id, space, l, detail)),
+    );
+    push_section(&mut out, "addresses", address_lines(space, detail));
+    push_section(&mut out, "routes", route_lines(space));
+    push_section(
+        &mut out,
+        "sysctls (non-default)",
+        sysctl_lines(space, &links),
+    );
+    push_section(&mut out, "masquerade", masquerade_lines(space));
+    Ok(out)
+}
 
-    let mut addrs: Vec<String> = space
+fn push_lines(out: &mut String, lines: impl IntoIterator<Item = String>) {
+    for line in lines {
+        let _ = writeln!(out, "    {line}");
+    }
+}
+
+fn push_section(out: &mut String, title: &str, lines: Vec<String>) {
+    if !lines.is_empty() {
+        let _ = writeln!(out, "  {title}:");
+        push_lines(out, lines);
+    }
+}
+
+fn address_lines(space: &Namespace, detail: Detail) -> Vec<String> {
+    let mut lines: Vec<String> = space
         .addrs
         .iter()
         .map(|a| {
@@ -124,58 +150,48 @@ pub(crate) fn namespace(net: &Net, id: &NsId, detail: Detail) -> NetResult<Strin
             )
         })
         .collect();
-    addrs.sort();
-    if !addrs.is_empty() {
-        out.push_str("  addresses:\n");
-        for a in addrs {
-            let _ = writeln!(out, "    {a}");
+    lines.sort();
+    lines
+}
+
+fn route_lines(space: &Namespace) -> Vec<String> {
+    let mut lines: Vec<String> = space.routes.iter().map(|r| route_line(space, r)).collect();
+    lines.sort();
+    lines
+}
+
+fn route_line(space: &Namespace, r: &RouteInfo) -> String {
+    let mut s = r.dst.to_string();
+    if let Some(g) = r.gateway {
+        let _ = write!(s, " via {g}");
+    }
+    if let Some(o) = r.oif {
+        let _ = write!(s, " dev {}", link_name(space, o));
+    }
+    if r.protocol == RouteProtocol::Kernel {
+        s.push_str(" proto kernel");
+    }
+    if r.scope != RouteScope::Universe {
+        let _ = write!(s, " scope {}", scope(r.scope));
+    }
+    if let Some(src) = r.src {
+        let _ = write!(s, " src {src}");
+    }
+    let numbers = [("metric", r.metric), ("mtu", r.mtu), ("advmss", r.advmss)];
+    for (name, value) in numbers {
+        if let Some(v) = value {
+            let _ = write!(s, " {name} {v}");
         }
     }
-
-    let mut routes: Vec<String> = space
-        .routes
-        .iter()
-        .map(|r| {
-            let mut s = r.dst.to_string();
-            if let Some(g) = r.gateway {
-                let _ = write!(s, " via {g}");
-            }
-            if let Some(o) = r.oif {
-                let _ = write!(s, " dev {}", link_name(space, o));
-            }
-            if r.protocol == RouteProtocol::Kernel {
-                s.push_str(" proto kernel");
-            }
-            if r.scope != RouteScope::Universe {
-                let _ = write!(s, " scope {}", scope(r.scope));
-            }
-            if let Some(src) = r.src {
-                let _ = write!(s, " src {src}");
-            }
-            if let Some(m) = r.metric {
-                let _ = write!(s, " metric {m}");
-            }
-            if let Some(m) = r.mtu {
-                let _ = write!(s, " mtu {m}");
-            }
-            if let Some(m) = r.advmss {
-                let _ = write!(s, " advmss {m}");
-            }
-            if r.table != TABLE_MAIN {
-                let _ = write!(s, " table {}", r.table);
-            }
-            s
-        })
-        .collect();
-    routes.sort();
-    if !routes.is_empty() {
-        out.push_str("  routes:\n");
-        for r in routes {
-            let _ = writeln!(out, "    {r}");
-        }
+    if r.table != TABLE_MAIN {
+        let _ = write!(s, " table {}", r.table);
     }
+    s
+}
 
-    let mut sysctls: Vec<String> = space
+/// Sysctls that differ from the kernel's defaults, per-link ones named by link.
+fn sysctl_lines(space: &Namespace, links: &[&Link]) -> Vec<String> {
+    let mut lines: Vec<String> = space
         .sysctls
         .iter()
         .filter(|(k, v)| {
@@ -186,37 +202,32 @@ pub(crate) fn namespace(net: &Net, id: &NsId, detail: Detail) -> NetResult<Strin
         })
         .map(|(k, v)| format!("{k} = {v}"))
         .collect();
-    for l in &links {
+    for l in links {
         for (k, v) in &l.conf {
             let default = LINK_SYSCTL_DEFAULTS.iter().find(|(dk, _)| dk == k);
             if default.is_none_or(|(_, dv)| dv != v) {
                 let (family, leaf) = k.split_once('/').unwrap_or(("", k));
-                sysctls.push(format!("net/{family}/conf/{}/{leaf} = {v}", l.name));
+                lines.push(format!("net/{family}/conf/{}/{leaf} = {v}", l.name));
             }
         }
     }
-    sysctls.sort();
-    if !sysctls.is_empty() {
-        out.push_str("  sysctls (non-default):\n");
-        for s in sysctls {
-            let _ = writeln!(out, "    {s}");
-        }
-    }
+    lines.sort();
+    lines
+}
 
-    if !space.masq.is_empty() {
-        out.push_str("  masquerade:\n");
-        let mut rules = space.masq.clone();
-        rules.sort();
-        for r in rules {
+fn masquerade_lines(space: &Namespace) -> Vec<String> {
+    let mut rules = space.masq.clone();
+    rules.sort();
+    rules
+        .iter()
+        .map(|r| {
             let addrs: Vec<String> = r.addrs.iter().map(|a| a.to_string()).collect();
-            let _ = writeln!(
-                out,
-                "    network {:?} container {:?} from {}",
+            format!(
+                "network {:?} container {:?} from {}",
                 r.network,
                 r.container_id,
                 addrs.join(",")
-            );
-        }
-    }
-    Ok(out)
+            )
+        })
+        .collect()
 }

@@ -429,6 +429,33 @@ fn check_names_what_differs_from_the_previous_result() {
     }
 }
 
+/// With `ipMasq`, CHECK also finds the masquerade rule of the attachment.
+#[test]
+fn check_names_a_missing_masquerade_rule() {
+    for plugin in ["bridge", "ptp"] {
+        let (world, att, conf) = world_for(&base_conf(plugin, "10.42.0.0/24"), "ctr1");
+        let result = add_ok(&world, &conf, &att);
+        let check = with_prev_result(&conf, &result);
+        assert_eq!(
+            world.call("CHECK", &check, &att),
+            Ok(Value::Null),
+            "{plugin}"
+        );
+        let network = conf["name"].as_str().unwrap();
+        world
+            .host()
+            .masquerade_del(network, &att.container_id)
+            .unwrap();
+        let err = world.call("CHECK", &check, &att).expect_err(&format!(
+            "{plugin}: CHECK without the masquerade rule passed"
+        ));
+        assert!(
+            err.msg.contains("masquerade rule") && err.msg.contains(&att.container_id),
+            "{plugin}: {err}"
+        );
+    }
+}
+
 // --- GC -------------------------------------------------------------------
 
 #[test]

@@ -26,6 +26,7 @@ mod delegate;
 mod find;
 mod output;
 mod raw;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 pub use delegate::{

@@ -12,6 +12,7 @@ pub mod mac;
 pub mod net;
 pub mod skel;
 pub mod spec;
+#[cfg(feature = "testing")]
 pub mod testsupport;
 
 pub use error::CniError;

@@ -145,7 +145,44 @@ pub fn dispatch(
 ) -> Outcome {
     let command_name = get(env, "CNI_COMMAND");
     let command = Command::parse(&command_name);
+    if let Err(answered) = check_variables(env, &command_name, plugin, supported_versions) {
+        return answered;
+    }
+    if command == Command::Version {
+        // Answered whatever stdin holds; the reference does not read it.
+        return Outcome::ok(VersionInfo::for_plugin(supported_versions).encode());
+    }
 
+    let mut stdin_data = Vec::new();
+    if let Err(e) = stdin.read_to_end(&mut stdin_data) {
+        return Outcome::error(CniError::io(format!("error reading from stdin: {e}")));
+    }
+    let config_version = match read_config_header(&stdin_data) {
+        Ok(v) => v,
+        Err(e) => return Outcome::error(e),
+    };
+    let args = cmd_args(env, stdin_data);
+    match run_command(
+        plugin,
+        &command_name,
+        &config_version,
+        supported_versions,
+        &args,
+    ) {
+        Ok(stdout) => Outcome::ok(stdout),
+        Err(e) => Outcome::error(tag_with_version(e, &config_version)),
+    }
+}
+
+/// The `CNI_*` variables the command needs are present and valid. Without
+/// any command a person ran the binary: the answer tells them what it is.
+fn check_variables(
+    env: &dyn EnvSource,
+    command_name: &str,
+    plugin: &dyn Plugin,
+    supported_versions: &[&str],
+) -> Result<(), Outcome> {
+    let command = Command::parse(command_name);
     let mut missing = Vec::new();
     if command_name.is_empty() {
         missing.push("CNI_COMMAND");
@@ -158,68 +195,31 @@ pub fn dispatch(
                 missing.push(*name);
             }
         } else if let (true, Some(validate)) = (needed, validator) {
-            if let Err(e) = validate(&value) {
-                return Outcome::error(e);
-            }
+            validate(&value).map_err(Outcome::error)?;
         }
     }
-    if !missing.is_empty() {
-        if command_name.is_empty() {
-            // No command at all: a person ran the binary; tell them what it is.
-            return Outcome {
-                stdout: String::new(),
-                stderr: format!(
-                    "{}\nCNI protocol versions supported: {}\n",
-                    plugin.about(),
-                    supported_versions.join(", ")
-                ),
-                exit_code: 0,
-            };
-        }
-        return Outcome::error(CniError::invalid_env(format!(
-            "required env variables [{}] missing",
-            missing.join(",")
-        )));
+    if missing.is_empty() {
+        return Ok(());
     }
-
-    if command == Command::Version {
-        // Answered whatever stdin holds; the reference does not read it.
-        return Outcome::ok(VersionInfo::for_plugin(supported_versions).encode());
+    if command_name.is_empty() {
+        return Err(Outcome {
+            stdout: String::new(),
+            stderr: format!(
+                "{}\nCNI protocol versions supported: {}\n",
+                plugin.about(),
+                supported_versions.join(", ")
+            ),
+            exit_code: 0,
+        });
     }
+    Err(Outcome::error(CniError::invalid_env(format!(
+        "required env variables [{}] missing",
+        missing.join(",")
+    ))))
+}
 
-    let mut stdin_data = Vec::new();
-    if let Err(e) = stdin.read_to_end(&mut stdin_data) {
-        return Outcome::error(CniError::io(format!("error reading from stdin: {e}")));
-    }
-
-    let config_version = match read_config_header(&stdin_data) {
-        Ok(v) => v,
-        Err(e) => return Outcome::error(e),
-    };
-    // Errors from here on carry the config's version, when it is one.
-    let tag = |e: CniError| -> Outcome {
-        let e = if e.cni_version.is_empty() && Version::parse(&config_version).is_ok() {
-            e.with_version(config_version.clone())
-        } else {
-            e
-        };
-        Outcome::error(e)
-    };
-
-    if command == Command::Unknown {
-        return tag(unknown_command(&command_name));
-    }
-    if let Err(e) = check_version(command, &config_version, supported_versions) {
-        return tag(e);
-    }
-
-    if matches!(command, Command::Add | Command::Check | Command::Del) {
-        if let Err(e) = refuse_own_netns(&get(env, "CNI_NETNS")) {
-            return tag(e);
-        }
-    }
-
-    let args = CmdArgs {
+fn cmd_args(env: &dyn EnvSource, stdin: Vec<u8>) -> CmdArgs {
+    CmdArgs {
         container_id: get(env, "CNI_CONTAINERID"),
         netns: get(env, "CNI_NETNS"),
         ifname: get(env, "CNI_IFNAME"),
@@ -229,23 +229,47 @@ pub fn dispatch(
             .filter(|p| !p.is_empty())
             .map(PathBuf::from)
             .collect(),
-        stdin: stdin_data,
-    };
-    let result = match command {
-        Command::Add => plugin.add(&args).and_then(|r| {
-            r.to_json_at(&config_version)
+        stdin,
+    }
+}
+
+/// Errors after the config was read carry its version, when it is one.
+fn tag_with_version(e: CniError, config_version: &str) -> CniError {
+    if e.cni_version.is_empty() && Version::parse(config_version).is_ok() {
+        e.with_version(config_version)
+    } else {
+        e
+    }
+}
+
+/// The command on a readable config: gated on its version, then the plugin's
+/// verb; ADD's result is rendered at the config's version.
+fn run_command(
+    plugin: &dyn Plugin,
+    command_name: &str,
+    config_version: &str,
+    supported_versions: &[&str],
+    args: &CmdArgs,
+) -> Result<String, CniError> {
+    let command = Command::parse(command_name);
+    if command == Command::Unknown {
+        return Err(unknown_command(command_name));
+    }
+    check_version(command, config_version, supported_versions)?;
+    if matches!(command, Command::Add | Command::Check | Command::Del) {
+        refuse_own_netns(&args.netns)?;
+    }
+    match command {
+        Command::Add => plugin.add(args).and_then(|r| {
+            r.to_json_at(config_version)
                 .map_err(|e| CniError::from(e).with_details("converting the ADD result"))
         }),
-        Command::Check => plugin.check(&args).map(|()| String::new()),
-        Command::Del => plugin.del(&args).map(|()| String::new()),
-        Command::Gc => plugin.gc(&args).map(|()| String::new()),
-        Command::Status => plugin.status(&args).map(|()| String::new()),
-        // Both were answered above; kept total without a panic path.
-        Command::Version | Command::Unknown => Err(unknown_command(&command_name)),
-    };
-    match result {
-        Ok(stdout) => Outcome::ok(stdout),
-        Err(e) => tag(e),
+        Command::Check => plugin.check(args).map(|()| String::new()),
+        Command::Del => plugin.del(args).map(|()| String::new()),
+        Command::Gc => plugin.gc(args).map(|()| String::new()),
+        Command::Status => plugin.status(args).map(|()| String::new()),
+        // Both were answered before; kept total without a panic path.
+        Command::Version | Command::Unknown => Err(unknown_command(command_name)),
     }
 }
 

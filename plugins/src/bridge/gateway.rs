@@ -121,7 +121,7 @@ fn ensure_on_bridge<'a>(
             .ctx(&format!("adding gateway address {want} to {}", br.name))?;
         let index = br.index;
         undo.push(format!("gateway address {want}"), move || {
-            host.del_address(index, want).map_err(|e| e.to_string())
+            host.del_address(index, want)
         });
     }
     Ok(())

@@ -6,6 +6,7 @@ pub mod netns_cmd;
 
 use cli::{Cli, Verb};
 use cni_core::libcni::{load_conf_list, CniConfig, LibcniError, RuntimeConf};
+pub use netns_cmd::NamedNetns;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha512};
 use std::path::{Component, Path, PathBuf};
@@ -123,40 +124,21 @@ pub fn run(
     cli: &Cli,
     settings: &Settings,
     exec: &dyn cni_core::invoke::Exec,
+    named: &dyn NamedNetns,
 ) -> Result<Option<String>, CnitoolError> {
     let (network, netns) = match &cli.command {
         Verb::Add { network, netns }
         | Verb::Check { network, netns }
         | Verb::Del { network, netns } => (network, Some(netns)),
         Verb::Gc { network, .. } | Verb::Status { network, .. } => (network, None),
-        Verb::Netns(verb) => return netns_cmd::run(verb),
+        Verb::Netns(verb) => return netns_cmd::run(verb, named),
     };
     let list = load_conf_list(&settings.netconf_path, network)?;
     let cni = CniConfig::new(settings.cni_path.clone(), exec)
         .with_cache_dir(&cli.cache_dir)
         .with_base_env(settings.base_env.clone());
     let rt = match netns {
-        Some(netns) => {
-            let netns = absolute_path(netns)?;
-            RuntimeConf {
-                container_id: container_id(&netns),
-                netns: netns.to_string_lossy().into_owned(),
-                ifname: settings.ifname.clone(),
-                args: settings
-                    .cni_args
-                    .as_deref()
-                    .map(parse_cni_args)
-                    .transpose()?
-                    .unwrap_or_default(),
-                capability_args: settings
-                    .cap_args
-                    .as_deref()
-                    .map(parse_cap_args)
-                    .transpose()?
-                    .unwrap_or_default(),
-                cache_dir: None,
-            }
-        }
+        Some(netns) => runtime_conf(netns, settings)?,
         None => RuntimeConf::default(),
     };
     match &cli.command {
@@ -185,8 +167,32 @@ pub fn run(
     }
 }
 
+/// The attachment ADD, CHECK and DEL work on: the container ID derives from
+/// the namespace path, as the reference's does.
+fn runtime_conf(netns: &Path, settings: &Settings) -> Result<RuntimeConf, CnitoolError> {
+    let netns = absolute_path(netns)?;
+    Ok(RuntimeConf {
+        container_id: container_id(&netns),
+        netns: netns.to_string_lossy().into_owned(),
+        ifname: settings.ifname.clone(),
+        args: settings
+            .cni_args
+            .as_deref()
+            .map(parse_cni_args)
+            .transpose()?
+            .unwrap_or_default(),
+        capability_args: settings
+            .cap_args
+            .as_deref()
+            .map(parse_cap_args)
+            .transpose()?
+            .unwrap_or_default(),
+        cache_dir: None,
+    })
+}
+
 /// The binary's body: parse, run, print; the process exit code.
-pub fn main_from_env() -> i32 {
+pub fn main_from_env(named: &dyn NamedNetns) -> i32 {
     use clap::Parser;
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -196,7 +202,12 @@ pub fn main_from_env() -> i32 {
             return if e.use_stderr() { 1 } else { 0 };
         }
     };
-    match run(&cli, &Settings::from_env(), &cni_core::invoke::RawExec) {
+    match run(
+        &cli,
+        &Settings::from_env(),
+        &cni_core::invoke::RawExec,
+        named,
+    ) {
         Ok(out) => {
             if let Some(out) = out {
                 use std::io::Write;

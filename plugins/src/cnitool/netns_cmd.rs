@@ -3,18 +3,27 @@
 
 use super::cli::NetnsVerb;
 use super::CnitoolError;
-use cni_backend_linux::netns;
+use cni_core::net::NetResult;
+use std::path::PathBuf;
 
 const RUN_DIR: &str = "/var/run/netns";
 
-pub fn run(verb: &NetnsVerb) -> Result<Option<String>, CnitoolError> {
+/// Making and removing named namespaces is a syscall that changes the
+/// network: the binary's `main` hands in the Linux backend's.
+pub trait NamedNetns {
+    /// Creates the namespace `name` under `/var/run/netns`; returns its path.
+    fn create(&self, name: &str) -> NetResult<PathBuf>;
+    fn delete(&self, name: &str) -> NetResult<()>;
+}
+
+pub fn run(verb: &NetnsVerb, named: &dyn NamedNetns) -> Result<Option<String>, CnitoolError> {
     let fail = |e: cni_core::net::NetError| CnitoolError::NetnsManage(e.to_string());
     match verb {
         NetnsVerb::Add { name } => {
-            let ns = netns::create_named(name).map_err(fail)?;
-            Ok(Some(format!("{}\n", ns.path().display())))
+            let path = named.create(name).map_err(fail)?;
+            Ok(Some(format!("{}\n", path.display())))
         }
-        NetnsVerb::Del { name } => netns::delete_named(name).map(|()| None).map_err(fail),
+        NetnsVerb::Del { name } => named.delete(name).map(|()| None).map_err(fail),
         NetnsVerb::List => {
             let mut names: Vec<String> = match std::fs::read_dir(RUN_DIR) {
                 Ok(dir) => dir

@@ -96,18 +96,21 @@ pub fn needs_interface_first(ipam_type: &str) -> bool {
 }
 
 /// IPAM ADD, registering the IPAM DEL that takes it back if ADD fails later.
+/// Every address goes on interface number `iface` of the result.
 pub fn allocate<'a>(
     ipam: &'a dyn IpamDelegate,
     ipam_type: &'a str,
     args: &'a CmdArgs,
+    iface: usize,
     undo: &mut super::Undo<'a>,
 ) -> Result<CniResult, CniError> {
-    let result = ipam.add(ipam_type, &args.stdin, args)?;
+    let mut result = ipam.add(ipam_type, &args.stdin, args)?;
     undo.push("IPAM allocation", move || {
-        ipam.run(Verb::Del, ipam_type, &args.stdin, args)
-            .map(drop)
-            .map_err(|e| e.to_string())
+        ipam.run(Verb::Del, ipam_type, &args.stdin, args).map(drop)
     });
+    for ip in &mut result.ips {
+        ip.interface = Some(iface);
+    }
     Ok(result)
 }
 

@@ -1,7 +1,7 @@
 //! Putting a result's addresses and routes on a container interface, and
 //! checking later that they are still there.
 
-use super::errors::NetContext;
+use super::errors::{AbsentOk, NetContext};
 use cni_core::net::{AddressSpec, LinkInfo, Netns, RouteScope, RouteSpec};
 use cni_core::spec::{CniResult, Interface, IpConfig, Route};
 use cni_core::CniError;
@@ -17,10 +17,21 @@ pub fn ips_of(result: &CniResult, iface: usize) -> impl Iterator<Item = &IpConfi
 }
 
 /// Adds the addresses, brings the link up, then adds the routes (a route via a
-/// gateway needs the connected route the address brings). IPv6 addresses skip
+/// gateway needs the connected route the address brings).
+pub fn configure(
+    ns: &dyn Netns,
+    link: &LinkInfo,
+    result: &CniResult,
+    iface: usize,
+) -> Result<(), CniError> {
+    add_addresses_and_up(ns, link, result, iface)?;
+    add_routes(ns, link, result, iface)
+}
+
+/// The addresses of interface `iface`, then the link up. IPv6 addresses skip
 /// duplicate address detection: the address was allocated to us, and waiting
 /// for DAD would stall the ADD.
-pub fn configure(
+pub fn add_addresses_and_up(
     ns: &dyn Netns,
     link: &LinkInfo,
     result: &CniResult,
@@ -35,7 +46,17 @@ pub fn configure(
             .ctx(&format!("adding address {} to {}", ip.address, link.name))?;
     }
     ns.set_up(link.index, true)
-        .ctx(&format!("setting {} up", link.name))?;
+        .ctx(&format!("setting {} up", link.name))
+}
+
+/// The result's routes on the link; one without a gateway takes the gateway
+/// of interface `iface`'s first address of its family.
+pub fn add_routes(
+    ns: &dyn Netns,
+    link: &LinkInfo,
+    result: &CniResult,
+    iface: usize,
+) -> Result<(), CniError> {
     for route in &result.routes {
         let spec = route_spec(
             route,
@@ -91,12 +112,10 @@ pub fn check(
     prev: &CniResult,
     iface: usize,
 ) -> Result<LinkInfo, CniError> {
-    let link = ns.link_by_name(ifname).map_err(|e| {
-        CniError::new(
-            cni_core::error::code::GENERIC,
-            format!("interface {ifname}: {e}"),
-        )
-    })?;
+    let link = ns
+        .link_by_name(ifname)
+        .absent_ok(&format!("looking up {ifname}"))?
+        .ok_or_else(|| mismatch(format!("interface {ifname} not found")))?;
     if let Some(expected) = prev.interfaces.get(iface) {
         if !expected.mac.is_empty() && !expected.mac.eq_ignore_ascii_case(&link.mac.to_string()) {
             return Err(mismatch(format!(
@@ -141,7 +160,8 @@ pub fn check(
     Ok(link)
 }
 
-/// CHECK found the namespace differing from what it should be.
+/// CHECK found the namespace differing from what it should be. No kernel
+/// operation failed, so this is the generic code, as the reference answers.
 pub fn mismatch(msg: String) -> CniError {
     CniError::new(cni_core::error::code::GENERIC, msg)
 }

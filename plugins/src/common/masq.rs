@@ -1,7 +1,7 @@
 //! `ipMasq`: masquerade for a container's addresses, tagged with the network
 //! name and container ID.
 
-use super::{NetContext, Undo};
+use super::{iface, NetContext, Undo};
 use cni_core::net::{MasqRule, Netns};
 use cni_core::spec::config::NetConf;
 use cni_core::spec::IpConfig;
@@ -17,17 +17,39 @@ pub fn add<'a>(
     if ips.is_empty() {
         return Ok(());
     }
-    let rule = MasqRule {
-        network: network.to_string(),
-        container_id: container_id.to_string(),
-        addrs: ips.iter().map(|ip| ip.address).collect(),
-    };
+    let rule = rule_for(network, container_id, ips);
     host.masquerade_add(&rule).ctx("adding masquerade rules")?;
     undo.push("masquerade rules", move || {
         host.masquerade_del(&rule.network, &rule.container_id)
-            .map_err(|e| e.to_string())
     });
     Ok(())
+}
+
+/// CHECK: every address of the attachment is still masqueraded. A missing
+/// rule is a mismatch naming it; a failed look-up is a kernel failure.
+pub fn check(
+    host: &dyn Netns,
+    network: &str,
+    container_id: &str,
+    ips: &[IpConfig],
+) -> Result<(), CniError> {
+    if ips.is_empty() {
+        return Ok(());
+    }
+    let rule = rule_for(network, container_id, ips);
+    match host.masquerade_check(&rule) {
+        // The backend's message names the missing rule or address.
+        Err(e) if e.is_not_found() => Err(iface::mismatch(e.to_string())),
+        checked => checked.ctx("checking masquerade rules"),
+    }
+}
+
+fn rule_for(network: &str, container_id: &str, ips: &[IpConfig]) -> MasqRule {
+    MasqRule {
+        network: network.to_string(),
+        container_id: container_id.to_string(),
+        addrs: ips.iter().map(|ip| ip.address).collect(),
+    }
 }
 
 pub fn del(host: &dyn Netns, network: &str, container_id: &str) -> Result<(), CniError> {

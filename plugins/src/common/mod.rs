@@ -1,8 +1,10 @@
 //! What the main plugins share: the common config fields, IPAM delegation,
-//! turning backend errors into CNI errors, and configuring a container
-//! interface from a result.
+//! turning backend errors into CNI errors, the verbs besides ADD, and
+//! configuring a container interface from a result.
 
+pub mod attachment;
 pub mod conf;
+pub mod container_link;
 pub mod delegate;
 pub mod errors;
 pub mod iface;
@@ -10,11 +12,11 @@ pub mod masq;
 pub mod names;
 pub mod netns;
 pub mod sysctl;
-pub mod teardown;
 pub mod undo;
 pub mod veth;
 
+pub use attachment::Attachment;
 pub use conf::CommonConf;
 pub use delegate::{IpamDelegate, Verb};
-pub use errors::{net_err, NetContext};
+pub use errors::{AbsentOk, NetContext};
 pub use undo::Undo;

@@ -38,7 +38,7 @@ pub fn set_remembering<'a>(
     ns.sysctl_set(key, value)
         .ctx(&format!("setting sysctl {key}={value}"))?;
     undo.push(format!("sysctl {key}"), move || {
-        ns.sysctl_set(key, old.trim()).map_err(|e| e.to_string())
+        ns.sysctl_set(key, old.trim())
     });
     Ok(())
 }

@@ -3,7 +3,27 @@
 //! failure while undoing is logged, and the original error is what the runtime
 //! sees.
 
-type Step<'a> = Box<dyn FnOnce() -> Result<(), String> + 'a>;
+use cni_core::net::NetError;
+use cni_core::CniError;
+
+/// Why an undo step failed: the kernel refused, or the IPAM plugin did.
+#[derive(Debug, thiserror::Error)]
+pub enum UndoError {
+    #[error(transparent)]
+    Net(#[from] NetError),
+    #[error(transparent)]
+    Ipam(#[from] CniError),
+}
+
+/// An undo step that failed, named by what it was taking back.
+#[derive(Debug, thiserror::Error)]
+#[error("undo {step} failed: {cause}")]
+pub struct UndoFailed {
+    pub step: String,
+    pub cause: UndoError,
+}
+
+type Step<'a> = Box<dyn FnOnce() -> Result<(), UndoError> + 'a>;
 
 pub struct Undo<'a> {
     steps: Vec<(String, Step<'a>)>,
@@ -14,17 +34,29 @@ impl<'a> Undo<'a> {
         Undo { steps: Vec::new() }
     }
 
-    pub fn push(
+    pub fn push<E: Into<UndoError>>(
         &mut self,
         what: impl Into<String>,
-        step: impl FnOnce() -> Result<(), String> + 'a,
+        step: impl FnOnce() -> Result<(), E> + 'a,
     ) {
-        self.steps.push((what.into(), Box::new(step)));
+        self.steps
+            .push((what.into(), Box::new(move || step().map_err(Into::into))));
     }
 
     /// ADD succeeded: keep everything.
     pub fn commit(mut self) {
         self.steps.clear();
+    }
+
+    /// Takes every step back, newest first, and reports the ones that failed.
+    fn roll_back(&mut self) -> Vec<UndoFailed> {
+        let mut failed = Vec::new();
+        while let Some((step, undo)) = self.steps.pop() {
+            if let Err(cause) = undo() {
+                failed.push(UndoFailed { step, cause });
+            }
+        }
+        failed
     }
 }
 
@@ -36,10 +68,8 @@ impl Default for Undo<'_> {
 
 impl Drop for Undo<'_> {
     fn drop(&mut self) {
-        while let Some((what, step)) = self.steps.pop() {
-            if let Err(e) = step() {
-                tracing::warn!("undo {what} failed: {e}");
-            }
+        for failure in self.roll_back() {
+            tracing::warn!("{failure}");
         }
     }
 }
@@ -47,6 +77,7 @@ impl Drop for Undo<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cni_core::net::NetErrorKind;
     use std::cell::RefCell;
 
     #[test]
@@ -56,11 +87,11 @@ mod tests {
             let mut u = Undo::new();
             u.push("a", || {
                 log.borrow_mut().push("a");
-                Ok(())
+                Ok::<(), NetError>(())
             });
             u.push("b", || {
                 log.borrow_mut().push("b");
-                Err("ignored".into())
+                Err(NetError::new(NetErrorKind::Other, "ignored"))
             });
         }
         assert_eq!(*log.borrow(), vec!["b", "a"]);
@@ -68,10 +99,29 @@ mod tests {
             let mut u = Undo::new();
             u.push("c", || {
                 log.borrow_mut().push("c");
-                Ok(())
+                Ok::<(), NetError>(())
             });
             u.commit();
         }
         assert_eq!(*log.borrow(), vec!["b", "a"]);
+    }
+
+    #[test]
+    fn a_failed_step_is_reported_by_name_with_its_cause() {
+        let mut u = Undo::new();
+        u.push("veth veth1", || {
+            Err(NetError::new(NetErrorKind::Busy, "device busy"))
+        });
+        u.push("IPAM allocation", || Err(CniError::io("plugin gone")));
+        u.push("sysctl x", || Ok::<(), NetError>(()));
+        let failed: Vec<String> = u.roll_back().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            failed,
+            [
+                "undo IPAM allocation failed: plugin gone",
+                "undo veth veth1 failed: device busy"
+            ]
+        );
+        u.commit();
     }
 }

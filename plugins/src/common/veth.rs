@@ -1,11 +1,13 @@
 //! The veth pair of bridge and ptp: host end in the host, container end
 //! created directly in the container namespace as `CNI_IFNAME`.
 
-use super::{names, net_err, Undo};
-use cni_core::error::code;
-use cni_core::net::{MacAddr, Netns, NsRef, VethPair, VethSpec};
+use super::{iface, names, NetContext, Undo};
+use cni_core::net::{LinkInfo, MacAddr, NetResult, Netns, NsRef, VethPair, VethSpec};
 use cni_core::skel::CmdArgs;
 use cni_core::CniError;
+
+/// How many host names (salts) to try before giving up.
+const NAME_TRIES: u32 = 4;
 
 /// Creates the pair with a host name derived from the attachment, trying
 /// another name if an unrelated link already holds it. Registers its removal.
@@ -18,7 +20,8 @@ pub fn create<'a>(
     undo: &mut Undo<'a>,
 ) -> Result<VethPair, CniError> {
     let container_ns = NsRef::path(&args.netns);
-    for salt in 0..4 {
+    let mut salt = 0;
+    loop {
         let spec = VethSpec {
             name: names::host_veth_name(&args.container_id, &args.ifname, salt),
             peer_name: args.ifname.clone(),
@@ -27,48 +30,34 @@ pub fn create<'a>(
             peer_mac: container_mac,
             txqueuelen: None,
         };
-        match host.create_veth(&spec, &container_ns) {
-            Ok(pair) => {
-                let index = pair.local.index;
-                undo.push(format!("veth {}", spec.name), move || {
-                    host.delete_link(index).map_err(|e| e.to_string())
-                });
-                return Ok(pair);
-            }
-            Err(e) if e.is_exists() && host.link_by_name(&spec.name).is_ok() => continue,
-            Err(e) => {
-                return Err(net_err(
-                    &format!(
-                        "creating veth {} <-> {} in {}",
-                        spec.name, spec.peer_name, args.netns
-                    ),
-                    e,
-                ))
-            }
+        let created: NetResult<VethPair> = host.create_veth(&spec, &container_ns);
+        salt += 1;
+        let name_taken =
+            matches!(&created, Err(e) if e.is_exists()) && host.link_by_name(&spec.name).is_ok();
+        if name_taken && salt < NAME_TRIES {
+            continue;
         }
+        let pair = created.ctx(&format!(
+            "creating veth {} <-> {} in {}",
+            spec.name, spec.peer_name, args.netns
+        ))?;
+        let index = pair.local.index;
+        undo.push(format!("veth {}", spec.name), move || {
+            host.delete_link(index)
+        });
+        return Ok(pair);
     }
-    Err(CniError::new(
-        code::GENERIC,
-        "could not find a free name for the host veth",
-    ))
 }
 
-/// ADD refuses to take over an interface name already used in the container.
-/// Only "not found" means free: a look-up that failed for another reason
-/// proves nothing, and going on could clobber an existing interface.
-pub fn ensure_ifname_free(container: &dyn Netns, args: &CmdArgs) -> Result<(), CniError> {
-    match container.link_by_name(&args.ifname) {
-        Ok(_) => Err(CniError::new(
-            code::GENERIC,
-            format!(
-                "container interface {} already exists in {}",
-                args.ifname, args.netns
-            ),
-        )),
-        Err(e) if e.is_not_found() => Ok(()),
-        Err(e) => Err(net_err(
-            &format!("looking up {} in {}", args.ifname, args.netns),
-            e,
-        )),
-    }
+/// CHECK: the container end's peer is still in the host.
+pub fn host_peer(host: &dyn Netns, container_end: &LinkInfo) -> Result<LinkInfo, CniError> {
+    container_end
+        .peer_index
+        .and_then(|i| host.link_by_index(i).ok())
+        .ok_or_else(|| {
+            iface::mismatch(format!(
+                "{} has no veth peer in the host",
+                container_end.name
+            ))
+        })
 }

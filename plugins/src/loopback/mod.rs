@@ -1,10 +1,11 @@
 //! The loopback plugin: brings `lo` up in the container and reports it as the
 //! reference does (its addresses, MAC all zero). `CNI_IFNAME` is ignored: this
-//! only ever works on `lo`.
+//! only ever works on `lo`. It has no IPAM and creates no interface, so the
+//! verbs the other main plugins share (`common::attachment`) are not its.
 
 use crate::common::netns;
-use crate::common::{conf, iface, CommonConf, NetContext, Undo};
-use cni_core::net::{AddressInfo, NetBackend, Netns};
+use crate::common::{conf, iface, AbsentOk, CommonConf, NetContext, Undo};
+use cni_core::net::{AddressInfo, NetBackend, NetResult, Netns};
 use cni_core::skel::{CmdArgs, Plugin};
 use cni_core::spec::{Interface, IpConfig};
 use cni_core::{CniError, CniResult};
@@ -64,10 +65,9 @@ impl Plugin for Loopback<'_> {
         let Some(ns) = netns::container_if_present(self.backend, &args.netns)? else {
             return Ok(());
         };
-        match ns.link_by_name(LO) {
-            Ok(lo) => ns.set_up(lo.index, false).ctx("setting lo down"),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(crate::common::net_err("looking up lo", e)),
+        match ns.link_by_name(LO).absent_ok("looking up lo")? {
+            Some(lo) => ns.set_up(lo.index, false).ctx("setting lo down"),
+            None => Ok(()),
         }
     }
 
@@ -89,15 +89,14 @@ impl Plugin for Loopback<'_> {
 /// Takes back a failed ADD's `lo` up. Bringing `lo` up made the kernel add
 /// 127.0.0.1/8 and ::1, and the IPv4 one outlives the down, so addresses that
 /// were not there before go too.
-fn put_back_down(ns: &dyn Netns, index: u32, before: &[AddressInfo]) -> Result<(), String> {
-    ns.set_up(index, false).map_err(|e| e.to_string())?;
-    let now = ns.addresses(Some(index)).map_err(|e| e.to_string())?;
+fn put_back_down(ns: &dyn Netns, index: u32, before: &[AddressInfo]) -> NetResult<()> {
+    ns.set_up(index, false)?;
+    let now = ns.addresses(Some(index))?;
     for added in now
         .iter()
         .filter(|a| before.iter().all(|b| b.addr != a.addr))
     {
-        ns.del_address(index, added.addr)
-            .map_err(|e| e.to_string())?;
+        ns.del_address(index, added.addr)?;
     }
     Ok(())
 }

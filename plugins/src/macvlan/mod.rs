@@ -1,19 +1,29 @@
 //! The macvlan plugin: a macvlan on a host interface, created directly in the
 //! container namespace under its final name.
 
-use crate::common::netns;
-use crate::common::{delegate, iface, teardown, IpamDelegate, NetContext, Undo, Verb};
+use crate::common::{container_link, delegate, iface, netns};
+use crate::common::{AbsentOk, Attachment, IpamDelegate, NetContext, Undo};
 use cni_core::mac;
-use cni_core::net::{LinkKind, MacvlanSpec, NetBackend, Netns, NsRef};
+use cni_core::net::{LinkInfo, LinkKind, MacvlanSpec, NetBackend, Netns, NsRef};
 use cni_core::skel::{CmdArgs, Plugin};
 use cni_core::{CniError, CniResult};
 pub mod config;
 
 pub use config::MacvlanConf;
 
+/// The macvlan is the result's only interface.
+const CONTAINER_IFACE: usize = 0;
+
 pub struct Macvlan<'a> {
     pub backend: &'a dyn NetBackend,
     pub ipam: &'a dyn IpamDelegate,
+}
+
+impl Macvlan<'_> {
+    /// macvlan has no `ipMasq`.
+    fn attachment<'c>(&'c self, conf: &'c MacvlanConf) -> Attachment<'c> {
+        Attachment::new(self.backend, self.ipam, &conf.common, false)
+    }
 }
 
 impl Plugin for Macvlan<'_> {
@@ -23,7 +33,7 @@ impl Plugin for Macvlan<'_> {
         let explicit_mac = conf.explicit_mac(&args.args)?;
         let host = netns::host(self.backend)?;
         let container = netns::container(self.backend, &args.netns)?;
-        crate::common::veth::ensure_ifname_free(&*container, args)?;
+        container_link::ensure_free(&*container, args)?;
         let parent_ns: &dyn Netns = if conf.link_in_container {
             &*container
         } else {
@@ -36,10 +46,11 @@ impl Plugin for Macvlan<'_> {
         // works on the interface itself (DHCP): then the macvlan comes first.
         let ipam_type = conf.common.ipam_type();
         let link_first = ipam_type.is_some_and(delegate::needs_interface_first);
-        let mut result = if link_first {
-            CniResult::default()
-        } else {
-            allocate(self.ipam, ipam_type, args, &mut undo)?
+        let mut result = match ipam_type {
+            Some(t) if !link_first => {
+                delegate::allocate(self.ipam, t, args, CONTAINER_IFACE, &mut undo)?
+            }
+            _ => CniResult::default(),
         };
 
         let addrs: Vec<_> = result.ips.iter().map(|ip| ip.address.addr()).collect();
@@ -51,31 +62,21 @@ impl Plugin for Macvlan<'_> {
             mac: explicit_mac.or_else(|| mac::for_addresses(&addrs)),
             txqueuelen: None,
         };
-        let link = parent_ns
-            .create_macvlan(&spec, &NsRef::path(&args.netns))
-            .ctx(&format!(
-                "creating macvlan {} on {} in {}",
-                spec.name, parent.name, args.netns
-            ))?;
-        let container_ref = &*container;
-        let index = link.index;
-        undo.push(format!("macvlan {}", link.name), move || {
-            container_ref.delete_link(index).map_err(|e| e.to_string())
-        });
-
-        // Announce the new address at once, so neighbours' ARP caches follow a
-        // restarted container (as the reference does).
-        let arp_notify = format!("net/ipv4/conf/{}/arp_notify", link.name);
-        container
-            .sysctl_set(&arp_notify, "1")
-            .ctx(&format!("setting sysctl {arp_notify}"))?;
-        if link_first {
+        let link = create(
+            parent_ns,
+            &*container,
+            &parent,
+            &spec,
+            &args.netns,
+            &mut undo,
+        )?;
+        if let (true, Some(t)) = (link_first, ipam_type) {
             container
                 .set_up(link.index, true)
                 .ctx(&format!("setting {} up for IPAM", link.name))?;
-            result = allocate(self.ipam, ipam_type, args, &mut undo)?;
+            result = delegate::allocate(self.ipam, t, args, CONTAINER_IFACE, &mut undo)?;
         }
-        iface::configure(&*container, &link, &result, 0)?;
+        iface::configure(&*container, &link, &result, CONTAINER_IFACE)?;
 
         // Report the link as configured; a failed read fails ADD (and undoes it).
         let link = container
@@ -87,24 +88,13 @@ impl Plugin for Macvlan<'_> {
     }
 
     fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
-        let conf = MacvlanConf::parse(&args.stdin)?;
-        teardown::del_attachment(
-            self.backend,
-            self.ipam,
-            args,
-            &conf.common.name,
-            false,
-            conf.common.ipam_type(),
-        )
+        self.attachment(&MacvlanConf::parse(&args.stdin)?).del(args)
     }
 
+    /// Besides the shared checks: still a macvlan, in the configured mode.
     fn check(&self, args: &CmdArgs) -> Result<(), CniError> {
         let conf = MacvlanConf::parse(&args.stdin)?;
-        let prev = conf.common.prev_result()?;
-        self.ipam
-            .run_if_any(Verb::Check, conf.common.ipam_type(), &args.stdin, args)?;
-        let container = netns::container(self.backend, &args.netns)?;
-        let link = iface::check(&*container, &args.ifname, &prev, 0)?;
+        let link = self.attachment(&conf).check(args, CONTAINER_IFACE)?;
         if link.kind != LinkKind::Macvlan {
             return Err(iface::mismatch(format!(
                 "{} is a {:?}, not a macvlan",
@@ -122,15 +112,12 @@ impl Plugin for Macvlan<'_> {
     }
 
     fn status(&self, args: &CmdArgs) -> Result<(), CniError> {
-        let conf = MacvlanConf::parse(&args.stdin)?;
-        self.ipam
-            .run_if_any(Verb::Status, conf.common.ipam_type(), &args.stdin, args)
+        self.attachment(&MacvlanConf::parse(&args.stdin)?)
+            .status(args)
     }
 
     fn gc(&self, args: &CmdArgs) -> Result<(), CniError> {
-        let conf = MacvlanConf::parse(&args.stdin)?;
-        self.ipam
-            .run_if_any(Verb::Gc, conf.common.ipam_type(), &args.stdin, args)
+        self.attachment(&MacvlanConf::parse(&args.stdin)?).gc(args)
     }
 
     fn about(&self) -> String {
@@ -138,26 +125,36 @@ impl Plugin for Macvlan<'_> {
     }
 }
 
-/// IPAM ADD (undone if ADD fails later), every address on interface 0; no
-/// IPAM, no addresses.
-fn allocate<'a>(
-    ipam: &'a dyn IpamDelegate,
-    ipam_type: Option<&'a str>,
-    args: &'a CmdArgs,
+/// The macvlan on `parent`, created directly in the container as
+/// `CNI_IFNAME`, announcing its address at once so neighbours' ARP caches
+/// follow a restarted container (as the reference does).
+fn create<'a>(
+    parent_ns: &dyn Netns,
+    container: &'a dyn Netns,
+    parent: &LinkInfo,
+    spec: &MacvlanSpec,
+    netns_path: &str,
     undo: &mut Undo<'a>,
-) -> Result<CniResult, CniError> {
-    let Some(t) = ipam_type else {
-        return Ok(CniResult::default());
-    };
-    let mut result = delegate::allocate(ipam, t, args, undo)?;
-    for ip in &mut result.ips {
-        ip.interface = Some(0);
-    }
-    Ok(result)
+) -> Result<LinkInfo, CniError> {
+    let link = parent_ns
+        .create_macvlan(spec, &NsRef::path(netns_path))
+        .ctx(&format!(
+            "creating macvlan {} on {} in {netns_path}",
+            spec.name, parent.name
+        ))?;
+    let index = link.index;
+    undo.push(format!("macvlan {}", link.name), move || {
+        container.delete_link(index)
+    });
+    let arp_notify = format!("net/ipv4/conf/{}/arp_notify", link.name);
+    container
+        .sysctl_set(&arp_notify, "1")
+        .ctx(&format!("setting sysctl {arp_notify}"))?;
+    Ok(link)
 }
 
 /// The parent link: `master` if given, else the interface of the default route.
-fn find_master(ns: &dyn Netns, master: Option<&str>) -> Result<cni_core::net::LinkInfo, CniError> {
+fn find_master(ns: &dyn Netns, master: Option<&str>) -> Result<LinkInfo, CniError> {
     let name = match master {
         Some(m) => m.to_string(),
         None => {
@@ -179,11 +176,7 @@ fn find_master(ns: &dyn Netns, master: Option<&str>) -> Result<cni_core::net::Li
                 .name
         }
     };
-    ns.link_by_name(&name).map_err(|e| {
-        if e.is_not_found() {
-            CniError::invalid_config(format!("master: link {name} not found"))
-        } else {
-            crate::common::net_err(&format!("looking up master {name}"), e)
-        }
-    })
+    ns.link_by_name(&name)
+        .absent_ok(&format!("looking up master {name}"))?
+        .ok_or_else(|| CniError::invalid_config(format!("master: link {name} not found")))
 }

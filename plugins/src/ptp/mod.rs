@@ -1,9 +1,8 @@
 //! The ptp plugin: a veth pair, host end in the host with the gateway address
 //! as /32 (/128), and container routes that send everything through it.
 
-use crate::common::netns;
-use crate::common::{delegate, iface, masq, sysctl, teardown, veth};
-use crate::common::{IpamDelegate, NetContext, Undo, Verb};
+use crate::common::{container_link, delegate, iface, masq, netns, sysctl, veth};
+use crate::common::{Attachment, IpamDelegate, NetContext, Undo};
 use cni_core::mac;
 use cni_core::net::{AddressSpec, LinkInfo, NetBackend, Netns, RouteScope, RouteSpec};
 use cni_core::skel::{CmdArgs, Plugin};
@@ -22,29 +21,43 @@ pub struct Ptp<'a> {
     pub ipam: &'a dyn IpamDelegate,
 }
 
+impl Ptp<'_> {
+    fn attachment<'c>(&'c self, conf: &'c PtpConf) -> Attachment<'c> {
+        Attachment::new(self.backend, self.ipam, &conf.common, conf.ip_masq)
+    }
+
+    /// IPAM ADD; every address needs a gateway, which the host end will hold.
+    fn addresses<'a>(
+        &'a self,
+        conf: &'a PtpConf,
+        args: &'a CmdArgs,
+        undo: &mut Undo<'a>,
+    ) -> Result<CniResult, CniError> {
+        let result = delegate::allocate(self.ipam, conf.ipam_type(), args, CONTAINER_IFACE, undo)?;
+        if result.ips.is_empty() {
+            return Err(CniError::decode("IPAM plugin returned no IP configuration"));
+        }
+        if let Some(ip) = result.ips.iter().find(|ip| ip.gateway.is_none()) {
+            return Err(CniError::invalid_config(format!(
+                "ipam: address {} has no gateway; ptp routes through it",
+                ip.address
+            )));
+        }
+        Ok(result)
+    }
+}
+
 impl Plugin for Ptp<'_> {
     fn add(&self, args: &CmdArgs) -> Result<CniResult, CniError> {
         let conf = PtpConf::parse(&args.stdin)?;
         let host = netns::host(self.backend)?;
         let container = netns::container(self.backend, &args.netns)?;
-        veth::ensure_ifname_free(&*container, args)?;
+        container_link::ensure_free(&*container, args)?;
         let requested_mac = conf.common.requested_mac(&args.args)?;
         let mut undo = Undo::new();
 
-        // 1. Addresses; every one needs a gateway, which the host end will hold.
-        let mut result = delegate::allocate(self.ipam, conf.ipam_type(), args, &mut undo)?;
-        if result.ips.is_empty() {
-            return Err(CniError::decode("IPAM plugin returned no IP configuration"));
-        }
-        for ip in &mut result.ips {
-            ip.interface = Some(CONTAINER_IFACE);
-            if ip.gateway.is_none() {
-                return Err(CniError::invalid_config(format!(
-                    "ipam: address {} has no gateway; ptp routes through it",
-                    ip.address
-                )));
-            }
-        }
+        // 1. Addresses (ptp always has IPAM: its config refuses none), forwarding.
+        let mut result = self.addresses(&conf, args, &mut undo)?;
         let v4 = result.ips.iter().any(|ip| ip.address.addr().is_ipv4());
         let v6 = result.ips.iter().any(|ip| ip.address.addr().is_ipv6());
         sysctl::enable_forwarding(&*host, v4, v6, &mut undo)?;
@@ -87,50 +100,22 @@ impl Plugin for Ptp<'_> {
     }
 
     fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
-        let conf = PtpConf::parse(&args.stdin)?;
-        teardown::del_attachment(
-            self.backend,
-            self.ipam,
-            args,
-            &conf.common.name,
-            conf.ip_masq,
-            conf.common.ipam_type(),
-        )
+        self.attachment(&PtpConf::parse(&args.stdin)?).del(args)
     }
 
+    /// Besides the shared checks: the host end is still there.
     fn check(&self, args: &CmdArgs) -> Result<(), CniError> {
         let conf = PtpConf::parse(&args.stdin)?;
-        let prev = conf.common.prev_result()?;
-        self.ipam
-            .run(Verb::Check, conf.ipam_type(), &args.stdin, args)?;
-        let container = netns::container(self.backend, &args.netns)?;
-        let link = iface::check(&*container, &args.ifname, &prev, CONTAINER_IFACE)?;
-        let host = netns::host(self.backend)?;
-        let peer = link.peer_index.and_then(|i| host.link_by_index(i).ok());
-        if peer.is_none() {
-            return Err(iface::mismatch(format!(
-                "{} has no veth peer in the host",
-                args.ifname
-            )));
-        }
-        Ok(())
+        let link = self.attachment(&conf).check(args, CONTAINER_IFACE)?;
+        veth::host_peer(&*netns::host(self.backend)?, &link).map(drop)
     }
 
     fn status(&self, args: &CmdArgs) -> Result<(), CniError> {
-        let conf = PtpConf::parse(&args.stdin)?;
-        self.ipam
-            .run(Verb::Status, conf.ipam_type(), &args.stdin, args)
-            .map(drop)
+        self.attachment(&PtpConf::parse(&args.stdin)?).status(args)
     }
 
     fn gc(&self, args: &CmdArgs) -> Result<(), CniError> {
-        let conf = PtpConf::parse(&args.stdin)?;
-        if conf.ip_masq {
-            masq::gc(&*netns::host(self.backend)?, &conf.common.name, &args.stdin)?;
-        }
-        self.ipam
-            .run(Verb::Gc, conf.ipam_type(), &args.stdin, args)
-            .map(drop)
+        self.attachment(&PtpConf::parse(&args.stdin)?).gc(args)
     }
 
     fn about(&self) -> String {
@@ -146,9 +131,7 @@ fn configure_container(
     link: &LinkInfo,
     result: &CniResult,
 ) -> Result<(), CniError> {
-    let mut addresses_only = result.clone();
-    addresses_only.routes.clear();
-    iface::configure(ns, link, &addresses_only, CONTAINER_IFACE)?;
+    iface::add_addresses_and_up(ns, link, result, CONTAINER_IFACE)?;
     for ip in &result.ips {
         let Some(gw) = ip.gateway else { continue };
         let subnet = ip.address.trunc();
@@ -169,19 +152,7 @@ fn configure_container(
         ns.add_route(&via_gw)
             .ctx(&format!("adding route {subnet} via {gw} on {}", link.name))?;
     }
-    for route in &result.routes {
-        let spec = iface::route_spec(
-            route,
-            link.index,
-            iface::default_gateway(result, CONTAINER_IFACE, route.dst.addr()),
-        );
-        ns.add_route(&spec).ctx(&format!(
-            "adding route {} to {}",
-            iface::describe(&spec),
-            link.name
-        ))?;
-    }
-    Ok(())
+    iface::add_routes(ns, link, result, CONTAINER_IFACE)
 }
 
 /// The host end holds each gateway once (two addresses may share one) and a
