@@ -6,7 +6,7 @@
 
 use crate::faults::FaultyBackend;
 use crate::in_process::{Attachment, Failure, InProcess};
-use crate::plugin_state::host_and_containers;
+use crate::plugin_state::{attachment_owned, host_and_containers};
 use crate::realns::TestNet;
 use cni_backend_linux::netns::{self, NetnsFile};
 use cni_backend_linux::{LinuxBackend, LinuxNetns};
@@ -87,6 +87,13 @@ impl KernelWorld {
     /// so looking neither counts nor fails).
     pub fn state(&self, containers: &[&Attachment]) -> String {
         host_and_containers(self.faults.inner(), containers, &self.lease_names())
+            .unwrap_or_else(|e| panic!("reading the kernel's state: {e}"))
+    }
+
+    /// What a failed ADD must not leave ([`attachment_owned`]); inside
+    /// [`Self::in_host`].
+    pub fn attachment_owned(&self, containers: &[&Attachment]) -> String {
+        attachment_owned(self.faults.inner(), containers, &self.lease_names())
             .unwrap_or_else(|e| panic!("reading the kernel's state: {e}"))
     }
 

@@ -13,7 +13,7 @@ use crate::backend_suite::normalized_view;
 use crate::in_process::Attachment;
 #[cfg(doc)]
 use crate::in_process::InProcess;
-use cni_core::net::{NetBackend, NetResult, Netns, NsRef};
+use cni_core::net::{LinkKind, NetBackend, NetResult, Netns, NsRef};
 
 /// The sysctls plugins change (forwarding, for a gateway or ipMasq).
 const WATCHED_SYSCTLS: &[&str] = &["net/ipv4/ip_forward", "net/ipv6/conf/all/forwarding"];
@@ -69,4 +69,42 @@ pub fn host_and_containers(
             .map(|a| (a.container_id.as_str(), NsRef::path(&a.netns))),
     );
     world_state(backend, &namespaces, leases)
+}
+
+/// What a failed ADD must not leave, whatever it had done: the state of the
+/// container namespaces, host links other than bridges (the bridge is shared
+/// by the network's attachments and stays), masquerade rules, and leases.
+/// Shared host state the plugins make idempotently and never undo (the
+/// bridge, its gateway addresses, forwarding) is left out, so a failed ADD
+/// on a cold host compares equal to the start.
+pub fn attachment_owned(
+    backend: &dyn NetBackend,
+    containers: &[&Attachment],
+    leases: &[String],
+) -> NetResult<String> {
+    let host = backend.open(&NsRef::Current)?;
+    let mut out = vec!["== host links (bridges aside)".to_string()];
+    let mut links: Vec<String> = host
+        .links()?
+        .into_iter()
+        .filter(|l| l.kind != LinkKind::Bridge)
+        .map(|l| l.name)
+        .collect();
+    links.sort();
+    out.extend(links);
+    out.push("== host masquerade".to_string());
+    let mut rules: Vec<String> = host
+        .masquerade_list()?
+        .into_iter()
+        .map(|r| format!("{} {}", r.network, r.container_id))
+        .collect();
+    rules.sort();
+    out.extend(rules);
+    for att in containers {
+        out.push(format!("== {}", att.container_id));
+        out.push(namespace_state(&*backend.open(&NsRef::path(&att.netns))?)?);
+    }
+    out.push("== leases".to_string());
+    out.extend(leases.iter().cloned());
+    Ok(out.join("\n"))
 }

@@ -6,7 +6,7 @@ pub use crate::in_process::{
     add_uplink, with_prev_result, Attachment, Failure, InProcess, NETNS_DIR,
 };
 use crate::plugin_corpus::Scenario;
-use crate::plugin_state::host_and_containers;
+use crate::plugin_state::{attachment_owned, host_and_containers};
 use cni_backend_sim::SimKernel;
 use cni_core::net::{NetBackend, Netns, NsRef};
 use cni_core::skel::Outcome;
@@ -102,6 +102,23 @@ impl SimWorld {
     pub fn state(&self, containers: &[&Attachment]) -> String {
         host_and_containers(&self.kernel, containers, &self.lease_names())
             .unwrap_or_else(|e| panic!("reading the simulator's state: {e}"))
+    }
+
+    /// What a failed ADD must not leave ([`attachment_owned`]).
+    pub fn attachment_owned(&self, containers: &[&Attachment]) -> String {
+        attachment_owned(&self.kernel, containers, &self.lease_names())
+            .unwrap_or_else(|e| panic!("reading the simulator's state: {e}"))
+    }
+
+    /// Another container's ADD and DEL, so the network's shared host objects
+    /// (bridge, gateway addresses, forwarding) exist as on a busy node.
+    pub fn warm_up(&self, conf: &Value) {
+        let other = Attachment::new("warm");
+        self.add_container(&other);
+        self.call("ADD", conf, &other)
+            .unwrap_or_else(|e| panic!("warm-up ADD failed: {e}"));
+        self.call("DEL", conf, &other)
+            .unwrap_or_else(|e| panic!("warm-up DEL failed: {e}"));
     }
 
     pub fn scratch_path(&self, name: &str) -> PathBuf {

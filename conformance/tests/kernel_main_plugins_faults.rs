@@ -4,7 +4,10 @@
 //! successful ADD, on fresh namespaces: fail N, and the host, the container
 //! and host-local's `dataDir` must be as before the ADD; after the DEL a
 //! runtime sends next, too; then an ADD without faults succeeds and its DEL
-//! leaves what a fault-free ADD and DEL leave. Needs root.
+//! leaves what a fault-free ADD and DEL leave. "As before" is exact on a warm
+//! host (another container's ADD and DEL already made the network's shared
+//! objects); on a cold host the shared objects a failed ADD made (bridge,
+//! gateway addresses, forwarding) stay, and only they. Needs root.
 
 use cni_conformance::in_process::{add_uplink, Attachment};
 use cni_conformance::kernel_world::KernelWorld;
@@ -13,23 +16,38 @@ use cni_core::net::NetErrorKind;
 use cni_core::testsupport::privileged;
 use serde_json::Value;
 
-/// Fresh namespaces (host and `ctr1`) and the case's config.
-fn fresh(case: &Scenario) -> (KernelWorld, Attachment, Value) {
-    let mut world = KernelWorld::new();
-    let att = world.add_container("ctr1");
-    let conf = world.netconf(&(case.conf)(), case.versions[0]);
-    (world, att, conf)
+/// Whether the network's shared host objects exist before the ADD.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Host {
+    Cold,
+    Warm,
 }
 
-/// Runs in the host namespace: the uplink macvlan needs.
-fn prepare(world: &KernelWorld, case: &Scenario) {
+/// Fresh namespaces (host, `ctr1` and `warm`) and the case's config.
+fn fresh(case: &Scenario) -> (KernelWorld, Attachment, Value, Attachment) {
+    let mut world = KernelWorld::new();
+    let att = world.add_container("ctr1");
+    let warm = world.add_container("warm");
+    let conf = world.netconf(&(case.conf)(), case.versions[0]);
+    (world, att, conf, warm)
+}
+
+/// Runs in the host namespace: the uplink macvlan needs and, on a warm
+/// host, another container's ADD and DEL.
+fn prepare(world: &KernelWorld, case: &Scenario, conf: &Value, warm: &Attachment, host: Host) {
     if case.needs_uplink {
         add_uplink(&*world.host(), "uplink0", "uplink1");
     }
+    if host == Host::Warm {
+        let add = world.call("ADD", conf, warm);
+        assert!(add.is_ok(), "{}: warm-up ADD: {add:?}", case.slug);
+        let del = world.call("DEL", conf, warm);
+        assert_eq!(del, Ok(Value::Null), "{}: warm-up DEL", case.slug);
+    }
 }
 
-fn assert_state(world: &KernelWorld, att: &Attachment, expected: &str, what: &str) {
-    assert_eq!(state(world, att), expected, "{what}");
+fn assert_state(world: &KernelWorld, att: &Attachment, host: Host, expected: &str, what: &str) {
+    assert_eq!(state(world, att, host), expected, "{what}");
 }
 
 /// A fault-free ADD on fresh namespaces: how many operations it ran, and
@@ -44,18 +62,26 @@ struct Clean {
 /// The state without carrier: it follows from the links present (compared
 /// anyway), and a real kernel reports its loss up to a second late
 /// (linkwatch), which would make the sweep wait that long at every step.
-fn state(world: &KernelWorld, att: &Attachment) -> String {
-    world
-        .state(&[att])
-        .replace(",LOWER_UP", "")
-        .replace(",NO-CARRIER", "")
+fn state(world: &KernelWorld, att: &Attachment, host: Host) -> String {
+    match host {
+        Host::Warm => whole_state(world, att),
+        Host::Cold => without_carrier(world.attachment_owned(&[att])),
+    }
 }
 
-fn clean_run(case: &Scenario) -> Clean {
-    let (world, att, conf) = fresh(case);
+fn whole_state(world: &KernelWorld, att: &Attachment) -> String {
+    without_carrier(world.state(&[att]))
+}
+
+fn without_carrier(text: String) -> String {
+    text.replace(",LOWER_UP", "").replace(",NO-CARRIER", "")
+}
+
+fn clean_run(case: &Scenario, host: Host) -> Clean {
+    let (world, att, conf, warm) = fresh(case);
     world.in_host(|| {
-        prepare(&world, case);
-        let start = state(&world, &att);
+        prepare(&world, case, &conf, &warm, host);
+        let start = state(&world, &att, host);
         let before = world.faults.op_count();
         world
             .call("ADD", &conf, &att)
@@ -66,22 +92,25 @@ fn clean_run(case: &Scenario) -> Clean {
         Clean {
             start,
             add_ops,
-            after_del: state(&world, &att),
+            after_del: whole_state(&world, &att),
         }
     })
 }
 
-fn fail_one(case: &Scenario, n: u64, clean: &Clean) {
-    let (world, att, conf) = fresh(case);
+fn fail_one(case: &Scenario, n: u64, clean: &Clean, host: Host) {
+    let (world, att, conf, warm) = fresh(case);
     world.in_host(|| {
-        prepare(&world, case);
+        prepare(&world, case, &conf, &warm, host);
         let start = &clean.start;
         let (outcome, failed_op) = world
             .faults
             .with_nth_failing(n, NetErrorKind::Other, || world.call("ADD", &conf, &att));
         let failed_op =
             failed_op.unwrap_or_else(|| panic!("{}: ADD stopped before operation #{n}", case.slug));
-        let label = format!("{}: ADD with #{n} ({:?}) failing", case.slug, failed_op.op);
+        let label = format!(
+            "{}: {host:?} ADD with #{n} ({:?}) failing",
+            case.slug, failed_op.op
+        );
         assert!(failed_op.injected, "{label}: not the fault: {failed_op:?}");
         let err = outcome
             .err()
@@ -90,18 +119,18 @@ fn fail_one(case: &Scenario, n: u64, clean: &Clean) {
             format!("{} {}", err.msg, err.details).contains("injected fault"),
             "{label}: the error does not carry the fault: {err}"
         );
-        assert_state(&world, &att, start, &format!("{label}: not undone"));
+        assert_state(&world, &att, host, start, &format!("{label}: not undone"));
 
         let del = world.call("DEL", &conf, &att);
         assert_eq!(del, Ok(Value::Null), "{label}, then DEL");
-        assert_state(&world, &att, start, &format!("{label}, then DEL"));
+        assert_state(&world, &att, host, start, &format!("{label}, then DEL"));
 
         let add = world.call("ADD", &conf, &att);
         assert!(add.is_ok(), "{label}, then ADD without faults: {add:?}");
         let del = world.call("DEL", &conf, &att);
         assert_eq!(del, Ok(Value::Null), "{label}, then ADD and DEL");
         let label = format!("{label}, then ADD and DEL");
-        assert_state(&world, &att, &clean.after_del, &label);
+        assert_eq!(whole_state(&world, &att), clean.after_del, "{label}");
     });
 }
 
@@ -110,14 +139,16 @@ fn fail_each_operation_in_turn(test: &str, plugin: &str) {
         return;
     }
     let case = FAULT_CASES.iter().find(|c| c.slug == plugin).unwrap();
-    let clean = clean_run(case);
-    let total = clean.add_ops;
-    assert!(
-        total > 3,
-        "{plugin}: a successful ADD ran only {total} operations"
-    );
-    for n in 1..=total {
-        fail_one(case, n, &clean);
+    for host in [Host::Warm, Host::Cold] {
+        let clean = clean_run(case, host);
+        let total = clean.add_ops;
+        assert!(
+            total > 3,
+            "{plugin}: a successful ADD ran only {total} operations"
+        );
+        for n in 1..=total {
+            fail_one(case, n, &clean, host);
+        }
     }
 }
 

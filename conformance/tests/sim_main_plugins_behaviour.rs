@@ -633,3 +633,42 @@ fn bridge_disable_container_interface_leaves_the_container_end_down() {
     world.call("DEL", &conf, &att).unwrap();
     assert!(container.link_by_name("eth0").is_err());
 }
+
+// --- shared host state --------------------------------------------------------
+
+/// The ADD that made the bridge, its gateway address and forwarding fails
+/// at its last step: those stay, since other attachments may already rely on
+/// them (and removing a bridge "while it has no ports" races with them); only
+/// the attachment's own veth, addresses and lease go.
+#[test]
+fn a_failed_add_keeps_the_shared_bridge_gateway_and_forwarding_it_made() {
+    let conf = base_conf("bridge", "10.64.0.0/24");
+    let (world, att, conf) = world_for(&conf, "shared");
+    world.faults.fail_next(
+        cni_conformance::faults::NetOp::MasqueradeAdd,
+        None,
+        cni_core::net::NetErrorKind::Other,
+    );
+    let failure = add_err(&world, &conf, &att);
+    assert_eq!(failure.code, 5, "{failure:?}");
+    let host = world.host();
+    let br = host.link_by_name("cni0").expect("the bridge stays");
+    assert!(br.up, "the bridge stays up");
+    let addrs: Vec<String> = host
+        .addresses(Some(br.index))
+        .unwrap()
+        .iter()
+        .map(|a| a.addr.to_string())
+        .collect();
+    assert!(addrs.contains(&"10.64.0.1/24".to_string()), "{addrs:?}");
+    assert_eq!(host.sysctl_get("net/ipv4/ip_forward").unwrap().trim(), "1");
+    let veths = host
+        .links()
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.kind == LinkKind::Veth)
+        .count();
+    assert_eq!(veths, 0, "the attachment's veth is undone");
+    assert!(world.container(&att).link_by_name("eth0").is_err());
+    assert!(world.leases().is_empty(), "the lease is undone");
+}

@@ -44,10 +44,11 @@ impl<'a> Add<'a> {
         } else {
             None
         };
-        let bridge = link::ensure_bridge(self.host, self.conf, bridge_mac, undo)?;
-        // Before any port joins, so a clashing address on an existing bridge
-        // fails ADD before anything else changed.
-        gateway::serve(self.host, &bridge, &result, self.conf, undo)?;
+        let bridge = link::ensure_bridge(self.host, self.conf, bridge_mac)?;
+        // Before the bridge is switched on and any port joins, so a clashing
+        // address on an existing bridge fails ADD before anything changed.
+        gateway::serve(self.host, &bridge, &result, self.conf)?;
+        let bridge = link::switch_on(self.host, &bridge, self.conf)?;
         let addrs: Vec<_> = result.ips.iter().map(|ip| ip.address.addr()).collect();
         let container_mac = self.requested_mac.or_else(|| mac::for_addresses(&addrs));
         let pair = self.plug_veth(&bridge, container_mac, undo)?;
@@ -66,13 +67,14 @@ impl<'a> Add<'a> {
         ipam_type: &'a str,
         undo: &mut Undo<'a>,
     ) -> Result<Attached, CniError> {
-        let bridge = link::ensure_bridge(self.host, self.conf, None, undo)?;
+        let bridge = link::ensure_bridge(self.host, self.conf, None)?;
+        let bridge = link::switch_on(self.host, &bridge, self.conf)?;
         let pair = self.plug_veth(&bridge, self.requested_mac, undo)?;
         self.container
             .set_up(pair.peer.index, true)
             .ctx(&format!("setting {} up for IPAM", pair.peer.name))?;
         let result = self.addresses(ipam_type, undo)?;
-        gateway::serve(self.host, &bridge, &result, self.conf, undo)?;
+        gateway::serve(self.host, &bridge, &result, self.conf)?;
         Ok(Attached {
             result,
             bridge,

@@ -2,7 +2,7 @@
 //! route for `isDefaultGateway`, and the gateway addresses on the bridge.
 
 use super::config::BridgeConf;
-use crate::common::{NetContext, Undo};
+use crate::common::NetContext;
 use cni_core::net::{AddressSpec, LinkInfo, Netns};
 use cni_core::spec::Route;
 use cni_core::{CniError, CniResult};
@@ -63,66 +63,68 @@ fn first_host(addr: &IpNet) -> Option<IpAddr> {
 
 /// With `isGateway`: the gateways on the bridge and forwarding on for each
 /// family present. Nothing when there is no address (yet).
-pub fn serve<'a>(
-    host: &'a dyn Netns,
+///
+/// Both are shared by every attachment of the network: made idempotently,
+/// since many ADDs race to make them, and never taken back by one
+/// attachment's failed ADD, since others may already route through them.
+pub fn serve(
+    host: &dyn Netns,
     br: &LinkInfo,
     result: &CniResult,
     conf: &BridgeConf,
-    undo: &mut Undo<'a>,
 ) -> Result<(), CniError> {
     if !conf.is_gateway || result.ips.is_empty() {
         return Ok(());
     }
-    ensure_on_bridge(host, br, result, conf.force_address, undo)?;
+    for ip in &result.ips {
+        if let Some(gw) = ip.gateway {
+            let want = IpNet::new(gw, ip.address.prefix_len())
+                .map_err(|e| CniError::invalid_config(format!("gateway {gw}: {e}")))?;
+            ensure_on_bridge(host, br, want, conf.force_address)?;
+        }
+    }
     let v4 = result.ips.iter().any(|ip| ip.address.addr().is_ipv4());
     let v6 = result.ips.iter().any(|ip| ip.address.addr().is_ipv6());
-    crate::common::sysctl::enable_forwarding(host, v4, v6, undo)
+    crate::common::sysctl::enable_forwarding(host, v4, v6)
 }
 
-/// Puts each gateway on the bridge with the prefix of its subnet. An address
-/// of the bridge in the same subnet that is not the gateway is an error, or is
-/// replaced with `forceAddress`.
-fn ensure_on_bridge<'a>(
-    host: &'a dyn Netns,
+/// Puts the gateway `want` on the bridge with the prefix of its subnet. An
+/// address of the bridge in the same subnet that is not the gateway is an
+/// error, or is replaced with `forceAddress`.
+fn ensure_on_bridge(
+    host: &dyn Netns,
     br: &LinkInfo,
-    result: &CniResult,
+    want: IpNet,
     force: bool,
-    undo: &mut Undo<'a>,
 ) -> Result<(), CniError> {
-    for ip in &result.ips {
-        let Some(gw) = ip.gateway else { continue };
-        let want = IpNet::new(gw, ip.address.prefix_len())
-            .map_err(|e| CniError::invalid_config(format!("gateway {gw}: {e}")))?;
-        let have = host
-            .addresses(Some(br.index))
-            .ctx(&format!("listing addresses of {}", br.name))?;
-        if have.iter().any(|a| a.addr == want) {
-            continue;
-        }
-        let clash = have.iter().find(|a| {
-            a.addr.addr().is_ipv4() == gw.is_ipv4()
-                && (a.addr.contains(&gw) || want.contains(&a.addr.addr()))
-        });
-        if let Some(old) = clash {
-            if !force {
-                return Err(CniError::invalid_config(format!(
-                    "forceAddress: bridge {} already has address {} in the subnet of gateway {want}; set forceAddress to replace it",
-                    br.name, old.addr
-                )));
-            }
-            host.del_address(br.index, old.addr)
-                .ctx(&format!("removing {} from {}", old.addr, br.name))?;
-        }
-        let spec = AddressSpec {
-            addr: want,
-            nodad: want.addr().is_ipv6(),
-        };
-        host.add_address(br.index, &spec)
-            .ctx(&format!("adding gateway address {want} to {}", br.name))?;
-        let index = br.index;
-        undo.push(format!("gateway address {want}"), move || {
-            host.del_address(index, want)
-        });
+    let gw = want.addr();
+    let have = host
+        .addresses(Some(br.index))
+        .ctx(&format!("listing addresses of {}", br.name))?;
+    if have.iter().any(|a| a.addr == want) {
+        return Ok(());
     }
-    Ok(())
+    let clash = have.iter().find(|a| {
+        a.addr.addr().is_ipv4() == gw.is_ipv4()
+            && (a.addr.contains(&gw) || want.contains(&a.addr.addr()))
+    });
+    if let Some(old) = clash {
+        if !force {
+            return Err(CniError::invalid_config(format!(
+                "forceAddress: bridge {} already has address {} in the subnet of gateway {want}; set forceAddress to replace it",
+                br.name, old.addr
+            )));
+        }
+        host.del_address(br.index, old.addr)
+            .ctx(&format!("removing {} from {}", old.addr, br.name))?;
+    }
+    let spec = AddressSpec {
+        addr: want,
+        nodad: want.addr().is_ipv6(),
+    };
+    match host.add_address(br.index, &spec) {
+        // A concurrent ADD put the same gateway there since we looked.
+        Err(e) if e.is_exists() => Ok(()),
+        other => other.ctx(&format!("adding gateway address {want} to {}", br.name)),
+    }
 }

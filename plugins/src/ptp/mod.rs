@@ -60,7 +60,7 @@ impl Plugin for Ptp<'_> {
         let mut result = self.addresses(&conf, args, &mut undo)?;
         let v4 = result.ips.iter().any(|ip| ip.address.addr().is_ipv4());
         let v6 = result.ips.iter().any(|ip| ip.address.addr().is_ipv6());
-        sysctl::enable_forwarding(&*host, v4, v6, &mut undo)?;
+        sysctl::enable_forwarding(&*host, v4, v6)?;
 
         // 2. The pair, with MACs derived from each end's address.
         let addrs: Vec<_> = result.ips.iter().map(|ip| ip.address.addr()).collect();
