@@ -280,7 +280,7 @@ impl Store for DiskStore {
         }
         // Not fsynced: a lost record only costs round-robin this once.
         let last = last_reserved_path(&self.dir, range_set);
-        replace_file(
+        let recorded = replace_file(
             &*self.fs,
             &self.tmp_dir,
             &last,
@@ -288,7 +288,13 @@ impl Store for DiskStore {
             0o644,
             false,
         )
-        .map_err(|e| StoreError::io("writing", &last, e))?;
+        .map_err(|e| StoreError::io("writing", &last, e));
+        if let Err(e) = recorded {
+            // A reservation that reports failure must hold nothing: the
+            // caller only undoes what succeeded.
+            let _ = self.release_listed(&owner, vec![ip]);
+            return Err(e);
+        }
         Ok(true)
     }
 
