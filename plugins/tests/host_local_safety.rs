@@ -17,6 +17,15 @@ fn net_dir(data: &Path) -> PathBuf {
     data.join("testnet")
 }
 
+/// A file that must never change, and the network's directory, created.
+fn victim_and_net_dir(data: &Path) -> (PathBuf, PathBuf) {
+    let victim = data.join("victim");
+    fs::write(&victim, "precious").unwrap();
+    let nd = net_dir(data);
+    fs::create_dir_all(&nd).unwrap();
+    (victim, nd)
+}
+
 fn chattr(flag: &str, path: &Path) -> bool {
     Command::new("chattr")
         .arg(flag)
@@ -72,10 +81,7 @@ fn retried_del_frees_a_lease_whose_first_removal_failed() {
 #[test]
 fn add_refuses_a_symlinked_last_reserved_ip_and_leaves_its_target_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let victim = dir.path().join("victim");
-    fs::write(&victim, "precious").unwrap();
-    let nd = net_dir(dir.path());
-    fs::create_dir_all(&nd).unwrap();
+    let (victim, nd) = victim_and_net_dir(dir.path());
     let link = nd.join("last_reserved_ip.0");
     symlink(&victim, &link).unwrap();
     let out = add(
@@ -95,10 +101,7 @@ fn add_refuses_a_symlinked_last_reserved_ip_and_leaves_its_target_alone() {
 #[test]
 fn requested_address_replaces_a_symlinked_last_reserved_ip_without_writing_through_it() {
     let dir = tempfile::tempdir().unwrap();
-    let victim = dir.path().join("victim");
-    fs::write(&victim, "precious").unwrap();
-    let nd = net_dir(dir.path());
-    fs::create_dir_all(&nd).unwrap();
+    let (victim, nd) = victim_and_net_dir(dir.path());
     symlink(&victim, nd.join("last_reserved_ip.0")).unwrap();
     let c = conf("1.0.0", dir.path(), r#""subnet":"10.9.0.0/24""#);
     // A requested address skips reading the record; writing it must still
@@ -111,10 +114,7 @@ fn requested_address_replaces_a_symlinked_last_reserved_ip_without_writing_throu
 #[test]
 fn symlinked_lock_file_is_refused_naming_it() {
     let dir = tempfile::tempdir().unwrap();
-    let victim = dir.path().join("victim");
-    fs::write(&victim, "precious").unwrap();
-    let nd = net_dir(dir.path());
-    fs::create_dir_all(&nd).unwrap();
+    let (victim, nd) = victim_and_net_dir(dir.path());
     symlink(&victim, nd.join("lock")).unwrap();
     let out = add(
         &ours(),

@@ -13,8 +13,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// What a fuzz target runs on one input.
+pub type Property = fn(&[u8]);
+
 /// The fuzz targets, by corpus directory name.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Property)] = &[
     ("host_local_lease", lease_formats),
     ("host_local_index_entry", index_entry),
     ("host_local_resolv_conf", resolv_conf),
