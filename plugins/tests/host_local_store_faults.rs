@@ -5,8 +5,9 @@
 
 use cni_core::fsio::{FailingFs, FileOps, RealFs, TMP_PREFIX};
 use cni_core::ipam::config::validate_range_set;
-use cni_core::ipam::{ops, Attachment, LeaseOwner, RangeSet, RangeSpec, Store};
+use cni_core::ipam::{Attachment, LeaseOwner, RangeSet, RangeSpec, Store};
 use cni_plugins::host_local::index::{parse_entry, scan_leases, INDEX_DIR};
+use cni_plugins::host_local::ops;
 use cni_plugins::host_local::DiskStore;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;

@@ -4,10 +4,11 @@
 #![allow(dead_code)]
 
 use cni_core::ipam::config::validate_range_set;
-use cni_core::ipam::{ops, Attachment, LeaseOwner, RangeSet, RangeSpec, Store};
+use cni_core::ipam::{Attachment, LeaseOwner, RangeSet, RangeSpec, Store};
 use cni_plugins::host_local::dns::parse_resolv_conf_bytes;
 use cni_plugins::host_local::index::{entry_text, parse_entry, scan_leases, INDEX_DIR};
 use cni_plugins::host_local::lease::{lease_content, parse_last_reserved, parse_owner};
+use cni_plugins::host_local::ops;
 use cni_plugins::host_local::DiskStore;
 use std::io::Write;
 use std::path::{Path, PathBuf};
