@@ -4,6 +4,7 @@
 //! Pure logic: nothing here makes a syscall that changes the network.
 
 pub mod error;
+pub mod fsio;
 pub mod invoke;
 pub mod ipam;
 pub mod json;

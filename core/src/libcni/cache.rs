@@ -4,13 +4,15 @@
 
 use super::base64;
 use super::error::LibcniError;
+use crate::fsio::{
+    process_alive, read_capped, read_if_exists, remove_orphaned_tmp, replace_file, tmp_writer_pid,
+    FileOps, RealFs,
+};
 use crate::spec::wire::null_default;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 pub const CACHE_KIND_V1: &str = "cniCacheV1";
 pub const DEFAULT_CACHE_DIR: &str = "/var/lib/cni";
@@ -96,75 +98,70 @@ pub fn cache_file_path(
         .join(format!("{network}-{container_id}-{ifname}")))
 }
 
+/// Larger than any result a plugin returns with its configuration; a file
+/// beyond it is not ours, and reading it must not cost unbounded memory.
+pub const MAX_CACHE_FILE_BYTES: u64 = 16 * 1024 * 1024;
+/// A temporary file whose writer is gone and which is at least this old was
+/// left by a crash mid-write. The age guards writers in another PID namespace,
+/// whose IDs mean nothing here.
+pub const ORPHAN_MIN_AGE: Duration = Duration::from_secs(60);
+
+fn io_error<'a>(
+    path: &'a Path,
+    action: &'static str,
+) -> impl FnOnce(std::io::Error) -> LibcniError + 'a {
+    move |source| LibcniError::Io {
+        path: path.to_path_buf(),
+        action,
+        source,
+    }
+}
+
 /// Writes `info` to `path` atomically (a temporary file in the same
-/// directory, then rename): a reader never sees half an entry.
+/// directory, fsynced, renamed, the directory fsynced): a reader never sees
+/// half an entry, and a written entry survives a power cut.
 pub fn write(path: &Path, info: &CachedInfo) -> Result<(), LibcniError> {
+    write_with(&RealFs, path, info)
+}
+
+/// As [`write`], every file operation going through `fs`. Also removes the
+/// temporary files crashed writers left in the directory.
+pub fn write_with(fs: &dyn FileOps, path: &Path, info: &CachedInfo) -> Result<(), LibcniError> {
     let dir = path.parent().ok_or_else(|| LibcniError::Cache {
         path: path.to_path_buf(),
         reason: "has no parent directory".into(),
     })?;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|source| LibcniError::Io {
-            path: dir.to_path_buf(),
-            action: "creating cache directory",
-            source,
-        })?;
+    fs.create_dir_all(dir, 0o700)
+        .map_err(io_error(dir, "creating cache directory"))?;
     let bytes = serde_json::to_vec(info).map_err(|e| LibcniError::Cache {
         path: path.to_path_buf(),
         reason: format!("cannot encode: {e}"),
     })?;
+    remove_orphaned_tmp(fs, dir, |name| is_orphan(fs, &dir.join(name)));
+    replace_file(fs, dir, path, &bytes, 0o600, true)
+        .map_err(io_error(path, "writing cache file"))?;
+    fs.sync_dir(dir)
+        .map_err(io_error(dir, "syncing cache directory"))
+}
 
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(
-        ".{file_name}.tmp-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let io_err = |action: &'static str| {
-        move |source| LibcniError::Io {
-            path: path.to_path_buf(),
-            action,
-            source,
-        }
-    };
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(io_err("creating cache file"))?;
-        file.write_all(&bytes)
-            .map_err(io_err("writing cache file"))?;
-        file.sync_all().map_err(io_err("syncing cache file"))?;
-        std::fs::rename(&tmp, path).map_err(io_err("renaming cache file into place"))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+fn is_orphan(fs: &dyn FileOps, tmp: &Path) -> bool {
+    let name = tmp.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let writer_alive = tmp_writer_pid(name).is_some_and(process_alive);
+    let old = fs
+        .modified(tmp)
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age >= ORPHAN_MIN_AGE);
+    !writer_alive && old
 }
 
 /// Reads a cache file. A missing file is `None`; a file that is not a
-/// `cniCacheV1` entry is read as the legacy bare result.
+/// `cniCacheV1` entry is read as the legacy bare result. A symlink is refused.
 pub fn read(path: &Path) -> Result<Option<CacheEntry>, LibcniError> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(LibcniError::Io {
-                path: path.to_path_buf(),
-                action: "reading cache file",
-                source,
-            })
-        }
+    let Some(bytes) = read_if_exists(&RealFs, path, MAX_CACHE_FILE_BYTES)
+        .map_err(io_error(path, "reading cache file"))?
+    else {
+        return Ok(None);
     };
     parse(&bytes)
         .map(Some)
@@ -224,7 +221,7 @@ pub fn attachments(cache_dir: &Path) -> Result<Vec<CachedInfo>, LibcniError> {
             !p.file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with('.'))
         })
-        .filter_map(|p| std::fs::read(p).ok())
+        .filter_map(|p| read_capped(&RealFs, p, MAX_CACHE_FILE_BYTES).ok())
         .filter_map(|bytes| match parse(&bytes) {
             Ok(CacheEntry::V1(info))
                 if !info.ifname.is_empty() && !info.network_name.is_empty() =>

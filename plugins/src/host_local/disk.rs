@@ -1,19 +1,34 @@
 //! The lease store on disk, compatible with the reference: the same files in
 //! `<dataDir>/<network>`, the same `lock` file held with flock for the whole
 //! operation, plus our index (see [`super::index`]).
+//!
+//! Every step is ordered so that a crash or an error anywhere leaves a state
+//! from which a retry finishes the job: a lease is listed in the index before
+//! its file is created and unlisted only after the file is gone and that is
+//! durable. Nothing in a data directory is opened through a symlink.
 
 use super::index::{scan_leases, Index};
-use super::lease::{lease_content, lease_path, read_owner, LAST_IP_PREFIX};
+use super::lease::{
+    last_reserved_path, lease_content, lease_path, parse_last_reserved, read_owner,
+};
+use cni_core::fsio::{read_if_exists, remove_orphaned_tmp, replace_file, FileOps, RealFs};
 use cni_core::ipam::{Attachment, LeaseOwner, Store, StoreError};
-use std::fs::{self, File, OpenOptions};
-use std::io::{ErrorKind, Write};
+use std::fs::File;
+use std::io::ErrorKind;
 use std::net::IpAddr;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Our temporary files, beside the leases (same file system, so they rename
+/// into place) but in a directory of their own, so that finding orphans never
+/// lists the leases.
+pub const TMP_DIR: &str = ".cni-rs-tmp";
 
 pub struct DiskStore {
+    fs: Arc<dyn FileOps>,
     dir: PathBuf,
+    tmp_dir: PathBuf,
     index: Index,
     changed: bool,
     // Held for the store's lifetime; closing it releases the flock.
@@ -37,34 +52,59 @@ fn lock_exclusive(file: &File, path: &Path) -> Result<(), StoreError> {
 impl DiskStore {
     /// Opens (creating) `<data_dir>/<network>` and takes its lock.
     pub fn open(data_dir: &Path, network: &str) -> Result<DiskStore, StoreError> {
+        DiskStore::open_with(Arc::new(RealFs), data_dir, network)
+    }
+
+    /// As [`DiskStore::open`], every file operation going through `fs`.
+    pub fn open_with(
+        fs: Arc<dyn FileOps>,
+        data_dir: &Path,
+        network: &str,
+    ) -> Result<DiskStore, StoreError> {
         let dir = data_dir.join(network);
-        fs::create_dir_all(&dir).map_err(|e| StoreError::io("creating", &dir, e))?;
+        fs.create_dir_all(&dir, 0o755)
+            .map_err(|e| StoreError::io("creating", &dir, e))?;
         let lock_path = dir.join("lock");
-        // Mode as the reference's lock library creates it; we never write to it,
-        // but std only creates files opened for writing.
-        let lock = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o750)
-            .open(&lock_path)
+        // Mode as the reference's lock library creates it.
+        let lock = fs
+            .open_or_create(&lock_path, 0o750)
             .map_err(|e| StoreError::io("opening", &lock_path, e))?;
         lock_exclusive(&lock, &lock_path)?;
-        let index = Index::open(&dir)?;
-        let changed = index.rebuilt;
+        let tmp_dir = dir.join(TMP_DIR);
+        fs.create_dir_all(&tmp_dir, 0o755)
+            .map_err(|e| StoreError::io("creating", &tmp_dir, e))?;
+        // We hold the lock, and every writer of ours does: all are orphans.
+        remove_orphaned_tmp(&*fs, &tmp_dir, |_| true);
+        let index = Index::open(fs.clone(), &dir, &tmp_dir);
         Ok(DiskStore {
+            fs,
             dir,
+            tmp_dir,
             index,
-            changed,
+            changed: false,
             _lock: lock,
         })
     }
 
-    /// Seals the index if anything changed, then releases the lock.
+    /// Seals the index if it is trusted and anything changed (or it was
+    /// rebuilt), otherwise removes the seal; then releases the lock. The index
+    /// is only a hint, so failing to seal it fails nothing: the next run
+    /// rebuilds it.
     pub fn finish(self) -> Result<(), StoreError> {
-        if self.changed {
-            self.index.seal()?;
+        let sealed = match (self.index.is_trusted(), self.changed || self.index.rebuilt) {
+            (true, true) => self.index.seal(),
+            (true, false) => Ok(()),
+            (false, _) => Err(StoreError::io(
+                "distrusted",
+                &self.dir,
+                std::io::Error::other("index not used in this run"),
+            )),
+        };
+        if let Err(e) = sealed {
+            tracing::debug!("host-local: index left unsealed: {e}");
+            if let Err(e) = self.index.unseal() {
+                tracing::warn!("host-local: {e}");
+            }
         }
         Ok(())
     }
@@ -78,18 +118,138 @@ impl DiskStore {
         self.index.rebuilt
     }
 
-    /// Removes the lease file of `ip` if `owner` holds it.
+    /// Whether this run still answers from the index (false once anything
+    /// about it failed, until the next run rebuilds it).
+    pub fn index_trusted(&self) -> bool {
+        self.index.is_trusted()
+    }
+
+    fn exists(&self, path: &Path) -> Result<bool, StoreError> {
+        match self.fs.modified(path) {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(StoreError::io("stat", path, e)),
+        }
+    }
+
+    /// The addresses recorded for exactly `owner`: from the index while it is
+    /// trusted, otherwise from the lease files.
+    fn lookup(&mut self, owner: &LeaseOwner) -> Result<Vec<IpAddr>, StoreError> {
+        if self.index.is_trusted() {
+            match self.index.get(owner) {
+                Ok(ips) => return Ok(ips),
+                Err(e) => self.index.distrust(&e),
+            }
+        }
+        Ok(scan_leases(&*self.fs, &self.dir)?
+            .into_iter()
+            .filter(|(_, o)| o == owner)
+            .map(|(ip, _)| ip)
+            .collect())
+    }
+
+    fn index_add(&mut self, owner: &LeaseOwner, ip: IpAddr) {
+        if self.index.is_trusted() {
+            self.changed = true;
+            if let Err(e) = self.index.add(owner, ip) {
+                self.index.distrust(&e);
+            }
+        }
+    }
+
+    fn index_remove(&mut self, owner: &LeaseOwner, gone: &[IpAddr]) {
+        if self.index.is_trusted() && !gone.is_empty() {
+            self.changed = true;
+            if let Err(e) = self.index.remove(owner, gone) {
+                self.index.distrust(&e);
+            }
+        }
+    }
+
+    /// Makes removals in the network directory durable before the index
+    /// forgets them.
+    fn sync_removals(&mut self) -> Result<(), StoreError> {
+        self.fs
+            .sync_dir(&self.dir)
+            .map_err(|e| StoreError::io("syncing", &self.dir, e))
+    }
+
+    /// Creates the lease file of `ip` for `att`, durably; false if taken.
+    fn create_lease(&mut self, att: &Attachment, ip: IpAddr) -> Result<bool, StoreError> {
+        let path = lease_path(&self.dir, ip);
+        let mut file = match self.fs.create_new(&path, 0o644) {
+            Ok(f) => f,
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(false),
+            Err(e) => return Err(StoreError::io("creating", &path, e)),
+        };
+        self.changed = true;
+        let written = self
+            .fs
+            .write_all(&mut file, lease_content(att).as_bytes())
+            .map_err(|e| StoreError::io("writing", &path, e))
+            .and_then(|()| {
+                self.fs
+                    .sync(&file)
+                    .map_err(|e| StoreError::io("syncing", &path, e))
+            })
+            .and_then(|()| {
+                self.fs
+                    .sync_dir(&self.dir)
+                    .map_err(|e| StoreError::io("syncing", &self.dir, e))
+            });
+        if written.is_err() {
+            let _ = self.fs.remove_file(&path);
+        }
+        written.map(|()| true)
+    }
+
+    /// Removes the lease file of `ip` if `owner` holds it (not yet durable:
+    /// see [`DiskStore::sync_removals`]).
     fn remove_if_held(&mut self, ip: IpAddr, owner: &LeaseOwner) -> Result<bool, StoreError> {
         let path = lease_path(&self.dir, ip);
-        if read_owner(&path)?.as_ref() != Some(owner) {
+        if read_owner(&*self.fs, &path)?.as_ref() != Some(owner) {
             return Ok(false);
         }
-        self.changed = true;
-        match fs::remove_file(&path) {
-            Ok(()) => Ok(true),
+        match self.fs.remove_file(&path) {
+            Ok(()) => {
+                self.changed = true;
+                Ok(true)
+            }
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
             Err(e) => Err(StoreError::io("removing", &path, e)),
         }
+    }
+
+    /// Frees every address of `ips` that `owner` holds; unlists those settled
+    /// (freed, or held by nobody or someone else). Every address is tried even
+    /// when one fails; the first error is returned.
+    fn release_listed(
+        &mut self,
+        owner: &LeaseOwner,
+        ips: Vec<IpAddr>,
+    ) -> Result<Vec<IpAddr>, StoreError> {
+        let mut freed = Vec::new();
+        let mut settled = Vec::new();
+        let mut first_error = None;
+        for ip in ips {
+            match self.remove_if_held(ip, owner) {
+                Ok(removed) => {
+                    if removed {
+                        freed.push(ip);
+                    }
+                    settled.push(ip);
+                }
+                Err(e) => {
+                    self.index.distrust(&e);
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        if !freed.is_empty() {
+            self.sync_removals()?;
+        }
+        self.index_remove(owner, &settled);
+        first_error.map_or(Ok(freed), Err)
     }
 }
 
@@ -100,69 +260,73 @@ impl Store for DiskStore {
         ip: IpAddr,
         range_set: usize,
     ) -> Result<bool, StoreError> {
-        let path = lease_path(&self.dir, ip);
-        let mut f = match OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .mode(0o644)
-            .open(&path)
-        {
-            Ok(f) => f,
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(false),
-            Err(e) => return Err(StoreError::io("creating", &path, e)),
-        };
-        self.changed = true;
-        if let Err(e) = f.write_all(lease_content(att).as_bytes()) {
-            let _ = fs::remove_file(&path);
-            return Err(StoreError::io("writing", &path, e));
+        // Under the lock nobody else creates leases: a cheap check spares the
+        // index writes for addresses already taken.
+        if self.exists(&lease_path(&self.dir, ip))? {
+            return Ok(false);
         }
-        drop(f);
-        let last = self.dir.join(format!("{LAST_IP_PREFIX}{range_set}"));
-        fs::write(&last, ip.to_string()).map_err(|e| StoreError::io("writing", &last, e))?;
-        self.index.add(&LeaseOwner::of(att), ip)?;
+        let owner = LeaseOwner::of(att);
+        self.index_add(&owner, ip);
+        match self.create_lease(att, ip) {
+            Ok(true) => {}
+            Ok(false) => {
+                self.index_remove(&owner, &[ip]);
+                return Ok(false);
+            }
+            Err(e) => {
+                self.index_remove(&owner, &[ip]);
+                return Err(e);
+            }
+        }
+        // Not fsynced: a lost record only costs round-robin this once.
+        let last = last_reserved_path(&self.dir, range_set);
+        let recorded = replace_file(
+            &*self.fs,
+            &self.tmp_dir,
+            &last,
+            ip.to_string().as_bytes(),
+            0o644,
+            false,
+        )
+        .map_err(|e| StoreError::io("writing", &last, e));
+        if let Err(e) = recorded {
+            // A reservation that reports failure must hold nothing: the
+            // caller only undoes what succeeded.
+            let _ = self.release_listed(&owner, vec![ip]);
+            return Err(e);
+        }
         Ok(true)
     }
 
     fn last_reserved(&mut self, range_set: usize) -> Result<Option<IpAddr>, StoreError> {
-        let path = self.dir.join(format!("{LAST_IP_PREFIX}{range_set}"));
-        match fs::read_to_string(&path) {
+        let path = last_reserved_path(&self.dir, range_set);
+        match read_if_exists(&*self.fs, &path, 256) {
             // An unreadable record only costs round-robin this once, as in the reference.
-            Ok(s) => Ok(s.trim().parse().ok()),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Ok(bytes) => Ok(bytes.and_then(|b| parse_last_reserved(&b))),
             Err(e) => Err(StoreError::io("reading", &path, e)),
         }
     }
 
     fn ips_of(&mut self, att: &Attachment) -> Result<Vec<IpAddr>, StoreError> {
-        let mut ips = self.index.get(&LeaseOwner::of(att))?;
-        ips.extend(self.index.get(&legacy(att))?);
+        let mut ips = self.lookup(&LeaseOwner::of(att))?;
+        ips.extend(self.lookup(&legacy(att))?);
         Ok(ips)
     }
 
     fn holder(&mut self, ip: IpAddr) -> Result<Option<LeaseOwner>, StoreError> {
-        read_owner(&lease_path(&self.dir, ip))
+        read_owner(&*self.fs, &lease_path(&self.dir, ip))
     }
 
     fn release_ip(&mut self, att: &Attachment, ip: IpAddr) -> Result<(), StoreError> {
-        let owner = LeaseOwner::of(att);
-        self.remove_if_held(ip, &owner)?;
-        self.changed = true;
-        self.index.remove(&owner, ip)
+        self.release_listed(&LeaseOwner::of(att), vec![ip])
+            .map(drop)
     }
 
     fn release(&mut self, att: &Attachment) -> Result<Vec<IpAddr>, StoreError> {
         let mut freed = Vec::new();
         for owner in [LeaseOwner::of(att), legacy(att)] {
-            let listed = self.index.take(&owner)?;
-            if !listed.is_empty() {
-                self.changed = true;
-            }
-            for ip in listed {
-                if self.remove_if_held(ip, &owner)? {
-                    freed.push(ip);
-                }
-            }
+            let listed = self.lookup(&owner)?;
+            freed.extend(self.release_listed(&owner, listed)?);
             // Legacy leases only go when the exact ones were none, as in the reference.
             if !freed.is_empty() {
                 break;
@@ -172,13 +336,12 @@ impl Store for DiskStore {
     }
 
     fn leases(&mut self) -> Result<Vec<(IpAddr, LeaseOwner)>, StoreError> {
-        scan_leases(&self.dir)
+        scan_leases(&*self.fs, &self.dir)
     }
 
     fn remove_lease(&mut self, ip: IpAddr) -> Result<(), StoreError> {
         if let Some(owner) = self.holder(ip)? {
-            self.remove_if_held(ip, &owner)?;
-            self.index.remove(&owner, ip)?;
+            self.release_listed(&owner, vec![ip])?;
         }
         Ok(())
     }

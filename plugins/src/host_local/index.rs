@@ -1,36 +1,58 @@
 //! Our index beside the reference's lease files, so that finding and
 //! releasing an attachment's leases opens one file instead of reading every
 //! lease: `<network dir>/.cni-rs-index/<escaped containerID>~<escaped ifname>`
-//! lists the attachment's addresses.
+//! lists the attachment's addresses (format in [`parse_entry`]).
 //!
-//! The reference does not know about the index, so it may be stale. Detecting
-//! that costs one `stat`: after each change we set the network directory's
-//! mtime to a "seal" time in the past and record it in `.cni-rs-index/seal`.
-//! Creating or removing any lease file (the only changes the reference makes
-//! to the directory) sets the mtime to the current time, which differs from
-//! the seal; then the index is rebuilt from the lease files, once. The index
-//! is a hint even then: a lease is only removed after its file was read and
-//! found to name the attachment.
+//! The lease files are the truth; the index only says where to look, and the
+//! store keeps it a superset of them: an entry gains an address before its
+//! lease file is created and loses it only after the file is gone. Trust needs
+//! one `stat`: after a session we set the network directory's mtime to a
+//! "seal" time in the past and record it in `.cni-rs-index/seal`. Creating or
+//! removing any lease file (the only changes the reference makes to the
+//! directory) sets the mtime to the current time; then the index is rebuilt
+//! from the lease files, once. An index that cannot be read, written or
+//! rebuilt is distrusted: questions go to the lease files, and the seal is
+//! removed so that the next run rebuilds.
 
 use super::lease::{lease_path, parse_lease_name, read_owner};
+use cni_core::fsio::{read_capped, remove_if_exists, replace_file, FileOps};
 use cni_core::ipam::{LeaseOwner, StoreError};
 use std::collections::BTreeMap;
-use std::fs::{self, File, FileTimes, OpenOptions};
-use std::io::{ErrorKind, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use thiserror::Error;
 
 pub const INDEX_DIR: &str = ".cni-rs-index";
 const SEAL: &str = "seal";
+/// Bumped whenever the entry format changes, so an older index is rebuilt.
+const SEAL_VERSION: &str = "v2";
 /// Longest escaped name we use as is; longer ones are hashed.
 const MAX_NAME: usize = 200;
+/// An entry lists the addresses of one attachment: a few lines.
+const MAX_ENTRY_BYTES: u64 = 64 * 1024;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum EntryError {
+    #[error("index entry is missing its {0} line")]
+    Missing(&'static str),
+    #[error("index entry has a badly escaped {0}")]
+    BadEscape(&'static str),
+    #[error("index entry line {0} is not an address")]
+    BadAddress(usize),
+    #[error("index entry belongs to another attachment")]
+    OtherOwner,
+}
 
 pub struct Index {
+    fs: Arc<dyn FileOps>,
     net_dir: PathBuf,
     dir: PathBuf,
+    tmp_dir: PathBuf,
     /// Whether this run rebuilt the index (tests and benchmarks look at it).
     pub rebuilt: bool,
+    trusted: bool,
 }
 
 fn io<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> StoreError + 'a {
@@ -39,78 +61,119 @@ fn io<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> St
 
 impl Index {
     /// Opens the index of `net_dir`, rebuilding it if the directory changed
-    /// since we last sealed it. The caller holds the network's lock.
-    pub fn open(net_dir: &Path) -> Result<Index, StoreError> {
+    /// since we last sealed it. Never fails: an index we cannot use is
+    /// distrusted. The caller holds the network's lock.
+    pub fn open(fs: Arc<dyn FileOps>, net_dir: &Path, tmp_dir: &Path) -> Index {
         let dir = net_dir.join(INDEX_DIR);
         let mut index = Index {
+            fs,
             net_dir: net_dir.to_path_buf(),
             dir,
+            tmp_dir: tmp_dir.to_path_buf(),
             rebuilt: false,
+            trusted: true,
         };
-        if !index.is_fresh()? {
-            index.rebuild()?;
+        if !index.is_fresh() {
+            if let Err(e) = index.rebuild() {
+                index.distrust(&e);
+            }
         }
-        Ok(index)
+        index
     }
 
-    fn is_fresh(&self) -> Result<bool, StoreError> {
-        let seal_path = self.dir.join(SEAL);
-        let sealed = match fs::read_to_string(&seal_path) {
-            Ok(s) => s,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
-            Err(e) => return Err(StoreError::io("reading", &seal_path, e)),
+    pub fn is_trusted(&self) -> bool {
+        self.trusted
+    }
+
+    /// From now on the lease files answer every question, and finishing
+    /// removes the seal.
+    pub fn distrust(&mut self, why: &dyn std::fmt::Display) {
+        if self.trusted {
+            tracing::warn!("host-local: not using the lease index: {why}");
+        }
+        self.trusted = false;
+    }
+
+    fn seal_text(&self, mtime: SystemTime) -> String {
+        let d = mtime.duration_since(UNIX_EPOCH).unwrap_or_default();
+        format!("{SEAL_VERSION} {}.{:09}", d.as_secs(), d.subsec_nanos())
+    }
+
+    fn is_fresh(&self) -> bool {
+        let Ok(sealed) = read_capped(&*self.fs, &self.dir.join(SEAL), 128) else {
+            return false;
         };
-        let mtime = fs::metadata(&self.net_dir)
-            .and_then(|m| m.modified())
-            .map_err(io("stat", &self.net_dir))?;
-        Ok(sealed.trim() == stamp(mtime))
+        let Ok(mtime) = self.fs.modified(&self.net_dir) else {
+            return false;
+        };
+        sealed == self.seal_text(mtime).as_bytes()
     }
 
     /// Reads every lease file and writes the index anew.
-    pub fn rebuild(&mut self) -> Result<(), StoreError> {
+    fn rebuild(&mut self) -> Result<(), StoreError> {
         self.rebuilt = true;
-        match fs::create_dir(&self.dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                // Unseal first, so a crash mid-rebuild forces another rebuild.
-                let seal = self.dir.join(SEAL);
-                match fs::remove_file(&seal) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == ErrorKind::NotFound => {}
-                    Err(e) => return Err(StoreError::io("removing", &seal, e)),
-                }
-                for entry in fs::read_dir(&self.dir).map_err(io("listing", &self.dir))? {
-                    let entry = entry.map_err(io("listing", &self.dir))?;
-                    let p = entry.path();
-                    fs::remove_file(&p).map_err(io("removing", &p))?;
-                }
-            }
-            Err(e) => return Err(StoreError::io("creating", &self.dir, e)),
+        self.fs
+            .create_dir_all(&self.dir, 0o755)
+            .map_err(io("creating", &self.dir))?;
+        // Unseal first, so a crash mid-rebuild forces another rebuild.
+        self.unseal()?;
+        for name in self
+            .fs
+            .read_dir(&self.dir)
+            .map_err(io("listing", &self.dir))?
+        {
+            let p = self.dir.join(name);
+            remove_if_exists(&*self.fs, &p).map_err(io("removing", &p))?;
         }
         let mut by_owner: BTreeMap<LeaseOwner, Vec<IpAddr>> = BTreeMap::new();
-        for (ip, owner) in scan_leases(&self.net_dir)? {
+        for (ip, owner) in scan_leases(&*self.fs, &self.net_dir)? {
             by_owner.entry(owner).or_default().push(ip);
         }
         for (owner, ips) in by_owner {
-            self.write_entry(&owner, &ips)?;
+            self.write_entry(&owner, &ips, false)?;
         }
         Ok(())
     }
 
-    /// Records that the index matches the directory as it is now.
+    /// Records that the index matches the directory as it is now. Everything
+    /// the seal vouches for is made durable before the seal is written.
     pub fn seal(&self) -> Result<(), StoreError> {
+        if self.rebuilt {
+            // Entries written without fsync during the rebuild.
+            self.fs
+                .sync_filesystem(&self.dir)
+                .map_err(io("syncing", &self.dir))?;
+        } else {
+            self.fs
+                .sync_dir(&self.dir)
+                .map_err(io("syncing", &self.dir))?;
+        }
         // In the past, so that no later change by anyone can produce it.
         let target = SystemTime::now() - Duration::from_secs(1);
-        let dir = File::open(&self.net_dir).map_err(io("opening", &self.net_dir))?;
-        dir.set_times(FileTimes::new().set_modified(target))
+        let stored = self
+            .fs
+            .set_dir_modified(&self.net_dir, target)
             .map_err(io("setting mtime of", &self.net_dir))?;
-        // Filesystems round timestamps: record what was stored.
-        let stored = dir
-            .metadata()
-            .and_then(|m| m.modified())
-            .map_err(io("stat", &self.net_dir))?;
+        self.fs
+            .sync_dir(&self.net_dir)
+            .map_err(io("syncing", &self.net_dir))?;
+        // Not fsynced: a lost or torn seal only costs a rebuild.
         let seal = self.dir.join(SEAL);
-        fs::write(&seal, stamp(stored)).map_err(io("writing", &seal))
+        let text = self.seal_text(stored);
+        replace_file(
+            &*self.fs,
+            &self.tmp_dir,
+            &seal,
+            text.as_bytes(),
+            0o644,
+            false,
+        )
+        .map_err(io("writing", &seal))
+    }
+
+    pub fn unseal(&self) -> Result<(), StoreError> {
+        let seal = self.dir.join(SEAL);
+        remove_if_exists(&*self.fs, &seal).map_err(io("removing", &seal))
     }
 
     fn entry_path(&self, owner: &LeaseOwner) -> PathBuf {
@@ -127,99 +190,134 @@ impl Index {
         self.dir.join(name)
     }
 
-    /// The addresses listed for `owner`; empty if none or if the entry belongs
-    /// to another owner (a hash collision).
+    /// The addresses listed for `owner`. An entry that cannot be read or
+    /// parsed, or names someone else, is an error: the caller must then ask
+    /// the lease files.
     pub fn get(&self, owner: &LeaseOwner) -> Result<Vec<IpAddr>, StoreError> {
         let path = self.entry_path(owner);
-        let text = match fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+        let bytes = match cni_core::fsio::read_if_exists(&*self.fs, &path, MAX_ENTRY_BYTES) {
+            Ok(Some(b)) => b,
+            Ok(None) => return Ok(Vec::new()),
             Err(e) => return Err(StoreError::io("reading", &path, e)),
         };
-        let mut lines = text.lines();
-        let id = lines.next().unwrap_or_default();
-        let ifname = lines.next().unwrap_or_default();
-        if id != owner.container_id || ifname != owner.ifname.as_deref().unwrap_or("") {
-            return Ok(Vec::new());
-        }
-        Ok(lines.filter_map(|l| l.parse().ok()).collect())
-    }
-
-    pub fn add(&self, owner: &LeaseOwner, ip: IpAddr) -> Result<(), StoreError> {
-        let mut ips = self.get(owner)?;
-        if !ips.contains(&ip) {
-            ips.push(ip);
-        }
-        self.write_entry(owner, &ips)
-    }
-
-    pub fn remove(&self, owner: &LeaseOwner, ip: IpAddr) -> Result<(), StoreError> {
-        let mut ips = self.get(owner)?;
-        ips.retain(|i| *i != ip);
-        self.write_entry(owner, &ips)
-    }
-
-    /// Forgets `owner` and returns what was listed for it.
-    pub fn take(&self, owner: &LeaseOwner) -> Result<Vec<IpAddr>, StoreError> {
-        let ips = self.get(owner)?;
-        if !ips.is_empty() {
-            self.write_entry(owner, &[])?;
+        let invalid = |e: EntryError| {
+            StoreError::io(
+                "reading",
+                &path,
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            )
+        };
+        let (listed, ips) = parse_entry(&bytes).map_err(invalid)?;
+        if listed != *owner {
+            return Err(invalid(EntryError::OtherOwner));
         }
         Ok(ips)
     }
 
-    fn write_entry(&self, owner: &LeaseOwner, ips: &[IpAddr]) -> Result<(), StoreError> {
+    /// Lists `ip` for `owner` (before its lease file is created).
+    pub fn add(&self, owner: &LeaseOwner, ip: IpAddr) -> Result<(), StoreError> {
+        let mut ips = self.get(owner)?;
+        if ips.contains(&ip) {
+            return Ok(());
+        }
+        ips.push(ip);
+        self.write_entry(owner, &ips, true)
+    }
+
+    /// Unlists `gone` for `owner` (after their lease files are removed).
+    pub fn remove(&self, owner: &LeaseOwner, gone: &[IpAddr]) -> Result<(), StoreError> {
+        let mut ips = self.get(owner)?;
+        let before = ips.len();
+        ips.retain(|i| !gone.contains(i));
+        if ips.len() == before {
+            return Ok(());
+        }
+        self.write_entry(owner, &ips, true)
+    }
+
+    fn write_entry(
+        &self,
+        owner: &LeaseOwner,
+        ips: &[IpAddr],
+        durable: bool,
+    ) -> Result<(), StoreError> {
         let path = self.entry_path(owner);
         if ips.is_empty() {
-            return match fs::remove_file(&path) {
-                Err(e) if e.kind() != ErrorKind::NotFound => {
-                    Err(StoreError::io("removing", &path, e))
-                }
-                _ => Ok(()),
-            };
+            return remove_if_exists(&*self.fs, &path).map_err(io("removing", &path));
         }
-        let mut text = format!(
-            "{}\n{}\n",
-            owner.container_id,
-            owner.ifname.as_deref().unwrap_or("")
-        );
-        for ip in ips {
-            text.push_str(&ip.to_string());
-            text.push('\n');
-        }
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&path)
-            .map_err(io("writing", &path))?;
-        f.write_all(text.as_bytes()).map_err(io("writing", &path))
+        let text = entry_text(owner, ips);
+        replace_file(
+            &*self.fs,
+            &self.tmp_dir,
+            &path,
+            text.as_bytes(),
+            0o644,
+            durable,
+        )
+        .map_err(io("writing", &path))
     }
 }
 
-/// Every lease file in `net_dir` with its holder (GC and rebuilds).
-pub fn scan_leases(net_dir: &Path) -> Result<Vec<(IpAddr, LeaseOwner)>, StoreError> {
+/// An entry: the escaped container ID, the escaped interface name (empty for
+/// a legacy ID-only lease), then one address per line.
+pub fn entry_text(owner: &LeaseOwner, ips: &[IpAddr]) -> String {
+    let mut text = format!(
+        "{}\n{}\n",
+        escape(&owner.container_id),
+        escape(owner.ifname.as_deref().unwrap_or(""))
+    );
+    for ip in ips {
+        text.push_str(&ip.to_string());
+        text.push('\n');
+    }
+    text
+}
+
+/// Reads an entry strictly: a line that is not an address means the entry is
+/// damaged, and silently dropping it could hide a lease.
+pub fn parse_entry(bytes: &[u8]) -> Result<(LeaseOwner, Vec<IpAddr>), EntryError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| EntryError::BadEscape("content"))?;
+    let mut lines = text.lines();
+    let id = lines.next().ok_or(EntryError::Missing("container ID"))?;
+    let ifname = lines.next().ok_or(EntryError::Missing("interface name"))?;
+    let owner = LeaseOwner {
+        container_id: unescape(id).ok_or(EntryError::BadEscape("container ID"))?,
+        ifname: match unescape(ifname).ok_or(EntryError::BadEscape("interface name"))? {
+            name if name.is_empty() => None,
+            name => Some(name),
+        },
+    };
+    let ips = lines
+        .enumerate()
+        .map(|(n, l)| l.parse().map_err(|_| EntryError::BadAddress(n + 3)))
+        .collect::<Result<_, _>>()?;
+    Ok((owner, ips))
+}
+
+/// Every lease file in `net_dir` with its holder (GC and rebuilds). An entry
+/// that cannot be read is skipped, as the reference skips it: its address
+/// stays taken (reserving uses O_EXCL), and one bad file must not make the
+/// whole network unusable.
+pub fn scan_leases(
+    fs: &dyn FileOps,
+    net_dir: &Path,
+) -> Result<Vec<(IpAddr, LeaseOwner)>, StoreError> {
     let mut out = Vec::new();
-    for entry in fs::read_dir(net_dir).map_err(io("listing", net_dir))? {
-        let entry = entry.map_err(io("listing", net_dir))?;
-        let name = entry.file_name();
+    for name in fs.read_dir(net_dir).map_err(io("listing", net_dir))? {
         let Some(ip) = name.to_str().and_then(parse_lease_name) else {
             continue;
         };
-        if let Some(owner) = read_owner(&lease_path(net_dir, ip))? {
-            out.push((ip, owner));
+        match read_owner(fs, &lease_path(net_dir, ip)) {
+            Ok(Some(owner)) => out.push((ip, owner)),
+            Ok(None) => {}
+            Err(e) => tracing::warn!("host-local: skipping lease: {e}"),
         }
     }
     Ok(out)
 }
 
-fn stamp(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    format!("{}.{:09}", d.as_secs(), d.subsec_nanos())
-}
-
-/// Keeps `[A-Za-z0-9._-]`, percent-encodes every other byte (so `~` and `/`
-/// never appear raw).
+/// Keeps `[A-Za-z0-9._-]`, percent-encodes every other byte (so `~`, `/` and
+/// line breaks never appear raw).
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
@@ -234,6 +332,23 @@ fn escape(s: &str) -> String {
         out.replace_range(0..1, "%2E");
     }
     out
+}
+
+fn unescape(s: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut bytes = s.bytes();
+    while let Some(b) = bytes.next() {
+        if b != b'%' {
+            out.push(b);
+            continue;
+        }
+        let hex = [bytes.next()?, bytes.next()?];
+        if !hex.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        out.push(u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()?);
+    }
+    String::from_utf8(out).ok()
 }
 
 fn fnv1a(bytes: &[u8], seed: u64) -> u64 {
@@ -253,5 +368,32 @@ mod tests {
         assert_eq!(escape(".."), "%2E.");
         let key = |id: &str, ifname: &str| format!("{}~{}", escape(id), escape(ifname));
         assert_ne!(key("a~b", "c"), key("a", "b~c"));
+    }
+
+    #[test]
+    fn entry_round_trips_owners_with_line_breaks() {
+        let owner = LeaseOwner {
+            container_id: "a\nb %".into(),
+            ifname: Some("eth0".into()),
+        };
+        let ips: Vec<IpAddr> = vec!["10.0.0.2".parse().unwrap(), "fd00::2".parse().unwrap()];
+        let text = entry_text(&owner, &ips);
+        assert_eq!(parse_entry(text.as_bytes()), Ok((owner, ips)));
+    }
+
+    #[test]
+    fn damaged_entry_is_an_error_not_an_empty_list() {
+        assert_eq!(
+            parse_entry(b"c1\neth0\n10.0.0.2\nbogus\n"),
+            Err(EntryError::BadAddress(4))
+        );
+        assert_eq!(
+            parse_entry(b"c1\n"),
+            Err(EntryError::Missing("interface name"))
+        );
+        assert_eq!(
+            parse_entry(b"c%4\neth0\n"),
+            Err(EntryError::BadEscape("container ID"))
+        );
     }
 }
