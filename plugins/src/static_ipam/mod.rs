@@ -11,6 +11,7 @@
 //! missing from `prevResult`, and spec 1.1.0 (GC, STATUS, the route fields).
 
 pub mod config;
+pub mod fuzz;
 
 use cni_core::error::code;
 use cni_core::ipam::addr::canonical;
