@@ -58,6 +58,8 @@ impl Side {
                 }
                 std::os::unix::fs::symlink(reference.join("host-local"), bin.join("host-local"))
                     .expect("linking the reference host-local");
+                std::os::unix::fs::symlink(our_plugin("static"), bin.join("static"))
+                    .expect("linking our static");
                 bin
             }
         };

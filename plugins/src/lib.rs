@@ -10,3 +10,4 @@ pub mod logging;
 pub mod loopback;
 pub mod macvlan;
 pub mod ptp;
+pub mod static_ipam;

@@ -165,7 +165,7 @@ fn range_sets(sets: Vec<Field<'_>>, out: &mut Vec<(RangeSet, String)>) -> Result
     Ok(())
 }
 
-fn route(f: &Field<'_>) -> Result<Route, ConfigError> {
+pub fn route(f: &Field<'_>) -> Result<Route, ConfigError> {
     let obj = f.object()?;
     let dst_field = obj.field("dst").ok_or_else(|| ConfigError::Missing {
         field: obj.path_of("dst"),
