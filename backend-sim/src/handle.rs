@@ -172,6 +172,12 @@ impl Netns for SimNetns {
         })
     }
 
+    fn masquerade_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
+        self.run(SimOp::MasqueradeGc, |net, ns| {
+            firewall::gc(net, ns, network, live_container_ids)
+        })
+    }
+
     fn masquerade_list(&self) -> NetResult<Vec<MasqRule>> {
         self.run(SimOp::MasqueradeList, |net, ns| firewall::list(net, ns))
     }

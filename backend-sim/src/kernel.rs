@@ -39,6 +39,7 @@ pub enum SimOp {
     MasqueradeAdd,
     MasqueradeCheck,
     MasqueradeDel,
+    MasqueradeGc,
     MasqueradeList,
 }
 

@@ -37,14 +37,12 @@ pub fn del(host: &dyn Netns, network: &str, container_id: &str) -> Result<(), Cn
 
 /// GC: removes this network's rules of containers not in the valid set.
 pub fn gc(host: &dyn Netns, network: &str, stdin: &[u8]) -> Result<(), CniError> {
-    let valid = NetConf::parse(stdin)?
+    let live: Vec<String> = NetConf::parse(stdin)?
         .valid_attachments()?
-        .unwrap_or_default();
-    for rule in host.masquerade_list().ctx("listing masquerade rules")? {
-        let live = valid.iter().any(|a| a.container_id == rule.container_id);
-        if rule.network == network && !live {
-            del(host, &rule.network, &rule.container_id)?;
-        }
-    }
-    Ok(())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| a.container_id)
+        .collect();
+    host.masquerade_gc(network, &live)
+        .ctx("removing stale masquerade rules")
 }
