@@ -6,7 +6,10 @@ use crate::model::{Net, NsId};
 use cni_core::net::{is_taggable, masq_tag_shown_names, MasqRule, NetError, NetResult};
 
 fn validate(rule: &MasqRule) -> NetResult<()> {
-    for (field, value) in [("network name", &rule.network), ("container id", &rule.container_id)] {
+    for (field, value) in [
+        ("network name", &rule.network),
+        ("container id", &rule.container_id),
+    ] {
         if !is_taggable(value) {
             return Err(NetError::invalid(format!(
                 "masquerade rule: {field} {value:?} must be non-empty letters, digits, '_', '.' or '-'"

@@ -44,7 +44,13 @@ fn sorted_unique(addrs: &[IpNet]) -> Vec<IpNet> {
 /// ADD: nothing when the attachment already has exactly these addresses in
 /// the current format; else one transaction that replaces whatever it had.
 /// The table and chain are created only when missing.
-pub(super) fn add(chain: &Chain, network: &str, container_id: &str, tag: &str, addrs: &[IpNet]) -> Vec<NfMsg> {
+pub(super) fn add(
+    chain: &Chain,
+    network: &str,
+    container_id: &str,
+    tag: &str,
+    addrs: &[IpNet],
+) -> Vec<NfMsg> {
     let wanted = sorted_unique(addrs);
     let mine: Vec<&Existing> = chain.rules_of(network, container_id).collect();
     let mut have: Vec<IpNet> = mine.iter().map(|e| e.addr).collect();
@@ -70,7 +76,9 @@ pub(super) fn delete<'a>(rules: impl Iterator<Item = &'a Existing>) -> Vec<NfMsg
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nftables::wire::{NFT_MSG_DELRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE};
+    use crate::nftables::wire::{
+        NFT_MSG_DELRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE,
+    };
     use cni_core::net::{masq_tag, ParsedMasqTag};
 
     fn kinds(msgs: &[NfMsg]) -> Vec<u8> {
@@ -91,7 +99,10 @@ mod tests {
     fn first_add_creates_table_and_chain_then_adds_the_rule() {
         let tag = masq_tag("n", "c1");
         let msgs = add(&Chain::Missing, "n", "c1", &tag, &[ADDR.parse().unwrap()]);
-        assert_eq!(kinds(&msgs), [NFT_MSG_NEWTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE]);
+        assert_eq!(
+            kinds(&msgs),
+            [NFT_MSG_NEWTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE]
+        );
     }
 
     #[test]
@@ -101,7 +112,13 @@ mod tests {
         let msgs = add(&chain, "n", "c2", &tag, &["10.1.0.6/24".parse().unwrap()]);
         assert_eq!(kinds(&msgs), [NFT_MSG_NEWRULE]);
         // Even an empty chain exists: nothing to create.
-        let msgs = add(&Chain::Present(vec![]), "n", "c2", &tag, &["10.1.0.6/24".parse().unwrap()]);
+        let msgs = add(
+            &Chain::Present(vec![]),
+            "n",
+            "c2",
+            &tag,
+            &["10.1.0.6/24".parse().unwrap()],
+        );
         assert_eq!(kinds(&msgs), [NFT_MSG_NEWRULE]);
     }
 
@@ -117,7 +134,13 @@ mod tests {
     #[test]
     fn add_over_previous_format_rules_rewrites_them_with_the_hashed_tag() {
         let chain = Chain::Present(vec![existing(7, "net=n id=c1", ADDR)]);
-        let msgs = add(&chain, "n", "c1", &masq_tag("n", "c1"), &[ADDR.parse().unwrap()]);
+        let msgs = add(
+            &chain,
+            "n",
+            "c1",
+            &masq_tag("n", "c1"),
+            &[ADDR.parse().unwrap()],
+        );
         assert_eq!(kinds(&msgs), [NFT_MSG_DELRULE, NFT_MSG_NEWRULE]);
     }
 

@@ -141,7 +141,13 @@ impl NlSocket<Nftables> {
 
     /// Whether `chain` exists in `table`: one GETCHAIN, answered with the
     /// chain or ENOENT.
-    pub fn chain_exists(&self, family: u8, table: &str, chain: &str, what: &str) -> NetResult<bool> {
+    pub fn chain_exists(
+        &self,
+        family: u8,
+        table: &str,
+        chain: &str,
+        what: &str,
+    ) -> NetResult<bool> {
         let mut attrs = Attrs::default();
         attrs.put_str(1, table).put_str(3, chain);
         let seq = self.reserve_seqs(1);

@@ -170,7 +170,11 @@ mod tests {
         for (net_len, id_len) in [(56, 64), (200, 64), (5, 300), (300, 300), (63, 63)] {
             let (net, id) = ("n".repeat(net_len), "c".repeat(id_len));
             let tag = masq_tag(&net, &id);
-            assert!(tag.len() <= MASQ_TAG_MAX, "{net_len}+{id_len}: {}", tag.len());
+            assert!(
+                tag.len() <= MASQ_TAG_MAX,
+                "{net_len}+{id_len}: {}",
+                tag.len()
+            );
             let parsed = ParsedMasqTag::parse(&tag).unwrap();
             assert!(parsed.is_of(&net, &id), "{tag}");
             assert!(parsed.is_of_network(&net), "{tag}");
@@ -186,7 +190,10 @@ mod tests {
         let parsed = ParsedMasqTag::parse(&masq_tag(&"n".repeat(56), &id)).unwrap();
         assert!(parsed.network.ends_with('~') && parsed.container_id.ends_with('~'));
         let parsed = ParsedMasqTag::parse(&masq_tag("short", &id)).unwrap();
-        assert_eq!((parsed.network.as_str(), parsed.container_id.as_str()), ("short", id.as_str()));
+        assert_eq!(
+            (parsed.network.as_str(), parsed.container_id.as_str()),
+            ("short", id.as_str())
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::{NetContext, Undo};
 use cni_core::net::{MasqRule, Netns};
-use cni_core::spec::config::NetConf;
+use cni_core::spec::config::{ConfigError, Fields, NetConf};
 use cni_core::spec::IpConfig;
 use cni_core::CniError;
 
@@ -45,4 +45,16 @@ pub fn gc(host: &dyn Netns, network: &str, stdin: &[u8]) -> Result<(), CniError>
         .collect();
     host.masquerade_gc(network, &live)
         .ctx("removing stale masquerade rules")
+}
+
+/// `ipMasqBackend`: the reference picks iptables or nftables; we masquerade
+/// with nftables only, so anything else is refused rather than ignored.
+pub fn validate_backend(f: &Fields) -> Result<(), ConfigError> {
+    match f.string("ipMasqBackend")?.as_deref() {
+        None | Some("nftables") => Ok(()),
+        Some(other) => Err(ConfigError::invalid(
+            "ipMasqBackend",
+            format!("{other:?} is not supported: cni-rs masquerades with nftables only (use \"nftables\" or leave it out)"),
+        )),
+    }
 }
