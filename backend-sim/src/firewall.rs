@@ -91,3 +91,53 @@ pub(crate) fn list(net: &Net, ns: &NsId) -> NetResult<Vec<MasqRule>> {
     rules.sort();
     Ok(rules)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::SimKernel;
+    use cni_core::net::{MasqRule, NetBackend, NsRef};
+
+    fn rule(network: &str, id: &str, addr: &str) -> MasqRule {
+        MasqRule {
+            network: network.into(),
+            container_id: id.into(),
+            addrs: vec![addr.parse().unwrap()],
+        }
+    }
+
+    #[test]
+    fn long_names_list_as_the_kernel_tag_shows_them_and_gc_keeps_only_live_ones() {
+        let kernel = SimKernel::new();
+        let host = kernel.open(&NsRef::Current).unwrap();
+        let (network, other) = ("n".repeat(56), "m".repeat(56));
+        let (live, stale) = ("a".repeat(64), "b".repeat(64));
+        host.masquerade_add(&rule(&network, &live, "10.1.0.2/24"))
+            .unwrap();
+        host.masquerade_add(&rule(&network, &stale, "10.1.0.3/24"))
+            .unwrap();
+        host.masquerade_add(&rule(&other, &stale, "10.2.0.3/24"))
+            .unwrap();
+        let listed = host.masquerade_list().unwrap();
+        assert!(listed
+            .iter()
+            .all(|r| r.network.ends_with('~') && r.container_id.ends_with('~')));
+        host.masquerade_gc(&network, &[live.clone()]).unwrap();
+        host.masquerade_check(&rule(&network, &live, "10.1.0.2/24"))
+            .unwrap();
+        host.masquerade_check(&rule(&other, &stale, "10.2.0.3/24"))
+            .unwrap();
+        assert!(host
+            .masquerade_check(&rule(&network, &stale, "10.1.0.3/24"))
+            .is_err());
+    }
+
+    #[test]
+    fn add_replaces_the_attachments_addresses_as_the_kernel_does() {
+        let kernel = SimKernel::new();
+        let host = kernel.open(&NsRef::Current).unwrap();
+        host.masquerade_add(&rule("n", "c", "10.1.0.2/24")).unwrap();
+        host.masquerade_add(&rule("n", "c", "10.1.0.9/24")).unwrap();
+        let listed = host.masquerade_list().unwrap();
+        assert_eq!(listed, vec![rule("n", "c", "10.1.0.9/24")]);
+    }
+}
