@@ -40,9 +40,8 @@ impl NftFloor {
         )?;
         let text = String::from_utf8_lossy(&out);
         let handle = text
-            .rsplit("# handle ")
-            .next()
-            .and_then(|h| h.trim().parse().ok())
+            .lines()
+            .find_map(handle_in)
             .ok_or_else(|| format!("nft printed no rule handle: {text}"))?;
         Ok((sample, handle))
     }
@@ -82,7 +81,7 @@ impl NftFloor {
         for handle in text
             .lines()
             .filter(|l| l.contains("masquerade"))
-            .filter_map(|l| l.rsplit("# handle ").next()?.trim().parse::<u64>().ok())
+            .filter_map(handle_in)
         {
             let script = Self::del_rule(handle);
             peak = peak.max(run_traced(
@@ -94,6 +93,11 @@ impl NftFloor {
         }
         Ok(peak)
     }
+}
+
+/// The rule handle `nft --handle` prints at the end of a rule's line.
+fn handle_in(line: &str) -> Option<u64> {
+    line.rsplit_once("# handle ")?.1.trim().parse().ok()
 }
 
 impl Drop for NftFloor {
