@@ -89,7 +89,8 @@ fn long_names_round_trip_through_add_check_del_and_gc() {
     // Another network's rule with the same long container ID stays through GC.
     let other = rule(&"m".repeat(56), &ids[2], "10.7.0.2/24");
     h.masquerade_add(&other).unwrap();
-    h.masquerade_gc(&network, &[ids[1].clone()]).unwrap();
+    h.masquerade_gc(&network, std::slice::from_ref(&ids[1]))
+        .unwrap();
     h.masquerade_check(&rules[1]).unwrap();
     assert_eq!(
         h.masquerade_check(&rules[2]).unwrap_err().kind,

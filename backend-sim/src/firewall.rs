@@ -121,7 +121,8 @@ mod tests {
         assert!(listed
             .iter()
             .all(|r| r.network.ends_with('~') && r.container_id.ends_with('~')));
-        host.masquerade_gc(&network, &[live.clone()]).unwrap();
+        host.masquerade_gc(&network, std::slice::from_ref(&live))
+            .unwrap();
         host.masquerade_check(&rule(&network, &live, "10.1.0.2/24"))
             .unwrap();
         host.masquerade_check(&rule(&other, &stale, "10.2.0.3/24"))
