@@ -185,6 +185,9 @@ impl Netns for LinuxNetns {
     fn masquerade_del(&self, network: &str, container_id: &str) -> NetResult<()> {
         nftables::del(self.nf()?, &self.file, network, container_id)
     }
+    fn masquerade_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
+        nftables::gc(self.nf()?, &self.file, network, live_container_ids)
+    }
     fn masquerade_list(&self) -> NetResult<Vec<MasqRule>> {
         nftables::list(self.nf()?, &self.file)
     }

@@ -145,6 +145,10 @@ impl Netns for SimNetns {
         self.write(|net, ns| firewall::del(net, ns, network, container_id))
     }
 
+    fn masquerade_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
+        self.write(|net, ns| firewall::gc(net, ns, network, live_container_ids))
+    }
+
     fn masquerade_list(&self) -> NetResult<Vec<MasqRule>> {
         self.read(firewall::list)
     }

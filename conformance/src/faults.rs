@@ -43,6 +43,7 @@ pub enum NetOp {
     MasqueradeAdd,
     MasqueradeCheck,
     MasqueradeDel,
+    MasqueradeGc,
     MasqueradeList,
 }
 
@@ -309,6 +310,11 @@ impl Netns for FaultyNetns {
     fn masquerade_del(&self, network: &str, container_id: &str) -> NetResult<()> {
         self.run(NetOp::MasqueradeDel, |n| {
             n.masquerade_del(network, container_id)
+        })
+    }
+    fn masquerade_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
+        self.run(NetOp::MasqueradeGc, |n| {
+            n.masquerade_gc(network, live_container_ids)
         })
     }
     fn masquerade_list(&self) -> NetResult<Vec<MasqRule>> {

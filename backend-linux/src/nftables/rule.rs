@@ -3,6 +3,7 @@
 
 use super::wire::{self, be32, be64, parse_attrs, Attrs, NfMsg};
 use super::{CHAIN, TABLE};
+use cni_core::net::ParsedMasqTag;
 use ipnet::IpNet;
 use std::net::IpAddr;
 
@@ -10,14 +11,8 @@ use std::net::IpAddr;
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Existing {
     pub handle: u64,
-    pub network: String,
-    pub container_id: String,
+    pub tag: ParsedMasqTag,
     pub addr: IpNet,
-}
-
-fn parse_tag(comment: &str) -> Option<(String, String)> {
-    let (net, id) = comment.strip_prefix("net=")?.split_once(" id=")?;
-    Some((net.to_string(), id.to_string()))
 }
 
 // ---- rule encoding: the expressions nft generates for our rule text ----
@@ -174,8 +169,12 @@ pub(super) fn del_rule(handle: u64) -> NfMsg {
     }
 }
 
-/// `add table` + `add chain ... { type nat hook postrouting priority srcnat; }`: no-ops when present.
-pub(super) fn ensure_table_and_chain() -> [NfMsg; 2] {
+/// `add table` + `add chain ... { type nat hook postrouting priority srcnat; }`.
+/// Without NLM_F_EXCL, so an ADD racing another one that created them first
+/// still succeeds; only sent when the chain was missing, because re-sending
+/// an existing base chain makes the kernel wait a grace period when the
+/// socket closes.
+pub(super) fn create_table_and_chain() -> [NfMsg; 2] {
     let mut table = Attrs::default();
     table.put_str(1, TABLE);
     let mut chain = Attrs::default();
@@ -218,12 +217,11 @@ pub(super) fn parse_rule(payload_bytes: &[u8]) -> Option<Existing> {
             _ => {}
         }
     }
-    let (network, container_id) = parse_tag(&comment?)?;
+    let tag = ParsedMasqTag::parse(&comment?)?;
     let (saddr, prefix) = parse_match(exprs?)?;
     Some(Existing {
         handle: handle?,
-        network,
-        container_id,
+        tag,
         addr: IpNet::new(saddr, prefix).ok()?,
     })
 }
@@ -315,16 +313,13 @@ mod tests {
             "fd00::5/128",
         ] {
             let addr: IpNet = addr.parse().unwrap();
-            let msg = new_rule(addr, "net=n id=c");
+            let msg = new_rule(addr, &cni_core::net::masq_tag("n", "c"));
             let mut reply = Attrs::default();
             reply.put_be64(NFTA_RULE_HANDLE, 42);
             reply.0.extend_from_slice(&msg.attrs.0);
             let got = parse_rule(&reply.0).unwrap();
             assert_eq!((got.handle, got.addr), (42, addr), "{addr}");
-            assert_eq!(
-                (got.network.as_str(), got.container_id.as_str()),
-                ("n", "c")
-            );
+            assert!(got.tag.is_of("n", "c"));
         }
     }
 

@@ -17,6 +17,7 @@ const NFNL_MSG_BATCH_END: u16 = 0x11;
 
 pub const NFT_MSG_NEWTABLE: u8 = 0;
 pub const NFT_MSG_NEWCHAIN: u8 = 3;
+pub const NFT_MSG_GETCHAIN: u8 = 4;
 pub const NFT_MSG_NEWRULE: u8 = 6;
 pub const NFT_MSG_GETRULE: u8 = 7;
 pub const NFT_MSG_DELRULE: u8 = 8;
@@ -136,6 +137,32 @@ impl NlSocket<Nftables> {
         let exchange = Exchange::batch(first..first + count + 2, count);
         self.exchange(&batch(first, family, msgs), exchange, &|| what.to_string())
             .map(drop)
+    }
+
+    /// Whether `chain` exists in `table`: one GETCHAIN, answered with the
+    /// chain or ENOENT.
+    pub fn chain_exists(
+        &self,
+        family: u8,
+        table: &str,
+        chain: &str,
+        what: &str,
+    ) -> NetResult<bool> {
+        let mut attrs = Attrs::default();
+        attrs.put_str(1, table).put_str(3, chain);
+        let seq = self.reserve_seqs(1);
+        let header = NlHeaderRepr {
+            kind: nft_type(NFT_MSG_GETCHAIN),
+            flags: NLM_F_REQUEST | NLM_F_ACK,
+            seq,
+        };
+        let mut request = Vec::new();
+        push_message(&mut request, header, family, 0, &attrs.0);
+        match self.exchange(&request, Exchange::acked(seq), &|| what.to_string()) {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind == NetErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Every rule of `chain` in `table` (raw message payloads after the

@@ -19,6 +19,16 @@ pub fn run_timed(
     env: &[(String, String)],
     stdin: &[u8],
 ) -> Result<Sample, String> {
+    run_timed_with_output(program, args, env, stdin).map(|(sample, _)| sample)
+}
+
+/// [`run_timed`], also returning what the program printed on stdout.
+pub fn run_timed_with_output(
+    program: &Path,
+    args: &[&str],
+    env: &[(String, String)],
+    stdin: &[u8],
+) -> Result<(Sample, Vec<u8>), String> {
     let start = Instant::now();
     let mut child = Command::new(program)
         .args(args)
@@ -56,7 +66,7 @@ pub fn run_timed(
             String::from_utf8_lossy(&err)
         ));
     }
-    Ok(Sample { wall })
+    Ok((Sample { wall }, out))
 }
 
 /// Median and mean of a set of samples.

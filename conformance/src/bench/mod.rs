@@ -3,6 +3,7 @@
 //! `ip -batch`), in one run, reported as ratios. Real namespaces; the machine's
 //! own namespace is never touched.
 
+pub mod masq;
 pub mod measure;
 pub mod memory;
 pub mod report;

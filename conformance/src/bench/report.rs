@@ -20,6 +20,10 @@ impl Row {
     }
 }
 
+/// The floor's label: the same netlink work as one `ip -batch`.
+pub const FLOOR: &str = "floor (ip -batch)";
+const WITH_MASQ: &str = " + ipMasq";
+
 #[derive(Debug, Clone)]
 pub struct Report {
     pub containers: usize,
@@ -27,8 +31,34 @@ pub struct Report {
 }
 
 impl Report {
-    fn row(&self, label: &str) -> Option<&Row> {
-        self.rows.iter().find(|r| r.label.starts_with(label))
+    /// A row's label: the implementation, marked when it ran with `ipMasq`.
+    pub fn label(implementation: &str, ip_masq: bool) -> String {
+        let mark = if ip_masq { WITH_MASQ } else { "" };
+        format!("{implementation}{mark}")
+    }
+
+    fn row(&self, implementation: &str, ip_masq: bool) -> Option<&Row> {
+        let label = Self::label(implementation, ip_masq);
+        self.rows.iter().find(|r| r.label == label)
+    }
+
+    /// With / without `ipMasq`, for every implementation measured both ways.
+    fn masq_cost(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for implementation in ["ours", "reference", FLOOR] {
+            let (Some(plain), Some(masq)) = (
+                self.row(implementation, false),
+                self.row(implementation, true),
+            ) else {
+                continue;
+            };
+            writeln!(
+                f,
+                "ipMasq cost, {implementation} (with / without, medians): ADD {:.2}x, DEL {:.2}x",
+                ratio(masq.add.median, plain.add.median),
+                ratio(masq.del.median, plain.del.median)
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -81,11 +111,12 @@ impl fmt::Display for Report {
             "(peak RSS: VmHWM at exit of traced extra invocations, not the timed ones; \
              plugin = the process started, tree = largest of it and every process it started)"
         )?;
-        let (Some(ours), Some(floor)) = (self.row("ours"), self.row("floor")) else {
+        let (Some(ours), Some(floor)) = (self.row("ours", false), self.row(FLOOR, false)) else {
             return Ok(());
         };
         writeln!(f)?;
-        if let Some(reference) = self.row("reference") {
+        self.masq_cost(f)?;
+        if let Some(reference) = self.row("reference", false) {
             writeln!(
                 f,
                 "speed-up over the reference (reference / ours, medians): ADD {:.2}x, DEL {:.2}x",
@@ -138,7 +169,7 @@ mod tests {
             rows: vec![
                 row("ours", 2, 20, 3000, 3000),
                 row("reference", 8, 20, 6000, 12000),
-                row("floor (ip -batch)", 4, 10, 2000, 2000),
+                row(FLOOR, 4, 10, 2000, 2000),
             ],
         };
         let text = report.to_string();
@@ -153,6 +184,37 @@ mod tests {
         );
         assert!(
             text.contains("(ours / ip -batch, medians): ADD 0.50x, DEL 2.00x"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn masq_rows_are_compared_with_the_same_implementation_without_masq() {
+        let report = Report {
+            containers: 3,
+            rows: vec![
+                row("ours", 4, 20, 3000, 3000),
+                row("reference", 8, 20, 6000, 12000),
+                row(FLOOR, 4, 10, 2000, 2000),
+                row(&Report::label("ours", true), 5, 22, 3000, 3000),
+                row(&Report::label(FLOOR, true), 8, 20, 2000, 2000),
+            ],
+        };
+        let text = report.to_string();
+        assert!(
+            text.contains("ipMasq cost, ours (with / without, medians): ADD 1.25x, DEL 1.10x"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "ipMasq cost, floor (ip -batch) (with / without, medians): ADD 2.00x, DEL 2.00x"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("ipMasq cost, reference"), "{text}");
+        // The plain ratios still compare the plain rows.
+        assert!(
+            text.contains("(ours / ip -batch, medians): ADD 1.00x, DEL 2.00x"),
             "{text}"
         );
     }

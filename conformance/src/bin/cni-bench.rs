@@ -1,5 +1,6 @@
-//! `cni-bench [--containers N] [--ours DIR] [--reference DIR]`: ADD/DEL of
-//! bridge + host-local, ours vs the reference vs `ip -batch`, as ratios.
+//! `cni-bench [--containers N] [--ours DIR] [--reference DIR] [--ip-masq]`:
+//! ADD/DEL of bridge + host-local, ours vs the reference vs `ip -batch`, as
+//! ratios; `--ip-masq` measures each again with `ipMasq` (the floor with `nft`).
 //! Needs root; everything happens in namespaces it makes and removes.
 
 use cni_conformance::bench::{run, BenchConfig};
@@ -13,6 +14,7 @@ fn main() {
             .and_then(|p| p.parent().map(PathBuf::from))
             .unwrap_or_else(|| PathBuf::from("target/release")),
         reference: Some(PathBuf::from("/usr/lib/cni")).filter(|p| p.join("bridge").exists()),
+        ip_masq: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -29,6 +31,7 @@ fn main() {
             "--ours" => cfg.ours = PathBuf::from(value()),
             "--reference" => cfg.reference = Some(PathBuf::from(value())),
             "--no-reference" => cfg.reference = None,
+            "--ip-masq" => cfg.ip_masq = true,
             "-h" | "--help" => usage(""),
             other => usage(&format!("unknown argument {other}")),
         }
@@ -46,7 +49,7 @@ fn usage(problem: &str) -> ! {
     if !problem.is_empty() {
         eprintln!("cni-bench: {problem}");
     }
-    eprintln!("usage: cni-bench [--containers N] [--ours DIR] [--reference DIR | --no-reference]");
+    eprintln!("usage: cni-bench [--containers N] [--ours DIR] [--reference DIR | --no-reference] [--ip-masq]");
     eprintln!("  DIR holds bridge and host-local; ours defaults to this binary's directory.");
     std::process::exit(if problem.is_empty() { 0 } else { 2 })
 }

@@ -6,9 +6,11 @@
 //! Every operation on a handle acts in that handle's namespace.
 
 mod error;
+mod masq_tag;
 mod types;
 
 pub use error::{NetError, NetErrorKind, NetResult};
+pub use masq_tag::{is_taggable, masq_tag, masq_tag_shown_names, ParsedMasqTag, MASQ_TAG_MAX};
 pub use types::*;
 
 /// Opens network namespaces. Object safe: plugins hold `&dyn NetBackend`.
@@ -86,5 +88,10 @@ pub trait Netns {
     fn masquerade_check(&self, rule: &MasqRule) -> NetResult<()>;
     /// Removes every rule tagged with this network and container; absent is Ok.
     fn masquerade_del(&self, network: &str, container_id: &str) -> NetResult<()>;
+    /// GC: removes the rules of `network` whose container is not in
+    /// `live_container_ids`. Matches on the tag's hashes, so it also finds
+    /// rules whose names were too long to show whole.
+    fn masquerade_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()>;
+    /// Every rule, with the names as its tag shows them (see [`masq_tag`]).
     fn masquerade_list(&self) -> NetResult<Vec<MasqRule>>;
 }

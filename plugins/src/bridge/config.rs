@@ -1,6 +1,7 @@
 //! The bridge plugin's configuration, as the reference accepts it.
 
 use crate::common::conf::{self, CommonConf};
+use crate::common::masq;
 use cni_core::spec::validate::{validate_link_name, validate_mtu};
 use cni_core::CniError;
 
@@ -24,6 +25,7 @@ impl BridgeConf {
     pub fn parse(stdin: &[u8]) -> Result<Self, CniError> {
         let common = conf::parse(stdin)?;
         let f = common.fields();
+        masq::validate_backend(&f)?;
         let is_default_gateway = f.flag("isDefaultGateway")?;
         let c = BridgeConf {
             bridge: f.get("bridge")?,
@@ -102,6 +104,26 @@ mod tests {
             let e = BridgeConf::parse(input).unwrap_err();
             assert_eq!(e.code, 7);
             assert!(e.msg.starts_with(field), "{}", e.msg);
+        }
+    }
+
+    #[test]
+    fn ip_masq_backend_accepts_nftables_or_nothing_and_refuses_iptables() {
+        for ok in [
+            &br#"{"name":"n","ipMasq":true}"#[..],
+            br#"{"name":"n","ipMasq":true,"ipMasqBackend":"nftables"}"#,
+        ] {
+            BridgeConf::parse(ok).unwrap();
+        }
+        for bad in ["iptables", "nft"] {
+            let conf = format!(r#"{{"name":"n","ipMasq":true,"ipMasqBackend":"{bad}"}}"#);
+            let e = BridgeConf::parse(conf.as_bytes()).unwrap_err();
+            assert_eq!(e.code, 7);
+            assert!(
+                e.msg.starts_with("ipMasqBackend:") && e.msg.contains("nftables only"),
+                "{}",
+                e.msg
+            );
         }
     }
 }

@@ -39,32 +39,44 @@ impl<'a> Attachment<'a> {
             .run_if_any(verb, self.conf.ipam_type(), &args.stdin, args)
     }
 
-    /// Takes the attachment away in an order that leaves nothing behind when
-    /// a step fails and the runtime retries: the container interface (a
-    /// veth's host end goes with it), the masquerade rules, then the IPAM
-    /// release, whose error the runtime sees unchanged. An IPAM plugin that
-    /// works on the interface (DHCP) is released first, while the interface
-    /// can still carry its DHCPRELEASE. Everything already gone counts as done.
+    /// Takes the attachment away: the masquerade rules, the container
+    /// interface (a veth's host end goes with it), then the IPAM release. An
+    /// IPAM plugin that works on the interface (DHCP) is released first,
+    /// while the interface can still carry its DHCPRELEASE. Everything
+    /// already gone counts as done.
+    ///
+    /// Every step runs even when one before it failed, and the first error is
+    /// reported (an IPAM error unchanged): a runtime retries DEL until it
+    /// succeeds, so one stuck step must not keep the others from finishing.
     pub fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
         let release_first = self
             .conf
             .ipam_type()
             .is_some_and(delegate::needs_interface_first);
+        let mut outcome = FirstError::default();
         if release_first {
-            self.ipam_if_any(Verb::Del, args)?;
+            outcome.note(self.ipam_if_any(Verb::Del, args));
         }
-        container_link::delete(self.backend, &args.netns, &args.ifname)?;
-        if self.ip_masq {
-            masq::del(
-                &*netns::host(self.backend)?,
-                &self.conf.name,
-                &args.container_id,
-            )?;
+        // The masquerade first, on a host handle kept open to the end: the
+        // kernel frees deleted rules after an RCU grace period and closing the
+        // nftables socket waits for it; the link deletion hides that wait.
+        let _host = self
+            .ip_masq
+            .then(|| netns::host(self.backend))
+            .and_then(|host| {
+                let host = outcome.keep(host)?;
+                outcome.note(masq::del(&*host, &self.conf.name, &args.container_id));
+                Some(host)
+            });
+        outcome.note(container_link::delete(
+            self.backend,
+            &args.netns,
+            &args.ifname,
+        ));
+        if !release_first {
+            outcome.note(self.ipam_if_any(Verb::Del, args));
         }
-        if release_first {
-            return Ok(());
-        }
-        self.ipam_if_any(Verb::Del, args)
+        outcome.into_result()
     }
 
     /// Ready for ADD when IPAM is.
@@ -104,4 +116,33 @@ fn container_index(prev: &CniResult, ifname: &str) -> Option<usize> {
     prev.interfaces
         .iter()
         .position(|i| !i.sandbox.is_empty() && i.name == ifname)
+}
+
+/// The first error of steps that all run regardless.
+#[derive(Default)]
+struct FirstError(Option<CniError>);
+
+impl FirstError {
+    fn note(&mut self, step: Result<(), CniError>) {
+        if let Err(e) = step {
+            match &self.0 {
+                Some(first) => tracing::warn!("DEL goes on after {first}; then also: {e}"),
+                None => self.0 = Some(e),
+            }
+        }
+    }
+
+    fn keep<T>(&mut self, step: Result<T, CniError>) -> Option<T> {
+        match step {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.note(Err(e));
+                None
+            }
+        }
+    }
+
+    fn into_result(self) -> Result<(), CniError> {
+        self.0.map_or(Ok(()), Err)
+    }
 }

@@ -3,7 +3,7 @@
 
 use super::{iface, NetContext, Undo};
 use cni_core::net::{MasqRule, Netns};
-use cni_core::spec::config::NetConf;
+use cni_core::spec::config::{ConfigError, Fields, NetConf};
 use cni_core::spec::IpConfig;
 use cni_core::CniError;
 
@@ -59,14 +59,24 @@ pub fn del(host: &dyn Netns, network: &str, container_id: &str) -> Result<(), Cn
 
 /// GC: removes this network's rules of containers not in the valid set.
 pub fn gc(host: &dyn Netns, network: &str, stdin: &[u8]) -> Result<(), CniError> {
-    let valid = NetConf::parse(stdin)?
+    let live: Vec<String> = NetConf::parse(stdin)?
         .valid_attachments()?
-        .unwrap_or_default();
-    for rule in host.masquerade_list().ctx("listing masquerade rules")? {
-        let live = valid.iter().any(|a| a.container_id == rule.container_id);
-        if rule.network == network && !live {
-            del(host, &rule.network, &rule.container_id)?;
-        }
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| a.container_id)
+        .collect();
+    host.masquerade_gc(network, &live)
+        .ctx("removing stale masquerade rules")
+}
+
+/// `ipMasqBackend`: the reference picks iptables or nftables; we masquerade
+/// with nftables only, so anything else is refused rather than ignored.
+pub fn validate_backend(f: &Fields) -> Result<(), ConfigError> {
+    match f.string("ipMasqBackend")?.as_deref() {
+        None | Some("nftables") => Ok(()),
+        Some(other) => Err(ConfigError::invalid(
+            "ipMasqBackend",
+            format!("{other:?} is not supported: cni-rs masquerades with nftables only (use \"nftables\" or leave it out)"),
+        )),
     }
-    Ok(())
 }

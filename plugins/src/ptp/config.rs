@@ -1,6 +1,6 @@
 //! The ptp plugin's configuration, as the reference accepts it.
 
-use crate::common::{conf, CommonConf};
+use crate::common::{conf, masq, CommonConf};
 use cni_core::spec::validate::validate_mtu;
 use cni_core::CniError;
 
@@ -15,6 +15,7 @@ impl PtpConf {
     pub fn parse(stdin: &[u8]) -> Result<Self, CniError> {
         let common = conf::parse(stdin)?;
         let f = common.fields();
+        masq::validate_backend(&f)?;
         let c = PtpConf {
             ip_masq: f.flag("ipMasq")?,
             mtu: f.get("mtu")?,
@@ -33,5 +34,26 @@ impl PtpConf {
 
     pub(super) fn ipam_type(&self) -> &str {
         self.common.ipam_type().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_masq_backend_accepts_nftables_or_nothing_and_refuses_iptables() {
+        let conf = |backend: &str| {
+            format!(r#"{{"name":"n","ipMasq":true,{backend}"ipam":{{"type":"host-local"}}}}"#)
+        };
+        PtpConf::parse(conf("").as_bytes()).unwrap();
+        PtpConf::parse(conf(r#""ipMasqBackend":"nftables","#).as_bytes()).unwrap();
+        let e = PtpConf::parse(conf(r#""ipMasqBackend":"iptables","#).as_bytes()).unwrap_err();
+        assert_eq!(e.code, 7);
+        assert!(
+            e.msg.starts_with("ipMasqBackend:") && e.msg.contains("nftables only"),
+            "{}",
+            e.msg
+        );
     }
 }
