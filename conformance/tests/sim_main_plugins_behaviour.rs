@@ -672,3 +672,33 @@ fn a_failed_add_keeps_the_shared_bridge_gateway_and_forwarding_it_made() {
     assert!(world.container(&att).link_by_name("eth0").is_err());
     assert!(world.leases().is_empty(), "the lease is undone");
 }
+
+/// DEL runs every cleanup step even when one fails, and reports the first
+/// error: a runtime retries DEL until it succeeds, and each retry then has
+/// only the stuck step left.
+#[test]
+fn del_runs_every_step_and_reports_the_first_error() {
+    let conf = base_conf("bridge", "10.65.0.0/24");
+    let (world, att, conf) = world_for(&conf, "every-step");
+    add_ok(&world, &conf, &att);
+    world.faults.fail_next(
+        cni_conformance::faults::NetOp::MasqueradeDel,
+        None,
+        cni_core::net::NetErrorKind::Other,
+    );
+    let failure = world.call("DEL", &conf, &att).unwrap_err();
+    assert_eq!(failure.code, 5, "{failure:?}");
+    assert!(failure.msg.contains("masquerade"), "{failure:?}");
+    assert!(
+        world.container(&att).link_by_name("eth0").is_err(),
+        "the container interface went all the same"
+    );
+    assert!(
+        world.leases().is_empty(),
+        "the lease was released all the same"
+    );
+    assert_eq!(world.host().masquerade_list().unwrap().len(), 1);
+
+    world.call("DEL", &conf, &att).expect("the retried DEL");
+    assert!(world.host().masquerade_list().unwrap().is_empty());
+}
