@@ -4,7 +4,8 @@
 use super::{open, settles, SuiteEnv};
 use cni_core::net::VethSpec;
 use cni_core::net::{
-    AddressSpec, BridgeSpec, LinkKind, NetResult, Netns, RouteScope, RouteSpec, TABLE_MAIN,
+    AddressSpec, BridgeSpec, LinkInfo, LinkKind, NetResult, Netns, RouteInfo, RouteScope,
+    RouteSpec, TABLE_MAIN,
 };
 use std::fmt::Write;
 
@@ -22,61 +23,65 @@ pub fn normalized_view(ns: &dyn Netns) -> NetResult<String> {
             .find(|l| l.index == i)
             .map_or_else(|| format!("if{i}"), |l| l.name.clone())
     };
-    let mut lines = Vec::new();
-    for l in &links {
-        let kind = match &l.kind {
-            LinkKind::Loopback => "loopback",
-            LinkKind::Bridge => "bridge",
-            LinkKind::Veth => "veth",
-            LinkKind::Macvlan => "macvlan",
-            LinkKind::Other(k) => k,
-        };
-        let state = match (l.up, l.oper_up) {
-            (true, true) => "UP,LOWER_UP",
-            (true, false) => "UP,NO-CARRIER",
-            (false, _) => "DOWN",
-        };
-        let mut s = format!(
-            "link {} {kind} mtu {} qlen {} {state}",
-            l.name, l.mtu, l.txqueuelen
-        );
-        if let Some(m) = l.master {
-            let _ = write!(s, " master {}", name_of(m));
-        }
-        if let Some(mode) = l.macvlan_mode {
-            let _ = write!(s, " mode {mode}");
-        }
-        if l.hairpin == Some(true) {
-            s.push_str(" hairpin");
-        }
-        if l.promisc {
-            s.push_str(" promisc");
-        }
-        lines.push(s);
-    }
+    let mut lines: Vec<String> = links.iter().map(|l| link_line(l, &name_of)).collect();
     for a in ns.addresses(None)? {
         if !is_link_local(&a.addr) {
             lines.push(format!("addr {} dev {}", a.addr, name_of(a.index)));
         }
     }
     for r in ns.routes()? {
-        if r.table != TABLE_MAIN || is_link_local(&r.dst) {
-            continue;
+        if r.table == TABLE_MAIN && !is_link_local(&r.dst) {
+            lines.push(route_line(&r, &name_of));
         }
-        let mut s = format!("route {}", r.dst);
-        if let Some(g) = r.gateway {
-            let _ = write!(s, " via {g}");
-        }
-        if let Some(o) = r.oif {
-            let _ = write!(s, " dev {}", name_of(o));
-        }
-        if let Some(src) = r.src {
-            let _ = write!(s, " src {src}");
-        }
-        lines.push(s);
     }
     lines.sort();
     Ok(lines.join("\n"))
+}
+
+fn link_line(l: &LinkInfo, name_of: &dyn Fn(u32) -> String) -> String {
+    let kind = match &l.kind {
+        LinkKind::Loopback => "loopback",
+        LinkKind::Bridge => "bridge",
+        LinkKind::Veth => "veth",
+        LinkKind::Macvlan => "macvlan",
+        LinkKind::Other(k) => k,
+    };
+    let state = match (l.up, l.oper_up) {
+        (true, true) => "UP,LOWER_UP",
+        (true, false) => "UP,NO-CARRIER",
+        (false, _) => "DOWN",
+    };
+    let mut s = format!(
+        "link {} {kind} mtu {} qlen {} {state}",
+        l.name, l.mtu, l.txqueuelen
+    );
+    if let Some(m) = l.master {
+        let _ = write!(s, " master {}", name_of(m));
+    }
+    if let Some(mode) = l.macvlan_mode {
+        let _ = write!(s, " mode {mode}");
+    }
+    if l.hairpin == Some(true) {
+        s.push_str(" hairpin");
+    }
+    if l.promisc {
+        s.push_str(" promisc");
+    }
+    s
+}
+
+fn route_line(r: &RouteInfo, name_of: &dyn Fn(u32) -> String) -> String {
+    let mut s = format!("route {}", r.dst);
+    if let Some(g) = r.gateway {
+        let _ = write!(s, " via {g}");
+    }
+    if let Some(o) = r.oif {
+        let _ = write!(s, " dev {}", name_of(o));
+    }
+    if let Some(src) = r.src {
+        let _ = write!(s, " src {src}");
+    }
+    s
 }
 
 const BRIDGE_TOPOLOGY: &str = "\
