@@ -121,31 +121,11 @@ impl TestNet {
         let addrs = ip_json(ns, &["addr", "show"]);
         let routes = ip_json(ns, &["route", "show", "table", "all"]);
         let routes6 = ip_json(ns, &["-6", "route", "show", "table", "all"]);
-        let mut out_links = Vec::new();
-        for l in links.as_array().into_iter().flatten() {
-            let name = norm_name(l["ifname"].as_str().unwrap_or(""));
-            let flags: Vec<&str> = l["flags"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
-            out_links.push(json!({
-                "name": name,
-                "kind": l.pointer("/linkinfo/info_kind").cloned().unwrap_or(Value::Null),
-                "mtu": l["mtu"],
-                "txqlen": l.get("txqlen").cloned().unwrap_or(json!(0)),
-                "up": flags.contains(&"UP"),
-                "master": l.get("master").and_then(Value::as_str).map(norm_name),
-                "promisc": l["promiscuity"].as_u64().unwrap_or(0) > 0 && l.get("master").is_none(),
-                "hairpin": l.pointer("/linkinfo/info_slave_data/hairpin").cloned().unwrap_or(Value::Null),
-                "macvlan_mode": l.pointer("/linkinfo/info_data/mode").cloned().unwrap_or(Value::Null),
-            }));
-        }
+        let mut out_links: Vec<Value> = entries(&links).map(link_state).collect();
         out_links.sort_by_key(|v| v["name"].as_str().unwrap_or("").to_string());
         let mut out_addrs = Vec::new();
-        for l in addrs.as_array().into_iter().flatten() {
-            for a in l["addr_info"].as_array().into_iter().flatten() {
+        for l in entries(&addrs) {
+            for a in entries(&l["addr_info"]) {
                 if a["scope"] == "link" && a["family"] == "inet6" {
                     continue;
                 }
@@ -158,28 +138,49 @@ impl TestNet {
             }
         }
         out_addrs.sort();
-        let mut out_routes = Vec::new();
-        for r in routes
-            .as_array()
-            .into_iter()
-            .flatten()
-            .chain(routes6.as_array().into_iter().flatten())
-        {
-            let dst = r["dst"].as_str().unwrap_or("");
-            if dst.starts_with("fe80::") || r["type"] == "multicast" || r["table"] == "local" {
-                continue;
-            }
-            out_routes.push(format!(
-                "{dst} via {} dev {} scope {} table {}",
-                r["gateway"].as_str().unwrap_or("-"),
-                norm_name(r["dev"].as_str().unwrap_or("")),
-                r["scope"].as_str().unwrap_or("global"),
-                r["table"].as_str().unwrap_or("main"),
-            ));
-        }
+        let mut out_routes: Vec<String> = entries(&routes)
+            .chain(entries(&routes6))
+            .filter_map(route_state)
+            .collect();
         out_routes.sort();
         json!({ "links": out_links, "addresses": out_addrs, "routes": out_routes })
     }
+}
+
+fn entries(v: &Value) -> impl Iterator<Item = &Value> {
+    v.as_array().into_iter().flatten()
+}
+
+/// One link of `ip -j -d link`, without what differs between runs.
+fn link_state(l: &Value) -> Value {
+    let flags: Vec<&str> = entries(&l["flags"]).filter_map(Value::as_str).collect();
+    json!({
+        "name": norm_name(l["ifname"].as_str().unwrap_or("")),
+        "kind": l.pointer("/linkinfo/info_kind").cloned().unwrap_or(Value::Null),
+        "mtu": l["mtu"],
+        "txqlen": l.get("txqlen").cloned().unwrap_or(json!(0)),
+        "up": flags.contains(&"UP"),
+        "master": l.get("master").and_then(Value::as_str).map(norm_name),
+        "promisc": l["promiscuity"].as_u64().unwrap_or(0) > 0 && l.get("master").is_none(),
+        "hairpin": l.pointer("/linkinfo/info_slave_data/hairpin").cloned().unwrap_or(Value::Null),
+        "macvlan_mode": l.pointer("/linkinfo/info_data/mode").cloned().unwrap_or(Value::Null),
+    })
+}
+
+/// One route of `ip -j route show table all`; `None` for the kernel's own
+/// (link-local, multicast, local table).
+fn route_state(r: &Value) -> Option<String> {
+    let dst = r["dst"].as_str().unwrap_or("");
+    if dst.starts_with("fe80::") || r["type"] == "multicast" || r["table"] == "local" {
+        return None;
+    }
+    Some(format!(
+        "{dst} via {} dev {} scope {} table {}",
+        r["gateway"].as_str().unwrap_or("-"),
+        norm_name(r["dev"].as_str().unwrap_or("")),
+        r["scope"].as_str().unwrap_or("global"),
+        r["table"].as_str().unwrap_or("main"),
+    ))
 }
 
 impl Default for TestNet {
