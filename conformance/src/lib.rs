@@ -3,6 +3,7 @@
 
 pub mod backend_suite;
 pub mod bench;
+pub mod config_diff;
 pub mod differential;
 pub mod realns;
 pub mod sim_scenarios;
