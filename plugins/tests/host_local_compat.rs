@@ -169,16 +169,10 @@ fn add_refuses_leading_zero_octets_in_cidrs_and_requested_addresses() {
         assert!(out.msg().contains("invalid"), "{}", out.msg());
     }
     let top = r#""runtimeConfig":{"ips":["10.1.2.08"]}"#;
-    for c in [conf_with(
-        "1.0.0",
-        dir.path(),
-        r#""subnet":"10.1.2.0/24""#,
-        top,
-    )] {
-        let out = add(&ours(), "c1", &c);
-        assert!(!out.ok, "{c}: {}", out.stdout);
-        assert!(out.msg().contains("invalid"), "{}", out.msg());
-    }
+    let c = conf_with("1.0.0", dir.path(), r#""subnet":"10.1.2.0/24""#, top);
+    let out = add(&ours(), "c1", &c);
+    assert!(!out.ok, "{c}: {}", out.stdout);
+    assert!(out.msg().contains("invalid"), "{}", out.msg());
     assert_eq!(lease_files(dir.path()), 0);
 }
 
