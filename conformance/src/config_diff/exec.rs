@@ -5,6 +5,10 @@ use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Long enough for any plugin on a loaded machine; a hang is an outcome.
+const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// What one invocation printed.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +58,19 @@ pub fn invoke(bin: &Path, inv: &Invocation<'_>) -> std::io::Result<Outcome> {
     if let Some(mut stdin) = child.stdin.take() {
         // A plugin that exits before reading is an outcome, not a harness error.
         let _ = stdin.write_all(inv.stdin.as_bytes());
+    }
+    // The 1.1.1 reference loops for ever on some subnets (first byte zero).
+    let deadline = Instant::now() + TIMEOUT;
+    while child.try_wait()?.is_none() {
+        if Instant::now() > deadline {
+            child.kill()?;
+            child.wait()?;
+            return Ok(Outcome::Broken {
+                status: None,
+                stdout: format!("no exit within {TIMEOUT:?}"),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(2));
     }
     let out = child.wait_with_output()?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
