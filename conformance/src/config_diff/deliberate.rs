@@ -34,6 +34,15 @@ pub const DELIBERATE: &[Deliberate] = &[
         },
     },
     Deliberate {
+        id: "gateway-outside-subnet-refused",
+        doc: "A `gateway` outside its range's subnet is refused (code 7); the 1.1.1 reference hands it out as the gateway of an address that cannot reach it.",
+        explains: |_, d| {
+            d.verb == "ADD"
+                && matches!(&d.ours, Outcome::Error { msg, .. }
+                    if msg.contains("gateway: ") && msg.contains("not in network"))
+        },
+    },
+    Deliberate {
         id: "failed-add-changes-nothing",
         doc: "A refused or failed host-local ADD leaves the data directory as it was (the reference may move `last_reserved_ip` on an ADD that then fails).",
         explains: |_, d| {
