@@ -52,7 +52,7 @@ fn each_bad_range_names_its_field() {
 
 #[test]
 fn defaults_match_the_reference() {
-    let r = spec("10.0.0.77/24", None, None, None)
+    let r = spec("10.0.0.0/24", None, None, None)
         .validate("ipam")
         .unwrap();
     assert_eq!(r.subnet.to_string(), "10.0.0.0/24");
@@ -101,4 +101,41 @@ fn overlaps_and_families_are_rejected() {
     );
     let e = validate_range_set(&[], "ipam.ranges[2]", false).unwrap_err();
     assert_eq!(e.to_string(), "ipam.ranges[2]: empty range set");
+}
+
+#[test]
+fn subnet_with_host_bits_is_refused_as_the_reference_does() {
+    let e = err(spec("192.0.2.12/24", None, None, None));
+    assert!(e.starts_with("ipam.ranges[0][0].subnet:"), "{e}");
+    assert!(e.contains("Network has host bits set"), "{e}");
+    assert!(err(spec("fd00::1/64", None, None, None)).contains("host bits"));
+}
+
+#[test]
+fn ipv4_mapped_ipv6_subnet_is_refused() {
+    let e = err(spec("::ffff:10.0.132.0/124", None, None, None));
+    assert!(e.starts_with("ipam.ranges[0][0].subnet:"), "{e}");
+    assert!(e.contains("IPv4-mapped"), "{e}");
+}
+
+#[test]
+fn leading_zero_octets_are_refused_in_subnets_and_addresses() {
+    for subnet in ["010.1.2.0/24", "00.0.0.0/0", "10.1.2.00/24"] {
+        assert!(
+            err(spec(subnet, None, None, None)).contains("invalid CIDR"),
+            "{subnet}"
+        );
+    }
+    assert!(err(spec("10.1.2.0/24", Some("10.1.2.010"), None, None))
+        .contains("rangeStart: invalid IP address"));
+    assert!(err(spec("10.1.2.0/24", None, None, Some("010.1.2.1")))
+        .contains("gateway: invalid IP address"));
+}
+
+#[test]
+fn prefix_length_with_a_leading_zero_is_accepted_as_the_reference_does() {
+    let r = spec("10.1.2.0/024", None, None, None)
+        .validate("ipam")
+        .unwrap();
+    assert_eq!(r.subnet.to_string(), "10.1.2.0/24");
 }

@@ -48,11 +48,17 @@ fn reference_details_of_conversion() {
     assert_eq!(v020["ip6"]["ip"], "fd00:1::5/64");
     assert!(v020["ip4"]["routes"][0].get("mtu").is_none());
     assert!(v020.get("interfaces").is_none());
-    // 1.1.0 -> 1.0.0 only relabels.
+    // 1.1.0 -> 1.0.0 relabels and drops the 1.1.0 route fields.
     let v100 = rich.to_value_at("1.0.0").unwrap();
     let v110 = rich.to_value_at("1.1.0").unwrap();
     let mut relabeled = v110.clone();
     relabeled["cniVersion"] = "1.0.0".into();
+    for route in relabeled["routes"].as_array_mut().unwrap() {
+        route
+            .as_object_mut()
+            .unwrap()
+            .retain(|k, _| k == "dst" || k == "gw");
+    }
     assert_eq!(v100, relabeled);
 }
 
@@ -88,4 +94,31 @@ fn go_leniencies_are_accepted() {
         .unwrap();
     assert_eq!(r.cni_version, "0.1.0");
     assert_eq!(r.routes.len(), 1);
+}
+
+#[test]
+fn route_fields_of_1_1_0_appear_only_in_1_1_0_results() {
+    let rich = rich_result();
+    for v in ["0.3.0", "0.3.1", "0.4.0", "1.0.0"] {
+        let doc = rich.to_value_at(v).unwrap();
+        for route in doc["routes"].as_array().unwrap() {
+            let keys: Vec<&String> = route.as_object().unwrap().keys().collect();
+            assert!(
+                keys.iter().all(|k| *k == "dst" || *k == "gw"),
+                "{v}: {route}"
+            );
+        }
+    }
+    let v110 = rich.to_value_at("1.1.0").unwrap();
+    assert_eq!(v110["routes"][0]["mtu"], 1400);
+}
+
+#[test]
+fn route_fields_of_1_1_0_in_an_older_result_are_ignored_not_checked() {
+    let doc = br#"{"cniVersion":"0.4.0","ips":[{"version":"4","address":"10.1.0.5/24"}],
+        "routes":[{"dst":"0.0.0.0/0","mtu":"not a number","table":-1}]}"#;
+    let parsed = CniResult::parse(doc).unwrap();
+    assert_eq!(parsed.routes.len(), 1);
+    assert_eq!(parsed.routes[0].mtu, None);
+    assert_eq!(parsed.routes[0].table, None);
 }

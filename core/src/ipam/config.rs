@@ -4,6 +4,7 @@
 //! which the reference would silently hand out).
 
 use super::addr::{canonical, from_u128, next, same_family, to_u128};
+use super::parse;
 use super::range::{Range, RangeSet};
 use ipnet::IpNet;
 use std::net::IpAddr;
@@ -71,9 +72,7 @@ pub struct RangeSpec {
 }
 
 fn parse_ip(field: String, value: &str) -> Result<IpAddr, ConfigError> {
-    value
-        .trim()
-        .parse::<IpAddr>()
+    parse::parse_ip(value)
         .map(canonical)
         .map_err(|_| ConfigError::BadAddress {
             field,
@@ -93,15 +92,11 @@ impl RangeSpec {
         let f = |name: &str| format!("{field}.{name}");
         let raw = present(&self.subnet)
             .ok_or_else(|| ConfigError::MissingSubnet { field: f("subnet") })?;
-        let subnet = raw
-            .trim()
-            .parse::<IpNet>()
-            .map_err(|e| ConfigError::BadCidr {
-                field: f("subnet"),
-                value: raw.to_string(),
-                reason: e.to_string(),
-            })?
-            .trunc();
+        let subnet = parse_subnet(raw).map_err(|reason| ConfigError::BadCidr {
+            field: f("subnet"),
+            value: raw.to_string(),
+            reason,
+        })?;
         if subnet.prefix_len() > subnet.max_prefix_len().saturating_sub(2) {
             return Err(ConfigError::TooSmall {
                 field: f("subnet"),
@@ -168,6 +163,26 @@ impl RangeSpec {
             gateway,
         })
     }
+}
+
+/// A subnet as the reference's `Range.Canonicalize` accepts it: the network
+/// address itself (host bits are refused, not cleared), and no IPv6 subnet
+/// written around an IPv4-mapped address (it would hand out IPv4 addresses
+/// under an IPv6 prefix length).
+fn parse_subnet(raw: &str) -> Result<IpNet, String> {
+    let written = parse::parse_cidr(raw).map_err(|e| e.to_string())?;
+    if let IpAddr::V6(v6) = written.addr() {
+        if v6.to_ipv4_mapped().is_some() {
+            return Err("IPv4-mapped IPv6 subnet: write the IPv4 subnet".to_string());
+        }
+    }
+    if written.trunc() != written {
+        return Err(format!(
+            "Network has host bits set (network is {})",
+            written.trunc()
+        ));
+    }
+    Ok(written)
 }
 
 /// The last address of a subnet, excluding the IPv4 broadcast.

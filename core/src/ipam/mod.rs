@@ -6,6 +6,7 @@ pub mod addr;
 pub mod allocator;
 pub mod config;
 pub mod mem_store;
+pub mod parse;
 pub mod range;
 pub mod store;
 

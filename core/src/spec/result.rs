@@ -206,6 +206,10 @@ impl CniResult {
                 })
             }
         };
+        let mut value = value;
+        if !has_route_extras(&version) {
+            keep_only_basic_route_keys(&mut value);
+        }
         let mut out = match ResultShape::of(&version)? {
             ResultShape::V02 => from_02(decode(value, &version)?),
             ResultShape::V04 => from_04(decode(value, &version)?),
@@ -246,6 +250,34 @@ impl CniResult {
         out.cni_version = version.to_string();
         Ok(out)
     }
+}
+
+/// The 1.1.0 route fields (`mtu`, `advmss`, `priority`, `table`, `scope`)
+/// exist from 1.1.0 on; older results have `dst` and `gw` only.
+fn has_route_extras(version: &str) -> bool {
+    super::version::version_at_least(version, "1.1.0").unwrap_or(false)
+}
+
+/// Before 1.1.0 any other key of a route is unknown to the version: ignored
+/// as the reference ignores it, never type-checked.
+fn keep_only_basic_route_keys(value: &mut serde_json::Value) {
+    if let Some(routes) = value.get_mut("routes").and_then(|r| r.as_array_mut()) {
+        for route in routes.iter_mut().filter_map(|r| r.as_object_mut()) {
+            route.retain(|k, _| k == "dst" || k == "gw");
+        }
+    }
+}
+
+/// The routes `version` can write.
+fn wire_routes(routes: &[Route], version: &str) -> Vec<WireRoute> {
+    let extras = has_route_extras(version);
+    routes
+        .iter()
+        .map(|r| match extras {
+            true => WireRoute::from(r),
+            false => WireRoute::from(&Route::new(r.dst, r.gw)),
+        })
+        .collect()
 }
 
 fn from_02(r: Result02) -> CniResult {
@@ -307,7 +339,7 @@ fn to_100(r: &CniResult, version: &str) -> Result100 {
         cni_version: version.to_string(),
         interfaces: r.interfaces.iter().map(Into::into).collect(),
         ips: r.ips.iter().map(Into::into).collect(),
-        routes: r.routes.iter().map(WireRoute::from).collect(),
+        routes: wire_routes(&r.routes, version),
         dns: WireDns::from(&r.dns),
     }
 }
@@ -334,7 +366,7 @@ fn to_04(r: &CniResult, version: &str) -> Result04 {
                 gateway: c.gateway,
             })
             .collect(),
-        routes: r.routes.iter().map(WireRoute::from).collect(),
+        routes: wire_routes(&r.routes, version),
         dns: WireDns::from(&r.dns),
     }
 }

@@ -34,8 +34,8 @@ fn is_unset(v: &Option<u32>) -> bool {
     v.is_none_or(|v| v == 0)
 }
 
-/// A route as 0.3.0 and later write it (the 1.1.0 fields ride along even at
-/// 0.3.x/0.4.0, as the reference copies its shared Route type whole).
+/// A route as 0.3.0 and later write it; the 1.1.0 fields are set only for
+/// 1.1.0 results (see `result::wire_routes`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct WireRoute {
     pub dst: IpNet,

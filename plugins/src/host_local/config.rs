@@ -8,12 +8,12 @@
 use cni_core::error::code;
 use cni_core::ipam::addr::canonical;
 use cni_core::ipam::config::{check_no_overlap, validate_range_set};
+use cni_core::ipam::parse::{parse_cidr, parse_ip, parse_ip_or_cidr};
 use cni_core::ipam::{RangeSet, RangeSpec};
 use cni_core::spec::config::{ConfigError, Field, Fields, NetConf};
 use cni_core::spec::version::version_at_least;
 use cni_core::spec::Route;
 use cni_core::CniError;
-use ipnet::IpNet;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -85,10 +85,11 @@ impl HostLocalConf {
         self.check_one_address_per_family(&ranges)?;
         let top = self.common.fields();
         let ipam = ipam(&top)?;
+        let with_route_extras = version_at_least(self.common.version(), "1.1.0").unwrap_or(false);
         let routes = ipam
             .items("routes")?
             .iter()
-            .map(route)
+            .map(|r| route(r, with_route_extras))
             .collect::<Result<Vec<_>, _>>()?;
         let requested = requested_ips(&top, cni_args)?;
         check_requests(&ranges, &requested)?;
@@ -165,45 +166,46 @@ fn range_sets(sets: Vec<Field<'_>>, out: &mut Vec<(RangeSet, String)>) -> Result
     Ok(())
 }
 
-pub fn route(f: &Field<'_>) -> Result<Route, ConfigError> {
+/// A route of `ipam.routes`. The 1.1.0 fields (`mtu`, `advmss`, ...) exist
+/// only in 1.1.0 configs; older ones carry `dst` and `gw` alone, and anything
+/// else in them is not ours to check.
+pub fn route(f: &Field<'_>, with_extras: bool) -> Result<Route, ConfigError> {
     let obj = f.object()?;
     let dst_field = obj.field("dst").ok_or_else(|| ConfigError::Missing {
         field: obj.path_of("dst"),
     })?;
     let dst_text = dst_field.str()?;
-    let dst = dst_text
-        .parse::<IpNet>()
-        .map_err(|_| dst_field.invalid(format!("invalid CIDR {dst_text:?}")))?;
+    let dst = parse_cidr(dst_text).map_err(|e| dst_field.invalid(e.to_string()))?;
     let gw = match obj.string("gw")? {
-        Some(g) => Some(g.parse::<IpAddr>().map_err(|_| {
-            ConfigError::invalid(obj.path_of("gw"), format!("invalid IP address {g:?}"))
-        })?),
+        Some(g) => {
+            Some(parse_ip(&g).map_err(|e| ConfigError::invalid(obj.path_of("gw"), e.to_string()))?)
+        }
         None => None,
     };
-    Ok(Route {
-        dst,
-        gw,
-        mtu: obj.get("mtu")?,
-        advmss: obj.get("advmss")?,
-        priority: obj.get("priority")?,
-        table: obj.get("table")?,
-        scope: obj.get("scope")?,
-    })
+    let mut route = Route::new(dst, gw);
+    if with_extras {
+        route.mtu = obj.get("mtu")?;
+        route.advmss = obj.get("advmss")?;
+        route.priority = obj.get("priority")?;
+        route.table = obj.get("table")?;
+        route.scope = obj.get("scope")?;
+    }
+    Ok(route)
 }
 
 /// An address as `ip.ParseIP` of the reference takes it: bare or with a prefix.
 fn requested_ip(s: &str, field: &str) -> Result<IpAddr, ConfigError> {
-    let t = s.trim();
-    t.parse::<IpAddr>()
-        .or_else(|_| t.parse::<IpNet>().map(|n| n.addr()))
+    parse_ip_or_cidr(s)
         .map(canonical)
-        .map_err(|_| ConfigError::invalid(field, format!("invalid IP address {s:?}")))
+        .map_err(|e| ConfigError::invalid(field, e.to_string()))
 }
 
 /// `IP=` from CNI_ARGS (`K=V;K2=V2`), comma-separated addresses allowed.
-/// Other keys belong to other plugins and are ignored.
+/// Any other key is an error unless `IgnoreUnknown` is set, as the
+/// reference's `types.LoadArgs` has it (runtimes that send more set it).
 pub fn cni_args_ips(args: &str) -> Result<Vec<IpAddr>, CniError> {
     let parsed = cni_core::spec::args::CniArgs::parse(args)?;
+    parsed.check_known(&["IP"])?;
     let Some(value) = parsed.get("IP") else {
         return Ok(Vec::new());
     };

@@ -54,10 +54,11 @@ pub fn parse(stdin: &[u8], cni_args: &str) -> Result<StaticConf, CniError> {
         field: "ipam".to_string(),
     })?;
     let from_config = config_addresses(&ipam)?;
+    let with_route_extras = version_at_least(common.version(), "1.1.0").unwrap_or(false);
     let routes = ipam
         .items("routes")?
         .iter()
-        .map(static_route)
+        .map(|r| static_route(r, with_route_extras))
         .collect::<Result<Vec<_>, _>>()?;
     let dns = match ipam.object("dns")? {
         Some(d) => read_dns(&d)?,
@@ -158,8 +159,8 @@ fn config_gateway(field: &str, text: &str, address: IpNet) -> Result<IpAddr, Con
 }
 
 /// A route as host-local reads it, its addresses made canonical.
-fn static_route(f: &Field<'_>) -> Result<Route, ConfigError> {
-    let mut r = route(f)?;
+fn static_route(f: &Field<'_>, with_extras: bool) -> Result<Route, ConfigError> {
+    let mut r = route(f, with_extras)?;
     r.dst = canonical_net(r.dst)
         .map_err(|reason| ConfigError::invalid(format!("{}.dst", f.path), reason))?;
     r.gw = r.gw.map(canonical);
