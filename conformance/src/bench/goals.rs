@@ -135,6 +135,9 @@ fn density_goals(report: &Report) -> Vec<Goal> {
     let (Some(&low), Some(&high)) = (levels.iter().min(), levels.iter().max()) else {
         return Vec::new();
     };
+    if low == high {
+        return Vec::new();
+    }
     let (Some(a), Some(b)) = (
         report.density_row(low, "ours"),
         report.density_row(high, "ours"),

@@ -106,6 +106,9 @@ fn density_growth(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let (Some(&low), Some(&high)) = (levels.iter().min(), levels.iter().max()) else {
         return Ok(());
     };
+    if low == high {
+        return Ok(());
+    }
     for implementation in ["ours", "reference", FLOOR] {
         let (Some(a), Some(b)) = (
             report.density_row(low, implementation),

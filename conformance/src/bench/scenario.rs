@@ -75,7 +75,11 @@ impl Bench<'_> {
     /// Runs on a thread inside the host namespace: every child inherits it.
     fn sections(&self, containers: &[Container]) -> Result<Report, String> {
         let parent = format!("{}par", self.prefix);
-        let setup = format!("link add {parent} type dummy\nlink set {parent} up\n");
+        // A veth pair: this kernel may have no dummy links.
+        let setup = format!(
+            "link add {parent} type veth peer name {}pap\nlink set {parent} up\n",
+            self.prefix
+        );
         Step::tool("/usr/sbin/ip", &["-batch", "-"], setup).run(Probe::Timed)?;
         let mut report = Report {
             containers: self.cfg.containers,
