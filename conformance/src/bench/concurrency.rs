@@ -15,12 +15,19 @@ pub struct ConcurrencyRow {
     pub per_call: Stats,
 }
 
+/// One of the ADDs: when it started and ended, and what it printed.
+struct TimedAdd {
+    start: Instant,
+    end: Instant,
+    added: Vec<u8>,
+}
+
 pub fn measure(
     attacher: &dyn Attacher,
     containers: &[Container],
 ) -> Result<ConcurrencyRow, String> {
     let barrier = Barrier::new(containers.len());
-    let runs: Vec<Result<(Instant, Instant, Vec<u8>), String>> = std::thread::scope(|s| {
+    let runs: Vec<Result<TimedAdd, String>> = std::thread::scope(|s| {
         let handles: Vec<_> = containers
             .iter()
             .map(|&c| {
@@ -29,7 +36,11 @@ pub fn measure(
                     barrier.wait();
                     let start = Instant::now();
                     let outcome = attacher.add(c, Probe::Timed)?;
-                    Ok((start, Instant::now(), outcome.stdout))
+                    Ok(TimedAdd {
+                        start,
+                        end: Instant::now(),
+                        added: outcome.stdout,
+                    })
                 })
             })
             .collect();
@@ -45,7 +56,7 @@ pub fn measure(
     let mut first_error = None;
     for (&c, run) in containers.iter().zip(runs) {
         match run {
-            Ok((start, end, added)) => {
+            Ok(TimedAdd { start, end, added }) => {
                 spans.push((start, end));
                 // Detached one by one, untimed: only the ADDs are measured.
                 if let Err(e) = attacher.del(c, &added, Probe::Timed) {
