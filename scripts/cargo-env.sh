@@ -11,3 +11,8 @@ if ! command -v cargo >/dev/null 2>&1; then
     done
 fi
 command -v cargo >/dev/null 2>&1 || { echo "cargo not found: install Rust (rustup) first" >&2; exit 1; }
+
+# Where `cargo build-static` (.cargo/config.toml) leaves the shipped, static binaries.
+static_bin_dir() {
+    echo "${CARGO_TARGET_DIR:-$PWD/target}/$(rustc -vV | sed -n 's/^host: //p')/release"
+}

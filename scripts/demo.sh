@@ -15,9 +15,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 [ "${SKIP_DEPS:-0}" = 1 ] || scripts/install-deps.sh
 
-echo "== building (release) =="
-cargo build --release --bins
-BIN="${CARGO_TARGET_DIR:-$PWD/target}/release"
+echo "== building (release, static) =="
+cargo build-static
+BIN=$(static_bin_dir)
 echo "plugins in $BIN: $(cd "$BIN" && ls bridge ptp macvlan loopback host-local cnitool 2>/dev/null | tr '\n' ' ')"
 
 P="cnidemo$$"

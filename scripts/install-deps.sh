@@ -9,6 +9,7 @@ fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
     iproute2 nftables dnsmasq-base containernetworking-plugins jq util-linux procps \
-    golang-go golang-github-appc-cni-dev golang-github-containernetworking-plugins-dev iputils-ping runc busybox-static >/dev/null
+    golang-go golang-github-appc-cni-dev golang-github-containernetworking-plugins-dev \
+    iputils-ping runc busybox-static file >/dev/null
 # Podman for the real-runtime test, with its recommended helpers, as seen working.
 apt-get install -y -qq podman >/dev/null

@@ -2,96 +2,46 @@
 //! do (one rule per container in a nat postrouting chain made once; deleted
 //! by handle), issued with `nft`, one process per step.
 
-use super::measure::{run_timed, run_timed_with_output, Sample};
-use super::memory::{run_traced, PeakRss};
-use std::path::Path;
+use super::step::{Probe, Step};
 
 const NFT: &str = "/usr/sbin/nft";
-const TABLE: &str = "cni_rs_floor";
 
 /// The floor's nftables table, made when created and removed on drop.
 pub(super) struct NftFloor {
-    subnet: &'static str,
+    table: String,
+    subnet: String,
 }
 
 impl NftFloor {
-    pub fn create(subnet: &'static str) -> Result<NftFloor, String> {
+    pub fn create(table: String, subnet: String) -> Result<NftFloor, String> {
         let setup = format!(
-            "add table inet {TABLE}\nadd chain inet {TABLE} postrouting {{ type nat hook postrouting priority srcnat; }}\n"
+            "add table inet {table}\nadd chain inet {table} postrouting {{ type nat hook postrouting priority srcnat; }}\n"
         );
-        run_timed(Path::new(NFT), &["-f", "-"], &[], setup.as_bytes())?;
-        Ok(NftFloor { subnet })
+        Step::tool(NFT, &["-f", "-"], setup).run(Probe::Timed)?;
+        Ok(NftFloor { table, subnet })
     }
 
-    fn add_rule(&self, addr: &str, i: usize) -> String {
-        format!(
-            "add rule inet {TABLE} postrouting ip saddr {addr} ip daddr != {} ip daddr != 224.0.0.0/4 masquerade comment \"floor{i}\"\n",
-            self.subnet
-        )
+    /// Adds container `i`'s rule; `--echo --handle` prints the handle the DEL needs.
+    pub fn add_step(&self, addr: &str, i: usize) -> Step {
+        let rule = format!(
+            "add rule inet {} postrouting ip saddr {addr} ip daddr != {} ip daddr != 224.0.0.0/4 masquerade comment \"floor{i}\"\n",
+            self.table, self.subnet
+        );
+        Step::tool(NFT, &["--echo", "--handle", "-f", "-"], rule)
     }
 
-    /// Adds container `i`'s rule; its handle comes back for the DEL.
-    pub fn add(&self, addr: &str, i: usize) -> Result<(Sample, u64), String> {
-        let (sample, out) = run_timed_with_output(
-            Path::new(NFT),
-            &["--echo", "--handle", "-f", "-"],
-            &[],
-            self.add_rule(addr, i).as_bytes(),
-        )?;
-        let text = String::from_utf8_lossy(&out);
+    /// Deletes the rule whose ADD printed `added`.
+    pub fn del_step(&self, added: &[u8]) -> Result<Step, String> {
+        let text = String::from_utf8_lossy(added);
         let handle = text
             .lines()
             .find_map(handle_in)
             .ok_or_else(|| format!("nft printed no rule handle: {text}"))?;
-        Ok((sample, handle))
-    }
-
-    pub fn add_traced(&self, addr: &str, i: usize) -> Result<PeakRss, String> {
-        run_traced(
-            Path::new(NFT),
-            &["-f", "-"],
-            &[],
-            self.add_rule(addr, i).as_bytes(),
-        )
-    }
-
-    fn del_rule(handle: u64) -> String {
-        format!("delete rule inet {TABLE} postrouting handle {handle}\n")
-    }
-
-    pub fn del(&self, handle: u64) -> Result<Sample, String> {
-        run_timed(
-            Path::new(NFT),
-            &["-f", "-"],
-            &[],
-            Self::del_rule(handle).as_bytes(),
-        )
-    }
-
-    /// Deletes every rule left (the traced ones, whose handles were not kept), traced.
-    pub fn del_rest_traced(&self) -> Result<PeakRss, String> {
-        let (_, out) = run_timed_with_output(
-            Path::new(NFT),
-            &["--handle", "list", "chain", "inet", TABLE, "postrouting"],
-            &[],
-            b"",
-        )?;
-        let text = String::from_utf8_lossy(&out);
-        let mut peak = PeakRss::default();
-        for handle in text
-            .lines()
-            .filter(|l| l.contains("masquerade"))
-            .filter_map(handle_in)
-        {
-            let script = Self::del_rule(handle);
-            peak = peak.max(run_traced(
-                Path::new(NFT),
-                &["-f", "-"],
-                &[],
-                script.as_bytes(),
-            )?);
-        }
-        Ok(peak)
+        let script = format!(
+            "delete rule inet {} postrouting handle {handle}\n",
+            self.table
+        );
+        Ok(Step::tool(NFT, &["-f", "-"], script))
     }
 }
 
@@ -102,11 +52,20 @@ fn handle_in(line: &str) -> Option<u64> {
 
 impl Drop for NftFloor {
     fn drop(&mut self) {
-        let _ = run_timed(
-            Path::new(NFT),
-            &["delete", "table", "inet", TABLE],
-            &[],
-            b"",
+        let _ = Step::tool(NFT, &["delete", "table", "inet", &self.table], "").run(Probe::Timed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_handle_is_read_from_the_echoed_rule() {
+        assert_eq!(
+            handle_in("add rule inet t postrouting ip saddr 10.0.0.2 masquerade comment \"floor0\" # handle 42"),
+            Some(42)
         );
+        assert_eq!(handle_in("add table inet t"), None);
     }
 }

@@ -69,24 +69,45 @@ pub fn run_timed_with_output(
     Ok((Sample { wall }, out))
 }
 
-/// Median and mean of a set of samples.
+/// Median, mean and 99th percentile of a set of wall times.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Stats {
     pub median: Duration,
     pub mean: Duration,
+    pub p99: Duration,
 }
 
 impl Stats {
     pub fn of(samples: &[Sample]) -> Stats {
-        if samples.is_empty() {
+        Self::of_walls(samples.iter().map(|s| s.wall).collect())
+    }
+
+    pub fn of_walls(mut walls: Vec<Duration>) -> Stats {
+        if walls.is_empty() {
             return Stats::default();
         }
-        let mut walls: Vec<Duration> = samples.iter().map(|s| s.wall).collect();
         walls.sort();
         let total: Duration = walls.iter().sum();
+        // Nearest rank: with fewer than 100 samples, p99 is the slowest.
+        let p99_rank = (walls.len() * 99).div_ceil(100).max(1) - 1;
         Stats {
             median: walls[walls.len() / 2],
             mean: total / walls.len() as u32,
+            p99: walls[p99_rank],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn p99_is_the_nearest_rank() {
+        let ms = |n: u64| Duration::from_millis(n);
+        let stats = Stats::of_walls((1..=200).map(ms).collect());
+        assert_eq!(stats.median, ms(101));
+        assert_eq!(stats.p99, ms(198));
+        assert_eq!(Stats::of_walls(vec![ms(3), ms(1), ms(2)]).p99, ms(3));
     }
 }

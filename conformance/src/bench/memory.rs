@@ -45,6 +45,16 @@ pub fn run_traced(
     env: &[(String, String)],
     stdin: &[u8],
 ) -> Result<PeakRss, String> {
+    run_traced_with_output(program, args, env, stdin).map(|(peak, _)| peak)
+}
+
+/// [`run_traced`], also returning what the program printed on stdout.
+pub fn run_traced_with_output(
+    program: &Path,
+    args: &[&str],
+    env: &[(String, String)],
+    stdin: &[u8],
+) -> Result<(PeakRss, Vec<u8>), String> {
     let mut cmd = Command::new(program);
     cmd.args(args)
         .env_clear()
@@ -131,7 +141,7 @@ pub fn run_traced(
             text(err)
         ));
     }
-    Ok(peak)
+    Ok((peak, out.unwrap_or_default()))
 }
 
 fn drain(pipe: Option<&mut impl Read>) -> Vec<u8> {

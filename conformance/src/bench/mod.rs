@@ -1,13 +1,25 @@
-//! The benchmark: ADD and DEL of bridge + host-local, ours side by side with
-//! the reference plugins and with the kernel floor (the same netlink work as
-//! `ip -batch`), in one run, reported as ratios. Real namespaces; the machine's
-//! own namespace is never touched.
+//! The benchmark: ADD, CHECK and DEL of each main plugin with host-local, ours
+//! side by side with the reference plugins and with the kernel floor (the
+//! same netlink work as `ip -batch`), in one run, reported as ratios: one
+//! container at a time, many ADDs at once, and with many containers already
+//! attached. Real namespaces; the machine's own namespace is never touched.
+//! What is measured is an [`attach::Attacher`]; chained plugins driven by
+//! libcni plug in there.
 
+pub mod attach;
+pub mod concurrency;
+pub mod density;
+pub mod floor;
+pub mod goals;
+pub mod latency;
 pub mod masq;
 pub mod measure;
 pub mod memory;
+pub mod modes;
+pub mod ratios;
 pub mod report;
 pub mod scenario;
+pub mod step;
 
 pub use report::Report;
 pub use scenario::{run, BenchConfig};

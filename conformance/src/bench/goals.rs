@@ -1,0 +1,159 @@
+//! The project's performance goals, read as ratios of this run.
+
+use super::modes::Mode;
+use super::ratios::{kib_ratio, ratio};
+use super::report::{Report, FLOOR};
+use serde_json::{json, Value};
+use std::fmt;
+
+#[derive(Debug, Clone)]
+pub struct Goal {
+    pub what: String,
+    pub value: f64,
+    pub limit: f64,
+    /// `true`: the value must be at most the limit; `false`: at least.
+    pub at_most: bool,
+}
+
+impl Goal {
+    fn at_most(what: String, value: f64, limit: f64) -> Goal {
+        Goal {
+            what,
+            value,
+            limit,
+            at_most: true,
+        }
+    }
+
+    fn at_least(what: String, value: f64, limit: f64) -> Goal {
+        Goal {
+            what,
+            value,
+            limit,
+            at_most: false,
+        }
+    }
+
+    pub fn met(&self) -> bool {
+        if self.at_most {
+            self.value <= self.limit
+        } else {
+            self.value >= self.limit
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({"goal": self.what, "value": (self.value * 100.0).round() / 100.0,
+               "limit": self.limit, "at_most": self.at_most, "met": self.met()})
+    }
+}
+
+impl fmt::Display for Goal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.at_most { "<=" } else { ">=" };
+        let verdict = if self.met() { "met" } else { "NOT met" };
+        write!(
+            f,
+            "- {}: {:.2}x ({sign} {:.2}x) {verdict}",
+            self.what, self.value, self.limit
+        )
+    }
+}
+
+/// Every goal this run has the rows for.
+pub fn evaluate(report: &Report) -> Vec<Goal> {
+    let mut goals = masq_goals(report);
+    if let Some(n) = report.concurrency.iter().map(|r| r.at_once).max() {
+        if let (Some(ours), Some(reference)) = (
+            report.concurrency_row(n, "ours"),
+            report.concurrency_row(n, "reference"),
+        ) {
+            let what = format!("{n} ADDs at once with ipMasq, reference / ours wall");
+            goals.push(Goal::at_least(what, ratio(reference.wall, ours.wall), 3.0));
+        }
+    }
+    goals.extend(density_goals(report));
+    for mode in Mode::ALL {
+        let Some(ours) = report.latency_row(mode, "ours") else {
+            continue;
+        };
+        if let Some(reference) = report.latency_row(mode, "reference") {
+            let what = format!(
+                "{} peak RSS, ours / reference (plugin process)",
+                mode.name()
+            );
+            goals.push(Goal::at_most(
+                what,
+                kib_ratio(ours.rss.main_kib, reference.rss.main_kib),
+                0.4,
+            ));
+        }
+        if let Some(floor) = report.latency_row(mode, FLOOR) {
+            let what = format!("{} ADD, ours / floor", mode.name());
+            goals.push(Goal::at_most(
+                what,
+                ratio(ours.add.median, floor.add.median),
+                1.0,
+            ));
+        }
+    }
+    goals
+}
+
+fn masq_goals(report: &Report) -> Vec<Goal> {
+    let mut goals = Vec::new();
+    let Some(masq) = report.latency_row(Mode::BridgeMasq, "ours") else {
+        return goals;
+    };
+    if let Some(plain) = report.latency_row(Mode::Bridge, "ours") {
+        let add = ratio(masq.add.median, plain.add.median);
+        goals.push(Goal::at_most(
+            "ADD with ipMasq / plain ADD".into(),
+            add,
+            1.3,
+        ));
+        let del = ratio(masq.del.median, plain.del.median);
+        goals.push(Goal::at_most(
+            "DEL with ipMasq / plain DEL".into(),
+            del,
+            1.15,
+        ));
+    }
+    if let Some(reference) = report.latency_row(Mode::BridgeMasq, "reference") {
+        let speedup = ratio(reference.add.median, masq.add.median);
+        goals.push(Goal::at_least(
+            "ADD with ipMasq, reference / ours".into(),
+            speedup,
+            4.0,
+        ));
+    }
+    goals
+}
+
+fn density_goals(report: &Report) -> Vec<Goal> {
+    let levels: Vec<usize> = report.density.iter().map(|r| r.attached).collect();
+    let (Some(&low), Some(&high)) = (levels.iter().min(), levels.iter().max()) else {
+        return Vec::new();
+    };
+    if low == high {
+        return Vec::new();
+    }
+    let (Some(a), Some(b)) = (
+        report.density_row(low, "ours"),
+        report.density_row(high, "ours"),
+    ) else {
+        return Vec::new();
+    };
+    vec![
+        Goal::at_most(
+            format!("ADD at {high} attached / at {low}"),
+            ratio(b.add.median, a.add.median),
+            1.2,
+        ),
+        Goal::at_most(
+            format!("DEL at {high} attached / at {low}"),
+            ratio(b.del.median, a.del.median),
+            1.2,
+        ),
+    ]
+}

@@ -1,0 +1,105 @@
+//! What is attached: one main plugin with host-local, in the shapes a node
+//! uses, and the address plan each implementation gets for it.
+
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Bridge,
+    BridgeMasq,
+    DualStack,
+    Ptp,
+    Macvlan,
+    Loopback,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 6] = [
+        Mode::Bridge,
+        Mode::BridgeMasq,
+        Mode::DualStack,
+        Mode::Ptp,
+        Mode::Macvlan,
+        Mode::Loopback,
+    ];
+
+    /// The name on the command line, in the table and in the JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Bridge => "bridge",
+            Mode::BridgeMasq => "bridge+ipMasq",
+            Mode::DualStack => "bridge dual-stack",
+            Mode::Ptp => "ptp",
+            Mode::Macvlan => "macvlan",
+            Mode::Loopback => "loopback",
+        }
+    }
+
+    /// Accepts the table's names and short ones (`masq`, `dual`).
+    pub fn parse(text: &str) -> Option<Mode> {
+        match text {
+            "masq" | "ipmasq" => Some(Mode::BridgeMasq),
+            "dual" | "dual-stack" => Some(Mode::DualStack),
+            _ => Mode::ALL.into_iter().find(|m| m.name() == text),
+        }
+    }
+
+    /// The plugin binary (the config's `type`).
+    pub fn plugin(self) -> &'static str {
+        match self {
+            Mode::Bridge | Mode::BridgeMasq | Mode::DualStack => "bridge",
+            Mode::Ptp => "ptp",
+            Mode::Macvlan => "macvlan",
+            Mode::Loopback => "loopback",
+        }
+    }
+
+    pub fn has_bridge(self) -> bool {
+        self.plugin() == "bridge"
+    }
+
+    pub fn ip_masq(self) -> bool {
+        self == Mode::BridgeMasq
+    }
+}
+
+/// One implementation's network for one measurement: its own bridge, address
+/// space (`10.<octet>.0.0/16`, `fd00:<octet>::/64`) and host-local `dataDir`,
+/// so implementations never share state.
+#[derive(Debug, Clone)]
+pub struct Lan {
+    pub octet: u8,
+    pub bridge: String,
+    /// The macvlan parent, a dummy link in the host namespace.
+    pub parent: String,
+    pub data_dir: PathBuf,
+}
+
+impl Lan {
+    pub fn subnet4(&self) -> String {
+        format!("10.{}.0.0/16", self.octet)
+    }
+
+    pub fn gateway4(&self) -> String {
+        format!("10.{}.0.1", self.octet)
+    }
+
+    pub fn subnet6(&self) -> String {
+        format!("fd00:{}::/64", self.octet)
+    }
+
+    pub fn gateway6(&self) -> String {
+        format!("fd00:{}::1", self.octet)
+    }
+
+    /// Container `i`'s address when the floor picks it (host-local picks
+    /// its own for the plugins); `.0.1` is the gateway.
+    pub fn addr4(&self, i: usize) -> String {
+        let n = i + 2;
+        format!("10.{}.{}.{}", self.octet, n / 256, n % 256)
+    }
+
+    pub fn addr6(&self, i: usize) -> String {
+        format!("fd00:{}::{:x}", self.octet, i + 2)
+    }
+}

@@ -1,0 +1,127 @@
+//! The ratios printed under the tables: ours against the reference and the
+//! floor per mode, what ipMasq adds, ADDs at once, and growth with density.
+
+use super::modes::Mode;
+use super::report::{Report, FLOOR};
+use std::fmt;
+use std::time::Duration;
+
+pub fn ratio(a: Duration, b: Duration) -> f64 {
+    if b.is_zero() {
+        0.0
+    } else {
+        a.as_secs_f64() / b.as_secs_f64()
+    }
+}
+
+pub fn kib_ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+pub fn write(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    per_mode(report, f)?;
+    masq_cost(report, f)?;
+    at_once(report, f)?;
+    density_growth(report, f)
+}
+
+fn per_mode(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    for mode in Mode::ALL {
+        let Some(ours) = report.latency_row(mode, "ours") else {
+            continue;
+        };
+        if let Some(reference) = report.latency_row(mode, "reference") {
+            writeln!(
+                f,
+                "{}: reference / ours (medians) ADD {:.2}x, CHECK {:.2}x, DEL {:.2}x; peak RSS ours / reference plugin {:.2}, tree {:.2}",
+                mode.name(),
+                ratio(reference.add.median, ours.add.median),
+                ratio(reference.check.median, ours.check.median),
+                ratio(reference.del.median, ours.del.median),
+                kib_ratio(ours.rss.main_kib, reference.rss.main_kib),
+                kib_ratio(ours.rss.tree_kib, reference.rss.tree_kib),
+            )?;
+        }
+        if let Some(floor) = report.latency_row(mode, FLOOR) {
+            writeln!(
+                f,
+                "{}: ours / floor (medians) ADD {:.2}x, CHECK {:.2}x, DEL {:.2}x",
+                mode.name(),
+                ratio(ours.add.median, floor.add.median),
+                ratio(ours.check.median, floor.check.median),
+                ratio(ours.del.median, floor.del.median),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn masq_cost(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    for implementation in ["ours", "reference", FLOOR] {
+        let (Some(plain), Some(masq)) = (
+            report.latency_row(Mode::Bridge, implementation),
+            report.latency_row(Mode::BridgeMasq, implementation),
+        ) else {
+            continue;
+        };
+        writeln!(
+            f,
+            "ipMasq cost, {implementation} (with / without, medians): ADD {:.2}x, DEL {:.2}x",
+            ratio(masq.add.median, plain.add.median),
+            ratio(masq.del.median, plain.del.median)
+        )?;
+    }
+    Ok(())
+}
+
+fn at_once(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let mut levels: Vec<usize> = report.concurrency.iter().map(|r| r.at_once).collect();
+    levels.dedup();
+    for n in levels {
+        let Some(ours) = report.concurrency_row(n, "ours") else {
+            continue;
+        };
+        let versus = |other: &str| {
+            report
+                .concurrency_row(n, other)
+                .map(|r| format!("{:.2}x", ratio(r.wall, ours.wall)))
+                .unwrap_or_else(|| "-".into())
+        };
+        writeln!(
+            f,
+            "{n} ADDs at once (wall): reference / ours {}, floor / ours {}",
+            versus("reference"),
+            versus(FLOOR)
+        )?;
+    }
+    Ok(())
+}
+
+fn density_growth(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let levels: Vec<usize> = report.density.iter().map(|r| r.attached).collect();
+    let (Some(&low), Some(&high)) = (levels.iter().min(), levels.iter().max()) else {
+        return Ok(());
+    };
+    if low == high {
+        return Ok(());
+    }
+    for implementation in ["ours", "reference", FLOOR] {
+        let (Some(a), Some(b)) = (
+            report.density_row(low, implementation),
+            report.density_row(high, implementation),
+        ) else {
+            continue;
+        };
+        writeln!(
+            f,
+            "density, {implementation} ({high} attached / {low} attached, medians): ADD {:.2}x, DEL {:.2}x",
+            ratio(b.add.median, a.add.median),
+            ratio(b.del.median, a.del.median)
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds the shipped binaries (`cargo build-static`) and fails unless every
+# one of them is statically linked: they are copied onto nodes as they are.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/cargo-env.sh
+cargo build-static
+BIN=$(static_bin_dir)
+status=0
+for name in bridge ptp macvlan loopback host-local static cnitool; do
+    kind=$(file -b "$BIN/$name")
+    linkage=$(ldd "$BIN/$name" 2>&1 || true)
+    case "$kind" in
+        *"statically linked"* | *"static-pie linked"*) ;;
+        *) echo "check-static: $name is not static: $kind" >&2; status=1 ;;
+    esac
+    case "$linkage" in
+        *"not a dynamic executable"* | *"statically linked"*) ;;
+        *) echo "check-static: ldd lists libraries for $name: $linkage" >&2; status=1 ;;
+    esac
+done
+[ "$status" = 0 ] && echo "check-static: every plugin and cnitool in $BIN is statically linked"
+exit "$status"
