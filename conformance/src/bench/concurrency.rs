@@ -26,32 +26,7 @@ pub fn measure(
     attacher: &dyn Attacher,
     containers: &[Container],
 ) -> Result<ConcurrencyRow, String> {
-    let barrier = Barrier::new(containers.len());
-    let runs: Vec<Result<TimedAdd, String>> = std::thread::scope(|s| {
-        let handles: Vec<_> = containers
-            .iter()
-            .map(|&c| {
-                let barrier = &barrier;
-                s.spawn(move || {
-                    barrier.wait();
-                    let start = Instant::now();
-                    let outcome = attacher.add(c, Probe::Timed)?;
-                    Ok(TimedAdd {
-                        start,
-                        end: Instant::now(),
-                        added: outcome.stdout,
-                    })
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err("an ADD thread panicked".into()))
-            })
-            .collect()
-    });
+    let runs = add_all_at_once(attacher, containers);
     let mut spans = Vec::new();
     let mut first_error = None;
     for (&c, run) in containers.iter().zip(runs) {
@@ -82,5 +57,38 @@ pub fn measure(
         implementation: attacher.label().to_string(),
         wall,
         per_call: Stats::of_walls(spans.iter().map(|(s, e)| *e - *s).collect()),
+    })
+}
+
+/// Every ADD on its own thread, released together by a barrier.
+fn add_all_at_once(
+    attacher: &dyn Attacher,
+    containers: &[Container],
+) -> Vec<Result<TimedAdd, String>> {
+    let barrier = Barrier::new(containers.len());
+    std::thread::scope(|s| {
+        let handles: Vec<_> = containers
+            .iter()
+            .map(|&c| {
+                let barrier = &barrier;
+                s.spawn(move || {
+                    barrier.wait();
+                    let start = Instant::now();
+                    let outcome = attacher.add(c, Probe::Timed)?;
+                    Ok(TimedAdd {
+                        start,
+                        end: Instant::now(),
+                        added: outcome.stdout,
+                    })
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("an ADD thread panicked".into()))
+            })
+            .collect()
     })
 }

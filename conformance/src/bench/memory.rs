@@ -55,6 +55,44 @@ pub fn run_traced_with_output(
     env: &[(String, String)],
     stdin: &[u8],
 ) -> Result<(PeakRss, Vec<u8>), String> {
+    let mut child = spawn_traced(program, args, env)?;
+    let pid = child.id() as libc::pid_t;
+    // Until the first stop is consumed and options are set, a failure must
+    // not leave a stopped child behind.
+    let kill = |why: String| {
+        // SAFETY: pid is our own unreaped child.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        let _ = reap_group(pid);
+        why
+    };
+    attach(pid, program).map_err(kill)?;
+    // The child is stopped, and a config is far smaller than a pipe's buffer.
+    if let Some(mut input) = child.stdin.take() {
+        input
+            .write_all(stdin)
+            .map_err(|e| kill(format!("writing stdin of {}: {e}", program.display())))?;
+    }
+    let (traced, out, err) = follow_draining(&mut child, pid);
+    let (peak, exit) = traced?;
+    if exit != 0 {
+        return Err(format!(
+            "{} {args:?} exited with status {exit}: {}{}",
+            program.display(),
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&err)
+        ));
+    }
+    Ok((peak, out))
+}
+
+/// Starts `program` stopped at its exec under ptrace, in its own process
+/// group, so waiting for the group waits for exactly this tree and never
+/// reaps a child someone else in this process owns.
+fn spawn_traced(
+    program: &Path,
+    args: &[&str],
+    env: &[(String, String)],
+) -> Result<std::process::Child, String> {
     let mut cmd = Command::new(program);
     cmd.args(args)
         .env_clear()
@@ -62,8 +100,6 @@ pub fn run_traced_with_output(
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        // Its own process group, so waiting for the group waits for exactly
-        // this tree and never reaps a child someone else in this process owns.
         .process_group(0);
     // SAFETY: ptrace(PTRACE_TRACEME) is a plain system call, async-signal-safe,
     // touching no memory of the parent.
@@ -75,25 +111,19 @@ pub fn run_traced_with_output(
             Ok(())
         });
     }
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("spawning {} traced: {e}", program.display()))?;
-    let pid = child.id() as libc::pid_t;
-    // Until the first stop is consumed and options are set, a failure must
-    // not leave a stopped child behind.
-    let kill = |why: String| {
-        // SAFETY: pid is our own unreaped child.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
-        let _ = reap_group(pid);
-        why
-    };
+    cmd.spawn()
+        .map_err(|e| format!("spawning {} traced: {e}", program.display()))
+}
+
+/// Consumes the exec stop and asks to be told of every exit, fork and exec.
+fn attach(pid: libc::pid_t, program: &Path) -> Result<(), String> {
     // The exec of a PTRACE_TRACEME child stops it with SIGTRAP.
-    let status = waitpid(pid, pid).map_err(kill)?;
+    let status = waitpid(pid, pid)?;
     if !(libc::WIFSTOPPED(status) && libc::WSTOPSIG(status) == libc::SIGTRAP) {
-        return Err(kill(format!(
+        return Err(format!(
             "{}: expected the exec stop, got wait status {status:#x}",
             program.display()
-        )));
+        ));
     }
     let options = libc::PTRACE_O_TRACEEXIT
         | libc::PTRACE_O_EXITKILL
@@ -103,21 +133,27 @@ pub fn run_traced_with_output(
         | libc::PTRACE_O_TRACEEXEC;
     // SAFETY: pid is our tracee, in a ptrace stop.
     if unsafe { ptrace(libc::PTRACE_SETOPTIONS, pid, options as usize) } == -1 {
-        return Err(kill(format!(
+        return Err(format!(
             "PTRACE_SETOPTIONS on {}: {}",
             program.display(),
             std::io::Error::last_os_error()
-        )));
+        ));
     }
-    // The child is stopped, and a config is far smaller than a pipe's buffer.
-    if let Some(mut input) = child.stdin.take() {
-        input
-            .write_all(stdin)
-            .map_err(|e| kill(format!("writing stdin of {}: {e}", program.display())))?;
-    }
+    Ok(())
+}
+
+/// The tree's peak and the main process's exit status, or why tracing failed.
+type Traced = Result<(PeakRss, i32), String>;
+
+/// Follows the tree to its end while stdout and stderr drain on threads:
+/// (what tracing saw, stdout, stderr).
+fn follow_draining(
+    child: &mut std::process::Child,
+    pid: libc::pid_t,
+) -> (Traced, Vec<u8>, Vec<u8>) {
     let mut stdout = child.stdout.take();
     let mut stderr = child.stderr.take();
-    let (traced, out, err) = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         let out = s.spawn(move || drain(stdout.as_mut()));
         let err = s.spawn(move || drain(stderr.as_mut()));
         let traced = follow(pid);
@@ -127,21 +163,9 @@ pub fn run_traced_with_output(
             unsafe { libc::kill(-pid, libc::SIGKILL) };
             let _ = reap_group(pid);
         }
-        (traced, out.join(), err.join())
-    });
-    let (peak, exit) = traced?;
-    if exit != 0 {
-        let text = |r: std::thread::Result<Vec<u8>>| {
-            String::from_utf8_lossy(&r.unwrap_or_default()).into_owned()
-        };
-        return Err(format!(
-            "{} {args:?} exited with status {exit}: {}{}",
-            program.display(),
-            text(out),
-            text(err)
-        ));
-    }
-    Ok((peak, out.unwrap_or_default()))
+        let joined = |h: std::thread::ScopedJoinHandle<'_, Vec<u8>>| h.join().unwrap_or_default();
+        (traced, joined(out), joined(err))
+    })
 }
 
 fn drain(pipe: Option<&mut impl Read>) -> Vec<u8> {
@@ -154,7 +178,7 @@ fn drain(pipe: Option<&mut impl Read>) -> Vec<u8> {
 
 /// Resumes `main` and every tracee it brings in until the whole group has
 /// been reaped; returns the peaks and `main`'s exit status (-1 if signalled).
-fn follow(main: libc::pid_t) -> Result<(PeakRss, i32), String> {
+fn follow(main: libc::pid_t) -> Traced {
     let mut peak = PeakRss::default();
     let mut exit = -1;
     let mut seen = std::collections::HashSet::from([main]);
