@@ -104,50 +104,13 @@ impl RangeSpec {
             });
         }
         let network = subnet.network();
-        let broadcast = subnet.broadcast();
-        let in_subnet = |name: &str, ip: IpAddr| -> Result<IpAddr, ConfigError> {
-            if !same_family(ip, network) {
-                return Err(ConfigError::FamilyMismatch {
-                    field: f(name),
-                    value: ip,
-                    subnet,
-                });
-            }
-            if !subnet.contains(&ip) {
-                return Err(ConfigError::OutsideSubnet {
-                    field: f(name),
-                    value: ip,
-                    subnet,
-                });
-            }
-            // The reference accepts these and hands out unusable addresses.
-            if network.is_ipv4() && (ip == network || ip == broadcast) {
-                let what = if ip == network {
-                    "network"
-                } else {
-                    "broadcast"
-                };
-                return Err(ConfigError::Reserved {
-                    field: f(name),
-                    value: ip,
-                    what,
-                    subnet,
-                });
-            }
-            Ok(ip)
+        let bound = |name: &str, text: Option<&str>, default: IpAddr| match text {
+            Some(t) => in_subnet(&f(name), parse_ip(f(name), t)?, subnet),
+            None => Ok(default),
         };
-        let gateway = match present(&self.gateway) {
-            Some(g) => in_subnet("gateway", parse_ip(f("gateway"), g)?)?,
-            None => next(network),
-        };
-        let start = match present(&self.range_start) {
-            Some(s) => in_subnet("rangeStart", parse_ip(f("rangeStart"), s)?)?,
-            None => next(network),
-        };
-        let end = match present(&self.range_end) {
-            Some(e) => in_subnet("rangeEnd", parse_ip(f("rangeEnd"), e)?)?,
-            None => last_ip(subnet),
-        };
+        let gateway = bound("gateway", present(&self.gateway), next(network))?;
+        let start = bound("rangeStart", present(&self.range_start), next(network))?;
+        let end = bound("rangeEnd", present(&self.range_end), last_ip(subnet))?;
         if to_u128(start) > to_u128(end) {
             return Err(ConfigError::StartAfterEnd {
                 field: f("rangeStart"),
@@ -163,6 +126,41 @@ impl RangeSpec {
             gateway,
         })
     }
+}
+
+/// An explicit address of a range (`field`): of the subnet's family, inside
+/// it, and not its IPv4 network or broadcast address.
+fn in_subnet(field: &str, ip: IpAddr, subnet: IpNet) -> Result<IpAddr, ConfigError> {
+    let (network, broadcast) = (subnet.network(), subnet.broadcast());
+    if !same_family(ip, network) {
+        return Err(ConfigError::FamilyMismatch {
+            field: field.to_string(),
+            value: ip,
+            subnet,
+        });
+    }
+    if !subnet.contains(&ip) {
+        return Err(ConfigError::OutsideSubnet {
+            field: field.to_string(),
+            value: ip,
+            subnet,
+        });
+    }
+    // The reference accepts these and hands out unusable addresses.
+    if network.is_ipv4() && (ip == network || ip == broadcast) {
+        let what = if ip == network {
+            "network"
+        } else {
+            "broadcast"
+        };
+        return Err(ConfigError::Reserved {
+            field: field.to_string(),
+            value: ip,
+            what,
+            subnet,
+        });
+    }
+    Ok(ip)
 }
 
 /// A subnet as the reference's `Range.Canonicalize` accepts it: the network
