@@ -2,6 +2,7 @@
 //! only picks the Linux backend and hands over to skel.
 
 pub mod binary;
+pub mod build_stamp;
 pub mod bridge;
 pub mod cnitool;
 pub mod common;
