@@ -60,23 +60,36 @@ fn a_panic_in_any_step_of_add_undoes_the_attachment_and_answers_999() {
     }
 }
 
-#[test]
-fn layer2_bridge_at_0_2_0_fails_cleanly_and_leaves_nothing() {
+/// A layer-2 config (no IPAM) at 0.2.0: the result has no address, which a
+/// 0.2.0 document needs, so ADD must fail — and take its links back.
+fn layer2_at_0_2_0_fails_cleanly(l2: Value) {
     let world = SimWorld::new();
+    world.add_uplink("uplink0", "uplink1");
     let att = Attachment::new("ctr1");
     world.add_container(&att);
-    let l2 = json!({"name": "br-l2", "type": "bridge", "bridge": "cni2", "ipam": {}});
-    // The shared bridge exists already, as on a node where a 1.0.0 network uses it.
+    // Shared host objects exist already, as on a node where a 1.0.0 network uses them.
     let other = Attachment::new("other");
     world.add_container(&other);
-    let current = world.netconf(&l2, "1.0.0");
-    world.call("ADD", &current, &other).unwrap();
+    world.call("ADD", &world.netconf(&l2, "1.0.0"), &other).unwrap();
     let start = world.kernel.snapshot();
 
-    let old = world.netconf(&l2, "0.2.0");
-    let err = world.call("ADD", &old, &att).unwrap_err();
+    let err = world.call("ADD", &world.netconf(&l2, "0.2.0"), &att).unwrap_err();
     assert_eq!(err.code, u64::from(code::INCOMPATIBLE_VERSION), "{err}");
     assert!(err.msg.contains("0.2.0"), "{err}");
     assert_eq!(err.details, "converting the ADD result", "{err}");
-    assert_eq!(world.kernel.snapshot(), start, "the veth pair stayed");
+    assert_eq!(world.kernel.snapshot(), start, "{l2}: the links stayed");
+}
+
+#[test]
+fn layer2_bridge_at_0_2_0_fails_cleanly_and_leaves_nothing() {
+    layer2_at_0_2_0_fails_cleanly(
+        json!({"name": "br-l2", "type": "bridge", "bridge": "cni2", "ipam": {}}),
+    );
+}
+
+#[test]
+fn layer2_macvlan_at_0_2_0_fails_cleanly_and_leaves_nothing() {
+    layer2_at_0_2_0_fails_cleanly(
+        json!({"name": "mv-l2", "type": "macvlan", "master": "uplink0", "ipam": {}}),
+    );
 }
