@@ -9,7 +9,13 @@ use std::path::{Path, PathBuf};
 
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
-    let inputs = ["src", "Cargo.toml", "../core/src", "../core/Cargo.toml", "../Cargo.lock"];
+    let inputs = [
+        "src",
+        "Cargo.toml",
+        "../core/src",
+        "../core/Cargo.toml",
+        "../Cargo.lock",
+    ];
     let mut hasher = Sha256::new();
     hasher.update(std::env::var("CARGO_PKG_VERSION").unwrap_or_default());
     for input in inputs {

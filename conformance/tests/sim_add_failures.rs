@@ -70,10 +70,14 @@ fn layer2_at_0_2_0_fails_cleanly(l2: Value) {
     // Shared host objects exist already, as on a node where a 1.0.0 network uses them.
     let other = Attachment::new("other");
     world.add_container(&other);
-    world.call("ADD", &world.netconf(&l2, "1.0.0"), &other).unwrap();
+    world
+        .call("ADD", &world.netconf(&l2, "1.0.0"), &other)
+        .unwrap();
     let start = world.kernel.snapshot();
 
-    let err = world.call("ADD", &world.netconf(&l2, "0.2.0"), &att).unwrap_err();
+    let err = world
+        .call("ADD", &world.netconf(&l2, "0.2.0"), &att)
+        .unwrap_err();
     assert_eq!(err.code, u64::from(code::INCOMPATIBLE_VERSION), "{err}");
     assert!(err.msg.contains("0.2.0"), "{err}");
     assert_eq!(err.details, "converting the ADD result", "{err}");

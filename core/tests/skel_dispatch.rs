@@ -487,7 +487,10 @@ fn a_panicking_add_answers_999_naming_the_panic() {
     ] {
         let doc = error_doc(&o);
         assert_eq!(doc["code"], 999, "{how}: {doc}");
-        assert_eq!(doc["msg"], "plugin panicked: boom at step 3", "{how}: {doc}");
+        assert_eq!(
+            doc["msg"], "plugin panicked: boom at step 3",
+            "{how}: {doc}"
+        );
         assert_eq!(doc["cniVersion"], "1.0.0", "{how}: {doc}");
     }
 }

@@ -57,7 +57,7 @@ pub fn of_file(path: &Path) -> Option<Stamp> {
         file.read_exact_at(&mut buf, offset).ok().map(|()| buf)
     };
     let header = read(0, ELF64_HEADER_LEN)?;
-    for (offset, size, align) in note_segments(&header, |o, l| read(o, l))? {
+    for (offset, size, align) in note_segments(&header, read)? {
         if let Some(stamp) = find_stamp(&read(offset, size)?, align) {
             return Some(stamp);
         }
@@ -110,7 +110,13 @@ fn note_segments(
 
 /// Our stamp among the notes of one segment (entries padded to `align`).
 fn find_stamp(segment: &[u8], align: u64) -> Option<Stamp> {
-    let pad = |n: usize| if align == 8 { n.div_ceil(8) * 8 } else { n.div_ceil(4) * 4 };
+    let pad = |n: usize| {
+        if align == 8 {
+            n.div_ceil(8) * 8
+        } else {
+            n.div_ceil(4) * 4
+        }
+    };
     let mut at = 0;
     while at + 12 <= segment.len() {
         let name_size = usize::try_from(u32_at(segment, at)?).ok()?;

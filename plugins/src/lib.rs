@@ -2,8 +2,8 @@
 //! only picks the Linux backend and hands over to skel.
 
 pub mod binary;
-pub mod build_stamp;
 pub mod bridge;
+pub mod build_stamp;
 pub mod cnitool;
 pub mod common;
 pub mod host_local;

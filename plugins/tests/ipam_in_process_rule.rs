@@ -63,8 +63,10 @@ fn add_through_sibling_delegate(cni_path: &Path) -> Result<String, CniError> {
         stdin: serde_json::to_vec(&conf).unwrap(),
         ..Default::default()
     };
-    let delegate =
-        SiblingDelegate::for_this_binary(RawExec, InProcessDelegate::new().with("host-local", &Fixed));
+    let delegate = SiblingDelegate::for_this_binary(
+        RawExec,
+        InProcessDelegate::new().with("host-local", &Fixed),
+    );
     let result = delegate.add("host-local", &args.stdin, &args)?;
     Ok(result.ips[0].address.to_string())
 }
@@ -79,7 +81,11 @@ fn every_plugin_binary_carries_this_builds_stamp() {
         env!("CARGO_BIN_EXE_loopback"),
         env!("CARGO_BIN_EXE_static"),
     ] {
-        assert_eq!(build_stamp::of_file(Path::new(exe)), Some(build_stamp::own()), "{exe}");
+        assert_eq!(
+            build_stamp::of_file(Path::new(exe)),
+            Some(build_stamp::own()),
+            "{exe}"
+        );
     }
 }
 
@@ -87,7 +93,10 @@ fn every_plugin_binary_carries_this_builds_stamp() {
 fn our_host_local_next_to_our_bridge_runs_in_process() {
     let dir = dir_with_host_local(&our_host_local());
     std::fs::copy(env!("CARGO_BIN_EXE_bridge"), dir.path().join("bridge")).unwrap();
-    assert_eq!(add_through_sibling_delegate(dir.path()).unwrap(), IN_PROCESS);
+    assert_eq!(
+        add_through_sibling_delegate(dir.path()).unwrap(),
+        IN_PROCESS
+    );
 }
 
 #[test]

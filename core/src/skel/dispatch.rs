@@ -12,8 +12,8 @@ use crate::spec::validate::{
 };
 use crate::spec::version::{self, Version, VersionInfo, DEFAULT_CONFIG_VERSION};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
 use std::any::Any;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
@@ -159,7 +159,9 @@ pub fn dispatch(
     let stdin_data = match read_capped(stdin, MAX_DOCUMENT_BYTES) {
         Ok(data) => data,
         Err(e @ CappedReadError::TooLarge { .. }) => {
-            return Outcome::error(CniError::decode(format!("the network config on stdin is {e}")))
+            return Outcome::error(CniError::decode(format!(
+                "the network config on stdin is {e}"
+            )))
         }
         Err(CappedReadError::Io(e)) => {
             return Outcome::error(CniError::io(format!("error reading from stdin: {e}")))

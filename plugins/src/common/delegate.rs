@@ -214,4 +214,3 @@ impl<E: Exec> IpamDelegate for SiblingDelegate<'_, E> {
         }
     }
 }
-

@@ -216,7 +216,11 @@ mod tests {
         let e = route_spec(&route_with_scope(256 + 253), 7, None).unwrap_err();
         assert_eq!(e.code, cni_core::error::code::INVALID_NETWORK_CONFIG);
         assert!(e.msg.contains("10.20.0.0/16"), "{}", e.msg);
-        assert!(e.msg.contains("\"scope\"") && e.msg.contains("509"), "{}", e.msg);
+        assert!(
+            e.msg.contains("\"scope\"") && e.msg.contains("509"),
+            "{}",
+            e.msg
+        );
     }
 
     #[test]
