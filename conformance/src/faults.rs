@@ -60,9 +60,17 @@ pub struct OpRecord {
     pub injected: bool,
 }
 
+/// What a fault does: fail the operation, or panic in it (a bug in a
+/// plugin's step, as far as the plugin can tell).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Effect {
+    Fail(NetErrorKind),
+    Panic,
+}
+
 #[derive(Debug, Clone)]
 enum Fault {
-    AtSeq(u64, NetErrorKind),
+    AtSeq(u64, Effect),
     NextOf(NetOp, Option<NsRef>, NetErrorKind),
 }
 
@@ -74,9 +82,10 @@ impl Fault {
         }
     }
 
-    fn kind(&self) -> NetErrorKind {
+    fn effect(&self) -> Effect {
         match self {
-            Fault::AtSeq(_, k) | Fault::NextOf(_, _, k) => *k,
+            Fault::AtSeq(_, e) => *e,
+            Fault::NextOf(_, _, k) => Effect::Fail(*k),
         }
     }
 }
@@ -109,19 +118,26 @@ impl Injector {
                 .faults
                 .iter()
                 .position(|f| f.matches(seq, op, ns))
-                .map(|i| ledger.faults.remove(i).kind());
+                .map(|i| ledger.faults.remove(i).effect());
             ledger.log.push(OpRecord {
                 seq,
                 op,
                 ns: ns.clone(),
-                failed: fault,
+                failed: match fault {
+                    Some(Effect::Fail(kind)) => Some(kind),
+                    _ => None,
+                },
                 injected: fault.is_some(),
             });
             (seq, fault)
         };
-        if let Some(kind) = fault {
-            let msg = format!("injected fault: {op:?} in {ns} (op #{seq})");
-            return Err(NetError::new(kind, msg));
+        match fault {
+            Some(Effect::Fail(kind)) => {
+                let msg = format!("injected fault: {op:?} in {ns} (op #{seq})");
+                return Err(NetError::new(kind, msg));
+            }
+            Some(Effect::Panic) => panic!("injected panic: {op:?} in {ns} (op #{seq})"),
+            None => {}
         }
         let result = body();
         if let Err(e) = &result {
@@ -154,9 +170,18 @@ impl<B: NetBackend> FaultyBackend<B> {
     /// The `n`th operation from now (1 = the next one) fails with `kind`
     /// and never reaches the backend.
     pub fn fail_nth(&self, n: u64, kind: NetErrorKind) {
+        self.at_nth(n, Effect::Fail(kind));
+    }
+
+    /// The `n`th operation from now panics instead of reaching the backend.
+    pub fn panic_nth(&self, n: u64) {
+        self.at_nth(n, Effect::Panic);
+    }
+
+    fn at_nth(&self, n: u64, effect: Effect) {
         let mut ledger = self.injector.lock();
         let seq = ledger.log.len() as u64 + n.max(1);
-        ledger.faults.push(Fault::AtSeq(seq, kind));
+        ledger.faults.push(Fault::AtSeq(seq, effect));
     }
 
     /// The next `op` (in namespace `ns`, or anywhere when `None`) fails.

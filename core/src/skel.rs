@@ -52,6 +52,8 @@ impl CmdArgs {
     }
 }
 
+mod capped;
 mod dispatch;
 
+pub use capped::{read_capped, CappedReadError, MAX_DOCUMENT_BYTES};
 pub use dispatch::{dispatch, run, EnvSource, Outcome, ProcessEnv};

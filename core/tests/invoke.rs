@@ -267,3 +267,17 @@ fn ipam_errors_and_results_pass_through_a_delegating_plugin() {
     );
     assert_eq!(ipam.calls().len(), 2);
 }
+
+#[test]
+fn a_delegate_printing_more_than_16_mib_is_an_error_naming_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    // Prints forever: the cap must stop it, not the end of its output.
+    let chatty = dir.path().join("chatty");
+    std::fs::write(&chatty, "#!/bin/sh\nexec yes\n").unwrap();
+    std::fs::set_permissions(&chatty, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let e = delegate_add_with_env("chatty", b"{}", &RawExec, &base_env(dir.path())).unwrap_err();
+    assert_eq!(e.code, 5, "{e:?}");
+    assert!(e.msg.contains(&chatty.display().to_string()), "{}", e.msg);
+    assert!(e.msg.contains("16 MiB"), "{}", e.msg);
+}

@@ -477,3 +477,38 @@ fn codes_match_the_reference_bridge() {
     assert_eq!(o.exit_code, 0);
     assert!(o.stderr.contains("CNI protocol versions supported"));
 }
+
+#[test]
+fn a_panicking_add_answers_999_naming_the_panic() {
+    let conf = r#"{"cniVersion":"1.0.0","name":"n","type":"echo","panic":"boom at step 3"}"#;
+    for (how, o) in [
+        ("in process", in_process(&add_env(), conf)),
+        ("binary", test_binary(&add_env(), conf)),
+    ] {
+        let doc = error_doc(&o);
+        assert_eq!(doc["code"], 999, "{how}: {doc}");
+        assert_eq!(
+            doc["msg"], "plugin panicked: boom at step 3",
+            "{how}: {doc}"
+        );
+        assert_eq!(doc["cniVersion"], "1.0.0", "{how}: {doc}");
+    }
+}
+
+#[test]
+fn stdin_larger_than_16_mib_is_code_6_naming_the_limit() {
+    use std::io::Read;
+    // A valid config padded with whitespace: only its size is wrong.
+    let padding = std::io::repeat(b' ').take((16 << 20) - GOOD.len() as u64 + 1);
+    let mut stdin = GOOD.as_bytes().chain(padding);
+    let o = dispatch(&env(&add_env()), &mut stdin, &EchoPlugin, SUPPORTED);
+    let doc = error_doc(&o);
+    assert_eq!(doc["code"], 6, "{doc}");
+    let msg = doc["msg"].as_str().unwrap_or_default();
+    assert!(msg.contains("stdin") && msg.contains("16 MiB"), "{msg}");
+
+    let padding = std::io::repeat(b' ').take((16 << 20) - GOOD.len() as u64);
+    let mut stdin = GOOD.as_bytes().chain(padding);
+    let o = dispatch(&env(&add_env()), &mut stdin, &EchoPlugin, SUPPORTED);
+    assert_eq!(o.exit_code, 0, "exactly 16 MiB is accepted: {o:?}");
+}

@@ -10,13 +10,16 @@ use cni_core::skel::Plugin;
 
 /// Runs `plugin` as this process's CNI invocation, at every spec version.
 pub fn run(plugin: &dyn Plugin) -> ! {
+    // Reading the stamp keeps its ELF note linked into every plugin binary,
+    // so other plugins of this build can recognise this one.
+    let _ = crate::build_stamp::own();
     crate::logging::init();
     cni_core::skel::run(plugin, cni_core::spec::version::ALL)
 }
 
 /// Builds a main plugin on `backend` with the IPAM delegate every binary
-/// uses, and runs it: our own host-local, when `CNI_PATH` leads to it, runs
-/// in this process; any other IPAM plugin is exec'd.
+/// uses, and runs it: host-local, when `CNI_PATH` leads to one of this very
+/// build, runs in this process; any other IPAM plugin is exec'd.
 pub fn run_with_ipam<F>(backend: &dyn NetBackend, build: F) -> !
 where
     F: for<'a> FnOnce(&'a dyn NetBackend, &'a dyn IpamDelegate) -> Box<dyn Plugin + 'a>,

@@ -3,6 +3,7 @@
 
 pub mod binary;
 pub mod bridge;
+pub mod build_stamp;
 pub mod cnitool;
 pub mod common;
 pub mod host_local;

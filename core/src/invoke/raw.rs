@@ -3,9 +3,10 @@
 use super::output::parse_error_output;
 use super::Exec;
 use crate::error::CniError;
-use std::io::Write;
+use crate::skel::{read_capped, CappedReadError, MAX_DOCUMENT_BYTES};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
 /// Runs plugin binaries. The plugin's stderr is passed through to ours.
 #[derive(Debug, Clone, Copy, Default)]
@@ -24,7 +25,9 @@ impl Exec for RawExec {
         let mut attempt = 0;
         let output = loop {
             match run_once(plugin, stdin, env) {
-                Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && attempt < BUSY_RETRIES => {
+                Err(RunError::Io(e))
+                    if e.raw_os_error() == Some(libc::ETXTBSY) && attempt < BUSY_RETRIES =>
+                {
                     attempt += 1;
                     std::thread::sleep(std::time::Duration::from_millis(200));
                 }
@@ -57,11 +60,16 @@ impl Exec for RawExec {
     }
 }
 
-fn run_once(
-    plugin: &Path,
-    stdin: &[u8],
-    env: &[(String, String)],
-) -> std::io::Result<std::process::Output> {
+#[derive(Debug, thiserror::Error)]
+enum RunError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The plugin was killed: what it printed cannot be a document we accept.
+    #[error("its stdout is {0}")]
+    Stdout(CappedReadError),
+}
+
+fn run_once(plugin: &Path, stdin: &[u8], env: &[(String, String)]) -> Result<Output, RunError> {
     let mut child = Command::new(plugin)
         .env_clear()
         .envs(env.iter().map(|(k, v)| (k, v)))
@@ -70,9 +78,12 @@ fn run_once(
         .stderr(Stdio::piped())
         .spawn()?;
     let mut pipe = child.stdin.take();
-    // Written from a thread so a plugin that prints before reading all of a
-    // large config cannot deadlock against us.
-    std::thread::scope(|s| {
+    let (Some(mut out), Some(mut err)) = (child.stdout.take(), child.stderr.take()) else {
+        return Err(std::io::Error::other("pipes to the plugin missing").into());
+    };
+    // stdin is written and stderr drained from threads, so a plugin that
+    // prints before reading all of a large config cannot deadlock against us.
+    let (stdout, stderr) = std::thread::scope(|s| {
         s.spawn(|| {
             if let Some(p) = pipe.as_mut() {
                 // A plugin may exit without reading stdin; that is its business.
@@ -80,6 +91,39 @@ fn run_once(
             }
             drop(pipe);
         });
-        child.wait_with_output()
+        let stderr = s.spawn(move || read_head(&mut err, MAX_DOCUMENT_BYTES));
+        let stdout = read_capped(&mut out, MAX_DOCUMENT_BYTES);
+        if stdout.is_err() {
+            // It may still be writing; nothing it prints now is read.
+            let _ = child.kill();
+        }
+        drop(out);
+        (stdout, stderr.join())
+    });
+    let status = child.wait()?;
+    let stdout = stdout.map_err(|e| match e {
+        CappedReadError::Io(e) => RunError::Io(e),
+        too_large => RunError::Stdout(too_large),
+    })?;
+    let stderr = match stderr {
+        Ok(Ok(text)) => text,
+        Ok(Err(e)) => format!("(reading its stderr failed: {e})").into_bytes(),
+        Err(_) => b"(reading its stderr failed)".to_vec(),
+    };
+    Ok(Output {
+        status,
+        stdout,
+        stderr,
     })
+}
+
+/// The first `limit` bytes; the rest is read and dropped so the plugin never
+/// blocks on a full pipe. Diagnostics beyond the cap are not an error.
+fn read_head(reader: &mut dyn Read, limit: usize) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::new();
+    reader
+        .take(u64::try_from(limit).unwrap_or(u64::MAX))
+        .read_to_end(&mut head)?;
+    std::io::copy(reader, &mut std::io::sink())?;
+    Ok(head)
 }

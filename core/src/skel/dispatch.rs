@@ -4,15 +4,18 @@
 //! JSON document. `dispatch` is the whole logic without process I/O, so it can
 //! be tested in-process; `run` wraps it for a real binary.
 
+use super::capped::{read_capped, CappedReadError, MAX_DOCUMENT_BYTES};
 use super::{CmdArgs, Plugin};
-use crate::error::CniError;
+use crate::error::{code, CniError};
 use crate::spec::validate::{
     validate_container_id, validate_interface_name, validate_network_name,
 };
 use crate::spec::version::{self, Version, VersionInfo, DEFAULT_CONFIG_VERSION};
 use serde_json::Value;
+use std::any::Any;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
 /// Where the dispatcher reads its variables from. An empty value counts as unset.
@@ -153,25 +156,49 @@ pub fn dispatch(
         return Outcome::ok(VersionInfo::for_plugin(supported_versions).encode());
     }
 
-    let mut stdin_data = Vec::new();
-    if let Err(e) = stdin.read_to_end(&mut stdin_data) {
-        return Outcome::error(CniError::io(format!("error reading from stdin: {e}")));
-    }
+    let stdin_data = match read_capped(stdin, MAX_DOCUMENT_BYTES) {
+        Ok(data) => data,
+        Err(e @ CappedReadError::TooLarge { .. }) => {
+            return Outcome::error(CniError::decode(format!(
+                "the network config on stdin is {e}"
+            )))
+        }
+        Err(CappedReadError::Io(e)) => {
+            return Outcome::error(CniError::io(format!("error reading from stdin: {e}")))
+        }
+    };
     let config_version = match read_config_header(&stdin_data) {
         Ok(v) => v,
         Err(e) => return Outcome::error(e),
     };
     let args = cmd_args(env, stdin_data);
-    match run_command(
-        plugin,
-        &command_name,
-        &config_version,
-        supported_versions,
-        &args,
-    ) {
+    // A panic unwinds through the plugin's frames, so its undo guards take
+    // this attachment's steps back; the runtime then gets an error document.
+    let answer = catch_unwind(AssertUnwindSafe(|| {
+        run_command(
+            plugin,
+            &command_name,
+            &config_version,
+            supported_versions,
+            &args,
+        )
+    }))
+    .unwrap_or_else(|payload| Err(panicked(payload.as_ref())));
+    match answer {
         Ok(stdout) => Outcome::ok(stdout),
         Err(e) => Outcome::error(tag_with_version(e, &config_version)),
     }
+}
+
+/// The error a panicking verb answers with: the generic code (nothing more
+/// specific is known), naming what the panic said.
+fn panicked(payload: &(dyn Any + Send)) -> CniError {
+    let what = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    CniError::new(code::GENERIC, format!("plugin panicked: {what}"))
 }
 
 /// The `CNI_*` variables the command needs are present and valid. Without

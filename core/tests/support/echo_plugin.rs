@@ -2,7 +2,7 @@
 //! A tiny plugin on skel, shared by the test binary and the in-process tests.
 //! ADD answers a fixed rich result (or the config's `result` field, in the
 //! model's 1.1.0 shape); any verb fails with the config's `fail` object when
-//! present; `args` from CNI_ARGS are validated against the IP/MAC schema.
+//! present; ADD panics with the config's `panic` text when present; `args` from CNI_ARGS are validated against the IP/MAC schema.
 
 use cni_core::skel::{CmdArgs, Plugin};
 use cni_core::spec::args::{load_args, IpMacArgs};
@@ -32,6 +32,9 @@ impl Plugin for EchoPlugin {
     fn add(&self, args: &CmdArgs) -> Result<CniResult, CniError> {
         let conf = config(args)?;
         requested_failure(&conf)?;
+        if let Some(text) = conf.get("panic").and_then(|v| v.as_str()) {
+            panic!("{text}");
+        }
         load_args::<IpMacArgs>(&args.args)?;
         match conf.get("result") {
             Some(r) => {

@@ -2,7 +2,7 @@
 
 use super::config::BridgeConf;
 use super::{gateway, link, CONTAINER_IFACE};
-use crate::common::{delegate, iface, masq, veth, IpamDelegate, NetContext, Undo};
+use crate::common::{add_result, delegate, iface, masq, veth, IpamDelegate, NetContext, Undo};
 use cni_core::mac;
 use cni_core::net::{LinkInfo, MacAddr, Netns, VethPair};
 use cni_core::skel::CmdArgs;
@@ -103,13 +103,14 @@ impl<'a> Add<'a> {
             .host
             .link_by_index(bridge.index)
             .ctx(&format!("looking up bridge {}", bridge.name))?;
-        undo.commit();
         result.interfaces = vec![
             iface::host_interface(&bridge_now),
             iface::host_interface(&pair.local),
             iface::container_interface(&pair.peer, &self.args.netns),
         ];
-        Ok(self.conf.common.finish(result))
+        let result = add_result::finish(&self.conf.common, result)?;
+        undo.commit();
+        Ok(result)
     }
 
     /// IPAM ADD (undone if ADD fails later), gateways completed, every

@@ -1,6 +1,7 @@
 //! IPAM delegation: the main plugin hands its whole config to the IPAM plugin
 //! named in `ipam.type`, with the same container, netns and interface.
 
+use crate::build_stamp::{self, Stamp};
 use cni_core::invoke::{self, Exec};
 use cni_core::skel::CmdArgs;
 use cni_core::{CniError, CniResult};
@@ -166,40 +167,33 @@ impl IpamDelegate for InProcessDelegate<'_> {
 }
 
 /// What the shipped binaries use: an IPAM plugin that `CNI_PATH` resolves to
-/// one of *this build's own* binaries (it sits in `own_dir`, the running
-/// executable's directory) runs in process, saving a fork and exec per verb;
-/// anything else — the reference's host-local, a third-party IPAM — is exec'd
-/// as usual. The plugin found first in `CNI_PATH` always decides, as with exec.
+/// a binary of *this very build* (it carries our build stamp, see
+/// [`crate::build_stamp`]) runs in process, saving a fork and exec per verb;
+/// anything else — the reference's host-local, our own from another build, a
+/// third-party IPAM — is exec'd as usual. The plugin found first in
+/// `CNI_PATH` always decides, as with exec.
 pub struct SiblingDelegate<'a, E: Exec> {
     pub exec: ExecDelegate<E>,
     pub own: InProcessDelegate<'a>,
-    pub own_dir: Option<std::path::PathBuf>,
+    /// The stamp a found plugin must carry to run in process.
+    pub stamp: Stamp,
 }
 
 impl<'a, E: Exec> SiblingDelegate<'a, E> {
-    /// Siblings of the running executable.
+    /// In process only for plugins of the running executable's build.
     pub fn for_this_binary(exec: E, own: InProcessDelegate<'a>) -> Self {
-        let own_dir = std::env::current_exe()
-            .ok()
-            .and_then(|exe| exe.canonicalize().ok())
-            .and_then(|exe| exe.parent().map(std::path::Path::to_path_buf));
         SiblingDelegate {
             exec: ExecDelegate { exec },
             own,
-            own_dir,
+            stamp: build_stamp::own(),
         }
     }
 
-    fn is_own_sibling(&self, ipam_type: &str, args: &CmdArgs) -> bool {
-        let Some(own_dir) = &self.own_dir else {
-            return false;
-        };
-        match self.exec.exec.find_in_path(ipam_type, &args.path) {
-            Ok(found) => found
-                .canonicalize()
-                .is_ok_and(|found| found.parent() == Some(own_dir.as_path())),
-            Err(_) => false,
-        }
+    fn is_this_build(&self, ipam_type: &str, args: &CmdArgs) -> bool {
+        self.exec
+            .exec
+            .find_in_path(ipam_type, &args.path)
+            .is_ok_and(|found| build_stamp::of_file(&found) == Some(self.stamp))
     }
 }
 
@@ -212,84 +206,11 @@ impl<E: Exec> IpamDelegate for SiblingDelegate<'_, E> {
         args: &CmdArgs,
     ) -> Result<Option<CniResult>, CniError> {
         let in_process = self.own.plugins.iter().any(|(t, _)| t == ipam_type)
-            && self.is_own_sibling(ipam_type, args);
+            && self.is_this_build(ipam_type, args);
         if in_process {
             self.own.run(verb, ipam_type, netconf, args)
         } else {
             self.exec.run(verb, ipam_type, netconf, args)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use cni_core::invoke::RawExec;
-    use cni_core::skel::Plugin;
-    use std::os::unix::fs::PermissionsExt;
-
-    /// An IPAM plugin that answers in process with one fixed address.
-    struct Fixed;
-    impl Plugin for Fixed {
-        fn add(&self, _: &CmdArgs) -> Result<CniResult, CniError> {
-            Ok(
-                serde_json::from_str(r#"{"cniVersion":"1.0.0","ips":[{"address":"10.9.0.2/24"}]}"#)
-                    .unwrap(),
-            )
-        }
-        fn del(&self, _: &CmdArgs) -> Result<(), CniError> {
-            Ok(())
-        }
-        fn check(&self, _: &CmdArgs) -> Result<(), CniError> {
-            Ok(())
-        }
-        fn about(&self) -> String {
-            String::new()
-        }
-    }
-
-    /// A directory whose `host-local` is a script that always fails with code 42.
-    fn dir_with_failing_script() -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        let script = dir.path().join("host-local");
-        std::fs::write(
-            &script,
-            "#!/bin/sh\necho '{\"code\":42,\"msg\":\"exec was used\"}'\nexit 1\n",
-        )
-        .unwrap();
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        dir
-    }
-
-    fn args(dir: &std::path::Path) -> CmdArgs {
-        CmdArgs {
-            container_id: "c1".into(),
-            netns: "/var/run/netns/x".into(),
-            ifname: "eth0".into(),
-            path: vec![dir.to_path_buf()],
-            stdin: br#"{"cniVersion":"1.0.0","name":"n"}"#.to_vec(),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn own_sibling_runs_in_process_anything_else_is_execd() {
-        let dir = dir_with_failing_script();
-        let a = args(dir.path());
-        let sibling = SiblingDelegate {
-            exec: ExecDelegate { exec: RawExec },
-            own: InProcessDelegate::new().with("host-local", &Fixed),
-            own_dir: Some(dir.path().canonicalize().unwrap()),
-        };
-        let r = sibling.add("host-local", &a.stdin, &a).unwrap();
-        assert_eq!(r.ips[0].address.to_string(), "10.9.0.2/24");
-
-        let elsewhere = tempfile::tempdir().unwrap();
-        let stranger = SiblingDelegate {
-            own_dir: Some(elsewhere.path().canonicalize().unwrap()),
-            ..sibling
-        };
-        let e = stranger.add("host-local", &a.stdin, &a).unwrap_err();
-        assert_eq!((e.code, e.msg.as_str()), (42, "exec was used"));
     }
 }

@@ -62,7 +62,7 @@ pub fn add_routes(
             route,
             link.index,
             default_gateway(result, iface, route.dst.addr()),
-        );
+        )?;
         ns.add_route(&spec).ctx(&format!(
             "adding route {} to {}",
             describe(&spec),
@@ -80,21 +80,38 @@ pub fn default_gateway(result: &CniResult, iface: usize, family_of: IpAddr) -> O
         .find_map(|ip| ip.gateway)
 }
 
-pub fn route_spec(route: &Route, oif: u32, fallback_gw: Option<IpAddr>) -> RouteSpec {
-    RouteSpec {
+pub fn route_spec(
+    route: &Route,
+    oif: u32,
+    fallback_gw: Option<IpAddr>,
+) -> Result<RouteSpec, CniError> {
+    Ok(RouteSpec {
         dst: route.dst.trunc(),
         gateway: route.gw.or(fallback_gw),
         oif: Some(oif),
-        scope: route
-            .scope
-            .map(|s| RouteScope::from_u8(s as u8))
-            .unwrap_or_default(),
+        scope: route_scope(route)?.unwrap_or_default(),
         table: route.table,
         metric: route.priority,
         mtu: route.mtu,
         advmss: route.advmss,
         src: None,
-    }
+    })
+}
+
+/// The kernel's scope is one byte; a wider value from an IPAM result is
+/// refused rather than cut to a different scope.
+fn route_scope(route: &Route) -> Result<Option<RouteScope>, CniError> {
+    route
+        .scope
+        .map(|scope| {
+            u8::try_from(scope).map(RouteScope::from_u8).map_err(|_| {
+                CniError::invalid_config(format!(
+                    "route {}: field \"scope\" is {scope}, must be 0..=255",
+                    route.dst
+                ))
+            })
+        })
+        .transpose()
 }
 
 pub fn describe(r: &RouteSpec) -> String {
@@ -144,7 +161,7 @@ pub fn check(
             route,
             link.index,
             default_gateway(prev, iface, route.dst.addr()),
-        );
+        )?;
         let found = routes.iter().any(|r| {
             r.dst == want.dst
                 && r.oif == Some(link.index)
@@ -180,5 +197,37 @@ pub fn container_interface(link: &LinkInfo, netns: &str) -> Interface {
     Interface {
         sandbox: netns.to_string(),
         ..host_interface(link)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route_with_scope(scope: u32) -> Route {
+        Route {
+            scope: Some(scope),
+            ..Route::new("10.20.0.0/16".parse().unwrap(), None)
+        }
+    }
+
+    #[test]
+    fn route_scope_above_255_is_refused_naming_the_route_and_field() {
+        let e = route_spec(&route_with_scope(256 + 253), 7, None).unwrap_err();
+        assert_eq!(e.code, cni_core::error::code::INVALID_NETWORK_CONFIG);
+        assert!(e.msg.contains("10.20.0.0/16"), "{}", e.msg);
+        assert!(
+            e.msg.contains("\"scope\"") && e.msg.contains("509"),
+            "{}",
+            e.msg
+        );
+    }
+
+    #[test]
+    fn route_scope_within_a_byte_is_kept() {
+        for scope in [0u8, 253, 255] {
+            let spec = route_spec(&route_with_scope(scope.into()), 7, None).unwrap();
+            assert_eq!(spec.scope, RouteScope::from_u8(scope));
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! turning backend errors into CNI errors, the verbs besides ADD, and
 //! configuring a container interface from a result.
 
+pub mod add_result;
 pub mod attachment;
 pub mod conf;
 pub mod container_link;

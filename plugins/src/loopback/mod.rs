@@ -4,7 +4,7 @@
 //! verbs the other main plugins share (`common::attachment`) are not its.
 
 use crate::common::netns;
-use crate::common::{conf, iface, AbsentOk, CommonConf, NetContext, Undo};
+use crate::common::{add_result, conf, iface, AbsentOk, CommonConf, NetContext, Undo};
 use cni_core::net::{AddressInfo, NetBackend, NetResult, Netns};
 use cni_core::skel::{CmdArgs, Plugin};
 use cni_core::spec::{Interface, IpConfig};
@@ -33,6 +33,7 @@ impl Plugin for Loopback<'_> {
         // In a chain, loopback hands the previous result on untouched (as the reference).
         if let Some(mut prev) = conf.previous_result()? {
             prev.cni_version = conf.cni_version;
+            let prev = add_result::deliverable(prev)?;
             undo.commit();
             return Ok(prev);
         }
@@ -46,8 +47,7 @@ impl Plugin for Loopback<'_> {
                 interface: Some(0),
             })
             .collect();
-        undo.commit();
-        Ok(CniResult {
+        let result = add_result::deliverable(CniResult {
             cni_version: conf.cni_version,
             interfaces: vec![Interface {
                 name: LO.to_string(),
@@ -57,7 +57,9 @@ impl Plugin for Loopback<'_> {
             }],
             ips,
             ..Default::default()
-        })
+        })?;
+        undo.commit();
+        Ok(result)
     }
 
     fn del(&self, args: &CmdArgs) -> Result<(), CniError> {

@@ -1,7 +1,7 @@
 //! The macvlan plugin: a macvlan on a host interface, created directly in the
 //! container namespace under its final name.
 
-use crate::common::{container_link, delegate, iface, netns};
+use crate::common::{add_result, container_link, delegate, iface, netns};
 use crate::common::{AbsentOk, Attachment, IpamDelegate, NetContext, Undo};
 use cni_core::mac;
 use cni_core::net::{LinkInfo, LinkKind, MacvlanSpec, NetBackend, Netns, NsRef};
@@ -82,9 +82,10 @@ impl Plugin for Macvlan<'_> {
         let link = container
             .link_by_index(link.index)
             .ctx(&format!("looking up {}", link.name))?;
-        undo.commit();
         result.interfaces = vec![iface::container_interface(&link, &args.netns)];
-        Ok(conf.common.finish(result))
+        let result = add_result::finish(&conf.common, result)?;
+        undo.commit();
+        Ok(result)
     }
 
     fn del(&self, args: &CmdArgs) -> Result<(), CniError> {

@@ -1,7 +1,7 @@
 //! The ptp plugin: a veth pair, host end in the host with the gateway address
 //! as /32 (/128), and container routes that send everything through it.
 
-use crate::common::{container_link, delegate, iface, masq, netns, sysctl, veth};
+use crate::common::{add_result, container_link, delegate, iface, masq, netns, sysctl, veth};
 use crate::common::{Attachment, IpamDelegate, NetContext, Undo};
 use cni_core::mac;
 use cni_core::net::{AddressSpec, LinkInfo, NetBackend, Netns, RouteScope, RouteSpec};
@@ -91,12 +91,13 @@ impl Plugin for Ptp<'_> {
             )?;
         }
 
-        undo.commit();
         result.interfaces = vec![
             iface::host_interface(&pair.local),
             iface::container_interface(&pair.peer, &args.netns),
         ];
-        Ok(conf.common.finish(result))
+        let result = add_result::finish(&conf.common, result)?;
+        undo.commit();
+        Ok(result)
     }
 
     fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
