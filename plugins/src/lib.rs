@@ -9,5 +9,6 @@ pub mod host_local;
 pub mod logging;
 pub mod loopback;
 pub mod macvlan;
+pub mod portmap;
 pub mod ptp;
 pub mod static_ipam;
