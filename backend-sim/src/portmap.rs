@@ -120,7 +120,10 @@ mod tests {
         assert_eq!(host.portmap_list().unwrap(), vec![set("n", "c", 9090)]);
         let err = host.portmap_check(&set("n", "c", 8080)).unwrap_err();
         assert_eq!(err.kind, NetErrorKind::NotFound);
-        assert!(err.to_string().contains("tcp port 8080 to 10.1.0.2:80"), "{err}");
+        assert!(
+            err.to_string().contains("tcp port 8080 to 10.1.0.2:80"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -137,7 +140,10 @@ mod tests {
             .into_iter()
             .map(|s| (s.network, s.container_id))
             .collect();
-        assert_eq!(left, [("m".into(), "stale".into()), ("n".into(), "live".into())]);
+        assert_eq!(
+            left,
+            [("m".into(), "stale".into()), ("n".into(), "live".into())]
+        );
     }
 
     #[test]
@@ -149,9 +155,18 @@ mod tests {
             from: Some("::1/128".parse().unwrap()),
             to: "10.1.0.2".parse().unwrap(),
         });
-        assert_eq!(host.portmap_add(&bad).unwrap_err().kind, NetErrorKind::Invalid);
-        let empty = PortMapSet { rules: vec![], ..set("n", "c", 1) };
-        assert_eq!(host.portmap_add(&empty).unwrap_err().kind, NetErrorKind::Invalid);
+        assert_eq!(
+            host.portmap_add(&bad).unwrap_err().kind,
+            NetErrorKind::Invalid
+        );
+        let empty = PortMapSet {
+            rules: vec![],
+            ..set("n", "c", 1)
+        };
+        assert_eq!(
+            host.portmap_add(&empty).unwrap_err().kind,
+            NetErrorKind::Invalid
+        );
         assert!(host.portmap_list().unwrap().is_empty());
     }
 }

@@ -239,7 +239,10 @@ fn portmap_lines(space: &Namespace) -> Vec<String> {
     sets.iter()
         .flat_map(|s| {
             s.rules.iter().map(move |r| {
-                format!("network {:?} container {:?}: {r}", s.network, s.container_id)
+                format!(
+                    "network {:?} container {:?}: {r}",
+                    s.network, s.container_id
+                )
             })
         })
         .collect()

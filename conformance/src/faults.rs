@@ -7,7 +7,8 @@
 
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetBackend,
-    NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair, VethSpec,
+    NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair,
+    VethSpec,
 };
 use ipnet::IpNet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -337,7 +338,9 @@ impl Netns for FaultyNetns {
         self.run(NetOp::PortmapDel, |n| n.portmap_del(network, container_id))
     }
     fn portmap_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
-        self.run(NetOp::PortmapGc, |n| n.portmap_gc(network, live_container_ids))
+        self.run(NetOp::PortmapGc, |n| {
+            n.portmap_gc(network, live_container_ids)
+        })
     }
     fn portmap_list(&self) -> NetResult<Vec<PortMapSet>> {
         self.run(NetOp::PortmapList, |n| n.portmap_list())

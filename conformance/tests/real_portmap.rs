@@ -41,7 +41,9 @@ impl Server {
     fn start(ns: &str) -> Server {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
-        let listener = in_netns(ns, || TcpListener::bind("[::]:80").expect("binding port 80"));
+        let listener = in_netns(ns, || {
+            TcpListener::bind("[::]:80").expect("binding port 80")
+        });
         listener.set_nonblocking(true).expect("nonblocking");
         std::thread::spawn(move || {
             while !flag.load(Ordering::Relaxed) {
@@ -78,8 +80,16 @@ fn reaches(ns: &str, to: &str) -> bool {
 }
 
 fn ip(ns: &str, args: &[&str]) {
-    let out = Command::new("ip").args(["-n", ns]).args(args).output().expect("ip");
-    assert!(out.status.success(), "ip {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("ip")
+        .args(["-n", ns])
+        .args(args)
+        .output()
+        .expect("ip");
+    assert!(
+        out.status.success(),
+        "ip {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// IPv6 addresses are unusable while tentative (the bridge's gateway and the
@@ -124,7 +134,11 @@ fn bridge_conf(world: &World) -> Value {
 
 fn run(world: &World, plugin: &Path, verb: &str, container: &str, conf: &Value) -> Value {
     let netns = TestNet::path(container);
-    let dir = plugin.parent().expect("plugin dir").to_string_lossy().into_owned();
+    let dir = plugin
+        .parent()
+        .expect("plugin dir")
+        .to_string_lossy()
+        .into_owned();
     let env = [
         ("CNI_COMMAND", verb),
         ("CNI_CONTAINERID", container),
@@ -150,15 +164,53 @@ fn world() -> World {
     let outside = net.add_ns("out");
     // The host's own addresses sit on its link to a namespace playing the outside.
     let (uplink, peer) = (format!("{}u", net.prefix), format!("{}p", net.prefix));
-    ip(&host, &["link", "add", &uplink, "type", "veth", "peer", "name", &peer, "netns", &outside]);
-    ip(&host, &["addr", "add", &format!("{HOST_V4}/24"), "dev", &uplink]);
-    ip(&host, &["addr", "add", &format!("{HOST_V6}/64"), "dev", &uplink, "nodad"]);
+    ip(
+        &host,
+        &[
+            "link", "add", &uplink, "type", "veth", "peer", "name", &peer, "netns", &outside,
+        ],
+    );
+    ip(
+        &host,
+        &["addr", "add", &format!("{HOST_V4}/24"), "dev", &uplink],
+    );
+    ip(
+        &host,
+        &[
+            "addr",
+            "add",
+            &format!("{HOST_V6}/64"),
+            "dev",
+            &uplink,
+            "nodad",
+        ],
+    );
     ip(&host, &["link", "set", &uplink, "up"]);
-    ip(&outside, &["addr", "add", &format!("{OUTSIDE_V4}/24"), "dev", &peer]);
-    ip(&outside, &["addr", "add", &format!("{OUTSIDE_V6}/64"), "dev", &peer, "nodad"]);
+    ip(
+        &outside,
+        &["addr", "add", &format!("{OUTSIDE_V4}/24"), "dev", &peer],
+    );
+    ip(
+        &outside,
+        &[
+            "addr",
+            "add",
+            &format!("{OUTSIDE_V6}/64"),
+            "dev",
+            &peer,
+            "nodad",
+        ],
+    );
     ip(&outside, &["link", "set", &peer, "up"]);
     let data_dir = tempfile::tempdir().expect("dataDir");
-    World { net, host, server, client, outside, data_dir }
+    World {
+        net,
+        host,
+        server,
+        client,
+        outside,
+        data_dir,
+    }
 }
 
 /// Which paths reach the mapped port, with `portmap` after our bridge.
@@ -176,20 +228,35 @@ fn connectivity(portmap: &Path, extra: Value) -> Vec<(&'static str, bool)> {
         pm[k] = v.clone();
     }
     let out = run(&world, portmap, "ADD", &world.server, &pm);
-    assert_eq!(out["ips"], pm["prevResult"]["ips"], "prevResult passed through");
+    assert_eq!(
+        out["ips"], pm["prevResult"]["ips"],
+        "prevResult passed through"
+    );
     for ns in [&world.host, &world.server, &world.client] {
         wait_for_dad(ns);
     }
     let _server = Server::start(&world.server);
     let (v4, v6) = (format!("{HOST_V4}:8080"), format!("[{HOST_V6}]:8080"));
     let matrix = vec![
-        ("outside to the host's IPv4 address", reaches(&world.outside, &v4)),
+        (
+            "outside to the host's IPv4 address",
+            reaches(&world.outside, &v4),
+        ),
         ("host to its own IPv4 address", reaches(&world.host, &v4)),
         ("host to its own IPv6 address", reaches(&world.host, &v6)),
         ("host to 127.0.0.1", reaches(&world.host, "127.0.0.1:8080")),
-        ("other container to the host's IPv4 (hairpin)", reaches(&world.client, &v4)),
-        ("other container to the host's IPv6 (hairpin)", reaches(&world.client, &v6)),
-        ("outside to the host's IPv6 address", reaches(&world.outside, &v6)),
+        (
+            "other container to the host's IPv4 (hairpin)",
+            reaches(&world.client, &v4),
+        ),
+        (
+            "other container to the host's IPv6 (hairpin)",
+            reaches(&world.client, &v6),
+        ),
+        (
+            "outside to the host's IPv6 address",
+            reaches(&world.outside, &v6),
+        ),
     ];
     run(&world, portmap, "DEL", &world.server, &pm);
     let left = nft_ruleset(&world.host);

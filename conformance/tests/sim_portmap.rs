@@ -130,7 +130,9 @@ fn each_failed_operation_of_an_add_leaves_no_rule() {
     world.call("DEL", &conf, att).unwrap();
     for n in 1..=ops {
         world.faults.fail_nth(n, NetErrorKind::Other);
-        let e = world.call("ADD", &conf, att).expect_err("an ADD with a failed operation");
+        let e = world
+            .call("ADD", &conf, att)
+            .expect_err("an ADD with a failed operation");
         assert_eq!(e.code, 5, "op {n}: {}", e.msg);
         world.faults.clear_faults();
         assert!(world.host().portmap_list().unwrap().is_empty(), "op {n}");

@@ -136,7 +136,9 @@ pub(super) fn delete<'a>(rules: impl Iterator<Item = &'a Found>) -> Vec<NfMsg> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nftables::wire::{NFT_MSG_DELRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE};
+    use crate::nftables::wire::{
+        NFT_MSG_DELRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE,
+    };
     use cni_core::net::{masq_tag, PortProtocol};
 
     fn kinds(msgs: &[NfMsg]) -> Vec<u8> {
@@ -178,7 +180,12 @@ mod tests {
     #[test]
     fn first_add_creates_the_table_and_each_chain_then_the_rules() {
         let msgs = add(&Table::default(), "n", "c", &masq_tag("n", "c"), &rules());
-        let mut want = vec![NFT_MSG_NEWTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWCHAIN, NFT_MSG_NEWCHAIN];
+        let mut want = vec![
+            NFT_MSG_NEWTABLE,
+            NFT_MSG_NEWCHAIN,
+            NFT_MSG_NEWCHAIN,
+            NFT_MSG_NEWCHAIN,
+        ];
         want.extend([NFT_MSG_NEWRULE; 3]);
         assert_eq!(kinds(&msgs), want);
     }
@@ -194,7 +201,13 @@ mod tests {
         let msgs = add(&table, "n", "c", &masq_tag("n", "c"), changed);
         assert_eq!(
             kinds(&msgs),
-            [NFT_MSG_DELRULE, NFT_MSG_DELRULE, NFT_MSG_DELRULE, NFT_MSG_NEWRULE, NFT_MSG_NEWRULE]
+            [
+                NFT_MSG_DELRULE,
+                NFT_MSG_DELRULE,
+                NFT_MSG_DELRULE,
+                NFT_MSG_NEWRULE,
+                NFT_MSG_NEWRULE
+            ]
         );
     }
 

@@ -5,8 +5,8 @@
 //! `meta nfproto ipv4 ct status dnat [ip saddr S/N] ip daddr A masquerade`
 
 use super::rule::{
-    cmp, expr, header_offsets, ip_bytes, payload_at, prefix_match, NFPROTO_IPV4, NFPROTO_IPV6,
-    NFTA_DATA_VALUE, NFTA_EXPR_DATA, NFTA_EXPR_NAME, NFT_CMP_EQ, NFT_CMP_NEQ, NFT_META_NFPROTO,
+    cmp, expr, expressions_of, header_offsets, ip_bytes, payload_at, prefix_match, NFPROTO_IPV4,
+    NFPROTO_IPV6, NFTA_DATA_VALUE, NFT_CMP_EQ, NFT_CMP_NEQ, NFT_META_NFPROTO,
     NFT_PAYLOAD_NETWORK_HEADER, NFT_REG_1,
 };
 use super::wire::{be32, parse_attrs, Attrs};
@@ -214,16 +214,10 @@ pub(super) fn parse_expressions(list: &[u8]) -> Option<PortMapRule> {
     let mut seen = Seen::default();
     let mut loaded = Loaded::Nothing;
     let mut mask_bits = None;
-    for (_, elem) in parse_attrs(list) {
-        let attrs = parse_attrs(elem);
-        let name = attrs.iter().find(|(k, _)| *k == NFTA_EXPR_NAME)?.1;
-        let data = attrs
-            .iter()
-            .find(|(k, _)| *k == NFTA_EXPR_DATA)
-            .map(|(_, d)| parse_attrs(d))
-            .unwrap_or_default();
-        let get = |k: u16| data.iter().find(|(kk, _)| *kk == k).map(|(_, v)| *v);
-        match name.split(|b| *b == 0).next()? {
+    for elem in expressions_of(list) {
+        let (name, data) = elem?;
+        let get = |k: u16| data.get(k);
+        match name {
             b"meta" => loaded = Loaded::Meta(be32(get(2)?)?),
             b"payload" => {
                 let (base, offset, len) = (be32(get(2)?)?, be32(get(3)?)?, be32(get(4)?)?);
@@ -283,7 +277,11 @@ mod tests {
             },
         ];
         for rule in rules {
-            assert_eq!(parse_expressions(&expressions(&rule).0), Some(rule.clone()), "{rule}");
+            assert_eq!(
+                parse_expressions(&expressions(&rule).0),
+                Some(rule.clone()),
+                "{rule}"
+            );
         }
     }
 }

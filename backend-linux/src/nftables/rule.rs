@@ -18,8 +18,8 @@ pub(super) struct Existing {
 // ---- rule encoding: the expressions nft generates for our rule text ----
 
 const NFTA_LIST_ELEM: u16 = 1;
-pub(super) const NFTA_EXPR_NAME: u16 = 1;
-pub(super) const NFTA_EXPR_DATA: u16 = 2;
+const NFTA_EXPR_NAME: u16 = 1;
+const NFTA_EXPR_DATA: u16 = 2;
 pub(super) const NFTA_DATA_VALUE: u16 = 1;
 pub(super) const NFT_REG_1: u32 = 1;
 pub(super) const NFT_META_NFPROTO: u32 = 15;
@@ -268,6 +268,29 @@ pub(super) fn parse_comment(udata: &[u8]) -> Option<String> {
     None
 }
 
+/// One expression's data attributes, by type.
+pub(super) struct ExprData<'a>(Vec<(u16, &'a [u8])>);
+
+impl<'a> ExprData<'a> {
+    pub fn get(&self, kind: u16) -> Option<&'a [u8]> {
+        self.0.iter().find(|(k, _)| *k == kind).map(|(_, v)| *v)
+    }
+}
+
+/// Each expression of a rule as (name, data); `None` for one without a name.
+pub(super) fn expressions_of(list: &[u8]) -> impl Iterator<Item = Option<(&[u8], ExprData<'_>)>> {
+    parse_attrs(list).into_iter().map(|(_, elem)| {
+        let attrs = parse_attrs(elem);
+        let name = attrs.iter().find(|(k, _)| *k == NFTA_EXPR_NAME)?.1;
+        let data = attrs
+            .iter()
+            .find(|(k, _)| *k == NFTA_EXPR_DATA)
+            .map(|(_, d)| parse_attrs(d))
+            .unwrap_or_default();
+        Some((name.split(|b| *b == 0).next()?, ExprData(data)))
+    })
+}
+
 /// (source address, own prefix length) from the expressions.
 fn parse_match(list: &[u8]) -> Option<(IpAddr, u8)> {
     let mut family_v4 = None;
@@ -275,20 +298,10 @@ fn parse_match(list: &[u8]) -> Option<(IpAddr, u8)> {
     let mut mask_bits: Option<u32> = None;
     let mut saddr = None;
     let mut prefix = None;
-    for (_, elem) in parse_attrs(list) {
-        let attrs = parse_attrs(elem);
-        let name = attrs.iter().find(|(k, _)| *k == NFTA_EXPR_NAME)?.1;
-        let data = attrs
-            .iter()
-            .find(|(k, _)| *k == NFTA_EXPR_DATA)
-            .map(|(_, d)| parse_attrs(d));
-        let get = |k: u16| {
-            data.as_ref()?
-                .iter()
-                .find(|(kk, _)| *kk == k)
-                .map(|(_, v)| *v)
-        };
-        match name.split(|b| *b == 0).next()? {
+    for elem in expressions_of(list) {
+        let (name, data) = elem?;
+        let get = |k: u16| data.get(k);
+        match name {
             b"payload" => {
                 load = Some((be32(get(3)?)?, be32(get(4)?)?));
                 mask_bits = None;

@@ -49,10 +49,14 @@ pub fn portmap_sets_are_replaced_listed_checked_and_removed_by_tag(env: &mut dyn
     host.portmap_check(&set("ctr-a", 8080)).unwrap();
     let err = host.portmap_check(&set("ctr-a", 9090)).unwrap_err();
     assert_eq!(err.kind, NetErrorKind::NotFound, "{err}");
-    assert!(err.msg.contains("9090"), "does not name the missing rule: {err}");
+    assert!(
+        err.msg.contains("9090"),
+        "does not name the missing rule: {err}"
+    );
     host.portmap_del("suite-net", "ctr-a").unwrap();
     host.portmap_del("suite-net", "ctr-a").unwrap();
-    host.portmap_gc("suite-net", &["ctr-c".to_string()]).unwrap();
+    host.portmap_gc("suite-net", &["ctr-c".to_string()])
+        .unwrap();
     assert_eq!(host.portmap_list().unwrap(), want[2..]);
     host.portmap_del("suite-net", "ctr-c").unwrap();
     assert!(host.portmap_list().unwrap().is_empty());

@@ -78,7 +78,10 @@ impl fmt::Display for PortMapRule {
                 let on = host_ip.map(|ip| format!(" on {ip}")).unwrap_or_default();
                 write!(f, "{} port {host_port}{on} to {to}", protocol.as_str())
             }
-            PortMapRule::Masquerade { from: Some(from), to } => {
+            PortMapRule::Masquerade {
+                from: Some(from),
+                to,
+            } => {
                 write!(f, "masquerade from {from} to {to}")
             }
             PortMapRule::Masquerade { from: None, to } => write!(f, "masquerade to {to}"),

@@ -38,7 +38,11 @@ pub fn parse(stdin: &[u8]) -> Result<PortMapConf, CniError> {
         validate_conditions(&f, key)?;
     }
     let mappings = match f.object("runtimeConfig")? {
-        Some(rc) => rc.items("portMappings")?.iter().map(mapping).collect::<Result<_, _>>()?,
+        Some(rc) => rc
+            .items("portMappings")?
+            .iter()
+            .map(mapping)
+            .collect::<Result<_, _>>()?,
         None => Vec::new(),
     };
     Ok(PortMapConf {
@@ -194,20 +198,37 @@ mod tests {
     #[test]
     fn each_bad_mapping_field_is_named() {
         for (entry, field) in [
-            (json!({"hostPort": 0, "containerPort": 80, "protocol": "tcp"}), "hostPort"),
-            (json!({"hostPort": 65536, "containerPort": 80, "protocol": "tcp"}), "hostPort"),
-            (json!({"hostPort": 80, "containerPort": -1, "protocol": "tcp"}), "containerPort"),
+            (
+                json!({"hostPort": 0, "containerPort": 80, "protocol": "tcp"}),
+                "hostPort",
+            ),
+            (
+                json!({"hostPort": 65536, "containerPort": 80, "protocol": "tcp"}),
+                "hostPort",
+            ),
+            (
+                json!({"hostPort": 80, "containerPort": -1, "protocol": "tcp"}),
+                "containerPort",
+            ),
             (json!({"hostPort": 80, "protocol": "tcp"}), "containerPort"),
-            (json!({"hostPort": 80, "containerPort": 80, "protocol": "icmp"}), "protocol"),
+            (
+                json!({"hostPort": 80, "containerPort": 80, "protocol": "icmp"}),
+                "protocol",
+            ),
             (json!({"hostPort": 80, "containerPort": 80}), "protocol"),
-            (json!({"hostPort": 80, "containerPort": 80, "protocol": "tcp", "hostIP": "x"}), "hostIP"),
+            (
+                json!({"hostPort": 80, "containerPort": 80, "protocol": "tcp", "hostIP": "x"}),
+                "hostIP",
+            ),
         ] {
             let e = refused(maps(json!([entry])));
             let path = format!("runtimeConfig.portMappings[0].{field}");
             assert!(e.msg.starts_with(&path), "{path}: {}", e.msg);
             assert!(e.code == 7 || e.code == 6, "{}", e.code);
         }
-        let e = refused(maps(json!([{"hostPort": "80", "containerPort": 80, "protocol": "tcp"}])));
+        let e = refused(maps(
+            json!([{"hostPort": "80", "containerPort": 80, "protocol": "tcp"}]),
+        ));
         assert_eq!(e.code, 6, "{}", e.msg);
     }
 
@@ -215,14 +236,22 @@ mod tests {
     fn iptables_and_its_options_are_refused_naming_nftables() {
         let e = refused(json!({"backend": "iptables"}));
         assert_eq!(e.code, 7);
-        assert!(e.msg.starts_with("backend") && e.msg.contains("nftables"), "{}", e.msg);
+        assert!(
+            e.msg.starts_with("backend") && e.msg.contains("nftables"),
+            "{}",
+            e.msg
+        );
         parsed(json!({"backend": "nftables"})).unwrap();
         let e = refused(json!({"externalSetMarkChain": "KUBE-MARK-MASQ"}));
         assert!(e.msg.starts_with("externalSetMarkChain"), "{}", e.msg);
         let e = refused(json!({"markMasqBit": 32}));
         assert!(e.msg.starts_with("markMasqBit"), "{}", e.msg);
         let e = refused(json!({"conditionsV4": ["-s", "1.2.3.4"]}));
-        assert!(e.msg.starts_with("conditionsV4") && e.msg.contains("iptables"), "{}", e.msg);
+        assert!(
+            e.msg.starts_with("conditionsV4") && e.msg.contains("iptables"),
+            "{}",
+            e.msg
+        );
         let e = refused(json!({"conditionsV6": ["ip6 saddr ::1"]}));
         assert!(e.msg.starts_with("conditionsV6"), "{}", e.msg);
         parsed(json!({"conditionsV4": [], "conditionsV6": [""]})).unwrap();

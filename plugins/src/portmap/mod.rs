@@ -49,7 +49,11 @@ fn plan(conf: &PortMapConf, args: &CmdArgs) -> Result<Planned, CniError> {
 impl Plugin for Portmap<'_> {
     fn add(&self, args: &CmdArgs) -> Result<CniResult, CniError> {
         let conf = config::parse(&args.stdin)?;
-        let Planned { mut prev, addrs, set } = plan(&conf, args)?;
+        let Planned {
+            mut prev,
+            addrs,
+            set,
+        } = plan(&conf, args)?;
         prev.cni_version = conf.common.cni_version.clone();
         if set.rules.is_empty() {
             return Ok(prev);
@@ -58,7 +62,9 @@ impl Plugin for Portmap<'_> {
         let host = &*host;
         let mut undo = Undo::new();
         host.portmap_add(&set).ctx("adding port mappings")?;
-        undo.push("port mappings", || host.portmap_del(&set.network, &set.container_id));
+        undo.push("port mappings", || {
+            host.portmap_del(&set.network, &set.container_id)
+        });
         if conf.snat {
             for addr in addrs.iter().filter(|a| a.addr().is_ipv4()) {
                 route_localnet_towards(host, addr.addr())?;
@@ -123,7 +129,9 @@ fn route_localnet_towards(host: &dyn Netns, addr: IpAddr) -> Result<(), CniError
     let Some((_, oif)) = best else {
         return Ok(());
     };
-    let link = host.link_by_index(oif).ctx("looking up the host interface towards the container")?;
+    let link = host
+        .link_by_index(oif)
+        .ctx("looking up the host interface towards the container")?;
     let key = format!("net/ipv4/conf/{}/route_localnet", link.name);
     host.sysctl_set(&key, "1").ctx(&format!("setting {key}"))
 }

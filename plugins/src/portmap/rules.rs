@@ -18,7 +18,9 @@ pub fn container_addrs(prev: &CniResult, ifname: &str) -> Vec<IpNet> {
             .interface
             .and_then(|i| prev.interfaces.get(i))
             .is_some_and(|iface| iface.name != ifname || iface.sandbox.is_empty());
-        let family_taken = found.iter().any(|f| f.addr().is_ipv4() == ip.address.addr().is_ipv4());
+        let family_taken = found
+            .iter()
+            .any(|f| f.addr().is_ipv4() == ip.address.addr().is_ipv4());
         if !elsewhere && !family_taken {
             found.push(ip.address);
         }
@@ -38,7 +40,11 @@ pub fn rules_for(conf: &PortMapConf, addrs: &[IpNet]) -> Result<Vec<PortMapRule>
         let family_of = |a: &&IpNet| m.host_ip.is_none_or(|h| h.is_ipv4() == a.addr().is_ipv4());
         let targets: Vec<&IpNet> = addrs.iter().filter(family_of).collect();
         if targets.is_empty() {
-            let family = if m.host_ip.is_some_and(|h| h.is_ipv4()) { "IPv4" } else { "IPv6" };
+            let family = if m.host_ip.is_some_and(|h| h.is_ipv4()) {
+                "IPv4"
+            } else {
+                "IPv6"
+            };
             return Err(ConfigError::invalid(
                 format!("{}.hostIP", m.path),
                 format!("the container has no {family} address in prevResult to map to"),
@@ -114,9 +120,18 @@ mod tests {
             [
                 dnat(8080, "10.1.0.5:80"),
                 dnat(8080, "[fd00::5]:80"),
-                PortMapRule::Masquerade { from: Some(net("10.1.0.0/24")), to: "10.1.0.5".parse().unwrap() },
-                PortMapRule::Masquerade { from: Some(net("127.0.0.0/8")), to: "10.1.0.5".parse().unwrap() },
-                PortMapRule::Masquerade { from: Some(net("fd00::/64")), to: "fd00::5".parse().unwrap() },
+                PortMapRule::Masquerade {
+                    from: Some(net("10.1.0.0/24")),
+                    to: "10.1.0.5".parse().unwrap()
+                },
+                PortMapRule::Masquerade {
+                    from: Some(net("127.0.0.0/8")),
+                    to: "10.1.0.5".parse().unwrap()
+                },
+                PortMapRule::Masquerade {
+                    from: Some(net("fd00::/64")),
+                    to: "fd00::5".parse().unwrap()
+                },
             ]
         );
     }
@@ -124,9 +139,18 @@ mod tests {
     #[test]
     fn snat_off_has_no_masquerade_and_masq_all_matches_any_source() {
         let addrs = [net("10.1.0.5/24")];
-        assert_eq!(rules_for(&conf(json!({"snat": false})), &addrs).unwrap(), [dnat(8080, "10.1.0.5:80")]);
+        assert_eq!(
+            rules_for(&conf(json!({"snat": false})), &addrs).unwrap(),
+            [dnat(8080, "10.1.0.5:80")]
+        );
         let rules = rules_for(&conf(json!({"masqAll": true})), &addrs).unwrap();
-        assert_eq!(rules[1], PortMapRule::Masquerade { from: None, to: "10.1.0.5".parse().unwrap() });
+        assert_eq!(
+            rules[1],
+            PortMapRule::Masquerade {
+                from: None,
+                to: "10.1.0.5".parse().unwrap()
+            }
+        );
         assert_eq!(rules.len(), 2);
     }
 
@@ -135,8 +159,20 @@ mod tests {
         let c = conf(json!({"runtimeConfig": {"portMappings": [
             {"hostPort": 8080, "containerPort": 80, "protocol": "tcp", "hostIP": "192.168.1.1"}]}}));
         let rules = rules_for(&c, &[net("10.1.0.5/24"), net("fd00::5/64")]).unwrap();
-        assert!(matches!(rules[0], PortMapRule::Dnat { host_ip: Some(_), .. }));
-        assert_eq!(rules.iter().filter(|r| matches!(r, PortMapRule::Dnat { .. })).count(), 1);
+        assert!(matches!(
+            rules[0],
+            PortMapRule::Dnat {
+                host_ip: Some(_),
+                ..
+            }
+        ));
+        assert_eq!(
+            rules
+                .iter()
+                .filter(|r| matches!(r, PortMapRule::Dnat { .. }))
+                .count(),
+            1
+        );
         let e = rules_for(&c, &[net("fd00::5/64")]).unwrap_err();
         assert_eq!(e.field(), "runtimeConfig.portMappings[0].hostIP");
     }
@@ -145,18 +181,37 @@ mod tests {
     fn addresses_of_other_interfaces_are_skipped_and_one_per_family_is_taken() {
         let prev = CniResult {
             interfaces: vec![
-                Interface { name: "br0".into(), ..Default::default() },
-                Interface { name: "eth0".into(), sandbox: "/run/netns/c".into(), ..Default::default() },
+                Interface {
+                    name: "br0".into(),
+                    ..Default::default()
+                },
+                Interface {
+                    name: "eth0".into(),
+                    sandbox: "/run/netns/c".into(),
+                    ..Default::default()
+                },
             ],
-            ips: ["10.9.0.1/24@0", "10.1.0.5/24@1", "10.1.0.6/24@1", "fd00::5/64@-"]
-                .iter()
-                .map(|s| {
-                    let (addr, iface) = s.split_once('@').unwrap();
-                    IpConfig { address: net(addr), gateway: None, interface: iface.parse().ok() }
-                })
-                .collect(),
+            ips: [
+                "10.9.0.1/24@0",
+                "10.1.0.5/24@1",
+                "10.1.0.6/24@1",
+                "fd00::5/64@-",
+            ]
+            .iter()
+            .map(|s| {
+                let (addr, iface) = s.split_once('@').unwrap();
+                IpConfig {
+                    address: net(addr),
+                    gateway: None,
+                    interface: iface.parse().ok(),
+                }
+            })
+            .collect(),
             ..Default::default()
         };
-        assert_eq!(container_addrs(&prev, "eth0"), [net("10.1.0.5/24"), net("fd00::5/64")]);
+        assert_eq!(
+            container_addrs(&prev, "eth0"),
+            [net("10.1.0.5/24"), net("fd00::5/64")]
+        );
     }
 }
