@@ -6,7 +6,7 @@ use crate::nftables::{self, NfSocket};
 use crate::sysctl;
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetBackend,
-    NetResult, Netns, NsRef, RouteInfo, RouteSpec, VethPair, VethSpec,
+    NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair, VethSpec,
 };
 use ipnet::IpNet;
 use std::sync::OnceLock;
@@ -190,5 +190,21 @@ impl Netns for LinuxNetns {
     }
     fn masquerade_list(&self) -> NetResult<Vec<MasqRule>> {
         nftables::list(self.nf()?, &self.file)
+    }
+
+    fn portmap_add(&self, set: &PortMapSet) -> NetResult<()> {
+        nftables::portmap::add(self.nf()?, &self.file, set)
+    }
+    fn portmap_check(&self, set: &PortMapSet) -> NetResult<()> {
+        nftables::portmap::check(self.nf()?, &self.file, set)
+    }
+    fn portmap_del(&self, network: &str, container_id: &str) -> NetResult<()> {
+        nftables::portmap::del(self.nf()?, &self.file, network, container_id)
+    }
+    fn portmap_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
+        nftables::portmap::gc(self.nf()?, &self.file, network, live_container_ids)
+    }
+    fn portmap_list(&self) -> NetResult<Vec<PortMapSet>> {
+        nftables::portmap::list(self.nf()?, &self.file)
     }
 }

@@ -2,10 +2,10 @@
 
 use crate::kernel::SimKernel;
 use crate::model::{Net, NsId};
-use crate::{addrs, firewall, links, routes, sysctl};
+use crate::{addrs, firewall, links, portmap, routes, sysctl};
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetError,
-    NetResult, Netns, NsRef, RouteInfo, RouteSpec, VethPair, VethSpec,
+    NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair, VethSpec,
 };
 use ipnet::IpNet;
 
@@ -151,5 +151,25 @@ impl Netns for SimNetns {
 
     fn masquerade_list(&self) -> NetResult<Vec<MasqRule>> {
         self.read(firewall::list)
+    }
+
+    fn portmap_add(&self, set: &PortMapSet) -> NetResult<()> {
+        self.write(|net, ns| portmap::add(net, ns, set))
+    }
+
+    fn portmap_check(&self, set: &PortMapSet) -> NetResult<()> {
+        self.read(|net, ns| portmap::check(net, ns, set))
+    }
+
+    fn portmap_del(&self, network: &str, container_id: &str) -> NetResult<()> {
+        self.write(|net, ns| portmap::del(net, ns, network, container_id))
+    }
+
+    fn portmap_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
+        self.write(|net, ns| portmap::gc(net, ns, network, live_container_ids))
+    }
+
+    fn portmap_list(&self) -> NetResult<Vec<PortMapSet>> {
+        self.read(portmap::list)
     }
 }

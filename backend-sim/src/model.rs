@@ -85,6 +85,7 @@ pub(crate) struct Namespace {
     pub routes: Vec<RouteInfo>,
     pub sysctls: BTreeMap<String, String>,
     pub masq: Vec<cni_core::net::MasqRule>,
+    pub portmaps: Vec<cni_core::net::PortMapSet>,
 }
 
 /// Everything an operation may change; cloned before a mutation so that a

@@ -116,6 +116,7 @@ pub(crate) fn namespace(net: &Net, id: &NsId, detail: Detail) -> NetResult<Strin
         sysctl_lines(space, &links),
     );
     push_section(&mut out, "masquerade", masquerade_lines(space));
+    push_section(&mut out, "port mappings", portmap_lines(space));
     Ok(out)
 }
 
@@ -228,6 +229,21 @@ fn masquerade_lines(space: &Namespace) -> Vec<String> {
                 r.container_id,
                 addrs.join(",")
             )
+        })
+        .collect()
+}
+
+fn portmap_lines(space: &Namespace) -> Vec<String> {
+    let mut sets = space.portmaps.clone();
+    sets.sort();
+    sets.iter()
+        .flat_map(|s| {
+            s.rules.iter().map(move |r| {
+                format!(
+                    "network {:?} container {:?}: {r}",
+                    s.network, s.container_id
+                )
+            })
         })
         .collect()
 }

@@ -7,7 +7,8 @@
 
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetBackend,
-    NetError, NetErrorKind, NetResult, Netns, NsRef, RouteInfo, RouteSpec, VethPair, VethSpec,
+    NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair,
+    VethSpec,
 };
 use ipnet::IpNet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -45,6 +46,11 @@ pub enum NetOp {
     MasqueradeDel,
     MasqueradeGc,
     MasqueradeList,
+    PortmapAdd,
+    PortmapCheck,
+    PortmapDel,
+    PortmapGc,
+    PortmapList,
 }
 
 /// One operation as it was attempted.
@@ -344,5 +350,24 @@ impl Netns for FaultyNetns {
     }
     fn masquerade_list(&self) -> NetResult<Vec<MasqRule>> {
         self.run(NetOp::MasqueradeList, |n| n.masquerade_list())
+    }
+
+    // ---- port mappings ----
+    fn portmap_add(&self, set: &PortMapSet) -> NetResult<()> {
+        self.run(NetOp::PortmapAdd, |n| n.portmap_add(set))
+    }
+    fn portmap_check(&self, set: &PortMapSet) -> NetResult<()> {
+        self.run(NetOp::PortmapCheck, |n| n.portmap_check(set))
+    }
+    fn portmap_del(&self, network: &str, container_id: &str) -> NetResult<()> {
+        self.run(NetOp::PortmapDel, |n| n.portmap_del(network, container_id))
+    }
+    fn portmap_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
+        self.run(NetOp::PortmapGc, |n| {
+            n.portmap_gc(network, live_container_ids)
+        })
+    }
+    fn portmap_list(&self) -> NetResult<Vec<PortMapSet>> {
+        self.run(NetOp::PortmapList, |n| n.portmap_list())
     }
 }

@@ -10,5 +10,6 @@ pub mod host_local;
 pub mod logging;
 pub mod loopback;
 pub mod macvlan;
+pub mod portmap;
 pub mod ptp;
 pub mod static_ipam;

@@ -15,6 +15,9 @@
 //! missing: a plain ADD's transaction then only adds rules, which free nothing.
 
 mod plan;
+pub mod portmap;
+mod portmap_plan;
+mod portmap_rule;
 mod rule;
 mod wire;
 
@@ -32,10 +35,15 @@ pub const CHAIN: &str = "postrouting";
 const ATTEMPTS: usize = 3;
 
 fn validate_names(network: &str, container_id: &str) -> NetResult<()> {
+    validate_tag_names("masquerade", network, container_id)
+}
+
+/// The names a rule tag carries; `what` names the kind of rule.
+fn validate_tag_names(what: &str, network: &str, container_id: &str) -> NetResult<()> {
     for (field, value) in [("network name", network), ("container ID", container_id)] {
         if !is_taggable(value) {
             return Err(NetError::invalid(format!(
-                "masquerade: {field} {value:?} must be non-empty letters, digits, '_', '.' or '-'"
+                "{what}: {field} {value:?} must be non-empty letters, digits, '_', '.' or '-'"
             )));
         }
     }
@@ -72,9 +80,19 @@ fn apply(
     what: &str,
     plan: impl Fn(&Chain) -> Vec<NfMsg>,
 ) -> NetResult<()> {
+    apply_planned(sock, what, || look_up(sock, ns), plan)
+}
+
+/// [`apply`] for any table: `look_up` reads what the plan is decided from.
+fn apply_planned<T>(
+    sock: &NfSocket,
+    what: &str,
+    look_up: impl Fn() -> NetResult<T>,
+    plan: impl Fn(&T) -> Vec<NfMsg>,
+) -> NetResult<()> {
     let mut last = None;
     for _ in 0..ATTEMPTS {
-        let msgs = plan(&look_up(sock, ns)?);
+        let msgs = plan(&look_up()?);
         match sock.transact(NFPROTO_INET, &msgs, what) {
             Err(e) if e.is_not_found() => last = Some(e),
             done => return done,

@@ -20,26 +20,26 @@ pub(super) struct Existing {
 const NFTA_LIST_ELEM: u16 = 1;
 const NFTA_EXPR_NAME: u16 = 1;
 const NFTA_EXPR_DATA: u16 = 2;
-const NFTA_DATA_VALUE: u16 = 1;
-const NFT_REG_1: u32 = 1;
-const NFT_META_NFPROTO: u32 = 15;
-const NFT_PAYLOAD_NETWORK_HEADER: u32 = 1;
-const NFT_CMP_EQ: u32 = 0;
-const NFT_CMP_NEQ: u32 = 1;
-const NFPROTO_IPV4: u8 = 2;
-const NFPROTO_IPV6: u8 = 10;
+pub(super) const NFTA_DATA_VALUE: u16 = 1;
+pub(super) const NFT_REG_1: u32 = 1;
+pub(super) const NFT_META_NFPROTO: u32 = 15;
+pub(super) const NFT_PAYLOAD_NETWORK_HEADER: u32 = 1;
+pub(super) const NFT_CMP_EQ: u32 = 0;
+pub(super) const NFT_CMP_NEQ: u32 = 1;
+pub(super) const NFPROTO_IPV4: u8 = 2;
+pub(super) const NFPROTO_IPV6: u8 = 10;
 const NFTA_RULE_TABLE: u16 = 1;
 const NFTA_RULE_CHAIN: u16 = 2;
-const NFTA_RULE_HANDLE: u16 = 3;
-const NFTA_RULE_EXPRESSIONS: u16 = 4;
-const NFTA_RULE_USERDATA: u16 = 7;
+pub(super) const NFTA_RULE_HANDLE: u16 = 3;
+pub(super) const NFTA_RULE_EXPRESSIONS: u16 = 4;
+pub(super) const NFTA_RULE_USERDATA: u16 = 7;
 const NFTNL_UDATA_RULE_COMMENT: u8 = 0;
 const NF_INET_POST_ROUTING: u32 = 4;
 const NF_IP_PRI_NAT_SRC: u32 = 100;
 const NF_ACCEPT: u32 = 1;
 
 /// Where source and destination addresses sit in the IPv4 / IPv6 header.
-fn header_offsets(v4: bool) -> (u32, u32) {
+pub(super) fn header_offsets(v4: bool) -> (u32, u32) {
     if v4 {
         (12, 16)
     } else {
@@ -47,14 +47,14 @@ fn header_offsets(v4: bool) -> (u32, u32) {
     }
 }
 
-fn ip_bytes(ip: IpAddr) -> Vec<u8> {
+pub(super) fn ip_bytes(ip: IpAddr) -> Vec<u8> {
     match ip {
         IpAddr::V4(a) => a.octets().to_vec(),
         IpAddr::V6(a) => a.octets().to_vec(),
     }
 }
 
-fn expr(list: &mut Attrs, name: &str, data: Option<Attrs>) {
+pub(super) fn expr(list: &mut Attrs, name: &str, data: Option<Attrs>) {
     list.put_nested(NFTA_LIST_ELEM, |e| {
         e.put_str(NFTA_EXPR_NAME, name);
         if let Some(d) = data {
@@ -64,15 +64,20 @@ fn expr(list: &mut Attrs, name: &str, data: Option<Attrs>) {
 }
 
 fn payload(list: &mut Attrs, offset: u32, len: u32) {
+    payload_at(list, NFT_PAYLOAD_NETWORK_HEADER, offset, len);
+}
+
+/// Loads `len` bytes at `offset` of header `base` into register 1.
+pub(super) fn payload_at(list: &mut Attrs, base: u32, offset: u32, len: u32) {
     let mut d = Attrs::default();
     d.put_be32(1, NFT_REG_1)
-        .put_be32(2, NFT_PAYLOAD_NETWORK_HEADER)
+        .put_be32(2, base)
         .put_be32(3, offset)
         .put_be32(4, len);
     expr(list, "payload", Some(d));
 }
 
-fn cmp(list: &mut Attrs, op: u32, value: &[u8]) {
+pub(super) fn cmp(list: &mut Attrs, op: u32, value: &[u8]) {
     let mut d = Attrs::default();
     d.put_be32(1, NFT_REG_1).put_be32(2, op).put_nested(3, |v| {
         v.put(NFTA_DATA_VALUE, value);
@@ -83,11 +88,16 @@ fn cmp(list: &mut Attrs, op: u32, value: &[u8]) {
 /// `<field at offset> != net/prefix`, encoded as nft does: a shorter load for
 /// byte-aligned prefixes, else a full load and a mask.
 fn not_in_prefix(list: &mut Attrs, offset: u32, net: IpNet) {
+    prefix_match(list, offset, net, NFT_CMP_NEQ);
+}
+
+/// `<field at offset> ==/!= net/prefix` (`op`), encoded as nft does.
+pub(super) fn prefix_match(list: &mut Attrs, offset: u32, net: IpNet, op: u32) {
     let bytes = ip_bytes(net.trunc().addr());
     let bits = u32::from(net.prefix_len());
     if bits % 8 == 0 {
         payload(list, offset, bits / 8);
-        cmp(list, NFT_CMP_NEQ, &bytes[..(bits / 8) as usize]);
+        cmp(list, op, &bytes[..(bits / 8) as usize]);
         return;
     }
     payload(list, offset, bytes.len() as u32);
@@ -108,7 +118,7 @@ fn not_in_prefix(list: &mut Attrs, offset: u32, net: IpNet) {
             v.put(NFTA_DATA_VALUE, &vec![0; bytes.len()]);
         });
     expr(list, "bitwise", Some(d));
-    cmp(list, NFT_CMP_NEQ, &bytes);
+    cmp(list, op, &bytes);
 }
 
 fn rule_expressions(addr: IpNet) -> Attrs {
@@ -135,7 +145,7 @@ fn rule_expressions(addr: IpNet) -> Attrs {
     list
 }
 
-fn userdata(comment: &str) -> Vec<u8> {
+pub(super) fn userdata(comment: &str) -> Vec<u8> {
     let mut v = vec![NFTNL_UDATA_RULE_COMMENT, (comment.len() + 1) as u8];
     v.extend_from_slice(comment.as_bytes());
     v.push(0);
@@ -143,11 +153,16 @@ fn userdata(comment: &str) -> Vec<u8> {
 }
 
 pub(super) fn new_rule(addr: IpNet, tag: &str) -> NfMsg {
+    new_rule_in(TABLE, CHAIN, &rule_expressions(addr), tag)
+}
+
+/// Appends a rule of `exprs` with comment `tag` to `chain` of `table`.
+pub(super) fn new_rule_in(table: &str, chain: &str, exprs: &Attrs, tag: &str) -> NfMsg {
     let mut attrs = Attrs::default();
     attrs
-        .put_str(NFTA_RULE_TABLE, TABLE)
-        .put_str(NFTA_RULE_CHAIN, CHAIN)
-        .put(NFTA_RULE_EXPRESSIONS | 0x8000, &rule_expressions(addr).0)
+        .put_str(NFTA_RULE_TABLE, table)
+        .put_str(NFTA_RULE_CHAIN, chain)
+        .put(NFTA_RULE_EXPRESSIONS | 0x8000, &exprs.0)
         .put(NFTA_RULE_USERDATA, &userdata(tag));
     NfMsg {
         kind: wire::NFT_MSG_NEWRULE,
@@ -157,10 +172,14 @@ pub(super) fn new_rule(addr: IpNet, tag: &str) -> NfMsg {
 }
 
 pub(super) fn del_rule(handle: u64) -> NfMsg {
+    del_rule_in(TABLE, CHAIN, handle)
+}
+
+pub(super) fn del_rule_in(table: &str, chain: &str, handle: u64) -> NfMsg {
     let mut attrs = Attrs::default();
     attrs
-        .put_str(NFTA_RULE_TABLE, TABLE)
-        .put_str(NFTA_RULE_CHAIN, CHAIN)
+        .put_str(NFTA_RULE_TABLE, table)
+        .put_str(NFTA_RULE_CHAIN, chain)
         .put_be64(NFTA_RULE_HANDLE, handle);
     NfMsg {
         kind: wire::NFT_MSG_DELRULE,
@@ -175,31 +194,40 @@ pub(super) fn del_rule(handle: u64) -> NfMsg {
 /// an existing base chain makes the kernel wait a grace period when the
 /// socket closes.
 pub(super) fn create_table_and_chain() -> [NfMsg; 2] {
-    let mut table = Attrs::default();
-    table.put_str(1, TABLE);
-    let mut chain = Attrs::default();
-    chain
-        .put_str(1, TABLE)
-        .put_str(3, CHAIN)
+    [
+        create_table(TABLE),
+        create_nat_chain(TABLE, CHAIN, NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC as i32),
+    ]
+}
+
+/// `add table inet <table>`, without NLM_F_EXCL (see above).
+pub(super) fn create_table(table: &str) -> NfMsg {
+    let mut attrs = Attrs::default();
+    attrs.put_str(1, table);
+    NfMsg {
+        kind: wire::NFT_MSG_NEWTABLE,
+        flags: netlink_packet_core::NLM_F_CREATE,
+        attrs,
+    }
+}
+
+/// `add chain inet <table> <chain> { type nat hook <hook> priority <priority>; }`,
+/// without NLM_F_EXCL (see above).
+pub(super) fn create_nat_chain(table: &str, chain: &str, hook: u32, priority: i32) -> NfMsg {
+    let mut attrs = Attrs::default();
+    attrs
+        .put_str(1, table)
+        .put_str(3, chain)
         .put_nested(4, |h| {
-            h.put_be32(1, NF_INET_POST_ROUTING)
-                .put_be32(2, NF_IP_PRI_NAT_SRC);
+            h.put_be32(1, hook).put_be32(2, priority as u32);
         })
         .put_be32(5, NF_ACCEPT)
         .put_str(7, "nat");
-    let create = netlink_packet_core::NLM_F_CREATE;
-    [
-        NfMsg {
-            kind: wire::NFT_MSG_NEWTABLE,
-            flags: create,
-            attrs: table,
-        },
-        NfMsg {
-            kind: wire::NFT_MSG_NEWCHAIN,
-            flags: create,
-            attrs: chain,
-        },
-    ]
+    NfMsg {
+        kind: wire::NFT_MSG_NEWCHAIN,
+        flags: netlink_packet_core::NLM_F_CREATE,
+        attrs,
+    }
 }
 
 // ---- rule decoding ----
@@ -226,7 +254,7 @@ pub(super) fn parse_rule(payload_bytes: &[u8]) -> Option<Existing> {
     })
 }
 
-fn parse_comment(udata: &[u8]) -> Option<String> {
+pub(super) fn parse_comment(udata: &[u8]) -> Option<String> {
     let mut off = 0;
     while off + 2 <= udata.len() {
         let (kind, len) = (udata[off], udata[off + 1] as usize);
@@ -240,6 +268,29 @@ fn parse_comment(udata: &[u8]) -> Option<String> {
     None
 }
 
+/// One expression's data attributes, by type.
+pub(super) struct ExprData<'a>(Vec<(u16, &'a [u8])>);
+
+impl<'a> ExprData<'a> {
+    pub fn get(&self, kind: u16) -> Option<&'a [u8]> {
+        self.0.iter().find(|(k, _)| *k == kind).map(|(_, v)| *v)
+    }
+}
+
+/// Each expression of a rule as (name, data); `None` for one without a name.
+pub(super) fn expressions_of(list: &[u8]) -> impl Iterator<Item = Option<(&[u8], ExprData<'_>)>> {
+    parse_attrs(list).into_iter().map(|(_, elem)| {
+        let attrs = parse_attrs(elem);
+        let name = attrs.iter().find(|(k, _)| *k == NFTA_EXPR_NAME)?.1;
+        let data = attrs
+            .iter()
+            .find(|(k, _)| *k == NFTA_EXPR_DATA)
+            .map(|(_, d)| parse_attrs(d))
+            .unwrap_or_default();
+        Some((name.split(|b| *b == 0).next()?, ExprData(data)))
+    })
+}
+
 /// (source address, own prefix length) from the expressions.
 fn parse_match(list: &[u8]) -> Option<(IpAddr, u8)> {
     let mut family_v4 = None;
@@ -247,20 +298,10 @@ fn parse_match(list: &[u8]) -> Option<(IpAddr, u8)> {
     let mut mask_bits: Option<u32> = None;
     let mut saddr = None;
     let mut prefix = None;
-    for (_, elem) in parse_attrs(list) {
-        let attrs = parse_attrs(elem);
-        let name = attrs.iter().find(|(k, _)| *k == NFTA_EXPR_NAME)?.1;
-        let data = attrs
-            .iter()
-            .find(|(k, _)| *k == NFTA_EXPR_DATA)
-            .map(|(_, d)| parse_attrs(d));
-        let get = |k: u16| {
-            data.as_ref()?
-                .iter()
-                .find(|(kk, _)| *kk == k)
-                .map(|(_, v)| *v)
-        };
-        match name.split(|b| *b == 0).next()? {
+    for elem in expressions_of(list) {
+        let (name, data) = elem?;
+        let get = |k: u16| data.get(k);
+        match name {
             b"payload" => {
                 load = Some((be32(get(3)?)?, be32(get(4)?)?));
                 mask_bits = None;

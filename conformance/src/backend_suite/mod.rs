@@ -16,12 +16,14 @@ mod envs;
 mod l3;
 mod links;
 mod misc;
+mod portmap;
 mod view;
 
 pub use envs::{KernelEnv, SimEnv};
 pub use l3::*;
 pub use links::*;
 pub use misc::*;
+pub use portmap::*;
 pub use view::*;
 
 use cni_core::net::{LinkInfo, NetBackend, NetErrorKind, NetResult, Netns, NsRef};
@@ -89,6 +91,7 @@ macro_rules! backend_suite_rules {
             non_numeric_value_for_a_numeric_sysctl_fails,
             masquerade_add_is_idempotent_and_del_removes,
             masquerade_check_names_missing_rule,
+            portmap_sets_are_replaced_listed_checked_and_removed_by_tag,
             bridge_topology_view_matches_reference,
         );
     };

@@ -7,10 +7,12 @@
 
 mod error;
 mod masq_tag;
+mod portmap;
 mod types;
 
 pub use error::{NetError, NetErrorKind, NetResult};
 pub use masq_tag::{is_taggable, masq_tag, masq_tag_shown_names, ParsedMasqTag, MASQ_TAG_MAX};
+pub use portmap::{PortMapRule, PortMapSet, PortProtocol};
 pub use types::*;
 
 /// Opens network namespaces. Object safe: plugins hold `&dyn NetBackend`.
@@ -94,4 +96,18 @@ pub trait Netns {
     fn masquerade_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()>;
     /// Every rule, with the names as its tag shows them (see [`masq_tag`]).
     fn masquerade_list(&self) -> NetResult<Vec<MasqRule>>;
+
+    // ---- port mappings (portmap) ----
+    /// Makes the attachment's port-mapping rules exactly `set.rules`, in one
+    /// transaction. Idempotent.
+    fn portmap_add(&self, set: &PortMapSet) -> NetResult<()>;
+    /// `NotFound` naming the first rule of `set` that is not (fully) present.
+    fn portmap_check(&self, set: &PortMapSet) -> NetResult<()>;
+    /// Removes every port-mapping rule of this network and container; absent is Ok.
+    fn portmap_del(&self, network: &str, container_id: &str) -> NetResult<()>;
+    /// GC: removes the port-mapping rules of `network` whose container is not
+    /// in `live_container_ids`.
+    fn portmap_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()>;
+    /// Every attachment's rules, with the names as the tag shows them.
+    fn portmap_list(&self) -> NetResult<Vec<PortMapSet>>;
 }
