@@ -191,4 +191,9 @@ impl Netns for LinuxNetns {
     fn masquerade_list(&self) -> NetResult<Vec<MasqRule>> {
         nftables::list(self.nf()?, &self.file)
     }
+
+    // ---- link flags for `tuning` ----
+    fn set_allmulti(&self, index: u32, on: bool) -> NetResult<()> {
+        self.rtnl.set_allmulti(index, on)
+    }
 }

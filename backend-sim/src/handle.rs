@@ -152,4 +152,9 @@ impl Netns for SimNetns {
     fn masquerade_list(&self) -> NetResult<Vec<MasqRule>> {
         self.read(firewall::list)
     }
+
+    // ---- link flags for `tuning` ----
+    fn set_allmulti(&self, index: u32, on: bool) -> NetResult<()> {
+        self.write(|net, ns| links::set_allmulti(net, ns, index, on))
+    }
 }

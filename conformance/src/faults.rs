@@ -45,6 +45,7 @@ pub enum NetOp {
     MasqueradeDel,
     MasqueradeGc,
     MasqueradeList,
+    SetAllmulti,
 }
 
 /// One operation as it was attempted.
@@ -319,5 +320,10 @@ impl Netns for FaultyNetns {
     }
     fn masquerade_list(&self) -> NetResult<Vec<MasqRule>> {
         self.run(NetOp::MasqueradeList, |n| n.masquerade_list())
+    }
+
+    // ---- link flags for `tuning` ----
+    fn set_allmulti(&self, index: u32, on: bool) -> NetResult<()> {
+        self.run(NetOp::SetAllmulti, |n| n.set_allmulti(index, on))
     }
 }

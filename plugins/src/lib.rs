@@ -11,3 +11,4 @@ pub mod loopback;
 pub mod macvlan;
 pub mod ptp;
 pub mod static_ipam;
+pub mod tuning;

@@ -52,6 +52,9 @@ pub fn normalized_view(ns: &dyn Netns) -> NetResult<String> {
         if l.promisc {
             s.push_str(" promisc");
         }
+        if l.allmulti {
+            s.push_str(" allmulti");
+        }
         lines.push(s);
     }
     for a in ns.addresses(None)? {

@@ -3,6 +3,7 @@
 //! configuring a container interface from a result.
 
 pub mod attachment;
+pub mod chained;
 pub mod conf;
 pub mod container_link;
 pub mod delegate;
