@@ -162,7 +162,10 @@ fn ours_matches_the_reference_for_the_same_config() {
     }
     let (ours, mut theirs) = (trace(Impl::Ours), trace(Impl::Reference));
     // 1.1.1 prints an empty `dns` at 1.x; we leave it out (docs/DIFFERENCES.md).
-    assert_eq!(theirs.result.as_object_mut().unwrap().remove("dns"), Some(json!({})));
+    assert_eq!(
+        theirs.result.as_object_mut().unwrap().remove("dns"),
+        Some(json!({}))
+    );
     assert_eq!(ours.result, theirs.result);
     // The bridge's veths differ in queue length (ours 1000, the reference's 0:
     // docs/DIFFERENCES.md); everything tuning set is equal.

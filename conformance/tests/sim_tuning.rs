@@ -186,6 +186,9 @@ fn every_option_is_set_saved_checked_and_restored_by_del_at_every_chained_versio
     }
 }
 
+/// Changes one tuned value behind tuning's back.
+type Breaker<'a> = Box<dyn Fn() + 'a>;
+
 #[test]
 fn check_names_what_differs() {
     let chain = Chain::new("1.0.0");
@@ -194,7 +197,7 @@ fn check_names_what_differs() {
     let c = chain.world.container(&chain.att);
     let eth0 = chain.eth0();
     // Broken in the reverse of CHECK's order, so each one is what it reports.
-    let cases: Vec<(&str, Box<dyn Fn()>)> = vec![
+    let cases: Vec<(&str, Breaker)> = vec![
         (
             "transmit queue length of eth0 is 5",
             Box::new(|| c.set_txqueuelen(eth0.index, 5).unwrap()),
