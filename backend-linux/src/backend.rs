@@ -207,4 +207,8 @@ impl Netns for LinuxNetns {
     fn portmap_list(&self) -> NetResult<Vec<PortMapSet>> {
         nftables::portmap::list(self.nf()?, &self.file)
     }
+    // ---- link flags for `tuning` ----
+    fn set_allmulti(&self, index: u32, on: bool) -> NetResult<()> {
+        self.rtnl.set_allmulti(index, on)
+    }
 }

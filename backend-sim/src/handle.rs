@@ -172,4 +172,8 @@ impl Netns for SimNetns {
     fn portmap_list(&self) -> NetResult<Vec<PortMapSet>> {
         self.read(portmap::list)
     }
+    // ---- link flags for `tuning` ----
+    fn set_allmulti(&self, index: u32, on: bool) -> NetResult<()> {
+        self.write(|net, ns| links::set_allmulti(net, ns, index, on))
+    }
 }

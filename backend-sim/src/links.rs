@@ -354,6 +354,11 @@ pub(crate) fn set_promisc(net: &mut Net, ns: &NsId, index: u32, on: bool) -> Net
     Ok(())
 }
 
+pub(crate) fn set_allmulti(net: &mut Net, ns: &NsId, index: u32, on: bool) -> NetResult<()> {
+    net.ns_mut(ns)?.link_mut(index)?.allmulti = on;
+    Ok(())
+}
+
 pub(crate) fn set_hairpin(net: &mut Net, ns: &NsId, index: u32, on: bool) -> NetResult<()> {
     let link = net.ns_mut(ns)?.link_mut(index)?;
     if link.master.is_none() {

@@ -86,6 +86,9 @@ fn link_line(net: &Net, id: &NsId, space: &Namespace, l: &Link, detail: Detail) 
     if l.promisc {
         s.push_str(" promisc");
     }
+    if l.allmulti {
+        s.push_str(" allmulti");
+    }
     if l.hairpin {
         s.push_str(" hairpin");
     }

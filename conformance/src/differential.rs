@@ -16,6 +16,9 @@ use std::process::Command;
 /// The main plugins this harness runs.
 pub const MAIN_PLUGINS: [&str; 4] = ["bridge", "ptp", "macvlan", "loopback"];
 
+/// The chained plugins this harness runs after a main plugin.
+pub const CHAINED_PLUGINS: [&str; 1] = ["tuning"];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Impl {
     Ours,
@@ -52,7 +55,7 @@ impl Side {
             Impl::Ours => {
                 let bin = scratch.join("bin");
                 std::fs::create_dir_all(&bin).expect("creating bin dir");
-                for name in MAIN_PLUGINS {
+                for name in MAIN_PLUGINS.iter().chain(&CHAINED_PLUGINS) {
                     std::os::unix::fs::symlink(our_plugin(name), bin.join(name))
                         .expect("linking our plugin");
                 }
@@ -100,6 +103,11 @@ impl Side {
 
     pub fn data_dir(&self) -> PathBuf {
         self.scratch.join("data")
+    }
+
+    /// This side's binary of `plugin` (to run it in another side's namespaces).
+    pub fn plugin_path(&self, plugin: &str) -> PathBuf {
+        self.bin_dir.join(plugin)
     }
 
     /// The scenario's config for this side: the version set, and host-local's

@@ -51,6 +51,7 @@ pub enum NetOp {
     PortmapDel,
     PortmapGc,
     PortmapList,
+    SetAllmulti,
 }
 
 /// One operation as it was attempted.
@@ -369,5 +370,9 @@ impl Netns for FaultyNetns {
     }
     fn portmap_list(&self) -> NetResult<Vec<PortMapSet>> {
         self.run(NetOp::PortmapList, |n| n.portmap_list())
+    }
+    // ---- link flags for `tuning` ----
+    fn set_allmulti(&self, index: u32, on: bool) -> NetResult<()> {
+        self.run(NetOp::SetAllmulti, |n| n.set_allmulti(index, on))
     }
 }

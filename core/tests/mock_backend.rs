@@ -18,6 +18,7 @@ fn info(index: u32, name: &str) -> LinkInfo {
         up: false,
         oper_up: false,
         promisc: false,
+        allmulti: false,
         master: None,
         peer_index: None,
         parent_index: None,

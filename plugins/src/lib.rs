@@ -13,3 +13,4 @@ pub mod macvlan;
 pub mod portmap;
 pub mod ptp;
 pub mod static_ipam;
+pub mod tuning;

@@ -96,6 +96,7 @@ pub fn link_info_from(msg: &LinkMessage) -> LinkInfo {
         up: msg.header.flags.contains(LinkFlags::Up),
         oper_up: false,
         promisc: msg.header.flags.contains(LinkFlags::Promisc),
+        allmulti: msg.header.flags.contains(LinkFlags::Allmulti),
         master: None,
         peer_index: None,
         parent_index: None,
@@ -360,6 +361,13 @@ impl Rtnl {
         let state = if on { "on" } else { "off" };
         self.set_flag(index, LinkFlags::Promisc, on, || {
             format!("set promisc {state} on link #{index} in {}", self.ns)
+        })
+    }
+
+    pub fn set_allmulti(&self, index: u32, on: bool) -> NetResult<()> {
+        let state = if on { "on" } else { "off" };
+        self.set_flag(index, LinkFlags::Allmulti, on, || {
+            format!("set allmulti {state} on link #{index} in {}", self.ns)
         })
     }
 

@@ -301,6 +301,27 @@ pub fn promisc_flag_round_trips(env: &mut dyn SuiteEnv) {
     assert!(!link(&*host, "pr0").promisc);
 }
 
+/// `tuning`'s `allmulti`: its own flag, apart from promisc, on the link
+/// asked for only (the peer keeps its own).
+pub fn allmulti_flag_round_trips_apart_from_promisc(env: &mut dyn SuiteEnv) {
+    let (host, c, cref) = two(env);
+    host.create_veth(&VethSpec::new("am0", "am0p"), &cref)
+        .unwrap();
+    let end = link(&*c, "am0p");
+    assert!(!end.allmulti, "a new veth end is not allmulti");
+    c.set_allmulti(end.index, true).unwrap();
+    let on = link(&*c, "am0p");
+    assert!(on.allmulti && !on.promisc, "{on:?}");
+    assert!(!link(&*host, "am0").allmulti, "the peer is untouched");
+    c.set_allmulti(end.index, false).unwrap();
+    assert!(!link(&*c, "am0p").allmulti);
+    expect_kind(
+        c.set_allmulti(0, true),
+        NetErrorKind::NotFound,
+        "allmulti on #0",
+    );
+}
+
 pub fn mtu_out_of_range_is_invalid(env: &mut dyn SuiteEnv) {
     let host = open(env, &env.host());
     let br = host.create_bridge(&bridge("mt0")).unwrap();

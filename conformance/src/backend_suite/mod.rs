@@ -66,6 +66,7 @@ macro_rules! backend_suite_rules {
             port_moves_between_bridges_in_one_call,
             hairpin_requires_bridge_port,
             promisc_flag_round_trips,
+            allmulti_flag_round_trips_apart_from_promisc,
             mtu_out_of_range_is_invalid,
             txqueuelen_is_kept_as_set,
             macvlan_is_created_in_target_namespace,

@@ -67,6 +67,9 @@ fn link_line(l: &LinkInfo, name_of: &dyn Fn(u32) -> String) -> String {
     if l.promisc {
         s.push_str(" promisc");
     }
+    if l.allmulti {
+        s.push_str(" allmulti");
+    }
     s
 }
 

@@ -46,11 +46,11 @@ pub trait Netns {
     fn set_up(&self, index: u32, up: bool) -> NetResult<()>;
     /// `None` removes the link from its master.
     fn set_master(&self, index: u32, master: Option<u32>) -> NetResult<()>;
-    /// Needed by `tuning` (its `mtu` field); no plugin calls it yet.
+    /// `tuning`'s `mtu`.
     fn set_mtu(&self, index: u32, mtu: u32) -> NetResult<()>;
-    /// Needed by `tuning` (its `mac` field); no plugin calls it yet.
+    /// `tuning`'s `mac`.
     fn set_mac(&self, index: u32, mac: MacAddr) -> NetResult<()>;
-    /// Needed by `tuning` (its `txQLen` field); no plugin calls it yet.
+    /// `tuning`'s `txQLen`.
     fn set_txqueuelen(&self, index: u32, qlen: u32) -> NetResult<()>;
     fn set_promisc(&self, index: u32, on: bool) -> NetResult<()>;
     /// Hairpin mode of a bridge port (the link must have a bridge master).
@@ -110,4 +110,8 @@ pub trait Netns {
     fn portmap_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()>;
     /// Every attachment's rules, with the names as the tag shows them.
     fn portmap_list(&self) -> NetResult<Vec<PortMapSet>>;
+    // ---- link flags for `tuning` ----
+    /// Sets or clears IFF_ALLMULTI (`tuning`'s `allmulti`); read back as
+    /// [`LinkInfo::allmulti`].
+    fn set_allmulti(&self, index: u32, on: bool) -> NetResult<()>;
 }

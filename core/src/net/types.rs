@@ -152,6 +152,8 @@ pub struct LinkInfo {
     /// Carrier / operstate up (a veth only when both ends are up).
     pub oper_up: bool,
     pub promisc: bool,
+    /// Receives all multicast (IFF_ALLMULTI).
+    pub allmulti: bool,
     /// Index of the master (bridge) in this namespace.
     pub master: Option<u32>,
     /// Veth: the peer's index (in whatever namespace the peer is).

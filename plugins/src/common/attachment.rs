@@ -6,10 +6,11 @@
 //! (`PtpConf::parse` refuses one without), bridge and macvlan may be layer 2
 //! only (`ipam: {}`), with nothing to hand over.
 
+use super::chained::container_index;
 use super::{container_link, delegate, iface, masq, netns, CommonConf, IpamDelegate, Verb};
 use cni_core::net::{LinkInfo, NetBackend};
 use cni_core::skel::CmdArgs;
-use cni_core::{CniError, CniResult};
+use cni_core::CniError;
 
 pub struct Attachment<'a> {
     pub backend: &'a dyn NetBackend,
@@ -110,20 +111,12 @@ impl<'a> Attachment<'a> {
     }
 }
 
-/// Where `prevResult` lists the container interface: the one in a sandbox
-/// with this name.
-fn container_index(prev: &CniResult, ifname: &str) -> Option<usize> {
-    prev.interfaces
-        .iter()
-        .position(|i| !i.sandbox.is_empty() && i.name == ifname)
-}
-
 /// The first error of steps that all run regardless.
 #[derive(Default)]
-struct FirstError(Option<CniError>);
+pub struct FirstError(Option<CniError>);
 
 impl FirstError {
-    fn note(&mut self, step: Result<(), CniError>) {
+    pub fn note(&mut self, step: Result<(), CniError>) {
         if let Err(e) = step {
             match &self.0 {
                 Some(first) => tracing::warn!("DEL goes on after {first}; then also: {e}"),
@@ -132,7 +125,7 @@ impl FirstError {
         }
     }
 
-    fn keep<T>(&mut self, step: Result<T, CniError>) -> Option<T> {
+    pub fn keep<T>(&mut self, step: Result<T, CniError>) -> Option<T> {
         match step {
             Ok(v) => Some(v),
             Err(e) => {
@@ -142,7 +135,7 @@ impl FirstError {
         }
     }
 
-    fn into_result(self) -> Result<(), CniError> {
+    pub fn into_result(self) -> Result<(), CniError> {
         self.0.map_or(Ok(()), Err)
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod add_result;
 pub mod attachment;
+pub mod chained;
 pub mod conf;
 pub mod container_link;
 pub mod delegate;

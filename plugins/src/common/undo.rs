@@ -6,13 +6,16 @@
 use cni_core::net::NetError;
 use cni_core::CniError;
 
-/// Why an undo step failed: the kernel refused, or the IPAM plugin did.
+/// Why an undo step failed: the kernel refused, the IPAM plugin did, or a
+/// file of the plugin's own state could not be removed.
 #[derive(Debug, thiserror::Error)]
 pub enum UndoError {
     #[error(transparent)]
     Net(#[from] NetError),
     #[error(transparent)]
     Ipam(#[from] CniError),
+    #[error(transparent)]
+    File(#[from] std::io::Error),
 }
 
 /// An undo step that failed, named by what it was taking back.

@@ -210,6 +210,7 @@ mod tests {
             up: false,
             oper_up: false,
             promisc: false,
+            allmulti: false,
             master: None,
             peer_index: Some(3),
             parent_index: None,

@@ -1,0 +1,145 @@
+//! tuning's configuration, read as the reference reads it: the top-level
+//! keys, then `CNI_ARGS` `MAC=`, `runtimeConfig.mac` and `args.cni.*` laid
+//! over them in that order (the later wins).
+
+use super::duplicate_keys;
+use crate::common::conf::{self, CommonConf};
+use cni_core::net::MacAddr;
+use cni_core::spec::args::CniArgs;
+use cni_core::spec::config::{ConfigError, Fields};
+use cni_core::spec::validate::validate_mtu;
+use cni_core::CniError;
+use std::path::PathBuf;
+
+/// Where the previous values are saved unless `dataDir` says otherwise.
+pub const DEFAULT_DATA_DIR: &str = "/run/cni/tuning";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TuningConf {
+    pub common: CommonConf,
+    /// `sysctl` keys as written (`IFNAME` not yet substituted) and values,
+    /// in document order; `args.cni.sysctl` replaces or adds entries.
+    pub sysctls: Vec<(String, String)>,
+    pub mac: Option<MacAddr>,
+    /// `promisc: false` changes nothing (as in the reference).
+    pub promisc: bool,
+    pub mtu: Option<u32>,
+    pub allmulti: Option<bool>,
+    pub txqlen: Option<u32>,
+    pub data_dir: PathBuf,
+}
+
+impl TuningConf {
+    /// The whole config, as ADD and CHECK need it.
+    pub fn parse(stdin: &[u8], cni_args: &str) -> Result<TuningConf, CniError> {
+        duplicate_keys::refuse_duplicate_sysctl_keys(stdin)?;
+        let common = conf::parse(stdin)?;
+        let top = common.fields();
+        let mut conf = TuningConf {
+            sysctls: sysctl_map(&top)?,
+            mac: mac_field(&top, "mac")?,
+            promisc: top.flag("promisc")?,
+            mtu: mtu_field(&top)?,
+            allmulti: top.get("allmulti")?,
+            txqlen: top.get("txQLen")?,
+            data_dir: data_dir(&top)?,
+            common: CommonConf::default(),
+        };
+        conf.mac = env_mac(cni_args)?.or(conf.mac);
+        if let Some(rc) = top.object("runtimeConfig")? {
+            conf.mac = mac_field(&rc, "mac")?.or(conf.mac);
+        }
+        if let Some(cni) = top
+            .object("args")?
+            .map(|a| a.object("cni"))
+            .transpose()?
+            .flatten()
+        {
+            conf.lay_args_over(&cni)?;
+        }
+        conf.common = common;
+        Ok(conf)
+    }
+
+    /// `args.cni.*`, which win over everything else.
+    fn lay_args_over(&mut self, cni: &Fields<'_>) -> Result<(), ConfigError> {
+        for (key, value) in sysctl_map(cni)? {
+            match self.sysctls.iter_mut().find(|(k, _)| *k == key) {
+                Some(entry) => entry.1 = value,
+                None => self.sysctls.push((key, value)),
+            }
+        }
+        self.mac = mac_field(cni, "mac")?.or(self.mac);
+        self.promisc = cni.get("promisc")?.unwrap_or(self.promisc);
+        self.mtu = mtu_field(cni)?.or(self.mtu);
+        self.allmulti = cni.get("allmulti")?.or(self.allmulti);
+        self.txqlen = cni.get("txQLen")?.or(self.txqlen);
+        Ok(())
+    }
+
+    /// Whether ADD changes anything of the link itself (not sysctls).
+    pub fn changes_link(&self) -> bool {
+        self.mac.is_some()
+            || self.promisc
+            || self.mtu.is_some()
+            || self.allmulti.is_some()
+            || self.txqlen.is_some()
+    }
+}
+
+/// `dataDir` alone: all DEL and GC read, so they never fail on what only ADD checks.
+pub fn data_dir(f: &Fields<'_>) -> Result<PathBuf, ConfigError> {
+    Ok(f.string("dataDir")?
+        .map_or_else(|| PathBuf::from(DEFAULT_DATA_DIR), PathBuf::from))
+}
+
+fn sysctl_map(f: &Fields<'_>) -> Result<Vec<(String, String)>, ConfigError> {
+    let Some(map) = f.object("sysctl")? else {
+        return Ok(Vec::new());
+    };
+    map.map()
+        .keys()
+        .map(|key| Ok((key.clone(), map.required::<String>(key)?)))
+        .collect()
+}
+
+fn mac_field(f: &Fields<'_>, key: &str) -> Result<Option<MacAddr>, ConfigError> {
+    f.string(key)?
+        .map(|text| {
+            MacAddr::parse_for_interface(&text).map_err(|e| ConfigError::invalid(f.path_of(key), e))
+        })
+        .transpose()
+}
+
+/// `mtu`: 0 (Go's zero value) is no change.
+fn mtu_field(f: &Fields<'_>) -> Result<Option<u32>, ConfigError> {
+    let Some(mtu) = f.get::<i64>("mtu")? else {
+        return Ok(None);
+    };
+    if mtu == 0 {
+        return Ok(None);
+    }
+    let mtu = u32::try_from(mtu).map_err(|_| {
+        ConfigError::invalid(f.path_of("mtu"), format!("{mtu} is outside 68-65535"))
+    })?;
+    validate_mtu(&f.path_of("mtu"), mtu)?;
+    Ok(Some(mtu))
+}
+
+/// `MAC=` in `CNI_ARGS`; any other key is refused unless `IgnoreUnknown`
+/// is set, as the reference's argument loader does.
+fn env_mac(cni_args: &str) -> Result<Option<MacAddr>, CniError> {
+    let args = CniArgs::parse(cni_args)?;
+    args.check_known(&["MAC"])?;
+    args.get("MAC")
+        .filter(|m| !m.is_empty())
+        .map(|m| {
+            MacAddr::parse_for_interface(m)
+                .map_err(|e| CniError::invalid_config(format!("CNI_ARGS MAC: {e}")))
+        })
+        .transpose()
+}
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;
