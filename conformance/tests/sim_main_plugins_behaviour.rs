@@ -702,3 +702,24 @@ fn del_runs_every_step_and_reports_the_first_error() {
     world.call("DEL", &conf, &att).expect("the retried DEL");
     assert!(world.host().masquerade_list().unwrap().is_empty());
 }
+
+/// `CNI_ARGS` keys no plugin of the ADD knows fail it before anything
+/// changes, unless `IgnoreUnknown` is set: bridge and macvlan refuse them as
+/// the reference's `MacEnvArgs` does; ptp reads none itself, and host-local
+/// refuses them as the reference's does.
+#[test]
+fn unknown_cni_args_fail_add_unless_ignore_unknown() {
+    for plugin in ["bridge", "macvlan", "ptp"] {
+        let conf = base_conf(plugin, "10.66.0.0/24");
+        let (world, mut att, conf) = world_for(&conf, &format!("args-{plugin}"));
+        att.cni_args = "FOO=bar".to_string();
+        let before = world.kernel.snapshot();
+        let failure = add_err(&world, &conf, &att);
+        assert_eq!(failure.code, 4, "{plugin}: {failure:?}");
+        assert!(failure.msg.contains("FOO=bar"), "{plugin}: {failure:?}");
+        assert_eq!(world.kernel.snapshot(), before, "{plugin}: nothing changes");
+        assert!(world.leases().is_empty(), "{plugin}");
+        att.cni_args = "IgnoreUnknown=1;FOO=bar".to_string();
+        add_ok(&world, &conf, &att);
+    }
+}

@@ -193,3 +193,25 @@ fn del_releases_the_lease_under_a_config_that_add_would_refuse() {
     assert!(deleted.ok, "{}", deleted.stdout);
     assert!(!lease.exists(), "DEL left the lease behind");
 }
+
+/// A relative `dataDir` would follow whatever directory the runtime runs in:
+/// ADD refuses it naming the field and writes nothing; DEL still succeeds.
+#[test]
+fn relative_data_dir_is_refused_by_add_but_not_by_del() {
+    let cwd = tempfile::tempdir().unwrap();
+    let conf = conf(
+        "1.0.0",
+        std::path::Path::new("relative/data"),
+        r#""subnet":"10.9.0.0/24""#,
+    );
+    let run_in = |verb: &str| {
+        let mut cmd = std::process::Command::new(ours());
+        cmd.current_dir(cwd.path());
+        run_with(cmd, verb, "c1", "eth0", &conf, "")
+    };
+    let out = run_in("ADD");
+    assert_eq!(out.code(), 7, "{}", out.stdout);
+    assert!(out.msg().starts_with("ipam.dataDir"), "{}", out.msg());
+    assert!(!cwd.path().join("relative").exists(), "nothing written");
+    assert!(run_in("DEL").ok, "DEL succeeds");
+}

@@ -42,7 +42,7 @@ impl Plugin for Bridge<'_> {
             args,
             host: &*host,
             container: &*container,
-            requested_mac: conf.common.requested_mac(&args.args)?,
+            requested_mac: conf.common.requested_mac_only_mac_args(&args.args)?,
         };
         let mut undo = Undo::new();
         let attached = match conf.common.ipam_type() {

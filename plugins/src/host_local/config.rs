@@ -81,6 +81,14 @@ impl HostLocalConf {
 
     /// ADD's input: the ranges, routes, DNS file and requested addresses.
     pub fn add_conf(&self, cni_args: &str) -> Result<AddConf, CniError> {
+        // A relative dataDir would follow the runtime's working directory.
+        // Refused for ADD only: DEL still finds what such a config stored.
+        if !self.data_dir.is_absolute() {
+            return Err(CniError::invalid_config(format!(
+                "ipam.dataDir: {:?} must be an absolute path",
+                self.data_dir
+            )));
+        }
         let ranges = self.ranges()?;
         self.check_one_address_per_family(&ranges)?;
         let top = self.common.fields();

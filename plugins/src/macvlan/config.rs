@@ -52,7 +52,7 @@ impl MacvlanConf {
         &self,
         cni_args: &str,
     ) -> Result<Option<cni_core::net::MacAddr>, CniError> {
-        if let Some(m) = self.common.requested_mac(cni_args)? {
+        if let Some(m) = self.common.requested_mac_only_mac_args(cni_args)? {
             return Ok(Some(m));
         }
         self.mac

@@ -55,7 +55,19 @@ impl Out {
 }
 
 pub fn run(bin: &Path, cmd: &str, id: &str, ifname: &str, conf: &str, cni_args: &str) -> Out {
-    let mut child = Command::new(bin)
+    run_with(Command::new(bin), cmd, id, ifname, conf, cni_args)
+}
+
+/// [`run`] with a command prepared by the caller (working directory, ...).
+pub fn run_with(
+    mut command: Command,
+    cmd: &str,
+    id: &str,
+    ifname: &str,
+    conf: &str,
+    cni_args: &str,
+) -> Out {
+    let mut child = command
         .env_clear()
         .env("CNI_COMMAND", cmd)
         .env("CNI_CONTAINERID", id)

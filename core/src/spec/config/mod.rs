@@ -95,6 +95,14 @@ impl NetConf {
         self.ipam_type.as_deref()
     }
 
+    /// [`Self::requested_mac`] for a plugin whose `CNI_ARGS` may carry `MAC`
+    /// alone (bridge and macvlan, as the reference's `MacEnvArgs`): any other
+    /// key is an error (code 4) unless `IgnoreUnknown` is set.
+    pub fn requested_mac_only_mac_args(&self, cni_args: &str) -> Result<Option<MacAddr>, CniError> {
+        super::args::CniArgs::parse(cni_args)?.check_known(&["MAC"])?;
+        self.requested_mac(cni_args)
+    }
+
     /// The MAC the runtime asked for: `runtimeConfig.mac` (the `mac`
     /// capability), then `args.cni.mac`, then `MAC=` in `CNI_ARGS`.
     pub fn requested_mac(&self, cni_args: &str) -> Result<Option<MacAddr>, CniError> {
