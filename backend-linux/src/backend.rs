@@ -6,7 +6,7 @@ use crate::nftables::{self, NfSocket};
 use crate::sysctl;
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetBackend,
-    NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair, VethSpec,
+    NetResult, Netns, FirewallSet, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair, VethSpec,
 };
 use ipnet::IpNet;
 use std::sync::OnceLock;
@@ -206,5 +206,22 @@ impl Netns for LinuxNetns {
     }
     fn portmap_list(&self) -> NetResult<Vec<PortMapSet>> {
         nftables::portmap::list(self.nf()?, &self.file)
+    }
+
+    // ---- forwarding rules (firewall) ----
+    fn firewall_add(&self, set: &FirewallSet) -> NetResult<()> {
+        nftables::firewall::add(self.nf()?, &self.file, set)
+    }
+    fn firewall_check(&self, set: &FirewallSet) -> NetResult<()> {
+        nftables::firewall::check(self.nf()?, &self.file, set)
+    }
+    fn firewall_del(&self, network: &str, container_id: &str) -> NetResult<()> {
+        nftables::firewall::del(self.nf()?, &self.file, network, container_id)
+    }
+    fn firewall_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
+        nftables::firewall::gc(self.nf()?, &self.file, network, live_container_ids)
+    }
+    fn firewall_list(&self) -> NetResult<Vec<FirewallSet>> {
+        nftables::firewall::list(self.nf()?, &self.file)
     }
 }

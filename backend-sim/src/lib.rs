@@ -32,6 +32,7 @@ mod kernel;
 mod links;
 mod model;
 mod portmap;
+mod forward_rules;
 mod render;
 mod routes;
 mod sysctl;

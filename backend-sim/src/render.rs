@@ -117,6 +117,7 @@ pub(crate) fn namespace(net: &Net, id: &NsId, detail: Detail) -> NetResult<Strin
     );
     push_section(&mut out, "masquerade", masquerade_lines(space));
     push_section(&mut out, "port mappings", portmap_lines(space));
+    push_section(&mut out, "forwarding rules", forward_rule_lines(space));
     Ok(out)
 }
 
@@ -235,6 +236,21 @@ fn masquerade_lines(space: &Namespace) -> Vec<String> {
 
 fn portmap_lines(space: &Namespace) -> Vec<String> {
     let mut sets = space.portmaps.clone();
+    sets.sort();
+    sets.iter()
+        .flat_map(|s| {
+            s.rules.iter().map(move |r| {
+                format!(
+                    "network {:?} container {:?}: {r}",
+                    s.network, s.container_id
+                )
+            })
+        })
+        .collect()
+}
+
+fn forward_rule_lines(space: &Namespace) -> Vec<String> {
+    let mut sets = space.forward_rules.clone();
     sets.sort();
     sets.iter()
         .flat_map(|s| {

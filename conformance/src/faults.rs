@@ -7,7 +7,7 @@
 
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetBackend,
-    NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair,
+    NetError, NetErrorKind, NetResult, Netns, FirewallSet, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair,
     VethSpec,
 };
 use ipnet::IpNet;
@@ -51,6 +51,11 @@ pub enum NetOp {
     PortmapDel,
     PortmapGc,
     PortmapList,
+    FirewallAdd,
+    FirewallCheck,
+    FirewallDel,
+    FirewallGc,
+    FirewallList,
 }
 
 /// One operation as it was attempted.
@@ -369,5 +374,24 @@ impl Netns for FaultyNetns {
     }
     fn portmap_list(&self) -> NetResult<Vec<PortMapSet>> {
         self.run(NetOp::PortmapList, |n| n.portmap_list())
+    }
+
+    // ---- forwarding rules (firewall) ----
+    fn firewall_add(&self, set: &FirewallSet) -> NetResult<()> {
+        self.run(NetOp::FirewallAdd, |n| n.firewall_add(set))
+    }
+    fn firewall_check(&self, set: &FirewallSet) -> NetResult<()> {
+        self.run(NetOp::FirewallCheck, |n| n.firewall_check(set))
+    }
+    fn firewall_del(&self, network: &str, container_id: &str) -> NetResult<()> {
+        self.run(NetOp::FirewallDel, |n| n.firewall_del(network, container_id))
+    }
+    fn firewall_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
+        self.run(NetOp::FirewallGc, |n| {
+            n.firewall_gc(network, live_container_ids)
+        })
+    }
+    fn firewall_list(&self) -> NetResult<Vec<FirewallSet>> {
+        self.run(NetOp::FirewallList, |n| n.firewall_list())
     }
 }

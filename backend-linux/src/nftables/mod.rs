@@ -15,6 +15,9 @@
 //! missing: a plain ADD's transaction then only adds rules, which free nothing.
 
 mod plan;
+pub mod firewall;
+mod firewall_plan;
+mod firewall_rule;
 pub mod portmap;
 mod portmap_plan;
 mod portmap_rule;

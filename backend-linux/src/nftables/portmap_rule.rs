@@ -25,7 +25,7 @@ const NFT_CT_STATUS: u32 = 2;
 const IPS_DST_NAT: u32 = 0x20;
 const NFT_NAT_DNAT: u32 = 1;
 
-fn family(v4: bool) -> u8 {
+pub(super) fn family(v4: bool) -> u8 {
     if v4 {
         NFPROTO_IPV4
     } else {
@@ -33,7 +33,7 @@ fn family(v4: bool) -> u8 {
     }
 }
 
-fn load_meta(list: &mut Attrs, key: u32) {
+pub(super) fn load_meta(list: &mut Attrs, key: u32) {
     let mut d = Attrs::default();
     d.put_be32(1, NFT_REG_1).put_be32(2, key);
     expr(list, "meta", Some(d));
@@ -146,7 +146,7 @@ struct Seen {
     masq: bool,
 }
 
-fn ip_from(bytes: &[u8]) -> Option<IpAddr> {
+pub(super) fn ip_from(bytes: &[u8]) -> Option<IpAddr> {
     match bytes.len() {
         4 => Some(IpAddr::from(<[u8; 4]>::try_from(bytes).ok()?)),
         16 => Some(IpAddr::from(<[u8; 16]>::try_from(bytes).ok()?)),
@@ -205,7 +205,7 @@ impl Seen {
     }
 }
 
-fn first_value(attr: &[u8]) -> Option<&[u8]> {
+pub(super) fn first_value(attr: &[u8]) -> Option<&[u8]> {
     Some(parse_attrs(attr).first()?.1)
 }
 

@@ -214,6 +214,18 @@ pub(super) fn create_table(table: &str) -> NfMsg {
 /// `add chain inet <table> <chain> { type nat hook <hook> priority <priority>; }`,
 /// without NLM_F_EXCL (see above).
 pub(super) fn create_nat_chain(table: &str, chain: &str, hook: u32, priority: i32) -> NfMsg {
+    create_base_chain(table, chain, "nat", hook, priority)
+}
+
+/// `add chain inet <table> <chain> { type <kind> hook <hook> priority <priority>; policy accept; }`,
+/// without NLM_F_EXCL (see above).
+pub(super) fn create_base_chain(
+    table: &str,
+    chain: &str,
+    kind: &str,
+    hook: u32,
+    priority: i32,
+) -> NfMsg {
     let mut attrs = Attrs::default();
     attrs
         .put_str(1, table)
@@ -222,7 +234,7 @@ pub(super) fn create_nat_chain(table: &str, chain: &str, hook: u32, priority: i3
             h.put_be32(1, hook).put_be32(2, priority as u32);
         })
         .put_be32(5, NF_ACCEPT)
-        .put_str(7, "nat");
+        .put_str(7, kind);
     NfMsg {
         kind: wire::NFT_MSG_NEWCHAIN,
         flags: netlink_packet_core::NLM_F_CREATE,
