@@ -5,8 +5,8 @@ use crate::netns::NetnsFile;
 use crate::nftables::{self, NfSocket};
 use crate::sysctl;
 use cni_core::net::{
-    AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetBackend,
-    NetResult, Netns, FirewallSet, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair, VethSpec,
+    AddressInfo, AddressSpec, BridgeSpec, FirewallSet, LinkInfo, MacAddr, MacvlanSpec, MasqRule,
+    NetBackend, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair, VethSpec,
 };
 use ipnet::IpNet;
 use std::sync::OnceLock;

@@ -4,8 +4,8 @@ use crate::kernel::SimKernel;
 use crate::model::{Net, NsId};
 use crate::{addrs, firewall, forward_rules, links, portmap, routes, sysctl};
 use cni_core::net::{
-    AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetError,
-    NetResult, Netns, FirewallSet, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair, VethSpec,
+    AddressInfo, AddressSpec, BridgeSpec, FirewallSet, LinkInfo, MacAddr, MacvlanSpec, MasqRule,
+    NetError, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair, VethSpec,
 };
 use ipnet::IpNet;
 

@@ -27,12 +27,12 @@
 
 mod addrs;
 mod firewall;
+mod forward_rules;
 mod handle;
 mod kernel;
 mod links;
 mod model;
 mod portmap;
-mod forward_rules;
 mod render;
 mod routes;
 mod sysctl;

@@ -6,9 +6,9 @@
 //! the simulator and on the real kernel.
 
 use cni_core::net::{
-    AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetBackend,
-    NetError, NetErrorKind, NetResult, Netns, FirewallSet, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair,
-    VethSpec,
+    AddressInfo, AddressSpec, BridgeSpec, FirewallSet, LinkInfo, MacAddr, MacvlanSpec, MasqRule,
+    NetBackend, NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec,
+    VethPair, VethSpec,
 };
 use ipnet::IpNet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -384,7 +384,9 @@ impl Netns for FaultyNetns {
         self.run(NetOp::FirewallCheck, |n| n.firewall_check(set))
     }
     fn firewall_del(&self, network: &str, container_id: &str) -> NetResult<()> {
-        self.run(NetOp::FirewallDel, |n| n.firewall_del(network, container_id))
+        self.run(NetOp::FirewallDel, |n| {
+            n.firewall_del(network, container_id)
+        })
     }
     fn firewall_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
         self.run(NetOp::FirewallGc, |n| {

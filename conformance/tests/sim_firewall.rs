@@ -39,7 +39,9 @@ fn attached(ids: &[&str]) -> (SimWorld, Vec<(Attachment, Value)>) {
 fn add_passes_prev_result_through_and_allows_both_families() {
     let (world, atts) = attached(&["c1"]);
     let (att, prev) = &atts[0];
-    let out = world.call("ADD", &firewall_conf(prev, "open"), att).unwrap();
+    let out = world
+        .call("ADD", &firewall_conf(prev, "open"), att)
+        .unwrap();
     assert_eq!(&out, prev);
     let sets = world.host().firewall_list().unwrap();
     assert_eq!(sets.len(), 1);
@@ -81,11 +83,19 @@ fn check_passes_then_names_the_missing_rule_and_del_removes_everything() {
     let e = world
         .call("CHECK", &firewall_conf(prev, "isolated"), att)
         .unwrap_err();
-    assert!(e.msg.contains("drop new connections to 10.32.0."), "{}", e.msg);
+    assert!(
+        e.msg.contains("drop new connections to 10.32.0."),
+        "{}",
+        e.msg
+    );
     world.call("DEL", &conf, att).unwrap();
     assert!(world.host().firewall_list().unwrap().is_empty());
     let e = world.call("CHECK", &conf, att).unwrap_err();
-    assert!(e.msg.contains("accept from") && e.msg.contains("not found"), "{}", e.msg);
+    assert!(
+        e.msg.contains("accept from") && e.msg.contains("not found"),
+        "{}",
+        e.msg
+    );
     world.call("DEL", &conf, att).unwrap();
 }
 
@@ -93,7 +103,9 @@ fn check_passes_then_names_the_missing_rule_and_del_removes_everything() {
 fn del_succeeds_on_a_config_add_would_refuse() {
     let (world, atts) = attached(&["c1"]);
     let (att, prev) = &atts[0];
-    world.call("ADD", &firewall_conf(prev, "open"), att).unwrap();
+    world
+        .call("ADD", &firewall_conf(prev, "open"), att)
+        .unwrap();
     let mut bad = firewall_conf(prev, "closed");
     bad["backend"] = json!("iptables");
     bad.as_object_mut().unwrap().remove("prevResult");
@@ -106,7 +118,9 @@ fn del_succeeds_on_a_config_add_would_refuse() {
 fn gc_removes_only_attachments_not_valid() {
     let (world, atts) = attached(&["c1", "c2"]);
     for (att, prev) in &atts {
-        world.call("ADD", &firewall_conf(prev, "open"), att).unwrap();
+        world
+            .call("ADD", &firewall_conf(prev, "open"), att)
+            .unwrap();
     }
     let mut gc = json!({"cniVersion": "1.1.0", "name": "fw-net", "type": "firewall"});
     gc["cni.dev/valid-attachments"] = json!([{"containerID": "c2", "ifname": "eth0"}]);
@@ -145,7 +159,11 @@ fn each_failed_operation_of_an_add_leaves_the_state_as_it_was() {
     let first = world.faults.op_count();
     world.call("ADD", &conf, att).unwrap();
     let ops = world.faults.op_count() - first;
-    assert!(world.faults.ops().iter().any(|o| o.op == NetOp::FirewallAdd));
+    assert!(world
+        .faults
+        .ops()
+        .iter()
+        .any(|o| o.op == NetOp::FirewallAdd));
     world.call("DEL", &conf, att).unwrap();
     for n in 1..=ops {
         world.faults.fail_nth(n, NetErrorKind::Other);

@@ -7,9 +7,8 @@
 
 use super::portmap_rule::{family, first_value, ip_from, load_meta};
 use super::rule::{
-    cmp, expr, expressions_of, header_offsets, ip_bytes, payload_at, NFPROTO_IPV4,
-    NFTA_DATA_VALUE, NFT_CMP_EQ, NFT_CMP_NEQ, NFT_META_NFPROTO, NFT_PAYLOAD_NETWORK_HEADER,
-    NFT_REG_1,
+    cmp, expr, expressions_of, header_offsets, ip_bytes, payload_at, NFPROTO_IPV4, NFTA_DATA_VALUE,
+    NFT_CMP_EQ, NFT_CMP_NEQ, NFT_META_NFPROTO, NFT_PAYLOAD_NETWORK_HEADER, NFT_REG_1,
 };
 use super::wire::{be32, parse_attrs, Attrs};
 use cni_core::net::FirewallRule;

@@ -29,7 +29,10 @@ pub fn parse(stdin: &[u8]) -> Result<FirewallConf, CniError> {
     if let Some(chain) = f.string("iptablesAdminChainName")? {
         // Our table has no admin chain to jump to: an administrator's own
         // chain at a lower priority than ours already runs first.
-        tracing::debug!(chain, "iptablesAdminChainName ignored: cni-rs filters with nftables");
+        tracing::debug!(
+            chain,
+            "iptablesAdminChainName ignored: cni-rs filters with nftables"
+        );
     }
     f.string("firewalldZone")?;
     Ok(FirewallConf {

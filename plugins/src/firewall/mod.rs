@@ -23,7 +23,9 @@ pub struct Firewall<'a> {
 /// What ADD and CHECK work from: `prevResult` and the rules it calls for.
 fn plan(conf: &FirewallConf, args: &CmdArgs) -> Result<(CniResult, FirewallSet), CniError> {
     let prev = conf.common.previous_result()?.ok_or_else(|| {
-        CniError::invalid_config("prevResult: required; firewall must be called as a chained plugin")
+        CniError::invalid_config(
+            "prevResult: required; firewall must be called as a chained plugin",
+        )
     })?;
     let set = FirewallSet {
         network: conf.common.name.clone(),

@@ -29,7 +29,10 @@ fn bridge_of(prev: &CniResult) -> Result<String, ConfigError> {
 
 /// Traffic from each address is accepted, and replies to it; the ingress
 /// policy adds a drop of new connections to it.
-pub fn rules_for(prev: &CniResult, ingress: IngressPolicy) -> Result<Vec<FirewallRule>, ConfigError> {
+pub fn rules_for(
+    prev: &CniResult,
+    ingress: IngressPolicy,
+) -> Result<Vec<FirewallRule>, ConfigError> {
     let addrs = addresses(prev);
     let except_in = match ingress {
         IngressPolicy::SameBridge if !addrs.is_empty() => Some(Some(bridge_of(prev)?)),
@@ -78,7 +81,11 @@ mod tests {
 
     #[test]
     fn open_accepts_from_and_replies_to_every_address() {
-        let rules = rules_for(&prev(None, &["10.1.0.5/24", "fd00::5/64"]), IngressPolicy::Open).unwrap();
+        let rules = rules_for(
+            &prev(None, &["10.1.0.5/24", "fd00::5/64"]),
+            IngressPolicy::Open,
+        )
+        .unwrap();
         let v4: IpAddr = "10.1.0.5".parse().unwrap();
         let v6: IpAddr = "fd00::5".parse().unwrap();
         assert_eq!(
@@ -94,7 +101,11 @@ mod tests {
 
     #[test]
     fn same_bridge_drops_new_connections_not_from_the_first_interface() {
-        let rules = rules_for(&prev(Some("cni0"), &["10.1.0.5/24"]), IngressPolicy::SameBridge).unwrap();
+        let rules = rules_for(
+            &prev(Some("cni0"), &["10.1.0.5/24"]),
+            IngressPolicy::SameBridge,
+        )
+        .unwrap();
         assert_eq!(
             rules[0],
             FirewallRule::DropNewTo {
@@ -117,8 +128,10 @@ mod tests {
                 except_in: None
             }
         );
-        assert!(rules_for(&prev(Some("cni0"), &[]), IngressPolicy::SameBridge)
-            .unwrap()
-            .is_empty());
+        assert!(
+            rules_for(&prev(Some("cni0"), &[]), IngressPolicy::SameBridge)
+                .unwrap()
+                .is_empty()
+        );
     }
 }
