@@ -235,31 +235,26 @@ fn masquerade_lines(space: &Namespace) -> Vec<String> {
 }
 
 fn portmap_lines(space: &Namespace) -> Vec<String> {
-    let mut sets = space.portmaps.clone();
-    sets.sort();
-    sets.iter()
-        .flat_map(|s| {
-            s.rules.iter().map(move |r| {
-                format!(
-                    "network {:?} container {:?}: {r}",
-                    s.network, s.container_id
-                )
-            })
-        })
-        .collect()
+    let sets = space.portmaps.iter();
+    set_lines(sets.map(|s| (&s.network, &s.container_id, &s.rules)))
 }
 
 fn forward_rule_lines(space: &Namespace) -> Vec<String> {
-    let mut sets = space.forward_rules.clone();
+    let sets = space.forward_rules.iter();
+    set_lines(sets.map(|s| (&s.network, &s.container_id, &s.rules)))
+}
+
+/// One line per rule of each attachment's set, the sets in order.
+fn set_lines<'a, R: std::fmt::Display + Ord + 'a>(
+    sets: impl Iterator<Item = (&'a String, &'a String, &'a Vec<R>)>,
+) -> Vec<String> {
+    let mut sets: Vec<_> = sets.collect();
     sets.sort();
-    sets.iter()
-        .flat_map(|s| {
-            s.rules.iter().map(move |r| {
-                format!(
-                    "network {:?} container {:?}: {r}",
-                    s.network, s.container_id
-                )
-            })
+    sets.into_iter()
+        .flat_map(|(network, container_id, rules)| {
+            rules
+                .iter()
+                .map(move |r| format!("network {network:?} container {container_id:?}: {r}"))
         })
         .collect()
 }

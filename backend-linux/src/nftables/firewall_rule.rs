@@ -7,8 +7,8 @@
 
 use super::portmap_rule::{family, first_value, ip_from, load_meta};
 use super::rule::{
-    cmp, expr, expressions_of, header_offsets, ip_bytes, payload_at, NFPROTO_IPV4, NFTA_DATA_VALUE,
-    NFT_CMP_EQ, NFT_CMP_NEQ, NFT_META_NFPROTO, NFT_PAYLOAD_NETWORK_HEADER, NFT_REG_1,
+    cmp, ct_any, expr, expressions_of, header_offsets, ip_bytes, payload_at, NFPROTO_IPV4,
+    NFT_CMP_EQ, NFT_CMP_NEQ, NFT_META_NFPROTO, NFT_PAYLOAD_NETWORK_HEADER,
 };
 use super::wire::{be32, parse_attrs, Attrs};
 use cni_core::net::FirewallRule;
@@ -34,21 +34,7 @@ fn address(list: &mut Attrs, ip: IpAddr, source: bool) {
 
 /// `ct state <bits>`: any of `bits` set.
 fn ct_state(list: &mut Attrs, bits: u32) {
-    let mut ct = Attrs::default();
-    ct.put_be32(1, NFT_REG_1).put_be32(2, NFT_CT_STATE);
-    expr(list, "ct", Some(ct));
-    let mut d = Attrs::default();
-    d.put_be32(1, NFT_REG_1)
-        .put_be32(2, NFT_REG_1)
-        .put_be32(3, 4)
-        .put_nested(4, |v| {
-            v.put(NFTA_DATA_VALUE, &bits.to_ne_bytes());
-        })
-        .put_nested(5, |v| {
-            v.put(NFTA_DATA_VALUE, &[0; 4]);
-        });
-    expr(list, "bitwise", Some(d));
-    cmp(list, NFT_CMP_NEQ, &[0; 4]);
+    ct_any(list, NFT_CT_STATE, bits);
 }
 
 fn iifname_bytes(name: &str) -> Vec<u8> {

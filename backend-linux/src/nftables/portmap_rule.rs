@@ -5,8 +5,8 @@
 //! `meta nfproto ipv4 ct status dnat [ip saddr S/N] ip daddr A masquerade`
 
 use super::rule::{
-    cmp, expr, expressions_of, header_offsets, ip_bytes, payload_at, prefix_match, NFPROTO_IPV4,
-    NFPROTO_IPV6, NFTA_DATA_VALUE, NFT_CMP_EQ, NFT_CMP_NEQ, NFT_META_NFPROTO,
+    cmp, ct_any, expr, expressions_of, header_offsets, ip_bytes, payload_at, prefix_match,
+    NFPROTO_IPV4, NFPROTO_IPV6, NFTA_DATA_VALUE, NFT_CMP_EQ, NFT_META_NFPROTO,
     NFT_PAYLOAD_NETWORK_HEADER, NFT_REG_1,
 };
 use super::wire::{be32, parse_attrs, Attrs};
@@ -59,21 +59,7 @@ fn to_local_address(list: &mut Attrs) {
 
 /// `ct status dnat`: only connections a DNAT rule redirected.
 fn was_dnatted(list: &mut Attrs) {
-    let mut ct = Attrs::default();
-    ct.put_be32(1, NFT_REG_1).put_be32(2, NFT_CT_STATUS);
-    expr(list, "ct", Some(ct));
-    let mut d = Attrs::default();
-    d.put_be32(1, NFT_REG_1)
-        .put_be32(2, NFT_REG_1)
-        .put_be32(3, 4)
-        .put_nested(4, |v| {
-            v.put(NFTA_DATA_VALUE, &IPS_DST_NAT.to_ne_bytes());
-        })
-        .put_nested(5, |v| {
-            v.put(NFTA_DATA_VALUE, &[0; 4]);
-        });
-    expr(list, "bitwise", Some(d));
-    cmp(list, NFT_CMP_NEQ, &[0; 4]);
+    ct_any(list, NFT_CT_STATUS, IPS_DST_NAT);
 }
 
 /// The expressions of `rule` (which `PortMapRule::validate` accepted).

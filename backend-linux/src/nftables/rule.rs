@@ -85,6 +85,25 @@ pub(super) fn cmp(list: &mut Attrs, op: u32, value: &[u8]) {
     expr(list, "cmp", Some(d));
 }
 
+/// `ct <key> <bits>`: any of `bits` set in the conntrack field `key`.
+pub(super) fn ct_any(list: &mut Attrs, key: u32, bits: u32) {
+    let mut ct = Attrs::default();
+    ct.put_be32(1, NFT_REG_1).put_be32(2, key);
+    expr(list, "ct", Some(ct));
+    let mut d = Attrs::default();
+    d.put_be32(1, NFT_REG_1)
+        .put_be32(2, NFT_REG_1)
+        .put_be32(3, 4)
+        .put_nested(4, |v| {
+            v.put(NFTA_DATA_VALUE, &bits.to_ne_bytes());
+        })
+        .put_nested(5, |v| {
+            v.put(NFTA_DATA_VALUE, &[0; 4]);
+        });
+    expr(list, "bitwise", Some(d));
+    cmp(list, NFT_CMP_NEQ, &[0; 4]);
+}
+
 /// `<field at offset> != net/prefix`, encoded as nft does: a shorter load for
 /// byte-aligned prefixes, else a full load and a mask.
 fn not_in_prefix(list: &mut Attrs, offset: u32, net: IpNet) {
