@@ -5,8 +5,8 @@ use crate::netns::NetnsFile;
 use crate::nftables::{self, NfSocket};
 use crate::sysctl;
 use cni_core::net::{
-    AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetBackend,
-    NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair, VethSpec,
+    AddressInfo, AddressSpec, BridgeSpec, FirewallSet, LinkInfo, MacAddr, MacvlanSpec, MasqRule,
+    NetBackend, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair, VethSpec,
 };
 use ipnet::IpNet;
 use std::sync::OnceLock;
@@ -210,5 +210,22 @@ impl Netns for LinuxNetns {
     // ---- link flags for `tuning` ----
     fn set_allmulti(&self, index: u32, on: bool) -> NetResult<()> {
         self.rtnl.set_allmulti(index, on)
+    }
+
+    // ---- forwarding rules (firewall) ----
+    fn firewall_add(&self, set: &FirewallSet) -> NetResult<()> {
+        nftables::firewall::add(self.nf()?, &self.file, set)
+    }
+    fn firewall_check(&self, set: &FirewallSet) -> NetResult<()> {
+        nftables::firewall::check(self.nf()?, &self.file, set)
+    }
+    fn firewall_del(&self, network: &str, container_id: &str) -> NetResult<()> {
+        nftables::firewall::del(self.nf()?, &self.file, network, container_id)
+    }
+    fn firewall_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
+        nftables::firewall::gc(self.nf()?, &self.file, network, live_container_ids)
+    }
+    fn firewall_list(&self) -> NetResult<Vec<FirewallSet>> {
+        nftables::firewall::list(self.nf()?, &self.file)
     }
 }

@@ -2,10 +2,10 @@
 
 use crate::kernel::SimKernel;
 use crate::model::{Net, NsId};
-use crate::{addrs, firewall, links, portmap, routes, sysctl};
+use crate::{addrs, firewall, forward_rules, links, portmap, routes, sysctl};
 use cni_core::net::{
-    AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetError,
-    NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair, VethSpec,
+    AddressInfo, AddressSpec, BridgeSpec, FirewallSet, LinkInfo, MacAddr, MacvlanSpec, MasqRule,
+    NetError, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair, VethSpec,
 };
 use ipnet::IpNet;
 
@@ -175,5 +175,26 @@ impl Netns for SimNetns {
     // ---- link flags for `tuning` ----
     fn set_allmulti(&self, index: u32, on: bool) -> NetResult<()> {
         self.write(|net, ns| links::set_allmulti(net, ns, index, on))
+    }
+
+    // ---- forwarding rules (firewall) ----
+    fn firewall_add(&self, set: &FirewallSet) -> NetResult<()> {
+        self.write(|net, ns| forward_rules::add(net, ns, set))
+    }
+
+    fn firewall_check(&self, set: &FirewallSet) -> NetResult<()> {
+        self.read(|net, ns| forward_rules::check(net, ns, set))
+    }
+
+    fn firewall_del(&self, network: &str, container_id: &str) -> NetResult<()> {
+        self.write(|net, ns| forward_rules::del(net, ns, network, container_id))
+    }
+
+    fn firewall_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
+        self.write(|net, ns| forward_rules::gc(net, ns, network, live_container_ids))
+    }
+
+    fn firewall_list(&self) -> NetResult<Vec<FirewallSet>> {
+        self.read(forward_rules::list)
     }
 }

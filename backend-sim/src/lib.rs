@@ -27,6 +27,7 @@
 
 mod addrs;
 mod firewall;
+mod forward_rules;
 mod handle;
 mod kernel;
 mod links;

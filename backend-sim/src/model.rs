@@ -87,6 +87,7 @@ pub(crate) struct Namespace {
     pub sysctls: BTreeMap<String, String>,
     pub masq: Vec<cni_core::net::MasqRule>,
     pub portmaps: Vec<cni_core::net::PortMapSet>,
+    pub forward_rules: Vec<cni_core::net::FirewallSet>,
 }
 
 /// Everything an operation may change; cloned before a mutation so that a

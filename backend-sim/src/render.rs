@@ -120,6 +120,7 @@ pub(crate) fn namespace(net: &Net, id: &NsId, detail: Detail) -> NetResult<Strin
     );
     push_section(&mut out, "masquerade", masquerade_lines(space));
     push_section(&mut out, "port mappings", portmap_lines(space));
+    push_section(&mut out, "forwarding rules", forward_rule_lines(space));
     Ok(out)
 }
 
@@ -237,16 +238,26 @@ fn masquerade_lines(space: &Namespace) -> Vec<String> {
 }
 
 fn portmap_lines(space: &Namespace) -> Vec<String> {
-    let mut sets = space.portmaps.clone();
+    let sets = space.portmaps.iter();
+    set_lines(sets.map(|s| (&s.network, &s.container_id, &s.rules)))
+}
+
+fn forward_rule_lines(space: &Namespace) -> Vec<String> {
+    let sets = space.forward_rules.iter();
+    set_lines(sets.map(|s| (&s.network, &s.container_id, &s.rules)))
+}
+
+/// One line per rule of each attachment's set, the sets in order.
+fn set_lines<'a, R: std::fmt::Display + Ord + 'a>(
+    sets: impl Iterator<Item = (&'a String, &'a String, &'a Vec<R>)>,
+) -> Vec<String> {
+    let mut sets: Vec<_> = sets.collect();
     sets.sort();
-    sets.iter()
-        .flat_map(|s| {
-            s.rules.iter().map(move |r| {
-                format!(
-                    "network {:?} container {:?}: {r}",
-                    s.network, s.container_id
-                )
-            })
+    sets.into_iter()
+        .flat_map(|(network, container_id, rules)| {
+            rules
+                .iter()
+                .map(move |r| format!("network {network:?} container {container_id:?}: {r}"))
         })
         .collect()
 }

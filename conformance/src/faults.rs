@@ -6,9 +6,9 @@
 //! the simulator and on the real kernel.
 
 use cni_core::net::{
-    AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetBackend,
-    NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair,
-    VethSpec,
+    AddressInfo, AddressSpec, BridgeSpec, FirewallSet, LinkInfo, MacAddr, MacvlanSpec, MasqRule,
+    NetBackend, NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec,
+    VethPair, VethSpec,
 };
 use ipnet::IpNet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -52,6 +52,11 @@ pub enum NetOp {
     PortmapGc,
     PortmapList,
     SetAllmulti,
+    FirewallAdd,
+    FirewallCheck,
+    FirewallDel,
+    FirewallGc,
+    FirewallList,
 }
 
 /// One operation as it was attempted.
@@ -374,5 +379,26 @@ impl Netns for FaultyNetns {
     // ---- link flags for `tuning` ----
     fn set_allmulti(&self, index: u32, on: bool) -> NetResult<()> {
         self.run(NetOp::SetAllmulti, |n| n.set_allmulti(index, on))
+    }
+
+    // ---- forwarding rules (firewall) ----
+    fn firewall_add(&self, set: &FirewallSet) -> NetResult<()> {
+        self.run(NetOp::FirewallAdd, |n| n.firewall_add(set))
+    }
+    fn firewall_check(&self, set: &FirewallSet) -> NetResult<()> {
+        self.run(NetOp::FirewallCheck, |n| n.firewall_check(set))
+    }
+    fn firewall_del(&self, network: &str, container_id: &str) -> NetResult<()> {
+        self.run(NetOp::FirewallDel, |n| {
+            n.firewall_del(network, container_id)
+        })
+    }
+    fn firewall_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
+        self.run(NetOp::FirewallGc, |n| {
+            n.firewall_gc(network, live_container_ids)
+        })
+    }
+    fn firewall_list(&self) -> NetResult<Vec<FirewallSet>> {
+        self.run(NetOp::FirewallList, |n| n.firewall_list())
     }
 }

@@ -8,6 +8,7 @@ use cni_core::skel::{dispatch, Outcome, Plugin};
 use cni_core::spec::version::ALL;
 use cni_plugins::bridge::Bridge;
 use cni_plugins::common::delegate::InProcessDelegate;
+use cni_plugins::firewall::Firewall;
 use cni_plugins::host_local::HostLocal;
 use cni_plugins::loopback::Loopback;
 use cni_plugins::macvlan::Macvlan;
@@ -126,12 +127,14 @@ impl InProcess {
         };
         let loopback = Loopback { backend };
         let portmap = Portmap { backend };
+        let firewall = Firewall { backend };
         let plugin: &dyn Plugin = match plugin_type {
             "bridge" => &bridge,
             "ptp" => &ptp,
             "macvlan" => &macvlan,
             "loopback" => &loopback,
             "portmap" => &portmap,
+            "firewall" => &firewall,
             "host-local" => &HostLocal,
             other => panic!("no such main plugin in the scenarios: {other:?}"),
         };

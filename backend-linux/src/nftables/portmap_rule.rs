@@ -5,8 +5,8 @@
 //! `meta nfproto ipv4 ct status dnat [ip saddr S/N] ip daddr A masquerade`
 
 use super::rule::{
-    cmp, expr, expressions_of, header_offsets, ip_bytes, payload_at, prefix_match, NFPROTO_IPV4,
-    NFPROTO_IPV6, NFTA_DATA_VALUE, NFT_CMP_EQ, NFT_CMP_NEQ, NFT_META_NFPROTO,
+    cmp, ct_any, expr, expressions_of, header_offsets, ip_bytes, payload_at, prefix_match,
+    NFPROTO_IPV4, NFPROTO_IPV6, NFTA_DATA_VALUE, NFT_CMP_EQ, NFT_META_NFPROTO,
     NFT_PAYLOAD_NETWORK_HEADER, NFT_REG_1,
 };
 use super::wire::{be32, parse_attrs, Attrs};
@@ -25,7 +25,7 @@ const NFT_CT_STATUS: u32 = 2;
 const IPS_DST_NAT: u32 = 0x20;
 const NFT_NAT_DNAT: u32 = 1;
 
-fn family(v4: bool) -> u8 {
+pub(super) fn family(v4: bool) -> u8 {
     if v4 {
         NFPROTO_IPV4
     } else {
@@ -33,7 +33,7 @@ fn family(v4: bool) -> u8 {
     }
 }
 
-fn load_meta(list: &mut Attrs, key: u32) {
+pub(super) fn load_meta(list: &mut Attrs, key: u32) {
     let mut d = Attrs::default();
     d.put_be32(1, NFT_REG_1).put_be32(2, key);
     expr(list, "meta", Some(d));
@@ -59,21 +59,7 @@ fn to_local_address(list: &mut Attrs) {
 
 /// `ct status dnat`: only connections a DNAT rule redirected.
 fn was_dnatted(list: &mut Attrs) {
-    let mut ct = Attrs::default();
-    ct.put_be32(1, NFT_REG_1).put_be32(2, NFT_CT_STATUS);
-    expr(list, "ct", Some(ct));
-    let mut d = Attrs::default();
-    d.put_be32(1, NFT_REG_1)
-        .put_be32(2, NFT_REG_1)
-        .put_be32(3, 4)
-        .put_nested(4, |v| {
-            v.put(NFTA_DATA_VALUE, &IPS_DST_NAT.to_ne_bytes());
-        })
-        .put_nested(5, |v| {
-            v.put(NFTA_DATA_VALUE, &[0; 4]);
-        });
-    expr(list, "bitwise", Some(d));
-    cmp(list, NFT_CMP_NEQ, &[0; 4]);
+    ct_any(list, NFT_CT_STATUS, IPS_DST_NAT);
 }
 
 /// The expressions of `rule` (which `PortMapRule::validate` accepted).
@@ -146,7 +132,7 @@ struct Seen {
     masq: bool,
 }
 
-fn ip_from(bytes: &[u8]) -> Option<IpAddr> {
+pub(super) fn ip_from(bytes: &[u8]) -> Option<IpAddr> {
     match bytes.len() {
         4 => Some(IpAddr::from(<[u8; 4]>::try_from(bytes).ok()?)),
         16 => Some(IpAddr::from(<[u8; 16]>::try_from(bytes).ok()?)),
@@ -205,7 +191,7 @@ impl Seen {
     }
 }
 
-fn first_value(attr: &[u8]) -> Option<&[u8]> {
+pub(super) fn first_value(attr: &[u8]) -> Option<&[u8]> {
     Some(parse_attrs(attr).first()?.1)
 }
 

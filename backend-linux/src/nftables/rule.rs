@@ -85,6 +85,25 @@ pub(super) fn cmp(list: &mut Attrs, op: u32, value: &[u8]) {
     expr(list, "cmp", Some(d));
 }
 
+/// `ct <key> <bits>`: any of `bits` set in the conntrack field `key`.
+pub(super) fn ct_any(list: &mut Attrs, key: u32, bits: u32) {
+    let mut ct = Attrs::default();
+    ct.put_be32(1, NFT_REG_1).put_be32(2, key);
+    expr(list, "ct", Some(ct));
+    let mut d = Attrs::default();
+    d.put_be32(1, NFT_REG_1)
+        .put_be32(2, NFT_REG_1)
+        .put_be32(3, 4)
+        .put_nested(4, |v| {
+            v.put(NFTA_DATA_VALUE, &bits.to_ne_bytes());
+        })
+        .put_nested(5, |v| {
+            v.put(NFTA_DATA_VALUE, &[0; 4]);
+        });
+    expr(list, "bitwise", Some(d));
+    cmp(list, NFT_CMP_NEQ, &[0; 4]);
+}
+
 /// `<field at offset> != net/prefix`, encoded as nft does: a shorter load for
 /// byte-aligned prefixes, else a full load and a mask.
 fn not_in_prefix(list: &mut Attrs, offset: u32, net: IpNet) {
@@ -214,6 +233,18 @@ pub(super) fn create_table(table: &str) -> NfMsg {
 /// `add chain inet <table> <chain> { type nat hook <hook> priority <priority>; }`,
 /// without NLM_F_EXCL (see above).
 pub(super) fn create_nat_chain(table: &str, chain: &str, hook: u32, priority: i32) -> NfMsg {
+    create_base_chain(table, chain, "nat", hook, priority)
+}
+
+/// `add chain inet <table> <chain> { type <kind> hook <hook> priority <priority>; policy accept; }`,
+/// without NLM_F_EXCL (see above).
+pub(super) fn create_base_chain(
+    table: &str,
+    chain: &str,
+    kind: &str,
+    hook: u32,
+    priority: i32,
+) -> NfMsg {
     let mut attrs = Attrs::default();
     attrs
         .put_str(1, table)
@@ -222,7 +253,7 @@ pub(super) fn create_nat_chain(table: &str, chain: &str, hook: u32, priority: i3
             h.put_be32(1, hook).put_be32(2, priority as u32);
         })
         .put_be32(5, NF_ACCEPT)
-        .put_str(7, "nat");
+        .put_str(7, kind);
     NfMsg {
         kind: wire::NFT_MSG_NEWCHAIN,
         flags: netlink_packet_core::NLM_F_CREATE,

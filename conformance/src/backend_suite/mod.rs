@@ -13,6 +13,7 @@
 //! a failure on the real kernel means the rule (and the simulator) is wrong.
 
 mod envs;
+mod firewall;
 mod l3;
 mod links;
 mod misc;
@@ -20,6 +21,7 @@ mod portmap;
 mod view;
 
 pub use envs::{KernelEnv, SimEnv};
+pub use firewall::*;
 pub use l3::*;
 pub use links::*;
 pub use misc::*;
@@ -93,6 +95,7 @@ macro_rules! backend_suite_rules {
             masquerade_add_is_idempotent_and_del_removes,
             masquerade_check_names_missing_rule,
             portmap_sets_are_replaced_listed_checked_and_removed_by_tag,
+            firewall_sets_are_replaced_listed_checked_and_removed_by_tag,
             bridge_topology_view_matches_reference,
         );
     };

@@ -6,11 +6,13 @@
 //! Every operation on a handle acts in that handle's namespace.
 
 mod error;
+mod firewall_rules;
 mod masq_tag;
 mod portmap;
 mod types;
 
 pub use error::{NetError, NetErrorKind, NetResult};
+pub use firewall_rules::{FirewallRule, FirewallSet};
 pub use masq_tag::{is_taggable, masq_tag, masq_tag_shown_names, ParsedMasqTag, MASQ_TAG_MAX};
 pub use portmap::{PortMapRule, PortMapSet, PortProtocol};
 pub use types::*;
@@ -114,4 +116,18 @@ pub trait Netns {
     /// Sets or clears IFF_ALLMULTI (`tuning`'s `allmulti`); read back as
     /// [`LinkInfo::allmulti`].
     fn set_allmulti(&self, index: u32, on: bool) -> NetResult<()>;
+
+    // ---- forwarding rules (firewall) ----
+    /// Makes the attachment's forwarding rules exactly `set.rules`, in one
+    /// transaction; drop rules run before every accept rule. Idempotent.
+    fn firewall_add(&self, set: &FirewallSet) -> NetResult<()>;
+    /// `NotFound` naming the first rule of `set` that is not present.
+    fn firewall_check(&self, set: &FirewallSet) -> NetResult<()>;
+    /// Removes every forwarding rule of this network and container; absent is Ok.
+    fn firewall_del(&self, network: &str, container_id: &str) -> NetResult<()>;
+    /// GC: removes the forwarding rules of `network` whose container is not
+    /// in `live_container_ids`.
+    fn firewall_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()>;
+    /// Every attachment's rules, with the names as the tag shows them.
+    fn firewall_list(&self) -> NetResult<Vec<FirewallSet>>;
 }
