@@ -1,7 +1,7 @@
 //! A real runtime on our plugins: Podman 4 (its CNI backend) runs a container
 //! on a network whose bridge and host-local are ours, with the reference's
-//! portmap, firewall and tuning chained after them (Podman's default list).
-//! Podman runs inside a namespace that plays the host (`nsenter --net=...`,
+//! portmap, firewall and tuning chained after them (Podman's default list);
+//! then that default list on our binaries alone. Podman runs inside a namespace that plays the host (`nsenter --net=...`,
 //! since `ip netns exec` remounts /sys and Podman then finds no cgroups).
 //! Needs root, podman, runc and busybox; CI installs them and forbids skipping.
 
@@ -82,37 +82,43 @@ fn import_busybox(podman: &Podman, dir: &Path, image: &str) {
     podman.ok(&["import", "-q", tar.to_str().unwrap(), image]);
 }
 
-#[test]
-fn podman_runs_a_container_on_our_bridge_and_host_local() {
+/// Podman in a namespace playing the host, its CNI configs in a scratch
+/// directory and its plugins looked up in `plugin_dirs`.
+struct Setup {
+    net: TestNet,
+    host: String,
+    dir: tempfile::TempDir,
+    podman: Podman,
+}
+
+fn setup(test: &str, plugin_dirs: &[&Path]) -> Option<Setup> {
     let needs = "root, podman, runc, busybox, nsenter and /usr/lib/cni";
     let have = cni_core::testsupport::is_root()
         && ["podman", "runc", "busybox", "nsenter"]
             .iter()
             .all(|p| available(p))
         && reference_dir().is_some();
-    if !cni_core::testsupport::require(
-        "podman_runs_a_container_on_our_bridge_and_host_local",
-        needs,
-        have,
-    ) {
-        return;
+    if !cni_core::testsupport::require(test, needs, have) {
+        return None;
     }
-    our_plugin("bridge");
-    our_plugin("host-local");
     let mut net = TestNet::new();
     let host = net.add_ns("host");
     let dir = tempfile::tempdir().unwrap();
     let conf = dir.path().join("containers.conf");
     std::fs::create_dir(dir.path().join("net.d")).unwrap();
+    let dirs: Vec<String> = plugin_dirs
+        .iter()
+        .map(|d| format!("\"{}\"", d.display()))
+        .collect();
     std::fs::write(
         &conf,
         format!(
             "[containers]\ndefault_ulimits = [\"nofile=1024:1024\", \"nproc=1024:1024\"]\n\
              [engine]\nruntime = \"runc\"\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n\
              [network]\nnetwork_backend = \"cni\"\nnetwork_config_dir = \"{}\"\n\
-             cni_plugin_dirs = [\"{}\", \"/usr/lib/cni\"]\n",
+             cni_plugin_dirs = [{}]\n",
             dir.path().join("net.d").display(),
-            plugin_dir().display()
+            dirs.join(", ")
         ),
     )
     .unwrap();
@@ -120,14 +126,62 @@ fn podman_runs_a_container_on_our_bridge_and_host_local() {
         conf,
         host: host.clone(),
     };
-    let cleanup = Cleanup {
-        podman: &podman,
-        network: format!("{}net", net.prefix),
-        image: format!("localhost/{}-busybox:latest", net.prefix),
-        container: format!("{}-ctr", net.prefix),
+    Some(Setup {
+        net,
+        host,
+        dir,
+        podman,
+    })
+}
+
+impl Setup {
+    fn cleanup(&self) -> Cleanup<'_> {
+        Cleanup {
+            podman: &self.podman,
+            network: format!("{}net", self.net.prefix),
+            image: format!("localhost/{}-busybox:latest", self.net.prefix),
+            container: format!("{}-ctr", self.net.prefix),
+        }
+    }
+
+    /// What the host namespace shows with `args`, as text.
+    fn host_text(&self, program: &str, args: &[&str]) -> String {
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.host, program])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Nothing of the container is left in the host: no veth, no lease, no
+    /// rule for its mapped port.
+    fn assert_nothing_left(&self, network: &str, ip: &str, host_port: &str) {
+        let links = self.host_text("ip", &["-o", "link"]);
+        assert!(!links.contains("veth"), "host veth removed: {links}");
+        let lease = Path::new("/var/lib/cni/networks").join(network).join(ip);
+        assert!(!lease.exists(), "lease released");
+        let iptables = self.host_text("iptables", &["-t", "nat", "-S"]);
+        let nft = self.host_text("nft", &["list", "ruleset"]);
+        assert!(
+            !iptables.contains(host_port) && !nft.contains(host_port),
+            "portmap rules removed:\n{iptables}\n{nft}"
+        );
+    }
+}
+
+#[test]
+fn podman_runs_a_container_on_our_bridge_and_host_local() {
+    let test = "podman_runs_a_container_on_our_bridge_and_host_local";
+    let reference = reference_dir().unwrap_or(Path::new("/usr/lib/cni"));
+    let Some(s) = setup(test, &[&plugin_dir(), reference]) else {
+        return;
     };
-    import_busybox(&podman, dir.path(), &cleanup.image);
-    podman.ok(&[
+    our_plugin("bridge");
+    our_plugin("host-local");
+    let cleanup = s.cleanup();
+    import_busybox(&s.podman, s.dir.path(), &cleanup.image);
+    s.podman.ok(&[
         "network",
         "create",
         "--subnet",
@@ -135,7 +189,7 @@ fn podman_runs_a_container_on_our_bridge_and_host_local() {
         &cleanup.network,
     ]);
 
-    let out = podman.ok(&[
+    let out = s.podman.ok(&[
         "run",
         "--rm",
         "--name",
@@ -165,24 +219,78 @@ fn podman_runs_a_container_on_our_bridge_and_host_local() {
         out.contains("1 packets received"),
         "the gateway answers: {out}"
     );
+    // --rm ran DEL through the whole list.
+    s.assert_nothing_left(&cleanup.network, "10.94.0.50", "18081");
+}
 
-    // --rm ran DEL through the whole list: nothing of the container is left.
-    let links = Command::new("ip")
-        .args(["-n", &host, "-o", "link"])
-        .output()
-        .unwrap();
-    let links = String::from_utf8_lossy(&links.stdout);
-    assert!(!links.contains("veth"), "host veth removed: {links}");
-    let leases = Path::new("/var/lib/cni/networks")
-        .join(&cleanup.network)
-        .join("10.94.0.50");
-    assert!(!leases.exists(), "lease released");
-    let nat = Command::new("ip")
-        .args(["netns", "exec", &host, "iptables", "-t", "nat", "-S"])
-        .output()
-        .unwrap();
+/// Podman's default chain (bridge + host-local, portmap, firewall, tuning)
+/// with our build as the only plugin directory: a request to the mapped
+/// host port reaches a server in the container, `--ip` is honoured, and
+/// `podman rm` leaves nothing behind.
+#[test]
+fn podman_runs_its_default_chain_on_our_binaries_only() {
+    let test = "podman_runs_its_default_chain_on_our_binaries_only";
+    let Some(s) = setup(test, &[&plugin_dir()]) else {
+        return;
+    };
+    for plugin in ["bridge", "host-local", "portmap", "firewall", "tuning"] {
+        our_plugin(plugin);
+    }
+    let cleanup = s.cleanup();
+    import_busybox(&s.podman, s.dir.path(), &cleanup.image);
+    s.podman.ok(&[
+        "network",
+        "create",
+        "--subnet",
+        "10.95.0.0/24",
+        &cleanup.network,
+    ]);
+    s.podman.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &cleanup.container,
+        "--network",
+        &cleanup.network,
+        "--ip",
+        "10.95.0.60",
+        "-p",
+        "18082:80",
+        &cleanup.image,
+        "sh",
+        "-c",
+        "mkdir -p /www && echo served-by-cni-rs > /www/index.html && httpd -f -p 80 -h /www",
+    ]);
+    let addr = s
+        .podman
+        .ok(&["exec", &cleanup.container, "ip", "addr", "show", "eth0"]);
+    assert!(addr.contains("inet 10.95.0.60/24"), "--ip honoured: {addr}");
+
+    // From the host namespace to the host's own address on the bridge.
+    let mut body = String::new();
+    for _ in 0..20 {
+        body = s.host_text(
+            "busybox",
+            &[
+                "wget",
+                "-q",
+                "-T",
+                "2",
+                "-O",
+                "-",
+                "http://10.95.0.1:18082/",
+            ],
+        );
+        if body.contains("served-by-cni-rs") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
     assert!(
-        !String::from_utf8_lossy(&nat.stdout).contains("18081"),
-        "portmap rules removed"
+        body.contains("served-by-cni-rs"),
+        "the mapped port serves the container's httpd: {body:?}"
     );
+
+    s.podman.ok(&["rm", "-f", "-t", "0", &cleanup.container]);
+    s.assert_nothing_left(&cleanup.network, "10.95.0.60", "18082");
 }
