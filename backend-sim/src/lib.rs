@@ -33,6 +33,7 @@ mod links;
 mod model;
 mod render;
 mod routes;
+mod spoof;
 mod sysctl;
 
 pub use handle::SimNetns;

@@ -89,6 +89,12 @@ fn link_line(net: &Net, id: &NsId, space: &Namespace, l: &Link, detail: Detail) 
     if l.hairpin {
         s.push_str(" hairpin");
     }
+    if l.isolated {
+        s.push_str(" isolated");
+    }
+    if let Some(q) = l.bc_queue_len {
+        let _ = write!(s, " bcqueuelen {q}");
+    }
     s
 }
 
@@ -116,6 +122,7 @@ pub(crate) fn namespace(net: &Net, id: &NsId, detail: Detail) -> NetResult<Strin
         sysctl_lines(space, &links),
     );
     push_section(&mut out, "masquerade", masquerade_lines(space));
+    push_section(&mut out, "MAC spoof checks", spoof_lines(space));
     Ok(out)
 }
 
@@ -213,6 +220,20 @@ fn sysctl_lines(space: &Namespace, links: &[&Link]) -> Vec<String> {
     }
     lines.sort();
     lines
+}
+
+fn spoof_lines(space: &Namespace) -> Vec<String> {
+    let mut checks = space.spoof.clone();
+    checks.sort();
+    checks
+        .iter()
+        .map(|c| {
+            format!(
+                "network {:?} container {:?} on {} only from {}",
+                c.network, c.container_id, c.iface, c.mac
+            )
+        })
+        .collect()
 }
 
 fn masquerade_lines(space: &Namespace) -> Vec<String> {

@@ -7,7 +7,7 @@
 
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetBackend,
-    NetError, NetErrorKind, NetResult, Netns, NsRef, RouteInfo, RouteSpec, VethPair, VethSpec,
+    NetError, NetErrorKind, NetResult, Netns, NsRef, RouteInfo, RouteSpec, SpoofCheck, VethPair, VethSpec,
 };
 use ipnet::IpNet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -45,6 +45,11 @@ pub enum NetOp {
     MasqueradeDel,
     MasqueradeGc,
     MasqueradeList,
+    SetPortIsolated,
+    SpoofcheckAdd,
+    SpoofcheckDel,
+    SpoofcheckGc,
+    SpoofcheckList,
 }
 
 /// One operation as it was attempted.
@@ -319,5 +324,25 @@ impl Netns for FaultyNetns {
     }
     fn masquerade_list(&self) -> NetResult<Vec<MasqRule>> {
         self.run(NetOp::MasqueradeList, |n| n.masquerade_list())
+    }
+
+    fn set_port_isolated(&self, index: u32, on: bool) -> NetResult<()> {
+        self.run(NetOp::SetPortIsolated, |n| n.set_port_isolated(index, on))
+    }
+    fn spoofcheck_add(&self, check: &SpoofCheck) -> NetResult<()> {
+        self.run(NetOp::SpoofcheckAdd, |n| n.spoofcheck_add(check))
+    }
+    fn spoofcheck_del(&self, network: &str, container_id: &str) -> NetResult<()> {
+        self.run(NetOp::SpoofcheckDel, |n| {
+            n.spoofcheck_del(network, container_id)
+        })
+    }
+    fn spoofcheck_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
+        self.run(NetOp::SpoofcheckGc, |n| {
+            n.spoofcheck_gc(network, live_container_ids)
+        })
+    }
+    fn spoofcheck_list(&self) -> NetResult<Vec<SpoofCheck>> {
+        self.run(NetOp::SpoofcheckList, |n| n.spoofcheck_list())
     }
 }

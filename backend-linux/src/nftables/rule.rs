@@ -18,25 +18,25 @@ pub(super) struct Existing {
 // ---- rule encoding: the expressions nft generates for our rule text ----
 
 const NFTA_LIST_ELEM: u16 = 1;
-const NFTA_EXPR_NAME: u16 = 1;
-const NFTA_EXPR_DATA: u16 = 2;
-const NFTA_DATA_VALUE: u16 = 1;
-const NFT_REG_1: u32 = 1;
+pub(super) const NFTA_EXPR_NAME: u16 = 1;
+pub(super) const NFTA_EXPR_DATA: u16 = 2;
+pub(super) const NFTA_DATA_VALUE: u16 = 1;
+pub(super) const NFT_REG_1: u32 = 1;
 const NFT_META_NFPROTO: u32 = 15;
 const NFT_PAYLOAD_NETWORK_HEADER: u32 = 1;
-const NFT_CMP_EQ: u32 = 0;
-const NFT_CMP_NEQ: u32 = 1;
+pub(super) const NFT_CMP_EQ: u32 = 0;
+pub(super) const NFT_CMP_NEQ: u32 = 1;
 const NFPROTO_IPV4: u8 = 2;
 const NFPROTO_IPV6: u8 = 10;
-const NFTA_RULE_TABLE: u16 = 1;
-const NFTA_RULE_CHAIN: u16 = 2;
-const NFTA_RULE_HANDLE: u16 = 3;
-const NFTA_RULE_EXPRESSIONS: u16 = 4;
-const NFTA_RULE_USERDATA: u16 = 7;
+pub(super) const NFTA_RULE_TABLE: u16 = 1;
+pub(super) const NFTA_RULE_CHAIN: u16 = 2;
+pub(super) const NFTA_RULE_HANDLE: u16 = 3;
+pub(super) const NFTA_RULE_EXPRESSIONS: u16 = 4;
+pub(super) const NFTA_RULE_USERDATA: u16 = 7;
 const NFTNL_UDATA_RULE_COMMENT: u8 = 0;
 const NF_INET_POST_ROUTING: u32 = 4;
 const NF_IP_PRI_NAT_SRC: u32 = 100;
-const NF_ACCEPT: u32 = 1;
+pub(super) const NF_ACCEPT: u32 = 1;
 
 /// Where source and destination addresses sit in the IPv4 / IPv6 header.
 fn header_offsets(v4: bool) -> (u32, u32) {
@@ -54,7 +54,7 @@ fn ip_bytes(ip: IpAddr) -> Vec<u8> {
     }
 }
 
-fn expr(list: &mut Attrs, name: &str, data: Option<Attrs>) {
+pub(super) fn expr(list: &mut Attrs, name: &str, data: Option<Attrs>) {
     list.put_nested(NFTA_LIST_ELEM, |e| {
         e.put_str(NFTA_EXPR_NAME, name);
         if let Some(d) = data {
@@ -72,7 +72,7 @@ fn payload(list: &mut Attrs, offset: u32, len: u32) {
     expr(list, "payload", Some(d));
 }
 
-fn cmp(list: &mut Attrs, op: u32, value: &[u8]) {
+pub(super) fn cmp(list: &mut Attrs, op: u32, value: &[u8]) {
     let mut d = Attrs::default();
     d.put_be32(1, NFT_REG_1).put_be32(2, op).put_nested(3, |v| {
         v.put(NFTA_DATA_VALUE, value);
@@ -135,7 +135,7 @@ fn rule_expressions(addr: IpNet) -> Attrs {
     list
 }
 
-fn userdata(comment: &str) -> Vec<u8> {
+pub(super) fn userdata(comment: &str) -> Vec<u8> {
     let mut v = vec![NFTNL_UDATA_RULE_COMMENT, (comment.len() + 1) as u8];
     v.extend_from_slice(comment.as_bytes());
     v.push(0);
@@ -226,7 +226,7 @@ pub(super) fn parse_rule(payload_bytes: &[u8]) -> Option<Existing> {
     })
 }
 
-fn parse_comment(udata: &[u8]) -> Option<String> {
+pub(super) fn parse_comment(udata: &[u8]) -> Option<String> {
     let mut off = 0;
     while off + 2 <= udata.len() {
         let (kind, len) = (udata[off], udata[off + 1] as usize);

@@ -61,6 +61,7 @@ impl Plugin for Macvlan<'_> {
             mtu: conf.mtu,
             mac: explicit_mac.or_else(|| mac::for_addresses(&addrs)),
             txqueuelen: None,
+            bc_queue_len: None,
         };
         let link = create(
             parent_ns,

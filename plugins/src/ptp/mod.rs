@@ -214,6 +214,8 @@ mod tests {
             parent_index: None,
             macvlan_mode: None,
             hairpin: None,
+            isolated: None,
+            bc_queue_len: None,
         }
     }
 
