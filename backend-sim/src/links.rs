@@ -175,7 +175,7 @@ pub(crate) fn create_macvlan(
     if let Some(l) = net.link_at_mut(&(target.clone(), index)) {
         l.parent = Some((ns.clone(), spec.parent));
         l.macvlan_mode = Some(spec.mode);
-        l.bc_queue_len = spec.bc_queue_len.filter(|q| *q > 0);
+        l.bc_queue_len = Some(spec.bc_queue_len.unwrap_or(MACVLAN_DEFAULT_BC_QUEUE_LEN));
     }
     info(net, target, index)
 }
@@ -368,6 +368,9 @@ pub(crate) fn set_hairpin(net: &mut Net, ns: &NsId, index: u32, on: bool) -> Net
     link.hairpin = on;
     Ok(())
 }
+
+/// What the kernel asks for a macvlan's broadcast queue unless told otherwise.
+pub(crate) const MACVLAN_DEFAULT_BC_QUEUE_LEN: u32 = 1000;
 
 pub(crate) fn set_port_isolated(net: &mut Net, ns: &NsId, index: u32, on: bool) -> NetResult<()> {
     let link = net.ns_mut(ns)?.link_mut(index)?;

@@ -60,7 +60,7 @@ pub(crate) struct Link {
     pub peer: Option<LinkAddr>,
     pub parent: Option<LinkAddr>,
     pub macvlan_mode: Option<MacvlanMode>,
-    /// Macvlan: the broadcast queue length asked for at creation.
+    /// Macvlan: the broadcast queue length asked for at creation (or the default).
     pub bc_queue_len: Option<u32>,
     /// Bridge: it had a port once. Linux gives a fresh bridge carrier, then
     /// derives carrier from its ports, so a bridge whose ports all left has none.

@@ -92,7 +92,10 @@ fn link_line(net: &Net, id: &NsId, space: &Namespace, l: &Link, detail: Detail) 
     if l.isolated {
         s.push_str(" isolated");
     }
-    if let Some(q) = l.bc_queue_len {
+    if let Some(q) = l
+        .bc_queue_len
+        .filter(|q| *q != crate::links::MACVLAN_DEFAULT_BC_QUEUE_LEN)
+    {
         let _ = write!(s, " bcqueuelen {q}");
     }
     s

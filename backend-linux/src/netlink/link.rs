@@ -148,8 +148,7 @@ fn read_link_infos(infos: &[NlLinkInfo], info: &mut LinkInfo) {
                 for d in data {
                     match d {
                         InfoMacVlan::Mode(m) => info.macvlan_mode = from_nl_mode(m),
-                        // 0: none asked for; the kernel then uses its default.
-                        InfoMacVlan::BcQueueLen(q) if *q > 0 => info.bc_queue_len = Some(*q),
+                        InfoMacVlan::BcQueueLen(q) => info.bc_queue_len = Some(*q),
                         _ => {}
                     }
                 }

@@ -16,12 +16,14 @@ mod envs;
 mod l3;
 mod links;
 mod misc;
+mod port_guards;
 mod view;
 
 pub use envs::{KernelEnv, SimEnv};
 pub use l3::*;
 pub use links::*;
 pub use misc::*;
+pub use port_guards::*;
 pub use view::*;
 
 use cni_core::net::{LinkInfo, NetBackend, NetErrorKind, NetResult, Netns, NsRef};
@@ -90,6 +92,9 @@ macro_rules! backend_suite_rules {
             masquerade_add_is_idempotent_and_del_removes,
             masquerade_check_names_missing_rule,
             bridge_topology_view_matches_reference,
+            port_isolation_needs_a_port_and_ends_with_it,
+            macvlan_keeps_its_broadcast_queue_length,
+            spoofcheck_add_is_idempotent_del_and_gc_remove_only_theirs,
         );
     };
 }

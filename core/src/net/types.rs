@@ -163,7 +163,7 @@ pub struct LinkInfo {
     pub hairpin: Option<bool>,
     /// Bridge port: isolated (forwards only to ports that are not).
     pub isolated: Option<bool>,
-    /// Macvlan: the broadcast queue length it asked for (`None`: the default).
+    /// Macvlan: the broadcast queue length it asks for (the kernel's default: 1000).
     pub bc_queue_len: Option<u32>,
 }
 
