@@ -131,7 +131,7 @@ fn configure_container(
     link: &LinkInfo,
     result: &CniResult,
 ) -> Result<(), CniError> {
-    iface::add_addresses_and_up(ns, link, result, CONTAINER_IFACE)?;
+    iface::add_addresses_and_up(ns, link, result, CONTAINER_IFACE, iface::Dad::Skip)?;
     for ip in &result.ips {
         let Some(gw) = ip.gateway else { continue };
         let subnet = ip.address.trunc();
