@@ -23,9 +23,10 @@ pub fn enable_forwarding(ns: &dyn Netns, ipv4: bool, ipv6: bool) -> Result<(), C
     Ok(())
 }
 
-/// Sets a per-link sysctl (`net/<family>/conf/<link>/<leaf>`). Absent is
-/// fine, as the reference ignores it: a kernel without IPv6 has no
-/// `net/ipv6`. Any other failure fails the step.
+/// Sets a per-link sysctl (`net/<family>/conf/<link>/<leaf>`). An IPv6 key
+/// on a kernel without IPv6 (no `net/ipv6` at all) is skipped, as the
+/// reference ignores it; any other failure fails the step, so a setting
+/// is never silently missing.
 pub fn set_link(
     ns: &dyn Netns,
     family: &str,
@@ -34,9 +35,16 @@ pub fn set_link(
     value: &str,
 ) -> Result<(), CniError> {
     let key = format!("net/{family}/conf/{link}/{leaf}");
-    ns.sysctl_set(&key, value)
-        .absent_ok(&format!("setting sysctl {key}={value}"))
-        .map(drop)
+    match ns.sysctl_set(&key, value) {
+        Err(e) if e.is_not_found() && family == "ipv6" && !has_ipv6(ns)? => Ok(()),
+        set => set.ctx(&format!("setting sysctl {key}={value}")),
+    }
+}
+
+fn has_ipv6(ns: &dyn Netns) -> Result<bool, CniError> {
+    const KEY: &str = "net/ipv6/conf/all/disable_ipv6";
+    let found = ns.sysctl_get(KEY).absent_ok(&format!("reading sysctl {KEY}"))?;
+    Ok(found.is_some())
 }
 
 /// A host-side link whose routes the plugin owns: router advertisements
