@@ -49,6 +49,12 @@ pub fn normalized_view(ns: &dyn Netns) -> NetResult<String> {
         if l.hairpin == Some(true) {
             s.push_str(" hairpin");
         }
+        if l.isolated == Some(true) {
+            s.push_str(" isolated");
+        }
+        if let Some(q) = l.bc_queue_len.filter(|q| *q != 1000) {
+            let _ = write!(s, " bcqueuelen {q}");
+        }
         if l.promisc {
             s.push_str(" promisc");
         }
