@@ -7,7 +7,8 @@
 
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetBackend,
-    NetError, NetErrorKind, NetResult, Netns, NsRef, RouteInfo, RouteSpec, SpoofCheck, VethPair, VethSpec,
+    NetError, NetErrorKind, NetResult, Netns, NsRef, RouteInfo, RouteSpec, SpoofCheck, VethPair,
+    VethSpec,
 };
 use ipnet::IpNet;
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -7,7 +7,7 @@
 
 use cni_conformance::in_process::{add_uplink, Attachment};
 use cni_conformance::kernel_world::KernelWorld;
-use cni_core::net::{NetBackend, NsRef, Netns};
+use cni_core::net::{NetBackend, Netns, NsRef};
 use cni_core::testsupport::privileged;
 use serde_json::{json, Value};
 use std::process::Command;
@@ -24,7 +24,17 @@ fn ip(args: &[&str]) -> String {
 
 fn ping(att: &Attachment, to: &str) -> bool {
     Command::new("ip")
-        .args(["netns", "exec", &ns_name(att), "ping", "-c", "1", "-W", "1", to])
+        .args([
+            "netns",
+            "exec",
+            &ns_name(att),
+            "ping",
+            "-c",
+            "1",
+            "-W",
+            "1",
+            to,
+        ])
         .output()
         .unwrap()
         .status
@@ -33,11 +43,7 @@ fn ping(att: &Attachment, to: &str) -> bool {
 
 /// A container's namespace through the backend underneath the fault injector.
 fn container(world: &KernelWorld, att: &Attachment) -> Box<dyn Netns> {
-    world
-        .faults
-        .inner()
-        .open(&NsRef::path(&att.netns))
-        .unwrap()
+    world.faults.inner().open(&NsRef::path(&att.netns)).unwrap()
 }
 
 fn bridge_conf(name: &str, subnet: &str, extra: Value) -> Value {
@@ -64,7 +70,15 @@ fn macspoofchk_drops_frames_with_a_spoofed_source_mac() {
         world.call("ADD", &conf, &att).unwrap();
         assert!(ping(&att, "10.61.0.1"), "the container's own MAC passes");
         let ns = ns_name(&att);
-        ip(&["-n", &ns, "link", "set", "eth0", "address", "0a:58:de:ad:be:ef"]);
+        ip(&[
+            "-n",
+            &ns,
+            "link",
+            "set",
+            "eth0",
+            "address",
+            "0a:58:de:ad:be:ef",
+        ]);
         ip(&["-n", &ns, "neigh", "flush", "dev", "eth0"]);
         assert!(!ping(&att, "10.61.0.1"), "a spoofed source MAC is dropped");
         // The control: without the check, the same spoofed frames pass.
@@ -90,13 +104,23 @@ fn isolated_ports_reach_the_gateway_but_not_each_other() {
     world.in_host(|| {
         world.call("ADD", &conf, &a).unwrap();
         let rb = world.call("ADD", &conf, &b).unwrap();
-        assert!(ping(&a, "10.62.0.1") && ping(&b, "10.62.0.1"), "both reach the gateway");
-        let b_ip = rb["ips"][0]["address"].as_str().unwrap().split('/').next().unwrap().to_string();
+        assert!(
+            ping(&a, "10.62.0.1") && ping(&b, "10.62.0.1"),
+            "both reach the gateway"
+        );
+        let b_ip = rb["ips"][0]["address"]
+            .as_str()
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
         assert!(!ping(&a, &b_ip), "isolated ports do not reach each other");
         // The control: with one port no longer isolated, the same ping passes.
         let a_end = container(&world, &a).link_by_name("eth0").unwrap();
         let host = world.host();
-        host.set_port_isolated(a_end.peer_index.unwrap(), false).unwrap();
+        host.set_port_isolated(a_end.peer_index.unwrap(), false)
+            .unwrap();
         assert!(ping(&a, &b_ip), "without isolation they do");
     });
 }
@@ -153,7 +177,8 @@ fn the_reference_sysctls_read_back_on_the_kernel() {
         let index = c.link_by_name("eth0").unwrap().index;
         let v6 = c.addresses(Some(index)).unwrap();
         assert!(
-            v6.iter().any(|a| a.addr.to_string().starts_with("fd64:") && !a.nodad),
+            v6.iter()
+                .any(|a| a.addr.to_string().starts_with("fd64:") && !a.nodad),
             "with enabledad the address runs DAD: {v6:?}"
         );
     });

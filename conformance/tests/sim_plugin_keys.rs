@@ -3,8 +3,8 @@
 //! (bridge), `bcqueuelen` (macvlan), the VLAN keys refused, and the
 //! sysctls the reference sets on the links it makes.
 
-use cni_conformance::sim_scenarios::{Attachment, SimWorld};
 use cni_conformance::faults::NetOp;
+use cni_conformance::sim_scenarios::{Attachment, SimWorld};
 use cni_core::net::{LinkKind, NetErrorKind, Netns, NsRef};
 use serde_json::{json, Value};
 
@@ -76,13 +76,18 @@ fn macspoofchk_checks_the_container_mac_on_its_port_until_del() {
 fn macspoofchk_is_undone_when_a_later_step_fails_and_gc_removes_stale_checks() {
     let (world, atts, conf) = world_with(&bridge_conf(json!({"macspoofchk": true})), &["c1", "c2"]);
     // A step after the check fails: adding the container's first address.
-    world
-        .faults
-        .fail_next(NetOp::AddAddress, Some(NsRef::path(&atts[0].netns)), NetErrorKind::Other);
+    world.faults.fail_next(
+        NetOp::AddAddress,
+        Some(NsRef::path(&atts[0].netns)),
+        NetErrorKind::Other,
+    );
     let e = world.call("ADD", &conf, &atts[0]).unwrap_err();
     assert_eq!(e.code, 5, "{e}");
     let host = world.host();
-    assert!(host.spoofcheck_list().unwrap().is_empty(), "the failed ADD took its check back");
+    assert!(
+        host.spoofcheck_list().unwrap().is_empty(),
+        "the failed ADD took its check back"
+    );
 
     world.call("ADD", &conf, &atts[0]).unwrap();
     world.call("ADD", &conf, &atts[1]).unwrap();
@@ -91,7 +96,12 @@ fn macspoofchk_is_undone_when_a_later_step_fails_and_gc_removes_stale_checks() {
     gc["cni.dev/valid-attachments"] = json!([{"containerID": "c2", "ifname": "eth0"}]);
     world.call("GC", &gc, &atts[0]).unwrap();
     let left = host.spoofcheck_list().unwrap();
-    assert_eq!(left.iter().map(|c| c.container_id.as_str()).collect::<Vec<_>>(), ["c2"]);
+    assert_eq!(
+        left.iter()
+            .map(|c| c.container_id.as_str())
+            .collect::<Vec<_>>(),
+        ["c2"]
+    );
 }
 
 #[test]
@@ -124,7 +134,10 @@ fn enabledad_leaves_dad_on_for_the_container_addresses() {
     let c = world.container(&atts[0]);
     assert!(!v6_addr_nodad(&*c, "eth0"));
     assert_eq!(c.sysctl_get("net/ipv6/conf/eth0/accept_dad").unwrap(), "1");
-    assert_eq!(c.sysctl_get("net/ipv6/conf/eth0/enhanced_dad").unwrap(), "1");
+    assert_eq!(
+        c.sysctl_get("net/ipv6/conf/eth0/enhanced_dad").unwrap(),
+        "1"
+    );
 
     let (world, atts, conf) = world_with(&bridge_conf(json!({})), &["c1"]);
     world.call("ADD", &conf, &atts[0]).unwrap();
@@ -158,9 +171,21 @@ fn bridge_and_ptp_set_the_sysctls_the_reference_sets() {
     world.call("ADD", &conf, &atts[0]).unwrap();
     let host = world.host();
     let veth = &host_veth(&*host)[0].name;
-    assert_eq!(host.sysctl_get(&format!("net/ipv6/conf/{veth}/accept_ra")).unwrap(), "0");
-    assert_eq!(c.sysctl_get("net/ipv6/conf/lo/disable_ipv6").unwrap(), "0", "IPv6 turned on for lo");
-    assert_eq!(c.sysctl_get("net/ipv6/conf/eth0/keep_addr_on_down").unwrap(), "1");
+    assert_eq!(
+        host.sysctl_get(&format!("net/ipv6/conf/{veth}/accept_ra"))
+            .unwrap(),
+        "0"
+    );
+    assert_eq!(
+        c.sysctl_get("net/ipv6/conf/lo/disable_ipv6").unwrap(),
+        "0",
+        "IPv6 turned on for lo"
+    );
+    assert_eq!(
+        c.sysctl_get("net/ipv6/conf/eth0/keep_addr_on_down")
+            .unwrap(),
+        "1"
+    );
 }
 
 #[test]
@@ -172,11 +197,16 @@ fn macvlan_bcqueuelen_reaches_the_link_and_is_validated() {
     world.call("ADD", &netconf, &atts[0]).unwrap();
     let c = world.container(&atts[0]);
     assert_eq!(c.link_by_name("eth0").unwrap().bc_queue_len, Some(250));
-    assert_eq!(c.sysctl_get("net/ipv6/conf/eth0/ndisc_notify").unwrap(), "1");
+    assert_eq!(
+        c.sysctl_get("net/ipv6/conf/eth0/ndisc_notify").unwrap(),
+        "1"
+    );
 
     let mut huge = netconf.clone();
     huge["bcqueuelen"] = json!(1u64 << 30);
-    let e = world.call("ADD", &huge, &Attachment::new("m2")).unwrap_err();
+    let e = world
+        .call("ADD", &huge, &Attachment::new("m2"))
+        .unwrap_err();
     assert_eq!(e.code, 7, "{e}");
     assert!(e.msg.starts_with("bcqueuelen"), "{e}");
 }
@@ -185,7 +215,10 @@ fn macvlan_bcqueuelen_reaches_the_link_and_is_validated() {
 fn vlan_keys_are_refused_with_code_7_naming_the_key() {
     for (extra, key) in [
         (json!({"vlan": 100}), "vlan"),
-        (json!({"vlanTrunk": [{"minID": 10, "maxID": 20}]}), "vlanTrunk"),
+        (
+            json!({"vlanTrunk": [{"minID": 10, "maxID": 20}]}),
+            "vlanTrunk",
+        ),
         (json!({"vlan": 7, "preserveDefaultVlan": true}), "vlan"),
     ] {
         let (world, atts, conf) = world_with(&bridge_conf(extra), &["v1"]);
@@ -195,7 +228,9 @@ fn vlan_keys_are_refused_with_code_7_naming_the_key() {
         assert!(e.msg.starts_with(&format!("{key}:")), "{e}");
         assert_eq!(world.state(&[&atts[0]]), before, "nothing changed");
     }
-    let (world, atts, conf) =
-        world_with(&bridge_conf(json!({"vlan": 0, "preserveDefaultVlan": true})), &["v2"]);
+    let (world, atts, conf) = world_with(
+        &bridge_conf(json!({"vlan": 0, "preserveDefaultVlan": true})),
+        &["v2"],
+    );
     world.call("ADD", &conf, &atts[0]).unwrap();
 }

@@ -24,9 +24,9 @@ use crate::netns::NetnsFile;
 use cni_core::net::{is_taggable, masq_tag, MasqRule, NetError, NetResult, ParsedMasqTag};
 use plan::Chain;
 use rule::parse_rule;
-use wire::{NfMsg, NFPROTO_INET};
 pub use spoof::{spoof_add, spoof_del, spoof_gc, spoof_list};
 pub use spoof_rule::{SPOOF_CHAIN, SPOOF_TABLE};
+use wire::{NfMsg, NFPROTO_INET};
 pub use wire::{NfSocket, Nftables};
 
 pub const TABLE: &str = "cni_rs_nat";

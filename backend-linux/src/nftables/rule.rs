@@ -36,7 +36,7 @@ pub(super) const NFTA_RULE_USERDATA: u16 = 7;
 const NFTNL_UDATA_RULE_COMMENT: u8 = 0;
 const NF_INET_POST_ROUTING: u32 = 4;
 const NF_IP_PRI_NAT_SRC: u32 = 100;
-pub(super) const NF_ACCEPT: u32 = 1;
+const NF_ACCEPT: u32 = 1;
 
 /// Where source and destination addresses sit in the IPv4 / IPv6 header.
 fn header_offsets(v4: bool) -> (u32, u32) {
@@ -143,11 +143,20 @@ pub(super) fn userdata(comment: &str) -> Vec<u8> {
 }
 
 pub(super) fn new_rule(addr: IpNet, tag: &str) -> NfMsg {
+    tagged_rule(TABLE, CHAIN, &rule_expressions(addr), tag)
+}
+
+pub(super) fn del_rule(handle: u64) -> NfMsg {
+    del_rule_in(TABLE, CHAIN, handle)
+}
+
+/// A rule appended to `table`/`chain`, its tag in the comment.
+pub(super) fn tagged_rule(table: &str, chain: &str, exprs: &Attrs, tag: &str) -> NfMsg {
     let mut attrs = Attrs::default();
     attrs
-        .put_str(NFTA_RULE_TABLE, TABLE)
-        .put_str(NFTA_RULE_CHAIN, CHAIN)
-        .put(NFTA_RULE_EXPRESSIONS | 0x8000, &rule_expressions(addr).0)
+        .put_str(NFTA_RULE_TABLE, table)
+        .put_str(NFTA_RULE_CHAIN, chain)
+        .put(NFTA_RULE_EXPRESSIONS | 0x8000, &exprs.0)
         .put(NFTA_RULE_USERDATA, &userdata(tag));
     NfMsg {
         kind: wire::NFT_MSG_NEWRULE,
@@ -156,11 +165,11 @@ pub(super) fn new_rule(addr: IpNet, tag: &str) -> NfMsg {
     }
 }
 
-pub(super) fn del_rule(handle: u64) -> NfMsg {
+pub(super) fn del_rule_in(table: &str, chain: &str, handle: u64) -> NfMsg {
     let mut attrs = Attrs::default();
     attrs
-        .put_str(NFTA_RULE_TABLE, TABLE)
-        .put_str(NFTA_RULE_CHAIN, CHAIN)
+        .put_str(NFTA_RULE_TABLE, table)
+        .put_str(NFTA_RULE_CHAIN, chain)
         .put_be64(NFTA_RULE_HANDLE, handle);
     NfMsg {
         kind: wire::NFT_MSG_DELRULE,
@@ -170,46 +179,59 @@ pub(super) fn del_rule(handle: u64) -> NfMsg {
 }
 
 /// `add table` + `add chain ... { type nat hook postrouting priority srcnat; }`.
-/// Without NLM_F_EXCL, so an ADD racing another one that created them first
-/// still succeeds; only sent when the chain was missing, because re-sending
-/// an existing base chain makes the kernel wait a grace period when the
-/// socket closes.
 pub(super) fn create_table_and_chain() -> [NfMsg; 2] {
-    let mut table = Attrs::default();
-    table.put_str(1, TABLE);
-    let mut chain = Attrs::default();
-    chain
-        .put_str(1, TABLE)
-        .put_str(3, CHAIN)
+    table_and_base_chain(
+        TABLE,
+        CHAIN,
+        "nat",
+        NF_INET_POST_ROUTING,
+        NF_IP_PRI_NAT_SRC as i32,
+    )
+}
+
+/// A table and its base chain (policy accept). Without NLM_F_EXCL, so an
+/// ADD racing another one that created them first still succeeds; only sent
+/// when the chain was missing, because re-sending an existing base chain
+/// makes the kernel wait a grace period when the socket closes.
+pub(super) fn table_and_base_chain(
+    table: &str,
+    chain: &str,
+    kind: &str,
+    hook: u32,
+    priority: i32,
+) -> [NfMsg; 2] {
+    let mut table_attrs = Attrs::default();
+    table_attrs.put_str(1, table);
+    let mut chain_attrs = Attrs::default();
+    chain_attrs
+        .put_str(1, table)
+        .put_str(3, chain)
         .put_nested(4, |h| {
-            h.put_be32(1, NF_INET_POST_ROUTING)
-                .put_be32(2, NF_IP_PRI_NAT_SRC);
+            h.put_be32(1, hook).put(2, &priority.to_be_bytes());
         })
         .put_be32(5, NF_ACCEPT)
-        .put_str(7, "nat");
+        .put_str(7, kind);
     let create = netlink_packet_core::NLM_F_CREATE;
     [
         NfMsg {
             kind: wire::NFT_MSG_NEWTABLE,
             flags: create,
-            attrs: table,
+            attrs: table_attrs,
         },
         NfMsg {
             kind: wire::NFT_MSG_NEWCHAIN,
             flags: create,
-            attrs: chain,
+            attrs: chain_attrs,
         },
     ]
 }
 
-// ---- rule decoding ----
-
-/// Reads back a rule [`new_rule`] wrote; `None` for anything else.
-pub(super) fn parse_rule(payload_bytes: &[u8]) -> Option<Existing> {
+/// Handle, tag and expressions of a rule carrying one of our tags.
+pub(super) fn tagged_parts(payload: &[u8]) -> Option<(u64, ParsedMasqTag, &[u8])> {
     let mut handle = None;
     let mut comment = None;
     let mut exprs = None;
-    for (kind, value) in parse_attrs(payload_bytes) {
+    for (kind, value) in parse_attrs(payload) {
         match kind {
             NFTA_RULE_HANDLE => handle = be64(value),
             NFTA_RULE_USERDATA => comment = parse_comment(value),
@@ -217,10 +239,17 @@ pub(super) fn parse_rule(payload_bytes: &[u8]) -> Option<Existing> {
             _ => {}
         }
     }
-    let tag = ParsedMasqTag::parse(&comment?)?;
-    let (saddr, prefix) = parse_match(exprs?)?;
+    Some((handle?, ParsedMasqTag::parse(&comment?)?, exprs?))
+}
+
+// ---- rule decoding ----
+
+/// Reads back a rule [`new_rule`] wrote; `None` for anything else.
+pub(super) fn parse_rule(payload_bytes: &[u8]) -> Option<Existing> {
+    let (handle, tag, exprs) = tagged_parts(payload_bytes)?;
+    let (saddr, prefix) = parse_match(exprs)?;
     Some(Existing {
-        handle: handle?,
+        handle,
         tag,
         addr: IpNet::new(saddr, prefix).ok()?,
     })

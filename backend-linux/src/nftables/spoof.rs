@@ -9,8 +9,8 @@ use super::spoof_rule::{
 };
 use super::wire::{NfMsg, NfSocket, NFPROTO_BRIDGE};
 use super::{apply_planned, validate_names};
-use crate::netns::NetnsFile;
 use crate::netlink::validate_ifname;
+use crate::netns::NetnsFile;
 use cni_core::net::{masq_tag, NetResult, SpoofCheck};
 
 /// Our chain as a look-up found it: `None` when table or chain is missing.
@@ -19,9 +19,7 @@ type Checks = Option<Vec<ExistingCheck>>;
 fn look_up(sock: &NfSocket, ns: &NetnsFile) -> NetResult<Checks> {
     let what = format!("list MAC spoof checks in netns {}", ns.path().display());
     let dumped = sock.dump_rules(NFPROTO_BRIDGE, SPOOF_TABLE, SPOOF_CHAIN, &what)?;
-    if dumped.is_empty()
-        && !sock.chain_exists(NFPROTO_BRIDGE, SPOOF_TABLE, SPOOF_CHAIN, &what)?
-    {
+    if dumped.is_empty() && !sock.chain_exists(NFPROTO_BRIDGE, SPOOF_TABLE, SPOOF_CHAIN, &what)? {
         return Ok(None);
     }
     Ok(Some(dumped.iter().filter_map(|r| parse_check(r)).collect()))
@@ -46,8 +44,9 @@ fn of<'a>(
 /// ADD: nothing when exactly this check is there; else one transaction that
 /// replaces the attachment's checks on the same interface.
 fn plan_add(checks: &Checks, check: &SpoofCheck, tag: &str) -> Vec<NfMsg> {
-    let same_port =
-        |e: &ExistingCheck| e.tag.is_of(&check.network, &check.container_id) && e.iface == check.iface;
+    let same_port = |e: &ExistingCheck| {
+        e.tag.is_of(&check.network, &check.container_id) && e.iface == check.iface
+    };
     let mine: Vec<&ExistingCheck> = of(checks, same_port).collect();
     if let [only] = mine.as_slice() {
         if only.mac == check.mac && only.tag.is_current_format() {
@@ -130,7 +129,9 @@ pub fn spoof_list(sock: &NfSocket, ns: &NetnsFile) -> NetResult<Vec<SpoofCheck>>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nftables::wire::{NFT_MSG_DELRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE};
+    use crate::nftables::wire::{
+        NFT_MSG_DELRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE,
+    };
     use cni_core::net::ParsedMasqTag;
 
     fn check(iface: &str, mac: &str) -> SpoofCheck {
@@ -172,6 +173,9 @@ mod tests {
         );
         // Another interface of the same attachment keeps its own check.
         let other_port = check("veth2", "0a:58:0a:01:00:05");
-        assert_eq!(kinds(&plan_add(&present, &other_port, &tag)), [NFT_MSG_NEWRULE]);
+        assert_eq!(
+            kinds(&plan_add(&present, &other_port, &tag)),
+            [NFT_MSG_NEWRULE]
+        );
     }
 }

@@ -8,11 +8,10 @@
 //! and nothing of another program's shares our table.
 
 use super::rule::{
-    cmp, expr, parse_comment, userdata, NFTA_DATA_VALUE, NFTA_EXPR_DATA, NFTA_EXPR_NAME,
-    NFTA_RULE_CHAIN, NFTA_RULE_EXPRESSIONS, NFTA_RULE_HANDLE, NFTA_RULE_TABLE, NFTA_RULE_USERDATA,
-    NFT_CMP_EQ, NFT_CMP_NEQ, NFT_REG_1, NF_ACCEPT,
+    cmp, del_rule_in, expr, table_and_base_chain, tagged_parts, tagged_rule, NFTA_DATA_VALUE,
+    NFTA_EXPR_DATA, NFTA_EXPR_NAME, NFT_CMP_EQ, NFT_CMP_NEQ, NFT_REG_1,
 };
-use super::wire::{self, be32, be64, parse_attrs, Attrs, NfMsg};
+use super::wire::{be32, parse_attrs, Attrs, NfMsg};
 use cni_core::net::{MacAddr, ParsedMasqTag};
 
 pub const SPOOF_TABLE: &str = "cni_rs_spoof";
@@ -59,95 +58,42 @@ fn rule_expressions(iface: &str, mac: MacAddr) -> Attrs {
     expr(&mut list, "payload", Some(load));
     cmp(&mut list, NFT_CMP_NEQ, &mac.0);
     let mut verdict = Attrs::default();
-    verdict.put_be32(NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT).put_nested(
-        NFTA_IMMEDIATE_DATA,
-        |d| {
+    verdict
+        .put_be32(NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT)
+        .put_nested(NFTA_IMMEDIATE_DATA, |d| {
             d.put_nested(NFTA_DATA_VERDICT, |v| {
                 v.put_be32(NFTA_VERDICT_CODE, NF_DROP);
             });
-        },
-    );
+        });
     expr(&mut list, "immediate", Some(verdict));
     list
 }
 
 pub(super) fn new_check(iface: &str, mac: MacAddr, tag: &str) -> NfMsg {
-    let mut attrs = Attrs::default();
-    attrs
-        .put_str(NFTA_RULE_TABLE, SPOOF_TABLE)
-        .put_str(NFTA_RULE_CHAIN, SPOOF_CHAIN)
-        .put(
-            NFTA_RULE_EXPRESSIONS | 0x8000,
-            &rule_expressions(iface, mac).0,
-        )
-        .put(NFTA_RULE_USERDATA, &userdata(tag));
-    NfMsg {
-        kind: wire::NFT_MSG_NEWRULE,
-        flags: netlink_packet_core::NLM_F_CREATE | netlink_packet_core::NLM_F_APPEND,
-        attrs,
-    }
+    tagged_rule(SPOOF_TABLE, SPOOF_CHAIN, &rule_expressions(iface, mac), tag)
 }
 
 pub(super) fn del_check(handle: u64) -> NfMsg {
-    let mut attrs = Attrs::default();
-    attrs
-        .put_str(NFTA_RULE_TABLE, SPOOF_TABLE)
-        .put_str(NFTA_RULE_CHAIN, SPOOF_CHAIN)
-        .put_be64(NFTA_RULE_HANDLE, handle);
-    NfMsg {
-        kind: wire::NFT_MSG_DELRULE,
-        flags: 0,
-        attrs,
-    }
+    del_rule_in(SPOOF_TABLE, SPOOF_CHAIN, handle)
 }
 
-/// `add table bridge cni_rs_spoof` + the base chain, without NLM_F_EXCL so
-/// a concurrent ADD that made them first is no error; only sent when missing.
+/// `add table bridge cni_rs_spoof` + its base chain; only sent when missing.
 pub(super) fn create_table_and_chain() -> [NfMsg; 2] {
-    let mut table = Attrs::default();
-    table.put_str(1, SPOOF_TABLE);
-    let mut chain = Attrs::default();
-    chain
-        .put_str(1, SPOOF_TABLE)
-        .put_str(3, SPOOF_CHAIN)
-        .put_nested(4, |h| {
-            h.put_be32(1, NF_BR_PRE_ROUTING)
-                .put(2, &PRIORITY.to_be_bytes());
-        })
-        .put_be32(5, NF_ACCEPT)
-        .put_str(7, "filter");
-    let create = netlink_packet_core::NLM_F_CREATE;
-    [
-        NfMsg {
-            kind: wire::NFT_MSG_NEWTABLE,
-            flags: create,
-            attrs: table,
-        },
-        NfMsg {
-            kind: wire::NFT_MSG_NEWCHAIN,
-            flags: create,
-            attrs: chain,
-        },
-    ]
+    table_and_base_chain(
+        SPOOF_TABLE,
+        SPOOF_CHAIN,
+        "filter",
+        NF_BR_PRE_ROUTING,
+        PRIORITY,
+    )
 }
 
 /// Reads back a rule [`new_check`] wrote; `None` for anything else.
 pub(super) fn parse_check(payload: &[u8]) -> Option<ExistingCheck> {
-    let mut handle = None;
-    let mut comment = None;
-    let mut exprs = None;
-    for (kind, value) in parse_attrs(payload) {
-        match kind {
-            NFTA_RULE_HANDLE => handle = be64(value),
-            NFTA_RULE_USERDATA => comment = parse_comment(value),
-            NFTA_RULE_EXPRESSIONS => exprs = Some(value),
-            _ => {}
-        }
-    }
-    let tag = ParsedMasqTag::parse(&comment?)?;
-    let (iface, mac) = parse_match(exprs?)?;
+    let (handle, tag, exprs) = tagged_parts(payload)?;
+    let (iface, mac) = parse_match(exprs)?;
     Some(ExistingCheck {
-        handle: handle?,
+        handle,
         tag,
         iface,
         mac,
@@ -184,6 +130,7 @@ fn parse_match(list: &[u8]) -> Option<(String, MacAddr)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nftables::rule::NFTA_RULE_HANDLE;
     use cni_core::net::masq_tag;
 
     #[test]
@@ -194,7 +141,10 @@ mod tests {
         reply.put_be64(NFTA_RULE_HANDLE, 9);
         reply.0.extend_from_slice(&msg.attrs.0);
         let got = parse_check(&reply.0).unwrap();
-        assert_eq!((got.handle, got.iface.as_str(), got.mac), (9, "veth0123abcd", mac));
+        assert_eq!(
+            (got.handle, got.iface.as_str(), got.mac),
+            (9, "veth0123abcd", mac)
+        );
         assert!(got.tag.is_of("n", "c"));
     }
 

@@ -1,7 +1,7 @@
 //! The bridge plugin's configuration, as the reference accepts it.
 
-use crate::common::conf::{self, CommonConf};
 use super::vlan;
+use crate::common::conf::{self, CommonConf};
 use crate::common::masq;
 use cni_core::spec::validate::{validate_link_name, validate_mtu};
 use cni_core::CniError;
@@ -150,10 +150,22 @@ mod tests {
         }
         let cases: [(&[u8], &str, &str); 5] = [
             (br#"{"name":"n","vlan":100}"#, "vlan:", "VLAN filtering"),
-            (br#"{"name":"n","vlan":4095}"#, "vlan:", "between 0 and 4094"),
+            (
+                br#"{"name":"n","vlan":4095}"#,
+                "vlan:",
+                "between 0 and 4094",
+            ),
             (br#"{"name":"n","vlan":-1}"#, "vlan:", "between 0 and 4094"),
-            (br#"{"name":"n","vlanTrunk":[{"id":5}]}"#, "vlanTrunk:", "VLAN filtering"),
-            (br#"{"name":"n","vlanTrunk":[]}"#, "vlanTrunk:", "VLAN filtering"),
+            (
+                br#"{"name":"n","vlanTrunk":[{"id":5}]}"#,
+                "vlanTrunk:",
+                "VLAN filtering",
+            ),
+            (
+                br#"{"name":"n","vlanTrunk":[]}"#,
+                "vlanTrunk:",
+                "VLAN filtering",
+            ),
         ];
         for (input, field, why) in cases {
             let e = BridgeConf::parse(input).unwrap_err();

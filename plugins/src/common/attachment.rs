@@ -6,7 +6,9 @@
 //! (`PtpConf::parse` refuses one without), bridge and macvlan may be layer 2
 //! only (`ipam: {}`), with nothing to hand over.
 
-use super::{container_link, delegate, iface, masq, netns, CommonConf, IpamDelegate, NetContext, Verb};
+use super::{
+    container_link, delegate, iface, masq, netns, CommonConf, IpamDelegate, NetContext, Verb,
+};
 use cni_core::net::{LinkInfo, NetBackend};
 use cni_core::skel::CmdArgs;
 use cni_core::{CniError, CniResult};

@@ -43,7 +43,9 @@ pub fn set_link(
 
 fn has_ipv6(ns: &dyn Netns) -> Result<bool, CniError> {
     const KEY: &str = "net/ipv6/conf/all/disable_ipv6";
-    let found = ns.sysctl_get(KEY).absent_ok(&format!("reading sysctl {KEY}"))?;
+    let found = ns
+        .sysctl_get(KEY)
+        .absent_ok(&format!("reading sysctl {KEY}"))?;
     Ok(found.is_some())
 }
 
@@ -61,7 +63,9 @@ pub fn refuse_router_ads(ns: &dyn Netns, link: &str) -> Result<(), CniError> {
 pub fn prepare_ipv6(ns: &dyn Netns, link: &str) -> Result<(), CniError> {
     for name in ["lo", link] {
         let key = format!("net/ipv6/conf/{name}/disable_ipv6");
-        let now = ns.sysctl_get(&key).absent_ok(&format!("reading sysctl {key}"))?;
+        let now = ns
+            .sysctl_get(&key)
+            .absent_ok(&format!("reading sysctl {key}"))?;
         if now.is_some_and(|v| v.trim() != "0") {
             set_link(ns, "ipv6", name, "disable_ipv6", "0")?;
         }

@@ -90,7 +90,8 @@ mod tests {
 
     #[test]
     fn bcqueuelen_is_an_unsigned_count_zero_meaning_unset() {
-        let parse = |v: &str| MacvlanConf::parse(format!(r#"{{"name":"n","bcqueuelen":{v}}}"#).as_bytes());
+        let parse =
+            |v: &str| MacvlanConf::parse(format!(r#"{{"name":"n","bcqueuelen":{v}}}"#).as_bytes());
         assert_eq!(parse("100").unwrap().bc_queue_len, Some(100));
         assert_eq!(parse("0").unwrap().bc_queue_len, None);
         assert_eq!(parse("null").unwrap().bc_queue_len, None);

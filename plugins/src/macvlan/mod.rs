@@ -77,7 +77,13 @@ impl Plugin for Macvlan<'_> {
                 .ctx(&format!("setting {} up for IPAM", link.name))?;
             result = delegate::allocate(self.ipam, t, args, CONTAINER_IFACE, &mut undo)?;
         }
-        iface::configure(&*container, &link, &result, CONTAINER_IFACE, iface::Dad::Skip)?;
+        iface::configure(
+            &*container,
+            &link,
+            &result,
+            CONTAINER_IFACE,
+            iface::Dad::Skip,
+        )?;
 
         // Report the link as configured; a failed read fails ADD (and undoes it).
         let link = container
