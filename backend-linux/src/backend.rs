@@ -6,7 +6,8 @@ use crate::nftables::{self, NfSocket};
 use crate::sysctl;
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, FirewallSet, LinkInfo, MacAddr, MacvlanSpec, MasqRule,
-    NetBackend, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair, VethSpec,
+    NetBackend, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, SpoofCheck, VethPair,
+    VethSpec,
 };
 use ipnet::IpNet;
 use std::sync::OnceLock;
@@ -227,5 +228,21 @@ impl Netns for LinuxNetns {
     }
     fn firewall_list(&self) -> NetResult<Vec<FirewallSet>> {
         nftables::firewall::list(self.nf()?, &self.file)
+    }
+
+    fn set_port_isolated(&self, index: u32, on: bool) -> NetResult<()> {
+        self.rtnl.set_port_isolated(index, on)
+    }
+    fn spoofcheck_add(&self, check: &SpoofCheck) -> NetResult<()> {
+        nftables::spoof_add(self.nf()?, &self.file, check)
+    }
+    fn spoofcheck_del(&self, network: &str, container_id: &str) -> NetResult<()> {
+        nftables::spoof_del(self.nf()?, &self.file, network, container_id)
+    }
+    fn spoofcheck_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
+        nftables::spoof_gc(self.nf()?, &self.file, network, live_container_ids)
+    }
+    fn spoofcheck_list(&self) -> NetResult<Vec<SpoofCheck>> {
+        nftables::spoof_list(self.nf()?, &self.file)
     }
 }

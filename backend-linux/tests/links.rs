@@ -103,6 +103,7 @@ fn macvlan_is_created_directly_in_the_target() {
         mtu: None,
         mac: None,
         txqueuelen: None,
+        bc_queue_len: None,
     };
     let mv = h.create_macvlan(&spec, &cont.ns_ref()).unwrap();
     assert_eq!(mv.kind, LinkKind::Macvlan);

@@ -2,10 +2,11 @@
 
 use crate::kernel::SimKernel;
 use crate::model::{Net, NsId};
-use crate::{addrs, firewall, forward_rules, links, portmap, routes, sysctl};
+use crate::{addrs, firewall, forward_rules, links, portmap, routes, spoof, sysctl};
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, FirewallSet, LinkInfo, MacAddr, MacvlanSpec, MasqRule,
-    NetError, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair, VethSpec,
+    NetError, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, SpoofCheck, VethPair,
+    VethSpec,
 };
 use ipnet::IpNet;
 
@@ -196,5 +197,25 @@ impl Netns for SimNetns {
 
     fn firewall_list(&self) -> NetResult<Vec<FirewallSet>> {
         self.read(forward_rules::list)
+    }
+
+    fn set_port_isolated(&self, index: u32, on: bool) -> NetResult<()> {
+        self.write(|net, ns| links::set_port_isolated(net, ns, index, on))
+    }
+
+    fn spoofcheck_add(&self, check: &SpoofCheck) -> NetResult<()> {
+        self.write(|net, ns| spoof::add(net, ns, check))
+    }
+
+    fn spoofcheck_del(&self, network: &str, container_id: &str) -> NetResult<()> {
+        self.write(|net, ns| spoof::del(net, ns, network, container_id))
+    }
+
+    fn spoofcheck_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
+        self.write(|net, ns| spoof::gc(net, ns, network, live_container_ids))
+    }
+
+    fn spoofcheck_list(&self) -> NetResult<Vec<SpoofCheck>> {
+        self.read(spoof::list)
     }
 }

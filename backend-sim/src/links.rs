@@ -175,6 +175,7 @@ pub(crate) fn create_macvlan(
     if let Some(l) = net.link_at_mut(&(target.clone(), index)) {
         l.parent = Some((ns.clone(), spec.parent));
         l.macvlan_mode = Some(spec.mode);
+        l.bc_queue_len = Some(spec.bc_queue_len.unwrap_or(MACVLAN_DEFAULT_BC_QUEUE_LEN));
     }
     info(net, target, index)
 }
@@ -195,6 +196,7 @@ pub(crate) fn remove_link(net: &mut Net, at: &LinkAddr) {
         if l.master == Some(at.1) {
             l.master = None;
             l.hairpin = false;
+            l.isolated = false;
             released.push(l.index);
         }
     }
@@ -295,6 +297,7 @@ pub(crate) fn set_master(
     link.master = master;
     if master != old {
         link.hairpin = false;
+        link.isolated = false;
     }
     if let Some(m) = master {
         space.link_mut(m)?.had_ports = true;
@@ -368,6 +371,21 @@ pub(crate) fn set_hairpin(net: &mut Net, ns: &NsId, index: u32, on: bool) -> Net
         )));
     }
     link.hairpin = on;
+    Ok(())
+}
+
+/// What the kernel asks for a macvlan's broadcast queue unless told otherwise.
+pub(crate) const MACVLAN_DEFAULT_BC_QUEUE_LEN: u32 = 1000;
+
+pub(crate) fn set_port_isolated(net: &mut Net, ns: &NsId, index: u32, on: bool) -> NetResult<()> {
+    let link = net.ns_mut(ns)?.link_mut(index)?;
+    if link.master.is_none() {
+        return Err(NetError::invalid(format!(
+            "isolation: link {:?} is not a bridge port",
+            link.name
+        )));
+    }
+    link.isolated = on;
     Ok(())
 }
 

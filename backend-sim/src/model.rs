@@ -56,9 +56,13 @@ pub(crate) struct Link {
     pub allmulti: bool,
     pub master: Option<u32>,
     pub hairpin: bool,
+    /// Bridge port isolation (IFLA_BRPORT_ISOLATED).
+    pub isolated: bool,
     pub peer: Option<LinkAddr>,
     pub parent: Option<LinkAddr>,
     pub macvlan_mode: Option<MacvlanMode>,
+    /// Macvlan: the broadcast queue length asked for at creation (or the default).
+    pub bc_queue_len: Option<u32>,
     /// Bridge: it had a port once. Linux gives a fresh bridge carrier, then
     /// derives carrier from its ports, so a bridge whose ports all left has none.
     pub had_ports: bool,
@@ -88,6 +92,7 @@ pub(crate) struct Namespace {
     pub masq: Vec<cni_core::net::MasqRule>,
     pub portmaps: Vec<cni_core::net::PortMapSet>,
     pub forward_rules: Vec<cni_core::net::FirewallSet>,
+    pub spoof: Vec<cni_core::net::SpoofCheck>,
 }
 
 /// Everything an operation may change; cloned before a mutation so that a
@@ -126,6 +131,8 @@ pub(crate) const LINK_SYSCTL_DEFAULTS: &[(&str, &str)] = &[
     ("ipv6/accept_dad", "1"),
     ("ipv6/accept_ra", "1"),
     ("ipv6/keep_addr_on_down", "0"),
+    ("ipv6/enhanced_dad", "1"),
+    ("ipv6/ndisc_notify", "0"),
 ];
 
 impl Namespace {
@@ -201,9 +208,11 @@ impl Link {
             allmulti: false,
             master: None,
             hairpin: false,
+            isolated: false,
             peer: None,
             parent: None,
             macvlan_mode: None,
+            bc_queue_len: None,
             had_ports: false,
             link_local_done: false,
             conf: LINK_SYSCTL_DEFAULTS
@@ -313,6 +322,8 @@ impl Net {
             parent_index: link.parent.as_ref().map(|p| p.1),
             macvlan_mode: link.macvlan_mode,
             hairpin: is_port.then_some(link.hairpin),
+            isolated: is_port.then_some(link.isolated),
+            bc_queue_len: link.bc_queue_len,
         }
     }
 }

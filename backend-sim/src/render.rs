@@ -92,6 +92,15 @@ fn link_line(net: &Net, id: &NsId, space: &Namespace, l: &Link, detail: Detail) 
     if l.hairpin {
         s.push_str(" hairpin");
     }
+    if l.isolated {
+        s.push_str(" isolated");
+    }
+    if let Some(q) = l
+        .bc_queue_len
+        .filter(|q| *q != crate::links::MACVLAN_DEFAULT_BC_QUEUE_LEN)
+    {
+        let _ = write!(s, " bcqueuelen {q}");
+    }
     s
 }
 
@@ -121,6 +130,7 @@ pub(crate) fn namespace(net: &Net, id: &NsId, detail: Detail) -> NetResult<Strin
     push_section(&mut out, "masquerade", masquerade_lines(space));
     push_section(&mut out, "port mappings", portmap_lines(space));
     push_section(&mut out, "forwarding rules", forward_rule_lines(space));
+    push_section(&mut out, "MAC spoof checks", spoof_lines(space));
     Ok(out)
 }
 
@@ -218,6 +228,20 @@ fn sysctl_lines(space: &Namespace, links: &[&Link]) -> Vec<String> {
     }
     lines.sort();
     lines
+}
+
+fn spoof_lines(space: &Namespace) -> Vec<String> {
+    let mut checks = space.spoof.clone();
+    checks.sort();
+    checks
+        .iter()
+        .map(|c| {
+            format!(
+                "network {:?} container {:?} on {} only from {}",
+                c.network, c.container_id, c.iface, c.mac
+            )
+        })
+        .collect()
 }
 
 fn masquerade_lines(space: &Namespace) -> Vec<String> {

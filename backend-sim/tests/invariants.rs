@@ -105,6 +105,7 @@ fn apply(kernel: &SimKernel, op: &Op) {
                     mtu: None,
                     mac: None,
                     txqueuelen: None,
+                    bc_queue_len: None,
                 };
                 h.create_macvlan(&spec, &ns_ref(*m)).map(drop)
             }

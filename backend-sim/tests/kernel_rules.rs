@@ -87,6 +87,7 @@ fn deleting_a_macvlan_parent_deletes_the_macvlan() {
         mtu: None,
         mac: None,
         txqueuelen: None,
+        bc_queue_len: None,
     };
     host.create_macvlan(&spec, &cref).unwrap();
     host.delete_link(pair.local.index).unwrap();

@@ -66,6 +66,7 @@ fn macvlan_in_a_container() {
                 mtu: Some(1400),
                 mac: None,
                 txqueuelen: None,
+                bc_queue_len: None,
             },
             &cref,
         )

@@ -8,7 +8,7 @@
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, FirewallSet, LinkInfo, MacAddr, MacvlanSpec, MasqRule,
     NetBackend, NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec,
-    VethPair, VethSpec,
+    SpoofCheck, VethPair, VethSpec,
 };
 use ipnet::IpNet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -57,6 +57,11 @@ pub enum NetOp {
     FirewallDel,
     FirewallGc,
     FirewallList,
+    SetPortIsolated,
+    SpoofcheckAdd,
+    SpoofcheckDel,
+    SpoofcheckGc,
+    SpoofcheckList,
 }
 
 /// One operation as it was attempted.
@@ -400,5 +405,25 @@ impl Netns for FaultyNetns {
     }
     fn firewall_list(&self) -> NetResult<Vec<FirewallSet>> {
         self.run(NetOp::FirewallList, |n| n.firewall_list())
+    }
+
+    fn set_port_isolated(&self, index: u32, on: bool) -> NetResult<()> {
+        self.run(NetOp::SetPortIsolated, |n| n.set_port_isolated(index, on))
+    }
+    fn spoofcheck_add(&self, check: &SpoofCheck) -> NetResult<()> {
+        self.run(NetOp::SpoofcheckAdd, |n| n.spoofcheck_add(check))
+    }
+    fn spoofcheck_del(&self, network: &str, container_id: &str) -> NetResult<()> {
+        self.run(NetOp::SpoofcheckDel, |n| {
+            n.spoofcheck_del(network, container_id)
+        })
+    }
+    fn spoofcheck_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
+        self.run(NetOp::SpoofcheckGc, |n| {
+            n.spoofcheck_gc(network, live_container_ids)
+        })
+    }
+    fn spoofcheck_list(&self) -> NetResult<Vec<SpoofCheck>> {
+        self.run(NetOp::SpoofcheckList, |n| n.spoofcheck_list())
     }
 }

@@ -87,6 +87,26 @@ pub const SCENARIOS: &[Scenario] = &[
         needs_uplink: true,
     },
     Scenario {
+        slug: "bridge-port-guards",
+        versions: &["1.0.0"],
+        conf: || {
+            json!({"name": "br-guard", "type": "bridge", "bridge": "cni3", "isGateway": true,
+                "macspoofchk": true, "portIsolation": true, "vlan": 0,
+                "ipam": {"type": "host-local", "subnet": "10.27.0.0/24"}})
+        },
+        needs_uplink: false,
+    },
+    Scenario {
+        slug: "macvlan-bcqueuelen",
+        versions: &["1.0.0"],
+        conf: || {
+            json!({"name": "mv-bcq", "type": "macvlan", "master": "uplink0", "mode": "bridge",
+                "bcqueuelen": 200,
+                "ipam": {"type": "host-local", "subnet": "10.28.0.0/24"}})
+        },
+        needs_uplink: true,
+    },
+    Scenario {
         slug: "loopback",
         versions: VERSIONS_0_3_ON,
         conf: || json!({"name": "lo-net", "type": "loopback"}),
@@ -103,6 +123,7 @@ pub const FAULT_CASES: &[Scenario] = &[
         conf: || {
             json!({"name": "br-net", "type": "bridge", "bridge": "cni0",
                 "isGateway": true, "isDefaultGateway": true, "ipMasq": true,
+                "macspoofchk": true, "portIsolation": true,
                 "ipam": {"type": "host-local", "ranges": [
                     [{"subnet": "10.22.0.0/24"}], [{"subnet": "fd22::/64"}]]}})
         },
@@ -124,7 +145,7 @@ pub const FAULT_CASES: &[Scenario] = &[
         versions: &["1.0.0"],
         conf: || {
             json!({"name": "mv-net", "type": "macvlan",
-                "master": "uplink0",
+                "master": "uplink0", "bcqueuelen": 300,
                 "ipam": {"type": "host-local", "subnet": "10.26.0.0/24",
                          "routes": [{"dst": "0.0.0.0/0"}]}})
         },

@@ -13,7 +13,7 @@ use crate::backend_suite::normalized_view;
 use crate::in_process::Attachment;
 #[cfg(doc)]
 use crate::in_process::InProcess;
-use cni_core::net::{LinkKind, NetBackend, NetResult, Netns, NsRef};
+use cni_core::net::{LinkKind, NetBackend, NetResult, Netns, NsRef, SpoofCheck};
 
 /// The sysctls plugins change (forwarding, for a gateway or ipMasq).
 const WATCHED_SYSCTLS: &[&str] = &["net/ipv4/ip_forward", "net/ipv6/conf/all/forwarding"];
@@ -33,10 +33,22 @@ pub fn namespace_state(ns: &dyn Netns) -> NetResult<String> {
             addrs.join(",")
         ));
     }
+    for check in ns.spoofcheck_list()? {
+        lines.push(spoof_line(&check));
+    }
     for key in WATCHED_SYSCTLS {
         lines.push(format!("sysctl {key} = {}", ns.sysctl_get(key)?.trim()));
     }
     Ok(lines.join("\n"))
+}
+
+/// One MAC spoof check; MACs are normalized away elsewhere, but the check's
+/// MAC is the container's derived one, the same on both backends.
+fn spoof_line(c: &SpoofCheck) -> String {
+    format!(
+        "MAC spoof check {} {} on {} only from {}",
+        c.network, c.container_id, c.iface, c.mac
+    )
 }
 
 /// Every labelled namespace, then the leases ([`InProcess::lease_names`]).
@@ -92,6 +104,8 @@ pub fn attachment_owned(
         .collect();
     links.sort();
     out.extend(links);
+    out.push("== host MAC spoof checks".to_string());
+    out.extend(host.spoofcheck_list()?.iter().map(spoof_line));
     out.push("== host masquerade".to_string());
     let mut rules: Vec<String> = host
         .masquerade_list()?

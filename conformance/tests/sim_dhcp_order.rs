@@ -157,6 +157,9 @@ fn a_failed_dhcp_add_removes_the_interface_made_for_it() {
         })
         .unwrap();
     host.set_up(br.index, true).unwrap();
+    // As an earlier ADD left it: the plugin owns the bridge's routes.
+    host.sysctl_set("net/ipv6/conf/dbr0/accept_ra", "0")
+        .unwrap();
     let state = || {
         kernel
             .snapshot_normalized()

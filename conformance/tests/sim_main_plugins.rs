@@ -150,6 +150,16 @@ fn macvlan_bridge_mode() {
 }
 
 #[test]
+fn bridge_port_guards() {
+    run_scenario("bridge-port-guards");
+}
+
+#[test]
+fn macvlan_bcqueuelen() {
+    run_scenario("macvlan-bcqueuelen");
+}
+
+#[test]
 fn loopback() {
     run_scenario("loopback");
 }

@@ -77,6 +77,7 @@ fn macvlan_and_bridge_flags(env: &mut dyn SuiteEnv) -> Vec<(&'static str, NsRef)
         mtu: Some(1400),
         mac: None,
         txqueuelen: None,
+        bc_queue_len: None,
     };
     let mv = host.create_macvlan(&spec, &c_ref).unwrap();
     c.add_address(mv.index, &AddressSpec::new(net("10.41.0.5/16")))

@@ -138,6 +138,16 @@ fn macvlan_bridge_mode() {
 }
 
 #[test]
+fn bridge_port_guards() {
+    same_on_both("bridge_port_guards", "bridge-port-guards");
+}
+
+#[test]
+fn macvlan_bcqueuelen() {
+    same_on_both("macvlan_bcqueuelen", "macvlan-bcqueuelen");
+}
+
+#[test]
 fn loopback() {
     same_on_both("loopback", "loopback");
 }

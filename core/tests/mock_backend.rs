@@ -24,6 +24,8 @@ fn info(index: u32, name: &str) -> LinkInfo {
         parent_index: None,
         macvlan_mode: None,
         hairpin: None,
+        isolated: None,
+        bc_queue_len: None,
     }
 }
 

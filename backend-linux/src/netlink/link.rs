@@ -19,6 +19,7 @@ use std::os::fd::{AsFd, AsRawFd};
 /// Ethernet default, never 0 (a queue length of 0 breaks shapers such as pfifo).
 pub const DEFAULT_TXQUEUELEN: u32 = 1000;
 const IFLA_BRPORT_MODE: u16 = 4;
+const IFLA_BRPORT_ISOLATED: u16 = 33;
 
 /// The kernel's rules for interface names (`dev_valid_name`), as core checks them.
 pub fn validate_ifname(name: &str) -> NetResult<()> {
@@ -102,6 +103,8 @@ pub fn link_info_from(msg: &LinkMessage) -> LinkInfo {
         parent_index: None,
         macvlan_mode: None,
         hairpin: None,
+        isolated: None,
+        bc_queue_len: None,
     };
     let mut operstate = State::Unknown;
     let mut link = None;
@@ -144,15 +147,19 @@ fn read_link_infos(infos: &[NlLinkInfo], info: &mut LinkInfo) {
             }
             NlLinkInfo::Data(InfoData::MacVlan(data)) => {
                 for d in data {
-                    if let InfoMacVlan::Mode(m) = d {
-                        info.macvlan_mode = from_nl_mode(m);
+                    match d {
+                        InfoMacVlan::Mode(m) => info.macvlan_mode = from_nl_mode(m),
+                        InfoMacVlan::BcQueueLen(q) => info.bc_queue_len = Some(*q),
+                        _ => {}
                     }
                 }
             }
             NlLinkInfo::PortData(InfoPortData::BridgePort(port)) => {
                 for p in port {
-                    if let InfoBridgePort::HairpinMode(h) = p {
-                        info.hairpin = Some(*h);
+                    match p {
+                        InfoBridgePort::HairpinMode(h) => info.hairpin = Some(*h),
+                        InfoBridgePort::Isolated(i) => info.isolated = Some(*i),
+                        _ => {}
                     }
                 }
             }
@@ -274,11 +281,13 @@ impl Rtnl {
         let mut attrs = common_attrs(&spec.name, spec.mtu, spec.mac, spec.txqueuelen);
         attrs.push(LinkAttribute::Link(spec.parent));
         attrs.push(LinkAttribute::NetNsFd(target_ns.as_fd().as_raw_fd()));
+        let mut data = vec![InfoMacVlan::Mode(to_nl_mode(spec.mode))];
+        if let Some(q) = spec.bc_queue_len {
+            data.push(InfoMacVlan::BcQueueLen(q));
+        }
         attrs.push(LinkAttribute::LinkInfo(vec![
             NlLinkInfo::Kind(InfoKind::MacVlan),
-            NlLinkInfo::Data(InfoData::MacVlan(vec![InfoMacVlan::Mode(to_nl_mode(
-                spec.mode,
-            ))])),
+            NlLinkInfo::Data(InfoData::MacVlan(data)),
         ]));
         self.create(attrs, || {
             format!(
@@ -418,10 +427,19 @@ impl Rtnl {
     }
 
     pub fn set_hairpin(&self, index: u32, on: bool) -> NetResult<()> {
+        self.set_port_flag(index, IFLA_BRPORT_MODE, "hairpin", on)
+    }
+
+    pub fn set_port_isolated(&self, index: u32, on: bool) -> NetResult<()> {
+        self.set_port_flag(index, IFLA_BRPORT_ISOLATED, "isolation", on)
+    }
+
+    /// A boolean setting of a bridge port.
+    fn set_port_flag(&self, index: u32, attr: u16, setting: &str, on: bool) -> NetResult<()> {
         let link = self.link_by_index(index)?;
         if link.master.is_none() {
             return Err(NetError::invalid(format!(
-                "set hairpin on link {} in {}: it is not a bridge port (no master)",
+                "set {setting} on link {} in {}: it is not a bridge port (no master)",
                 link.name, self.ns
             )));
         }
@@ -429,13 +447,13 @@ impl Rtnl {
         let mut msg = message(
             index,
             vec![LinkAttribute::ProtoInfoBridge(vec![
-                LinkProtoInfoBridge::Other(DefaultNla::new(IFLA_BRPORT_MODE, vec![u8::from(on)])),
+                LinkProtoInfoBridge::Other(DefaultNla::new(attr, vec![u8::from(on)])),
             ])],
         );
         msg.header.interface_family = AddressFamily::Bridge;
         let state = if on { "on" } else { "off" };
         self.set(msg, || {
-            format!("set hairpin {state} on link {} in {}", link.name, self.ns)
+            format!("set {setting} {state} on link {} in {}", link.name, self.ns)
         })
     }
 

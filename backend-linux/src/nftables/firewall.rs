@@ -64,6 +64,7 @@ pub fn add(sock: &NfSocket, ns: &NetnsFile, set: &FirewallSet) -> NetResult<()> 
     );
     apply_planned(
         sock,
+        NFPROTO_INET,
         &what,
         || look_up(sock, ns),
         |chain| firewall_plan::add(chain, &set.network, &set.container_id, &tag, &set.rules),
@@ -100,6 +101,7 @@ pub fn del(sock: &NfSocket, ns: &NetnsFile, network: &str, container_id: &str) -
     );
     apply_planned(
         sock,
+        NFPROTO_INET,
         &what,
         || look_up(sock, ns),
         |chain| firewall_plan::delete(chain.rules_of(network, container_id)),
@@ -113,6 +115,7 @@ pub fn gc(sock: &NfSocket, ns: &NetnsFile, network: &str, live: &[String]) -> Ne
     );
     apply_planned(
         sock,
+        NFPROTO_INET,
         &what,
         || look_up(sock, ns),
         |chain| {

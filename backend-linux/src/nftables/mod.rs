@@ -22,12 +22,16 @@ pub mod portmap;
 mod portmap_plan;
 mod portmap_rule;
 mod rule;
+mod spoof;
+mod spoof_rule;
 mod wire;
 
 use crate::netns::NetnsFile;
 use cni_core::net::{is_taggable, masq_tag, MasqRule, NetError, NetResult, ParsedMasqTag};
 use plan::Chain;
 use rule::parse_rule;
+pub use spoof::{spoof_add, spoof_del, spoof_gc, spoof_list};
+pub use spoof_rule::{SPOOF_CHAIN, SPOOF_TABLE};
 use wire::{NfMsg, NFPROTO_INET};
 pub use wire::{NfSocket, Nftables};
 
@@ -37,7 +41,7 @@ pub const CHAIN: &str = "postrouting";
 /// since the look-up is planned again; more than this many times is an error.
 const ATTEMPTS: usize = 3;
 
-fn validate_names(network: &str, container_id: &str) -> NetResult<()> {
+pub(crate) fn validate_names(network: &str, container_id: &str) -> NetResult<()> {
     validate_tag_names("masquerade", network, container_id)
 }
 
@@ -77,31 +81,31 @@ fn look_up(sock: &NfSocket, ns: &NetnsFile) -> NetResult<Chain> {
 
 /// Looks the chain up, plans a batch from it and applies it; a batch the
 /// kernel refuses with ENOENT (a concurrent change) is planned again.
+fn apply_planned<C>(
+    sock: &NfSocket,
+    family: u8,
+    what: &str,
+    look: impl Fn() -> NetResult<C>,
+    plan: impl Fn(&C) -> Vec<NfMsg>,
+) -> NetResult<()> {
+    let mut last = None;
+    for _ in 0..ATTEMPTS {
+        let msgs = plan(&look()?);
+        match sock.transact(family, &msgs, what) {
+            Err(e) if e.is_not_found() => last = Some(e),
+            done => return done,
+        }
+    }
+    Err(last.unwrap_or_else(|| NetError::other(what.to_string())))
+}
+
 fn apply(
     sock: &NfSocket,
     ns: &NetnsFile,
     what: &str,
     plan: impl Fn(&Chain) -> Vec<NfMsg>,
 ) -> NetResult<()> {
-    apply_planned(sock, what, || look_up(sock, ns), plan)
-}
-
-/// [`apply`] for any table: `look_up` reads what the plan is decided from.
-fn apply_planned<T>(
-    sock: &NfSocket,
-    what: &str,
-    look_up: impl Fn() -> NetResult<T>,
-    plan: impl Fn(&T) -> Vec<NfMsg>,
-) -> NetResult<()> {
-    let mut last = None;
-    for _ in 0..ATTEMPTS {
-        let msgs = plan(&look_up()?);
-        match sock.transact(NFPROTO_INET, &msgs, what) {
-            Err(e) if e.is_not_found() => last = Some(e),
-            done => return done,
-        }
-    }
-    Err(last.unwrap_or_else(|| NetError::other(what.to_string())))
+    apply_planned(sock, NFPROTO_INET, what, || look_up(sock, ns), plan)
 }
 
 pub fn add(sock: &NfSocket, ns: &NetnsFile, rule: &MasqRule) -> NetResult<()> {

@@ -71,6 +71,7 @@ pub fn add(sock: &NfSocket, ns: &NetnsFile, set: &PortMapSet) -> NetResult<()> {
     );
     apply_planned(
         sock,
+        NFPROTO_INET,
         &what,
         || look_up(sock, ns),
         |table| portmap_plan::add(table, &set.network, &set.container_id, &tag, &set.rules),
@@ -108,6 +109,7 @@ pub fn del(sock: &NfSocket, ns: &NetnsFile, network: &str, container_id: &str) -
     );
     apply_planned(
         sock,
+        NFPROTO_INET,
         &what,
         || look_up(sock, ns),
         |table| portmap_plan::delete(table.rules_of(network, container_id)),
@@ -121,6 +123,7 @@ pub fn gc(sock: &NfSocket, ns: &NetnsFile, network: &str, live: &[String]) -> Ne
     );
     apply_planned(
         sock,
+        NFPROTO_INET,
         &what,
         || look_up(sock, ns),
         |table| {

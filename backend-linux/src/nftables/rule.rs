@@ -18,8 +18,8 @@ pub(super) struct Existing {
 // ---- rule encoding: the expressions nft generates for our rule text ----
 
 const NFTA_LIST_ELEM: u16 = 1;
-const NFTA_EXPR_NAME: u16 = 1;
-const NFTA_EXPR_DATA: u16 = 2;
+pub(super) const NFTA_EXPR_NAME: u16 = 1;
+pub(super) const NFTA_EXPR_DATA: u16 = 2;
 pub(super) const NFTA_DATA_VALUE: u16 = 1;
 pub(super) const NFT_REG_1: u32 = 1;
 pub(super) const NFT_META_NFPROTO: u32 = 15;
@@ -28,8 +28,8 @@ pub(super) const NFT_CMP_EQ: u32 = 0;
 pub(super) const NFT_CMP_NEQ: u32 = 1;
 pub(super) const NFPROTO_IPV4: u8 = 2;
 pub(super) const NFPROTO_IPV6: u8 = 10;
-const NFTA_RULE_TABLE: u16 = 1;
-const NFTA_RULE_CHAIN: u16 = 2;
+pub(super) const NFTA_RULE_TABLE: u16 = 1;
+pub(super) const NFTA_RULE_CHAIN: u16 = 2;
 pub(super) const NFTA_RULE_HANDLE: u16 = 3;
 pub(super) const NFTA_RULE_EXPRESSIONS: u16 = 4;
 pub(super) const NFTA_RULE_USERDATA: u16 = 7;
@@ -208,10 +208,6 @@ pub(super) fn del_rule_in(table: &str, chain: &str, handle: u64) -> NfMsg {
 }
 
 /// `add table` + `add chain ... { type nat hook postrouting priority srcnat; }`.
-/// Without NLM_F_EXCL, so an ADD racing another one that created them first
-/// still succeeds; only sent when the chain was missing, because re-sending
-/// an existing base chain makes the kernel wait a grace period when the
-/// socket closes.
 pub(super) fn create_table_and_chain() -> [NfMsg; 2] {
     [
         create_table(TABLE),
@@ -261,14 +257,12 @@ pub(super) fn create_base_chain(
     }
 }
 
-// ---- rule decoding ----
-
-/// Reads back a rule [`new_rule`] wrote; `None` for anything else.
-pub(super) fn parse_rule(payload_bytes: &[u8]) -> Option<Existing> {
+/// Handle, tag and expressions of a rule carrying one of our tags.
+pub(super) fn tagged_parts(payload: &[u8]) -> Option<(u64, ParsedMasqTag, &[u8])> {
     let mut handle = None;
     let mut comment = None;
     let mut exprs = None;
-    for (kind, value) in parse_attrs(payload_bytes) {
+    for (kind, value) in parse_attrs(payload) {
         match kind {
             NFTA_RULE_HANDLE => handle = be64(value),
             NFTA_RULE_USERDATA => comment = parse_comment(value),
@@ -276,10 +270,17 @@ pub(super) fn parse_rule(payload_bytes: &[u8]) -> Option<Existing> {
             _ => {}
         }
     }
-    let tag = ParsedMasqTag::parse(&comment?)?;
-    let (saddr, prefix) = parse_match(exprs?)?;
+    Some((handle?, ParsedMasqTag::parse(&comment?)?, exprs?))
+}
+
+// ---- rule decoding ----
+
+/// Reads back a rule [`new_rule`] wrote; `None` for anything else.
+pub(super) fn parse_rule(payload_bytes: &[u8]) -> Option<Existing> {
+    let (handle, tag, exprs) = tagged_parts(payload_bytes)?;
+    let (saddr, prefix) = parse_match(exprs)?;
     Some(Existing {
-        handle: handle?,
+        handle,
         tag,
         addr: IpNet::new(saddr, prefix).ok()?,
     })

@@ -22,6 +22,7 @@ pub const NFT_MSG_NEWRULE: u8 = 6;
 pub const NFT_MSG_GETRULE: u8 = 7;
 pub const NFT_MSG_DELRULE: u8 = 8;
 pub const NFPROTO_INET: u8 = 1;
+pub const NFPROTO_BRIDGE: u8 = 7;
 
 /// Netlink attributes being built: type-length-value, 4-byte aligned.
 #[derive(Default, Clone, Debug)]

@@ -350,6 +350,7 @@ pub fn macvlan_is_created_in_target_namespace(env: &mut dyn SuiteEnv) {
         mtu: None,
         mac: None,
         txqueuelen: None,
+        bc_queue_len: None,
     };
     let mv = host.create_macvlan(&spec, &cref).unwrap();
     let seen = link(&*c, "eth0");
@@ -381,6 +382,7 @@ pub fn macvlan_inherits_parent_mtu_and_default_qlen(env: &mut dyn SuiteEnv) {
         mtu: None,
         mac: None,
         txqueuelen: None,
+        bc_queue_len: None,
     };
     host.create_macvlan(&mv, &cref).unwrap();
     let seen = link(&*c, "mv9k");
@@ -397,6 +399,7 @@ pub fn macvlan_with_missing_parent_is_not_found(env: &mut dyn SuiteEnv) {
         mtu: None,
         mac: None,
         txqueuelen: None,
+        bc_queue_len: None,
     };
     expect_kind(
         host.create_macvlan(&spec, &cref),

@@ -17,6 +17,7 @@ mod firewall;
 mod l3;
 mod links;
 mod misc;
+mod port_guards;
 mod portmap;
 mod view;
 
@@ -25,6 +26,7 @@ pub use firewall::*;
 pub use l3::*;
 pub use links::*;
 pub use misc::*;
+pub use port_guards::*;
 pub use portmap::*;
 pub use view::*;
 
@@ -97,6 +99,9 @@ macro_rules! backend_suite_rules {
             portmap_sets_are_replaced_listed_checked_and_removed_by_tag,
             firewall_sets_are_replaced_listed_checked_and_removed_by_tag,
             bridge_topology_view_matches_reference,
+            port_isolation_needs_a_port_and_ends_with_it,
+            macvlan_keeps_its_broadcast_queue_length,
+            spoofcheck_add_is_idempotent_del_and_gc_remove_only_theirs,
         );
     };
 }

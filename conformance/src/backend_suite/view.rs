@@ -64,6 +64,12 @@ fn link_line(l: &LinkInfo, name_of: &dyn Fn(u32) -> String) -> String {
     if l.hairpin == Some(true) {
         s.push_str(" hairpin");
     }
+    if l.isolated == Some(true) {
+        s.push_str(" isolated");
+    }
+    if let Some(q) = l.bc_queue_len.filter(|q| *q != 1000) {
+        let _ = write!(s, " bcqueuelen {q}");
+    }
     if l.promisc {
         s.push_str(" promisc");
     }

@@ -130,4 +130,22 @@ pub trait Netns {
     fn firewall_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()>;
     /// Every attachment's rules, with the names as the tag shows them.
     fn firewall_list(&self) -> NetResult<Vec<FirewallSet>>;
+
+    // ---- bridge port isolation and MAC spoof checks (bridge's `portIsolation`, `macspoofchk`) ----
+    /// Isolation of a bridge port (IFLA_BRPORT_ISOLATED): an isolated port
+    /// forwards only to ports that are not isolated. The link must have a
+    /// bridge master.
+    fn set_port_isolated(&self, index: u32, on: bool) -> NetResult<()>;
+    /// Drops frames arriving from `check.iface` whose source MAC is not
+    /// `check.mac`, tagged with the network and container like masquerade
+    /// rules. Idempotent: replaces this attachment's check on the same
+    /// interface.
+    fn spoofcheck_add(&self, check: &SpoofCheck) -> NetResult<()>;
+    /// Removes every check tagged with this network and container; absent is Ok.
+    fn spoofcheck_del(&self, network: &str, container_id: &str) -> NetResult<()>;
+    /// GC: removes the checks of `network` whose container is not in
+    /// `live_container_ids`.
+    fn spoofcheck_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()>;
+    /// Every check, with the names as its tag shows them.
+    fn spoofcheck_list(&self) -> NetResult<Vec<SpoofCheck>>;
 }

@@ -163,6 +163,10 @@ pub struct LinkInfo {
     pub macvlan_mode: Option<MacvlanMode>,
     /// Bridge port: hairpin mode.
     pub hairpin: Option<bool>,
+    /// Bridge port: isolated (forwards only to ports that are not).
+    pub isolated: Option<bool>,
+    /// Macvlan: the broadcast queue length it asks for (the kernel's default: 1000).
+    pub bc_queue_len: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -214,6 +218,8 @@ pub struct MacvlanSpec {
     pub mtu: Option<u32>,
     pub mac: Option<MacAddr>,
     pub txqueuelen: Option<u32>,
+    /// IFLA_MACVLAN_BC_QUEUE_LEN; `None`: the kernel default (1000).
+    pub bc_queue_len: Option<u32>,
 }
 
 /// An address to add.
@@ -351,6 +357,17 @@ pub struct MasqRule {
     /// The container's addresses with their prefix: traffic from the address
     /// to anything outside the prefix is masqueraded.
     pub addrs: Vec<IpNet>,
+}
+
+/// A MAC spoof check on a bridge port: frames entering from `iface` (the
+/// host end of a container's veth) must carry `mac` as their source.
+/// Tagged like [`MasqRule`], so DEL and GC remove exactly an attachment's.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SpoofCheck {
+    pub network: String,
+    pub container_id: String,
+    pub iface: String,
+    pub mac: MacAddr,
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The steps of a bridge ADD, in the two orders it runs them.
 
 use super::config::BridgeConf;
-use super::{gateway, link, CONTAINER_IFACE};
+use super::{gateway, guards, link, CONTAINER_IFACE};
 use crate::common::{add_result, delegate, iface, masq, veth, IpamDelegate, NetContext, Undo};
 use cni_core::mac;
 use cni_core::net::{LinkInfo, MacAddr, Netns, VethPair};
@@ -91,7 +91,8 @@ impl<'a> Add<'a> {
             pair,
         } = attached;
         if !self.conf.disable_container_interface {
-            iface::configure(self.container, &pair.peer, &result, CONTAINER_IFACE)?;
+            let dad = guards::container_sysctls(self.container, &pair.peer.name, self.conf)?;
+            iface::configure(self.container, &pair.peer, &result, CONTAINER_IFACE, dad)?;
         }
         if self.conf.ip_masq {
             let (network, id) = (&self.conf.common.name, &self.args.container_id);
@@ -149,6 +150,14 @@ impl<'a> Add<'a> {
             self.host
                 .set_hairpin(host_end.index, true)
                 .ctx(&format!("setting hairpin mode on {}", host_end.name))?;
+        }
+        if self.conf.port_isolation {
+            self.host
+                .set_port_isolated(host_end.index, true)
+                .ctx(&format!("isolating bridge port {}", host_end.name))?;
+        }
+        if self.conf.mac_spoof_check {
+            guards::add_spoof_check(self.host, self.conf, self.args, &pair, undo)?;
         }
         self.host
             .set_up(host_end.index, true)

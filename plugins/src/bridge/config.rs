@@ -1,5 +1,6 @@
 //! The bridge plugin's configuration, as the reference accepts it.
 
+use super::vlan;
 use crate::common::conf::{self, CommonConf};
 use crate::common::masq;
 use cni_core::spec::validate::{validate_link_name, validate_mtu};
@@ -19,6 +20,12 @@ pub struct BridgeConf {
     pub hairpin_mode: bool,
     pub promisc_mode: bool,
     pub disable_container_interface: bool,
+    /// Drop frames from the container whose source MAC is not its own.
+    pub mac_spoof_check: bool,
+    /// Leave duplicate address detection on for the container's IPv6 addresses.
+    pub enable_dad: bool,
+    /// The host veth an isolated bridge port: it reaches only ports that are not.
+    pub port_isolation: bool,
 }
 
 impl BridgeConf {
@@ -26,6 +33,7 @@ impl BridgeConf {
         let common = conf::parse(stdin)?;
         let f = common.fields();
         masq::validate_backend(&f)?;
+        vlan::refuse_vlans(&f)?;
         let is_default_gateway = f.flag("isDefaultGateway")?;
         let c = BridgeConf {
             bridge: f.get("bridge")?,
@@ -38,6 +46,9 @@ impl BridgeConf {
             hairpin_mode: f.flag("hairpinMode")?,
             promisc_mode: f.flag("promiscMode")?,
             disable_container_interface: f.flag("disableContainerInterface")?,
+            mac_spoof_check: f.flag("macspoofchk")?,
+            enable_dad: f.flag("enabledad")?,
+            port_isolation: f.flag("portIsolation")?,
             common,
         };
         c.validate()?;
@@ -125,5 +136,54 @@ mod tests {
                 e.msg
             );
         }
+    }
+
+    #[test]
+    fn vlan_keys_are_refused_unless_they_ask_for_nothing() {
+        for ok in [
+            &br#"{"name":"n","vlan":0}"#[..],
+            br#"{"name":"n","vlanTrunk":null}"#,
+            br#"{"name":"n","preserveDefaultVlan":true}"#,
+            br#"{"name":"n","vlan":0,"preserveDefaultVlan":false}"#,
+        ] {
+            BridgeConf::parse(ok).unwrap();
+        }
+        let cases: [(&[u8], &str, &str); 5] = [
+            (br#"{"name":"n","vlan":100}"#, "vlan:", "VLAN filtering"),
+            (
+                br#"{"name":"n","vlan":4095}"#,
+                "vlan:",
+                "between 0 and 4094",
+            ),
+            (br#"{"name":"n","vlan":-1}"#, "vlan:", "between 0 and 4094"),
+            (
+                br#"{"name":"n","vlanTrunk":[{"id":5}]}"#,
+                "vlanTrunk:",
+                "VLAN filtering",
+            ),
+            (
+                br#"{"name":"n","vlanTrunk":[]}"#,
+                "vlanTrunk:",
+                "VLAN filtering",
+            ),
+        ];
+        for (input, field, why) in cases {
+            let e = BridgeConf::parse(input).unwrap_err();
+            assert_eq!(e.code, 7, "{}", e.msg);
+            assert!(e.msg.starts_with(field) && e.msg.contains(why), "{}", e.msg);
+        }
+        let e = BridgeConf::parse(br#"{"name":"n","preserveDefaultVlan":"yes"}"#).unwrap_err();
+        assert_eq!(e.code, 6, "a wrong JSON type: {}", e.msg);
+    }
+
+    #[test]
+    fn guard_keys_are_read() {
+        let c = BridgeConf::parse(
+            br#"{"name":"n","macspoofchk":true,"enabledad":true,"portIsolation":true}"#,
+        )
+        .unwrap();
+        assert!(c.mac_spoof_check && c.enable_dad && c.port_isolation);
+        let c = BridgeConf::parse(br#"{"name":"n"}"#).unwrap();
+        assert!(!c.mac_spoof_check && !c.enable_dad && !c.port_isolation);
     }
 }

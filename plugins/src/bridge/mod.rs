@@ -4,7 +4,9 @@
 mod add;
 pub mod config;
 mod gateway;
+mod guards;
 mod link;
+mod vlan;
 
 use crate::common::{container_link, delegate, iface, netns, veth};
 use crate::common::{Attachment, IpamDelegate, NetContext, Undo};
@@ -25,6 +27,7 @@ pub struct Bridge<'a> {
 impl Bridge<'_> {
     fn attachment<'c>(&'c self, conf: &'c BridgeConf) -> Attachment<'c> {
         Attachment::new(self.backend, self.ipam, &conf.common, conf.ip_masq)
+            .with_spoof_check(conf.mac_spoof_check)
     }
 }
 

@@ -7,7 +7,9 @@
 //! only (`ipam: {}`), with nothing to hand over.
 
 use super::chained::container_index;
-use super::{container_link, delegate, iface, masq, netns, CommonConf, IpamDelegate, Verb};
+use super::{
+    container_link, delegate, iface, masq, netns, CommonConf, IpamDelegate, NetContext, Verb,
+};
 use cni_core::net::{LinkInfo, NetBackend};
 use cni_core::skel::CmdArgs;
 use cni_core::CniError;
@@ -18,6 +20,8 @@ pub struct Attachment<'a> {
     pub conf: &'a CommonConf,
     /// `ipMasq`; macvlan has none.
     pub ip_masq: bool,
+    /// bridge's `macspoofchk`.
+    pub spoof_check: bool,
 }
 
 impl<'a> Attachment<'a> {
@@ -32,7 +36,14 @@ impl<'a> Attachment<'a> {
             ipam,
             conf,
             ip_masq,
+            spoof_check: false,
         }
+    }
+
+    /// bridge's `macspoofchk`: DEL and GC remove the attachment's check.
+    pub fn with_spoof_check(mut self, on: bool) -> Self {
+        self.spoof_check = on;
+        self
     }
 
     fn ipam_if_any(&self, verb: Verb, args: &CmdArgs) -> Result<(), CniError> {
@@ -61,12 +72,20 @@ impl<'a> Attachment<'a> {
         // The masquerade first, on a host handle kept open to the end: the
         // kernel frees deleted rules after an RCU grace period and closing the
         // nftables socket waits for it; the link deletion hides that wait.
-        let _host = self
-            .ip_masq
+        let _host = (self.ip_masq || self.spoof_check)
             .then(|| netns::host(self.backend))
             .and_then(|host| {
                 let host = outcome.keep(host)?;
-                outcome.note(masq::del(&*host, &self.conf.name, &args.container_id));
+                let (network, id) = (&self.conf.name, &args.container_id);
+                if self.ip_masq {
+                    outcome.note(masq::del(&*host, network, id));
+                }
+                if self.spoof_check {
+                    outcome.note(
+                        host.spoofcheck_del(network, id)
+                            .ctx("removing MAC spoof checks"),
+                    );
+                }
                 Some(host)
             });
         outcome.note(container_link::delete(
@@ -89,6 +108,12 @@ impl<'a> Attachment<'a> {
     pub fn gc(&self, args: &CmdArgs) -> Result<(), CniError> {
         if self.ip_masq {
             masq::gc(&*netns::host(self.backend)?, &self.conf.name, &args.stdin)?;
+        }
+        if self.spoof_check {
+            let live = masq::live_container_ids(&args.stdin)?;
+            netns::host(self.backend)?
+                .spoofcheck_gc(&self.conf.name, &live)
+                .ctx("removing stale MAC spoof checks")?;
         }
         self.ipam_if_any(Verb::Gc, args)
     }

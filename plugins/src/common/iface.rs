@@ -2,6 +2,7 @@
 //! checking later that they are still there.
 
 use super::errors::{AbsentOk, NetContext};
+use super::sysctl;
 use cni_core::net::{AddressSpec, LinkInfo, Netns, RouteScope, RouteSpec};
 use cni_core::spec::{CniResult, Interface, IpConfig, Route};
 use cni_core::CniError;
@@ -16,6 +17,16 @@ pub fn ips_of(result: &CniResult, iface: usize) -> impl Iterator<Item = &IpConfi
         .filter(move |ip| ip.interface.is_none_or(|i| i == iface))
 }
 
+/// Whether the container's IPv6 addresses go through duplicate address detection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dad {
+    /// Added with `nodad`: the address was allocated to us, and waiting for
+    /// DAD would stall the ADD.
+    Skip,
+    /// Bridge's `enabledad`: the kernel runs DAD as usual.
+    Run,
+}
+
 /// Adds the addresses, brings the link up, then adds the routes (a route via a
 /// gateway needs the connected route the address brings).
 pub fn configure(
@@ -23,24 +34,28 @@ pub fn configure(
     link: &LinkInfo,
     result: &CniResult,
     iface: usize,
+    dad: Dad,
 ) -> Result<(), CniError> {
-    add_addresses_and_up(ns, link, result, iface)?;
+    add_addresses_and_up(ns, link, result, iface, dad)?;
     add_routes(ns, link, result, iface)
 }
 
-/// The addresses of interface `iface`, then the link up. IPv6 addresses skip
-/// duplicate address detection: the address was allocated to us, and waiting
-/// for DAD would stall the ADD.
+/// The addresses of interface `iface`, then the link up. Before the first
+/// IPv6 address, IPv6 is switched on and told to keep addresses on down.
 pub fn add_addresses_and_up(
     ns: &dyn Netns,
     link: &LinkInfo,
     result: &CniResult,
     iface: usize,
+    dad: Dad,
 ) -> Result<(), CniError> {
+    if ips_of(result, iface).any(|ip| ip.address.addr().is_ipv6()) {
+        sysctl::prepare_ipv6(ns, &link.name)?;
+    }
     for ip in ips_of(result, iface) {
         let spec = AddressSpec {
             addr: ip.address,
-            nodad: ip.address.addr().is_ipv6(),
+            nodad: ip.address.addr().is_ipv6() && dad == Dad::Skip,
         };
         ns.add_address(link.index, &spec)
             .ctx(&format!("adding address {} to {}", ip.address, link.name))?;

@@ -59,14 +59,18 @@ pub fn del(host: &dyn Netns, network: &str, container_id: &str) -> Result<(), Cn
 
 /// GC: removes this network's rules of containers not in the valid set.
 pub fn gc(host: &dyn Netns, network: &str, stdin: &[u8]) -> Result<(), CniError> {
-    let live: Vec<String> = NetConf::parse(stdin)?
+    host.masquerade_gc(network, &live_container_ids(stdin)?)
+        .ctx("removing stale masquerade rules")
+}
+
+/// GC: the container IDs of `cni.dev/valid-attachments`.
+pub fn live_container_ids(stdin: &[u8]) -> Result<Vec<String>, CniError> {
+    Ok(NetConf::parse(stdin)?
         .valid_attachments()?
         .unwrap_or_default()
         .into_iter()
         .map(|a| a.container_id)
-        .collect();
-    host.masquerade_gc(network, &live)
-        .ctx("removing stale masquerade rules")
+        .collect())
 }
 
 /// `ipMasqBackend`: the reference picks iptables or nftables; we masquerade

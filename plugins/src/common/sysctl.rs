@@ -1,6 +1,6 @@
 //! Kernel switches a plugin turns on for the whole host.
 
-use super::NetContext;
+use super::{AbsentOk, NetContext};
 use cni_core::net::Netns;
 use cni_core::CniError;
 
@@ -21,4 +21,54 @@ pub fn enable_forwarding(ns: &dyn Netns, ipv4: bool, ipv6: bool) -> Result<(), C
         }
     }
     Ok(())
+}
+
+/// Sets a per-link sysctl (`net/<family>/conf/<link>/<leaf>`). An IPv6 key
+/// on a kernel without IPv6 (no `net/ipv6` at all) is skipped, as the
+/// reference ignores it; any other failure fails the step, so a setting
+/// is never silently missing.
+pub fn set_link(
+    ns: &dyn Netns,
+    family: &str,
+    link: &str,
+    leaf: &str,
+    value: &str,
+) -> Result<(), CniError> {
+    let key = format!("net/{family}/conf/{link}/{leaf}");
+    match ns.sysctl_set(&key, value) {
+        Err(e) if e.is_not_found() && family == "ipv6" && !has_ipv6(ns)? => Ok(()),
+        set => set.ctx(&format!("setting sysctl {key}={value}")),
+    }
+}
+
+fn has_ipv6(ns: &dyn Netns) -> Result<bool, CniError> {
+    const KEY: &str = "net/ipv6/conf/all/disable_ipv6";
+    let found = ns
+        .sysctl_get(KEY)
+        .absent_ok(&format!("reading sysctl {KEY}"))?;
+    Ok(found.is_some())
+}
+
+/// A host-side link whose routes the plugin owns: router advertisements
+/// must not add their own (`accept_ra=0`, as the reference sets on the
+/// bridge and on every host veth).
+pub fn refuse_router_ads(ns: &dyn Netns, link: &str) -> Result<(), CniError> {
+    set_link(ns, "ipv6", link, "accept_ra", "0")
+}
+
+/// Before the first IPv6 address goes on `link`, as the reference's
+/// `ConfigureIface`: IPv6 on for `lo` and the link (written only when off,
+/// since turning it on again is not free), and the addresses kept when the
+/// link goes down.
+pub fn prepare_ipv6(ns: &dyn Netns, link: &str) -> Result<(), CniError> {
+    for name in ["lo", link] {
+        let key = format!("net/ipv6/conf/{name}/disable_ipv6");
+        let now = ns
+            .sysctl_get(&key)
+            .absent_ok(&format!("reading sysctl {key}"))?;
+        if now.is_some_and(|v| v.trim() != "0") {
+            set_link(ns, "ipv6", name, "disable_ipv6", "0")?;
+        }
+    }
+    set_link(ns, "ipv6", link, "keep_addr_on_down", "1")
 }

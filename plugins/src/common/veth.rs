@@ -1,7 +1,7 @@
 //! The veth pair of bridge and ptp: host end in the host, container end
 //! created directly in the container namespace as `CNI_IFNAME`.
 
-use super::{iface, names, NetContext, Undo};
+use super::{iface, names, sysctl, NetContext, Undo};
 use cni_core::net::{LinkInfo, MacAddr, NetResult, Netns, NsRef, VethPair, VethSpec};
 use cni_core::skel::CmdArgs;
 use cni_core::CniError;
@@ -45,6 +45,8 @@ pub fn create<'a>(
         undo.push(format!("veth {}", spec.name), move || {
             host.delete_link(index)
         });
+        // The plugin owns this link's routes.
+        sysctl::refuse_router_ads(host, &pair.local.name)?;
         return Ok(pair);
     }
 }

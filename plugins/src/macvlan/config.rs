@@ -5,6 +5,22 @@ use cni_core::net::MacvlanMode;
 use cni_core::spec::validate::{validate_link_name, validate_mtu};
 use cni_core::CniError;
 
+/// The kernel drops broadcasts beyond this queue; a bigger one only holds
+/// memory, and a number this large is a mistake rather than a wish.
+const MAX_BC_QUEUE_LEN: u32 = 1 << 20;
+
+/// `bcqueuelen`: an unsigned integer as the reference reads it (a wrong JSON
+/// type is code 6); 0 means "not set", as there; at most 2^20.
+fn bc_queue_len(f: &cni_core::spec::config::Fields) -> Result<Option<u32>, CniError> {
+    match f.get::<u32>("bcqueuelen")? {
+        None | Some(0) => Ok(None),
+        Some(q) if q > MAX_BC_QUEUE_LEN => Err(CniError::invalid_config(format!(
+            "bcqueuelen: {q} is more than {MAX_BC_QUEUE_LEN} broadcast frames"
+        ))),
+        Some(q) => Ok(Some(q)),
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct MacvlanConf {
     pub common: CommonConf,
@@ -13,6 +29,8 @@ pub struct MacvlanConf {
     pub mtu: Option<u32>,
     pub mac: Option<String>,
     pub link_in_container: bool,
+    /// IFLA_MACVLAN_BC_QUEUE_LEN; absent or 0: the kernel's default.
+    pub bc_queue_len: Option<u32>,
 }
 
 impl MacvlanConf {
@@ -25,6 +43,7 @@ impl MacvlanConf {
             mtu: f.get("mtu")?,
             mac: f.get("mac")?,
             link_in_container: f.flag("linkInContainer")?,
+            bc_queue_len: bc_queue_len(&f)?,
             common,
         };
         if let Some(master) = &c.master {
@@ -62,5 +81,24 @@ impl MacvlanConf {
                     .map_err(|e| CniError::invalid_config(format!("mac: {e}")))
             })
             .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bcqueuelen_is_an_unsigned_count_zero_meaning_unset() {
+        let parse =
+            |v: &str| MacvlanConf::parse(format!(r#"{{"name":"n","bcqueuelen":{v}}}"#).as_bytes());
+        assert_eq!(parse("100").unwrap().bc_queue_len, Some(100));
+        assert_eq!(parse("0").unwrap().bc_queue_len, None);
+        assert_eq!(parse("null").unwrap().bc_queue_len, None);
+        for (bad, code) in [("-1", 6), ("\"100\"", 6), ("1.5", 6), ("2000000", 7)] {
+            let e = parse(bad).unwrap_err();
+            assert_eq!(e.code, code, "{bad}: {}", e.msg);
+            assert!(e.msg.starts_with("bcqueuelen"), "{}", e.msg);
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The macvlan plugin: a macvlan on a host interface, created directly in the
 //! container namespace under its final name.
 
-use crate::common::{add_result, container_link, delegate, iface, netns};
+use crate::common::{add_result, container_link, delegate, iface, netns, sysctl};
 use crate::common::{AbsentOk, Attachment, IpamDelegate, NetContext, Undo};
 use cni_core::mac;
 use cni_core::net::{LinkInfo, LinkKind, MacvlanSpec, NetBackend, Netns, NsRef};
@@ -61,6 +61,7 @@ impl Plugin for Macvlan<'_> {
             mtu: conf.mtu,
             mac: explicit_mac.or_else(|| mac::for_addresses(&addrs)),
             txqueuelen: None,
+            bc_queue_len: conf.bc_queue_len,
         };
         let link = create(
             parent_ns,
@@ -76,7 +77,13 @@ impl Plugin for Macvlan<'_> {
                 .ctx(&format!("setting {} up for IPAM", link.name))?;
             result = delegate::allocate(self.ipam, t, args, CONTAINER_IFACE, &mut undo)?;
         }
-        iface::configure(&*container, &link, &result, CONTAINER_IFACE)?;
+        iface::configure(
+            &*container,
+            &link,
+            &result,
+            CONTAINER_IFACE,
+            iface::Dad::Skip,
+        )?;
 
         // Report the link as configured; a failed read fails ADD (and undoes it).
         let link = container
@@ -147,10 +154,8 @@ fn create<'a>(
     undo.push(format!("macvlan {}", link.name), move || {
         container.delete_link(index)
     });
-    let arp_notify = format!("net/ipv4/conf/{}/arp_notify", link.name);
-    container
-        .sysctl_set(&arp_notify, "1")
-        .ctx(&format!("setting sysctl {arp_notify}"))?;
+    sysctl::set_link(container, "ipv4", &link.name, "arp_notify", "1")?;
+    sysctl::set_link(container, "ipv6", &link.name, "ndisc_notify", "1")?;
     Ok(link)
 }
 

@@ -132,7 +132,7 @@ fn configure_container(
     link: &LinkInfo,
     result: &CniResult,
 ) -> Result<(), CniError> {
-    iface::add_addresses_and_up(ns, link, result, CONTAINER_IFACE)?;
+    iface::add_addresses_and_up(ns, link, result, CONTAINER_IFACE, iface::Dad::Skip)?;
     for ip in &result.ips {
         let Some(gw) = ip.gateway else { continue };
         let subnet = ip.address.trunc();
@@ -216,6 +216,8 @@ mod tests {
             parent_index: None,
             macvlan_mode: None,
             hairpin: None,
+            isolated: None,
+            bc_queue_len: None,
         }
     }
 
