@@ -6,7 +6,8 @@ use crate::nftables::{self, NfSocket};
 use crate::sysctl;
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetBackend,
-    NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair, VethSpec,
+    NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, RuleInfo, RuleSpec, VethPair,
+    VethSpec,
 };
 use ipnet::IpNet;
 use std::sync::OnceLock;
@@ -206,5 +207,15 @@ impl Netns for LinuxNetns {
     }
     fn portmap_list(&self) -> NetResult<Vec<PortMapSet>> {
         nftables::portmap::list(self.nf()?, &self.file)
+    }
+
+    fn rules(&self) -> NetResult<Vec<RuleInfo>> {
+        self.rtnl.rules()
+    }
+    fn add_rule(&self, rule: &RuleSpec) -> NetResult<()> {
+        self.rtnl.add_rule(rule)
+    }
+    fn del_rule(&self, rule: &RuleSpec) -> NetResult<()> {
+        self.rtnl.del_rule(rule)
     }
 }

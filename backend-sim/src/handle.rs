@@ -2,10 +2,11 @@
 
 use crate::kernel::SimKernel;
 use crate::model::{Net, NsId};
-use crate::{addrs, firewall, links, portmap, routes, sysctl};
+use crate::{addrs, firewall, links, portmap, routes, rules, sysctl};
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetError,
-    NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair, VethSpec,
+    NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, RuleInfo, RuleSpec, VethPair,
+    VethSpec,
 };
 use ipnet::IpNet;
 
@@ -171,5 +172,15 @@ impl Netns for SimNetns {
 
     fn portmap_list(&self) -> NetResult<Vec<PortMapSet>> {
         self.read(portmap::list)
+    }
+
+    fn rules(&self) -> NetResult<Vec<RuleInfo>> {
+        self.read(rules::list)
+    }
+    fn add_rule(&self, rule: &RuleSpec) -> NetResult<()> {
+        self.write(|net, ns| rules::add(net, ns, rule))
+    }
+    fn del_rule(&self, rule: &RuleSpec) -> NetResult<()> {
+        self.write(|net, ns| rules::del(net, ns, rule))
     }
 }

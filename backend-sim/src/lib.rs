@@ -34,6 +34,7 @@ mod model;
 mod portmap;
 mod render;
 mod routes;
+mod rules;
 mod sysctl;
 
 pub use handle::SimNetns;

@@ -86,6 +86,8 @@ pub(crate) struct Namespace {
     pub sysctls: BTreeMap<String, String>,
     pub masq: Vec<cni_core::net::MasqRule>,
     pub portmaps: Vec<cni_core::net::PortMapSet>,
+    /// `None` until a rule is written: the kernel's default rules (see `rules`).
+    pub rules: Option<Vec<cni_core::net::RuleInfo>>,
 }
 
 /// Everything an operation may change; cloned before a mutation so that a

@@ -117,6 +117,7 @@ pub(crate) fn namespace(net: &Net, id: &NsId, detail: Detail) -> NetResult<Strin
     );
     push_section(&mut out, "masquerade", masquerade_lines(space));
     push_section(&mut out, "port mappings", portmap_lines(space));
+    push_section(&mut out, "rules", crate::rules::lines(&space.rules));
     Ok(out)
 }
 

@@ -7,8 +7,8 @@
 
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetBackend,
-    NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair,
-    VethSpec,
+    NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, RuleInfo,
+    RuleSpec, VethPair, VethSpec,
 };
 use ipnet::IpNet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -51,6 +51,9 @@ pub enum NetOp {
     PortmapDel,
     PortmapGc,
     PortmapList,
+    Rules,
+    AddRule,
+    DelRule,
 }
 
 /// One operation as it was attempted.
@@ -369,5 +372,14 @@ impl Netns for FaultyNetns {
     }
     fn portmap_list(&self) -> NetResult<Vec<PortMapSet>> {
         self.run(NetOp::PortmapList, |n| n.portmap_list())
+    }
+    fn rules(&self) -> NetResult<Vec<RuleInfo>> {
+        self.run(NetOp::Rules, |n| n.rules())
+    }
+    fn add_rule(&self, rule: &RuleSpec) -> NetResult<()> {
+        self.run(NetOp::AddRule, |n| n.add_rule(rule))
+    }
+    fn del_rule(&self, rule: &RuleSpec) -> NetResult<()> {
+        self.run(NetOp::DelRule, |n| n.del_rule(rule))
     }
 }

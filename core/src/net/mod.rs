@@ -8,11 +8,13 @@
 mod error;
 mod masq_tag;
 mod portmap;
+mod rule;
 mod types;
 
 pub use error::{NetError, NetErrorKind, NetResult};
 pub use masq_tag::{is_taggable, masq_tag, masq_tag_shown_names, ParsedMasqTag, MASQ_TAG_MAX};
 pub use portmap::{PortMapRule, PortMapSet, PortProtocol};
+pub use rule::{RuleInfo, RuleSpec};
 pub use types::*;
 
 /// Opens network namespaces. Object safe: plugins hold `&dyn NetBackend`.
@@ -110,4 +112,12 @@ pub trait Netns {
     fn portmap_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()>;
     /// Every attachment's rules, with the names as the tag shows them.
     fn portmap_list(&self) -> NetResult<Vec<PortMapSet>>;
+
+    // ---- policy-routing rules (sbr) ----
+    /// Every rule of both families, the kernel's own included.
+    fn rules(&self) -> NetResult<Vec<RuleInfo>>;
+    /// `Exists` when an equal rule (same priority included) is present.
+    fn add_rule(&self, rule: &RuleSpec) -> NetResult<()>;
+    /// Deletes the first matching rule; `NotFound` when none matches.
+    fn del_rule(&self, rule: &RuleSpec) -> NetResult<()>;
 }
