@@ -12,4 +12,5 @@ pub mod loopback;
 pub mod macvlan;
 pub mod portmap;
 pub mod ptp;
+pub mod sbr;
 pub mod static_ipam;
