@@ -13,6 +13,7 @@ use cni_plugins::loopback::Loopback;
 use cni_plugins::macvlan::Macvlan;
 use cni_plugins::portmap::Portmap;
 use cni_plugins::ptp::Ptp;
+use cni_plugins::sbr::Sbr;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -126,12 +127,14 @@ impl InProcess {
         };
         let loopback = Loopback { backend };
         let portmap = Portmap { backend };
+        let sbr = Sbr { backend };
         let plugin: &dyn Plugin = match plugin_type {
             "bridge" => &bridge,
             "ptp" => &ptp,
             "macvlan" => &macvlan,
             "loopback" => &loopback,
             "portmap" => &portmap,
+            "sbr" => &sbr,
             "host-local" => &HostLocal,
             other => panic!("no such main plugin in the scenarios: {other:?}"),
         };
