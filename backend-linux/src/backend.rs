@@ -6,8 +6,8 @@ use crate::nftables::{self, NfSocket};
 use crate::sysctl;
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, FirewallSet, LinkInfo, MacAddr, MacvlanSpec, MasqRule,
-    NetBackend, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, SpoofCheck, VethPair,
-    VethSpec,
+    NetBackend, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, RuleInfo, RuleSpec,
+    SpoofCheck, VethPair, VethSpec,
 };
 use ipnet::IpNet;
 use std::sync::OnceLock;
@@ -244,5 +244,15 @@ impl Netns for LinuxNetns {
     }
     fn spoofcheck_list(&self) -> NetResult<Vec<SpoofCheck>> {
         nftables::spoof_list(self.nf()?, &self.file)
+    }
+
+    fn rules(&self) -> NetResult<Vec<RuleInfo>> {
+        self.rtnl.rules()
+    }
+    fn add_rule(&self, rule: &RuleSpec) -> NetResult<()> {
+        self.rtnl.add_rule(rule)
+    }
+    fn del_rule(&self, rule: &RuleSpec) -> NetResult<()> {
+        self.rtnl.del_rule(rule)
     }
 }

@@ -2,11 +2,11 @@
 
 use crate::kernel::SimKernel;
 use crate::model::{Net, NsId};
-use crate::{addrs, firewall, forward_rules, links, portmap, routes, spoof, sysctl};
+use crate::{addrs, firewall, forward_rules, links, portmap, routes, rules, spoof, sysctl};
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, FirewallSet, LinkInfo, MacAddr, MacvlanSpec, MasqRule,
-    NetError, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, SpoofCheck, VethPair,
-    VethSpec,
+    NetError, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, RuleInfo, RuleSpec,
+    SpoofCheck, VethPair, VethSpec,
 };
 use ipnet::IpNet;
 
@@ -217,5 +217,15 @@ impl Netns for SimNetns {
 
     fn spoofcheck_list(&self) -> NetResult<Vec<SpoofCheck>> {
         self.read(spoof::list)
+    }
+
+    fn rules(&self) -> NetResult<Vec<RuleInfo>> {
+        self.read(rules::list)
+    }
+    fn add_rule(&self, rule: &RuleSpec) -> NetResult<()> {
+        self.write(|net, ns| rules::add(net, ns, rule))
+    }
+    fn del_rule(&self, rule: &RuleSpec) -> NetResult<()> {
+        self.write(|net, ns| rules::del(net, ns, rule))
     }
 }

@@ -35,6 +35,7 @@ mod model;
 mod portmap;
 mod render;
 mod routes;
+mod rules;
 mod spoof;
 mod sysctl;
 

@@ -93,6 +93,8 @@ pub(crate) struct Namespace {
     pub portmaps: Vec<cni_core::net::PortMapSet>,
     pub forward_rules: Vec<cni_core::net::FirewallSet>,
     pub spoof: Vec<cni_core::net::SpoofCheck>,
+    /// `None` until a rule is written: the kernel's default rules (see `rules`).
+    pub rules: Option<Vec<cni_core::net::RuleInfo>>,
 }
 
 /// Everything an operation may change; cloned before a mutation so that a

@@ -131,6 +131,7 @@ pub(crate) fn namespace(net: &Net, id: &NsId, detail: Detail) -> NetResult<Strin
     push_section(&mut out, "port mappings", portmap_lines(space));
     push_section(&mut out, "forwarding rules", forward_rule_lines(space));
     push_section(&mut out, "MAC spoof checks", spoof_lines(space));
+    push_section(&mut out, "rules", crate::rules::lines(&space.rules));
     Ok(out)
 }
 

@@ -84,7 +84,7 @@ fn route_from_spec(space: &Namespace, spec: &RouteSpec) -> NetResult<RouteInfo> 
         mtu: spec.mtu,
         advmss: spec.advmss,
         src: spec.src,
-        protocol: RouteProtocol::Boot,
+        protocol: spec.protocol.unwrap_or(RouteProtocol::Boot),
     })
 }
 

@@ -8,7 +8,7 @@
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, FirewallSet, LinkInfo, MacAddr, MacvlanSpec, MasqRule,
     NetBackend, NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec,
-    SpoofCheck, VethPair, VethSpec,
+    RuleInfo, RuleSpec, SpoofCheck, VethPair, VethSpec,
 };
 use ipnet::IpNet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -62,6 +62,9 @@ pub enum NetOp {
     SpoofcheckDel,
     SpoofcheckGc,
     SpoofcheckList,
+    Rules,
+    AddRule,
+    DelRule,
 }
 
 /// One operation as it was attempted.
@@ -425,5 +428,15 @@ impl Netns for FaultyNetns {
     }
     fn spoofcheck_list(&self) -> NetResult<Vec<SpoofCheck>> {
         self.run(NetOp::SpoofcheckList, |n| n.spoofcheck_list())
+    }
+
+    fn rules(&self) -> NetResult<Vec<RuleInfo>> {
+        self.run(NetOp::Rules, |n| n.rules())
+    }
+    fn add_rule(&self, rule: &RuleSpec) -> NetResult<()> {
+        self.run(NetOp::AddRule, |n| n.add_rule(rule))
+    }
+    fn del_rule(&self, rule: &RuleSpec) -> NetResult<()> {
+        self.run(NetOp::DelRule, |n| n.del_rule(rule))
     }
 }

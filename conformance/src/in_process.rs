@@ -14,6 +14,7 @@ use cni_plugins::loopback::Loopback;
 use cni_plugins::macvlan::Macvlan;
 use cni_plugins::portmap::Portmap;
 use cni_plugins::ptp::Ptp;
+use cni_plugins::sbr::Sbr;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -128,6 +129,7 @@ impl InProcess {
         let loopback = Loopback { backend };
         let portmap = Portmap { backend };
         let firewall = Firewall { backend };
+        let sbr = Sbr { backend };
         let plugin: &dyn Plugin = match plugin_type {
             "bridge" => &bridge,
             "ptp" => &ptp,
@@ -135,6 +137,7 @@ impl InProcess {
             "loopback" => &loopback,
             "portmap" => &portmap,
             "firewall" => &firewall,
+            "sbr" => &sbr,
             "host-local" => &HostLocal,
             other => panic!("no such main plugin in the scenarios: {other:?}"),
         };

@@ -3,6 +3,7 @@
 mod addr;
 mod link;
 mod route;
+mod rule;
 mod socket;
 
 pub use socket::{Route, RtSocket};

@@ -92,7 +92,7 @@ fn route_message(route: &RouteSpec, deleting: bool) -> RouteMessage {
         // NOWHERE matches a route of any scope, as `ip route del` does.
         h.scope = NlScope::NoWhere;
     } else {
-        h.protocol = NlProtocol::from(RTPROT_BOOT);
+        h.protocol = NlProtocol::from(route.protocol.map_or(RTPROT_BOOT, |p| p.as_u8()));
         h.scope = NlScope::from(route.scope.as_u8());
         h.kind = RouteType::Unicast;
     }

@@ -19,6 +19,7 @@ mod links;
 mod misc;
 mod port_guards;
 mod portmap;
+mod rules;
 mod view;
 
 pub use envs::{KernelEnv, SimEnv};
@@ -28,6 +29,7 @@ pub use links::*;
 pub use misc::*;
 pub use port_guards::*;
 pub use portmap::*;
+pub use rules::*;
 pub use view::*;
 
 use cni_core::net::{LinkInfo, NetBackend, NetErrorKind, NetResult, Netns, NsRef};
@@ -98,6 +100,7 @@ macro_rules! backend_suite_rules {
             masquerade_check_names_missing_rule,
             portmap_sets_are_replaced_listed_checked_and_removed_by_tag,
             firewall_sets_are_replaced_listed_checked_and_removed_by_tag,
+            rules_get_default_priorities_and_are_removed_exactly,
             bridge_topology_view_matches_reference,
             port_isolation_needs_a_port_and_ends_with_it,
             macvlan_keeps_its_broadcast_queue_length,

@@ -9,12 +9,14 @@ mod error;
 mod firewall_rules;
 mod masq_tag;
 mod portmap;
+mod rule;
 mod types;
 
 pub use error::{NetError, NetErrorKind, NetResult};
 pub use firewall_rules::{FirewallRule, FirewallSet};
 pub use masq_tag::{is_taggable, masq_tag, masq_tag_shown_names, ParsedMasqTag, MASQ_TAG_MAX};
 pub use portmap::{PortMapRule, PortMapSet, PortProtocol};
+pub use rule::{RuleInfo, RuleSpec};
 pub use types::*;
 
 /// Opens network namespaces. Object safe: plugins hold `&dyn NetBackend`.
@@ -148,4 +150,12 @@ pub trait Netns {
     fn spoofcheck_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()>;
     /// Every check, with the names as its tag shows them.
     fn spoofcheck_list(&self) -> NetResult<Vec<SpoofCheck>>;
+
+    // ---- policy-routing rules (sbr) ----
+    /// Every rule of both families, the kernel's own included.
+    fn rules(&self) -> NetResult<Vec<RuleInfo>>;
+    /// `Exists` when an equal rule (same priority included) is present.
+    fn add_rule(&self, rule: &RuleSpec) -> NetResult<()>;
+    /// Deletes the first matching rule; `NotFound` when none matches.
+    fn del_rule(&self, rule: &RuleSpec) -> NetResult<()>;
 }

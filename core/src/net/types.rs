@@ -294,6 +294,9 @@ pub struct RouteSpec {
     pub mtu: Option<u32>,
     pub advmss: Option<u32>,
     pub src: Option<IpAddr>,
+    /// `None`: proto boot, as `ip route add` writes. `sbr` copies a kernel
+    /// route into its table keeping `Kernel`, as the reference does.
+    pub protocol: Option<RouteProtocol>,
 }
 
 impl RouteSpec {
@@ -308,6 +311,7 @@ impl RouteSpec {
             mtu: None,
             advmss: None,
             src: None,
+            protocol: None,
         }
     }
     pub fn via(mut self, gw: IpAddr) -> Self {
@@ -333,6 +337,35 @@ pub enum RouteProtocol {
     Boot,
     /// IPv6 router advertisements and the like.
     Other(u8),
+}
+
+impl RouteProtocol {
+    /// The RTPROT_* number on the wire.
+    pub fn as_u8(self) -> u8 {
+        match self {
+            RouteProtocol::Kernel => 2,
+            RouteProtocol::Boot => 3,
+            RouteProtocol::Other(p) => p,
+        }
+    }
+}
+
+impl RouteInfo {
+    /// The spec that adds this route again, in `table`, as it is.
+    pub fn to_spec_in(&self, table: u32) -> RouteSpec {
+        RouteSpec {
+            dst: self.dst,
+            gateway: self.gateway,
+            oif: self.oif,
+            scope: self.scope,
+            table: Some(table),
+            metric: self.metric,
+            mtu: self.mtu,
+            advmss: self.advmss,
+            src: self.src,
+            protocol: Some(self.protocol),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -110,6 +110,7 @@ pub fn route_spec(
         mtu: route.mtu,
         advmss: route.advmss,
         src: None,
+        protocol: None,
     })
 }
 
