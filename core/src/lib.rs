@@ -13,6 +13,7 @@ pub mod mac;
 pub mod net;
 pub mod skel;
 pub mod spec;
+pub mod fuzz;
 #[cfg(feature = "testing")]
 pub mod testsupport;
 
