@@ -6,6 +6,7 @@ pub mod bridge;
 pub mod build_stamp;
 pub mod cnitool;
 pub mod common;
+pub mod fuzz;
 pub mod host_local;
 pub mod logging;
 pub mod loopback;
