@@ -14,6 +14,7 @@
 //! replacing them, so ADD looks the chain up and creates it only when it is
 //! missing: a plain ADD's transaction then only adds rules, which free nothing.
 
+pub mod fuzz;
 mod plan;
 pub mod portmap;
 mod portmap_plan;
