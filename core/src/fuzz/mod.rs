@@ -8,6 +8,9 @@ mod config;
 mod invoke;
 mod libcni;
 
+pub use config::valid_attachments;
+pub use invoke::{delegate_output, version_info};
+pub use libcni::{base64_text, conf_files, config_inject, result_cache};
 use std::path::{Path, PathBuf};
 
 /// One fuzz target's oracle: panics on a broken property, else says whether
