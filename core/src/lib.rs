@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod fsio;
+pub mod fuzz;
 pub mod invoke;
 pub mod ipam;
 pub mod json;
@@ -13,7 +14,6 @@ pub mod mac;
 pub mod net;
 pub mod skel;
 pub mod spec;
-pub mod fuzz;
 #[cfg(feature = "testing")]
 pub mod testsupport;
 

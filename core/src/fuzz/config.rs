@@ -9,7 +9,10 @@ pub fn valid_attachments(data: &[u8]) -> bool {
     let Ok(conf) = NetConf::parse(data) else {
         return false;
     };
-    let raw = conf.fields().field(VALID_ATTACHMENTS).map(|f| f.value.clone());
+    let raw = conf
+        .fields()
+        .field(VALID_ATTACHMENTS)
+        .map(|f| f.value.clone());
     match (conf.valid_attachments(), raw) {
         (Ok(None), raw) => assert_eq!(raw, None),
         (Ok(Some(read)), Some(Value::Array(items))) => {

@@ -48,6 +48,9 @@ pub fn version_info(data: &[u8]) -> bool {
     };
     assert!(!info.cni_version.is_empty(), "{info:?}");
     assert!(!info.supported_versions.is_empty(), "{info:?}");
-    assert_eq!(VersionInfo::decode(info.encode().as_bytes()).as_ref(), Ok(&info));
+    assert_eq!(
+        VersionInfo::decode(info.encode().as_bytes()).as_ref(),
+        Ok(&info)
+    );
     true
 }

@@ -21,7 +21,10 @@ pub fn conf_files(data: &[u8]) -> bool {
     let mut accepted = false;
     for list in lists.iter().flatten() {
         accepted = true;
-        assert!(!list.name.is_empty() && !list.plugins.is_empty(), "{list:?}");
+        assert!(
+            !list.name.is_empty() && !list.plugins.is_empty(),
+            "{list:?}"
+        );
         let again = NetworkConfigList::from_bytes(&list.bytes, "fuzz.conflist");
         assert_eq!(again.as_ref().ok(), Some(list), "recorded bytes re-read");
         for plugin in &list.plugins {

@@ -39,9 +39,7 @@ pub fn split_at_nul(data: &[u8]) -> (&[u8], &[u8]) {
 
 /// `fuzz/corpus/<target>` seen from a crate's manifest directory.
 pub fn corpus_dir(manifest_dir: &str, target: &str) -> PathBuf {
-    Path::new(manifest_dir)
-        .join("../fuzz/corpus")
-        .join(target)
+    Path::new(manifest_dir).join("../fuzz/corpus").join(target)
 }
 
 /// Runs every file of `target`'s corpus through `oracle`; panics naming the

@@ -6,9 +6,9 @@
 mod cnitool_args;
 mod plugin_configs;
 
+use cni_core::fuzz::Oracle;
 pub use cnitool_args::cni_and_cap_args;
 pub use plugin_configs::{bridge, macvlan, portmap, ptp};
-use cni_core::fuzz::Oracle;
 
 /// The targets whose oracles live in this crate, by corpus directory name.
 pub const TARGETS: &[(&str, Oracle)] = &[
