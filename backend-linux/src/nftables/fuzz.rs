@@ -63,8 +63,7 @@ pub fn portmap_rule(dumped: &[u8]) -> bool {
 fn comment_of(dumped: &[u8]) -> Option<String> {
     let (_, userdata) = parse_attrs(dumped)
         .into_iter()
-        .filter(|(kind, _)| *kind == NFTA_RULE_USERDATA)
-        .last()?;
+        .rfind(|(kind, _)| *kind == NFTA_RULE_USERDATA)?;
     parse_comment(userdata)
 }
 
