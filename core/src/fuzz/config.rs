@@ -18,8 +18,11 @@ pub fn valid_attachments(data: &[u8]) -> bool {
         (Ok(Some(read)), Some(Value::Array(items))) => {
             assert_eq!(read.len(), items.len());
             for (attachment, item) in read.iter().zip(&items) {
-                assert_eq!(item["containerID"], attachment.container_id.as_str());
-                assert_eq!(item["ifname"], attachment.ifname.as_str());
+                assert_eq!(
+                    as_go_reads(item, "containerID"),
+                    Some(&attachment.container_id)
+                );
+                assert_eq!(as_go_reads(item, "ifname"), Some(&attachment.ifname));
             }
             return true;
         }
@@ -27,4 +30,18 @@ pub fn valid_attachments(data: &[u8]) -> bool {
         (Err(e), _) => assert!(e.to_string().contains(VALID_ATTACHMENTS), "{e}"),
     }
     false
+}
+
+/// `key` of an object as Go's decoder reads it: keys match ignoring case and
+/// the last one written wins.
+fn as_go_reads<'a>(item: &'a Value, key: &str) -> Option<&'a String> {
+    let (_, value) = item
+        .as_object()?
+        .iter()
+        .rev()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))?;
+    match value {
+        Value::String(s) => Some(s),
+        _ => None,
+    }
 }
