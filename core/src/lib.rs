@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod fsio;
+pub mod fuzz;
 pub mod invoke;
 pub mod ipam;
 pub mod json;

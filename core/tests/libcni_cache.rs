@@ -259,3 +259,14 @@ fn default_cache_dir_is_the_references() {
         std::path::PathBuf::from("/c")
     );
 }
+
+/// Found by the `result_cache` fuzz target: a key written twice made the
+/// whole entry a bare result; Go takes the last value.
+#[test]
+fn a_duplicated_key_in_a_cache_entry_takes_its_last_value() {
+    let entry = cache::parse(br#"{"kind":"cniCacheV1","ifName":"x","ifName":"eth0"}"#).unwrap();
+    let CacheEntry::V1(info) = entry else {
+        panic!("{entry:?}")
+    };
+    assert_eq!(info.ifname, "eth0");
+}

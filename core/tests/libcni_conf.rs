@@ -335,3 +335,17 @@ mod never_panics {
         }
     }
 }
+
+/// Found by the `config_inject` fuzz target: a long number in a plugin's
+/// configuration reached the plugin one unit in the last place off.
+#[test]
+fn a_plugin_gets_its_numbers_as_the_file_wrote_them() {
+    let number = "3333333333333333333333333333333333333333333333333333353333333333333333330";
+    let file = format!(
+        r#"{{"cniVersion":"1.0.0","name":"n","plugins":[{{"type":"bridge","n":{number}}}]}}"#
+    );
+    let list = cni_core::libcni::NetworkConfigList::from_bytes(file.as_bytes(), "f").unwrap();
+    let stdin = cni_core::libcni::build_one_config(&list, &list.plugins[0], None, None).unwrap();
+    let sent: serde_json::Value = serde_json::from_slice(&stdin).unwrap();
+    assert_eq!(sent["n"].as_f64(), Some(number.parse::<f64>().unwrap()));
+}

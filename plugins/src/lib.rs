@@ -7,6 +7,7 @@ pub mod build_stamp;
 pub mod cnitool;
 pub mod common;
 pub mod firewall;
+pub mod fuzz;
 pub mod host_local;
 pub mod logging;
 pub mod loopback;

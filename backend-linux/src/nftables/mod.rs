@@ -17,6 +17,7 @@
 pub mod firewall;
 mod firewall_plan;
 mod firewall_rule;
+pub mod fuzz;
 mod plan;
 pub mod portmap;
 mod portmap_plan;

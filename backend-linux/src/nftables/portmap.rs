@@ -14,7 +14,7 @@ use cni_core::net::{masq_tag, NetError, NetResult, ParsedMasqTag, PortMapSet};
 
 const WHAT: &str = "port mappings";
 
-fn parse_found(chain: usize, payload: &[u8]) -> Option<Found> {
+pub(super) fn parse_found(chain: usize, payload: &[u8]) -> Option<Found> {
     let (mut handle, mut tag, mut rule) = (None, None, None);
     for (kind, value) in parse_attrs(payload) {
         match kind {

@@ -171,17 +171,23 @@ pub fn read(path: &Path) -> Result<Option<CacheEntry>, LibcniError> {
         })
 }
 
-/// Parses cache file contents (see [`read`]).
+/// Parses cache file contents (see [`read`]). The document is read as a
+/// JSON object first, so a key written twice takes its last value, as in
+/// Go, rather than turning a `cniCacheV1` entry into a bare result.
 pub fn parse(bytes: &[u8]) -> Result<CacheEntry, String> {
-    if let Ok(info) = serde_json::from_slice::<CachedInfo>(bytes) {
+    let value = match serde_json::from_slice::<Value>(bytes) {
+        Ok(value @ Value::Object(_)) => value,
+        Ok(_) => return Err("neither a cniCacheV1 entry nor a result object".into()),
+        Err(e) => return Err(format!("not valid JSON: {e}")),
+    };
+    if let Ok(info) = CachedInfo::deserialize(&value) {
         if info.kind == CACHE_KIND_V1 {
             return Ok(CacheEntry::V1(Box::new(info)));
         }
     }
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(result)) => Ok(CacheEntry::LegacyResult(result)),
-        Ok(_) => Err("neither a cniCacheV1 entry nor a result object".into()),
-        Err(e) => Err(format!("not valid JSON: {e}")),
+    match value {
+        Value::Object(result) => Ok(CacheEntry::LegacyResult(result)),
+        _ => Err("neither a cniCacheV1 entry nor a result object".into()),
     }
 }
 

@@ -24,7 +24,7 @@
 //!   does every conversion to the list's version.
 
 mod api;
-mod base64;
+pub(crate) mod base64;
 pub mod cache;
 mod error;
 mod inject;

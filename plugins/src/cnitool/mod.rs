@@ -77,7 +77,8 @@ pub fn parse_cni_args(args: &str) -> Result<Vec<(String, String)>, CnitoolError>
         .collect()
 }
 
-fn parse_cap_args(text: &str) -> Result<Map<String, Value>, CnitoolError> {
+/// `CAP_ARGS`: one JSON object, each key a capability.
+pub fn parse_cap_args(text: &str) -> Result<Map<String, Value>, CnitoolError> {
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Err(CnitoolError::CapArgs("must be a JSON object".into())),

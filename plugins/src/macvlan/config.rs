@@ -67,7 +67,7 @@ impl MacvlanConf {
     }
 
     /// An explicit MAC: the runtime's (capability, args) first, then the config's `mac`.
-    pub(super) fn explicit_mac(
+    pub(crate) fn explicit_mac(
         &self,
         cni_args: &str,
     ) -> Result<Option<cni_core::net::MacAddr>, CniError> {

@@ -126,6 +126,9 @@ pub fn disk_ops(data: &[u8]) {
         store.finish().unwrap();
     }
     let mut store = DiskStore::open(dir, "net").unwrap();
+    // Everyone: our attachments and those another implementation reserved
+    // (`tamper` names its own containers).
+    let mut everyone: Vec<Attachment> = (0..6).map(att).collect();
     for (ip, owner) in scan_leases(&cni_core::fsio::RealFs, &net).unwrap() {
         let who = Attachment::new(
             owner.container_id.clone(),
@@ -135,9 +138,10 @@ pub fn disk_ops(data: &[u8]) {
             store.ips_of(&who).unwrap().contains(&ip),
             "{ip} of {owner:?} is lost"
         );
+        everyone.push(who);
     }
-    for b in 0..6 {
-        ops::release(&mut store, &att(b)).unwrap();
+    for who in &everyone {
+        ops::release(&mut store, who).unwrap();
     }
     store.finish().unwrap();
     let left: Vec<(std::net::IpAddr, LeaseOwner)> =

@@ -1,0 +1,11 @@
+//! Replays the committed corpus of each fuzz target whose oracle is in
+//! cni-core, so CI checks on stable what the fuzzer checks.
+
+use cni_core::fuzz::{replay_corpus, TARGETS};
+
+#[test]
+fn every_core_fuzz_corpus_replays_and_reaches_both_outcomes() {
+    for (target, oracle) in TARGETS {
+        replay_corpus(env!("CARGO_MANIFEST_DIR"), target, *oracle);
+    }
+}
