@@ -6,7 +6,7 @@ use crate::nftables::{self, NfSocket};
 use crate::sysctl;
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetBackend,
-    NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair, VethSpec,
+    NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, Shaping, TokenBucket, VethPair, VethSpec,
 };
 use ipnet::IpNet;
 use std::sync::OnceLock;
@@ -206,5 +206,24 @@ impl Netns for LinuxNetns {
     }
     fn portmap_list(&self) -> NetResult<Vec<PortMapSet>> {
         nftables::portmap::list(self.nf()?, &self.file)
+    }
+
+    fn create_ifb(&self, name: &str, mtu: u32) -> NetResult<LinkInfo> {
+        self.rtnl.create_ifb(name, mtu)
+    }
+    fn tbf_add(&self, index: u32, bucket: &TokenBucket) -> NetResult<()> {
+        self.rtnl.tbf_add(index, bucket)
+    }
+    fn ingress_redirect_add(&self, index: u32, to: u32) -> NetResult<()> {
+        self.rtnl.ingress_redirect_add(index, to)
+    }
+    fn root_qdisc_del(&self, index: u32) -> NetResult<()> {
+        self.rtnl.root_qdisc_del(index)
+    }
+    fn ingress_qdisc_del(&self, index: u32) -> NetResult<()> {
+        self.rtnl.ingress_qdisc_del(index)
+    }
+    fn shaping(&self, index: u32) -> NetResult<Shaping> {
+        self.rtnl.shaping(index)
     }
 }

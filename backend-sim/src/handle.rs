@@ -2,10 +2,10 @@
 
 use crate::kernel::SimKernel;
 use crate::model::{Net, NsId};
-use crate::{addrs, firewall, links, portmap, routes, sysctl};
+use crate::{addrs, firewall, links, portmap, routes, shaping, sysctl};
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetError,
-    NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair, VethSpec,
+    NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, Shaping, TokenBucket, VethPair, VethSpec,
 };
 use ipnet::IpNet;
 
@@ -171,5 +171,29 @@ impl Netns for SimNetns {
 
     fn portmap_list(&self) -> NetResult<Vec<PortMapSet>> {
         self.read(portmap::list)
+    }
+
+    fn create_ifb(&self, name: &str, mtu: u32) -> NetResult<LinkInfo> {
+        self.write(|net, ns| shaping::create_ifb(net, ns, name, mtu))
+    }
+
+    fn tbf_add(&self, index: u32, bucket: &TokenBucket) -> NetResult<()> {
+        self.write(|net, ns| shaping::tbf_add(net, ns, index, bucket))
+    }
+
+    fn ingress_redirect_add(&self, index: u32, to: u32) -> NetResult<()> {
+        self.write(|net, ns| shaping::ingress_redirect_add(net, ns, index, to))
+    }
+
+    fn root_qdisc_del(&self, index: u32) -> NetResult<()> {
+        self.write(|net, ns| shaping::root_qdisc_del(net, ns, index))
+    }
+
+    fn ingress_qdisc_del(&self, index: u32) -> NetResult<()> {
+        self.write(|net, ns| shaping::ingress_qdisc_del(net, ns, index))
+    }
+
+    fn shaping(&self, index: u32) -> NetResult<Shaping> {
+        self.read(|net, ns| shaping::shaping(net, ns, index))
     }
 }

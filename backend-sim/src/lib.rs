@@ -34,6 +34,7 @@ mod model;
 mod portmap;
 mod render;
 mod routes;
+mod shaping;
 mod sysctl;
 
 pub use handle::SimNetns;

@@ -86,6 +86,8 @@ pub(crate) struct Namespace {
     pub sysctls: BTreeMap<String, String>,
     pub masq: Vec<cni_core::net::MasqRule>,
     pub portmaps: Vec<cni_core::net::PortMapSet>,
+    /// Qdiscs `bandwidth` configured, by link index; absent is the default.
+    pub qdiscs: BTreeMap<u32, cni_core::net::Shaping>,
 }
 
 /// Everything an operation may change; cloned before a mutation so that a

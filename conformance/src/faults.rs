@@ -7,8 +7,8 @@
 
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetBackend,
-    NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, VethPair,
-    VethSpec,
+    NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, Shaping, TokenBucket,
+    VethPair, VethSpec,
 };
 use ipnet::IpNet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -51,6 +51,12 @@ pub enum NetOp {
     PortmapDel,
     PortmapGc,
     PortmapList,
+    CreateIfb,
+    TbfAdd,
+    IngressRedirectAdd,
+    RootQdiscDel,
+    IngressQdiscDel,
+    Shaping,
 }
 
 /// One operation as it was attempted.
@@ -369,5 +375,24 @@ impl Netns for FaultyNetns {
     }
     fn portmap_list(&self) -> NetResult<Vec<PortMapSet>> {
         self.run(NetOp::PortmapList, |n| n.portmap_list())
+    }
+
+    fn create_ifb(&self, name: &str, mtu: u32) -> NetResult<LinkInfo> {
+        self.run(NetOp::CreateIfb, |n| n.create_ifb(name, mtu))
+    }
+    fn tbf_add(&self, index: u32, bucket: &TokenBucket) -> NetResult<()> {
+        self.run(NetOp::TbfAdd, |n| n.tbf_add(index, bucket))
+    }
+    fn ingress_redirect_add(&self, index: u32, to: u32) -> NetResult<()> {
+        self.run(NetOp::IngressRedirectAdd, |n| n.ingress_redirect_add(index, to))
+    }
+    fn root_qdisc_del(&self, index: u32) -> NetResult<()> {
+        self.run(NetOp::RootQdiscDel, |n| n.root_qdisc_del(index))
+    }
+    fn ingress_qdisc_del(&self, index: u32) -> NetResult<()> {
+        self.run(NetOp::IngressQdiscDel, |n| n.ingress_qdisc_del(index))
+    }
+    fn shaping(&self, index: u32) -> NetResult<Shaping> {
+        self.run(NetOp::Shaping, |n| n.shaping(index))
     }
 }

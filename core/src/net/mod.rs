@@ -8,11 +8,13 @@
 mod error;
 mod masq_tag;
 mod portmap;
+mod shaping;
 mod types;
 
 pub use error::{NetError, NetErrorKind, NetResult};
 pub use masq_tag::{is_taggable, masq_tag, masq_tag_shown_names, ParsedMasqTag, MASQ_TAG_MAX};
 pub use portmap::{PortMapRule, PortMapSet, PortProtocol};
+pub use shaping::{RootQdisc, Shaping, TokenBucket, TBF_LATENCY_USEC};
 pub use types::*;
 
 /// Opens network namespaces. Object safe: plugins hold `&dyn NetBackend`.
@@ -110,4 +112,21 @@ pub trait Netns {
     fn portmap_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()>;
     /// Every attachment's rules, with the names as the tag shows them.
     fn portmap_list(&self) -> NetResult<Vec<PortMapSet>>;
+
+    // ---- traffic shaping (bandwidth) ----
+    /// Creates an `ifb` device, up, with `mtu`. `Exists` when the name is taken.
+    fn create_ifb(&self, name: &str, mtu: u32) -> NetResult<LinkInfo>;
+    /// Makes a token bucket filter the link's root qdisc (handle 1:).
+    /// `Exists` when the link already has a root qdisc of its own.
+    fn tbf_add(&self, index: u32, bucket: &TokenBucket) -> NetResult<()>;
+    /// Adds the ingress qdisc (ffff:) with one u32 filter that matches every
+    /// packet and redirects it to the egress of `to`: both or neither.
+    fn ingress_redirect_add(&self, index: u32, to: u32) -> NetResult<()>;
+    /// Removes the link's root qdisc (the kernel's default returns);
+    /// `NotFound` when it has none of its own.
+    fn root_qdisc_del(&self, index: u32) -> NetResult<()>;
+    /// Removes the ingress qdisc and its filters; `NotFound` when absent.
+    fn ingress_qdisc_del(&self, index: u32) -> NetResult<()>;
+    /// The link's root and ingress qdiscs.
+    fn shaping(&self, index: u32) -> NetResult<Shaping>;
 }
