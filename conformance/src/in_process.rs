@@ -11,6 +11,7 @@ use cni_plugins::common::delegate::InProcessDelegate;
 use cni_plugins::host_local::HostLocal;
 use cni_plugins::loopback::Loopback;
 use cni_plugins::macvlan::Macvlan;
+use cni_plugins::bandwidth::Bandwidth;
 use cni_plugins::portmap::Portmap;
 use cni_plugins::ptp::Ptp;
 use serde_json::Value;
@@ -126,12 +127,14 @@ impl InProcess {
         };
         let loopback = Loopback { backend };
         let portmap = Portmap { backend };
+        let bandwidth = Bandwidth { backend };
         let plugin: &dyn Plugin = match plugin_type {
             "bridge" => &bridge,
             "ptp" => &ptp,
             "macvlan" => &macvlan,
             "loopback" => &loopback,
             "portmap" => &portmap,
+            "bandwidth" => &bandwidth,
             "host-local" => &HostLocal,
             other => panic!("no such main plugin in the scenarios: {other:?}"),
         };
