@@ -5,7 +5,8 @@ use crate::model::{Net, NsId};
 use crate::{addrs, firewall, links, portmap, routes, shaping, sysctl};
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetError,
-    NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, Shaping, TokenBucket, VethPair, VethSpec,
+    NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, Shaping, TokenBucket, VethPair,
+    VethSpec,
 };
 use ipnet::IpNet;
 

@@ -1,7 +1,9 @@
 //! Stable, sorted, human-readable text of the kernel state for snapshots.
 
 use crate::model::{Link, Namespace, Net, NsId, GLOBAL_SYSCTL_DEFAULTS, LINK_SYSCTL_DEFAULTS};
-use cni_core::net::{LinkKind, NetResult, RootQdisc, RouteInfo, RouteProtocol, RouteScope, TABLE_MAIN};
+use cni_core::net::{
+    LinkKind, NetResult, RootQdisc, RouteInfo, RouteProtocol, RouteScope, TABLE_MAIN,
+};
 use std::fmt::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,9 +5,7 @@
 
 use crate::links::{ensure_name_free, info, insert_link};
 use crate::model::{Net, NsId};
-use cni_core::net::{
-    LinkInfo, LinkKind, NetError, NetResult, RootQdisc, Shaping, TokenBucket,
-};
+use cni_core::net::{LinkInfo, LinkKind, NetError, NetResult, RootQdisc, Shaping, TokenBucket};
 
 /// The kernel's `ifb` default (TX_Q_LIMIT).
 const IFB_TXQUEUELEN: u32 = 32;

@@ -7,8 +7,8 @@
 
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetBackend,
-    NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, Shaping, TokenBucket,
-    VethPair, VethSpec,
+    NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, Shaping,
+    TokenBucket, VethPair, VethSpec,
 };
 use ipnet::IpNet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -384,7 +384,9 @@ impl Netns for FaultyNetns {
         self.run(NetOp::TbfAdd, |n| n.tbf_add(index, bucket))
     }
     fn ingress_redirect_add(&self, index: u32, to: u32) -> NetResult<()> {
-        self.run(NetOp::IngressRedirectAdd, |n| n.ingress_redirect_add(index, to))
+        self.run(NetOp::IngressRedirectAdd, |n| {
+            n.ingress_redirect_add(index, to)
+        })
     }
     fn root_qdisc_del(&self, index: u32) -> NetResult<()> {
         self.run(NetOp::RootQdiscDel, |n| n.root_qdisc_del(index))

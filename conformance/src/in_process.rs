@@ -6,12 +6,12 @@
 use cni_core::net::{AddressSpec, NetBackend, Netns, NsRef, RouteSpec, VethSpec};
 use cni_core::skel::{dispatch, Outcome, Plugin};
 use cni_core::spec::version::ALL;
+use cni_plugins::bandwidth::Bandwidth;
 use cni_plugins::bridge::Bridge;
 use cni_plugins::common::delegate::InProcessDelegate;
 use cni_plugins::host_local::HostLocal;
 use cni_plugins::loopback::Loopback;
 use cni_plugins::macvlan::Macvlan;
-use cni_plugins::bandwidth::Bandwidth;
 use cni_plugins::portmap::Portmap;
 use cni_plugins::ptp::Ptp;
 use serde_json::Value;

@@ -75,7 +75,12 @@ fn check_passes_then_names_the_rate_that_differs() {
     other["runtimeConfig"]["bandwidth"]["egressRate"] = json!(24_000_000);
     let e = world.call("CHECK", &other, &att).unwrap_err();
     assert!(e.msg.contains(&ifb_name(NET, "c1")), "{}", e.msg);
-    assert!(e.msg.contains("rate (bytes/s) is 2000000, expected 3000000"), "{}", e.msg);
+    assert!(
+        e.msg
+            .contains("rate (bytes/s) is 2000000, expected 3000000"),
+        "{}",
+        e.msg
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! options are encoded here (`struct tc_tbf_qopt`), as iproute2 sends them.
 
 use super::Rtnl;
-use cni_core::net::{NetError, NetResult, RootQdisc, Shaping, TokenBucket};
+use cni_core::net::{NetError, NetErrorKind, NetResult, RootQdisc, Shaping, TokenBucket};
 use netlink_packet_core::{DefaultNla, Nla, NlaBuffer, NlasIterator, NLM_F_CREATE, NLM_F_EXCL};
 use netlink_packet_route::tc::{TcAttribute, TcHandle, TcMessage, TcOption};
 use netlink_packet_route::RouteNetlinkMessage;
@@ -45,7 +45,11 @@ fn parse_psched(text: &str) -> Option<f64> {
     let [t2us, us2t, clock_res, ..] = vals[..] else {
         return None;
     };
-    let t2us = if clock_res == 1_000_000_000 { us2t } else { t2us };
+    let t2us = if clock_res == 1_000_000_000 {
+        us2t
+    } else {
+        t2us
+    };
     (us2t != 0).then(|| t2us as f64 / us2t as f64 * (clock_res as f64 / 1_000_000.0))
 }
 
@@ -67,11 +71,15 @@ fn ticks_to_usec(ticks: u32, tick: f64) -> u32 {
 fn tbf_options(bucket: &TokenBucket, tick: f64) -> Vec<TcOption> {
     let mut qopt = [0u8; TBF_QOPT_LEN];
     // A rate beyond 32 bits travels in TCA_TBF_RATE64; the field keeps the cut value.
-    qopt[RATESPEC_RATE_AT..RATESPEC_RATE_AT + 4].copy_from_slice(&(bucket.rate as u32).to_ne_bytes());
+    qopt[RATESPEC_RATE_AT..RATESPEC_RATE_AT + 4]
+        .copy_from_slice(&(bucket.rate as u32).to_ne_bytes());
     qopt[LIMIT_AT..LIMIT_AT + 4].copy_from_slice(&bucket.limit.to_ne_bytes());
     let buffer = usec_to_ticks(bucket.buffer_usec, tick);
     qopt[BUFFER_AT..BUFFER_AT + 4].copy_from_slice(&buffer.to_ne_bytes());
-    let mut options = vec![TcOption::Other(DefaultNla::new(TCA_TBF_PARMS, qopt.to_vec()))];
+    let mut options = vec![TcOption::Other(DefaultNla::new(
+        TCA_TBF_PARMS,
+        qopt.to_vec(),
+    ))];
     if bucket.rate >= 1 << 32 {
         options.push(TcOption::Other(DefaultNla::new(
             TCA_TBF_RATE64,
@@ -161,10 +169,20 @@ impl Rtnl {
 
     pub fn ingress_qdisc_del(&self, index: u32) -> NetResult<()> {
         let msg = qdisc_message(index, INGRESS_HANDLE, TcHandle::INGRESS);
-        self.sock
-            .request(RouteNetlinkMessage::DelQueueDiscipline(msg), 0, || {
-                format!("delete ingress qdisc of link #{index} in {}", self.ns)
-            })
+        let what = || format!("delete ingress qdisc of link #{index} in {}", self.ns);
+        match self
+            .sock
+            .request(RouteNetlinkMessage::DelQueueDiscipline(msg), 0, what)
+        {
+            // The kernel answers "Invalid handle" when there is none.
+            Err(e) if e.kind == NetErrorKind::Invalid => {
+                match self.shaping(index)?.ingress_redirects {
+                    None => Err(NetError::not_found(format!("{}: no ingress qdisc", what()))),
+                    Some(_) => Err(e),
+                }
+            }
+            deleted => deleted,
+        }
     }
 
     pub fn shaping(&self, index: u32) -> NetResult<Shaping> {

@@ -8,9 +8,9 @@ use super::Rtnl;
 use cni_core::net::NetResult;
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
 use netlink_packet_route::tc::{
-    TcAction, TcActionAttribute, TcActionMirrorOption, TcActionOption, TcActionType,
-    TcAttribute, TcFilterU32Option, TcHandle, TcMessage, TcMirror, TcMirrorActionType, TcOption,
-    TcU32Key, TcU32Selector, TcU32SelectorFlags,
+    TcAction, TcActionAttribute, TcActionMirrorOption, TcActionOption, TcActionType, TcAttribute,
+    TcFilterU32Option, TcHandle, TcMessage, TcMirror, TcMirrorActionType, TcOption, TcU32Key,
+    TcU32Selector, TcU32SelectorFlags,
 };
 use netlink_packet_route::RouteNetlinkMessage;
 
@@ -29,9 +29,9 @@ fn redirect_action(to: u32) -> TcAction {
     action.tab = 1;
     action.attributes = vec![
         TcActionAttribute::Kind("mirred".to_string()),
-        TcActionAttribute::Options(vec![TcActionOption::Mirror(
-            TcActionMirrorOption::Parms(mirror),
-        )]),
+        TcActionAttribute::Options(vec![TcActionOption::Mirror(TcActionMirrorOption::Parms(
+            mirror,
+        ))]),
     ];
     action
 }
@@ -89,7 +89,12 @@ impl Rtnl {
         let added = self.sock.request(
             RouteNetlinkMessage::NewTrafficFilter(redirect_filter(index, to)),
             NLM_F_CREATE | NLM_F_EXCL,
-            || format!("add redirect filter from link #{index} to link #{to} in {}", self.ns),
+            || {
+                format!(
+                    "add redirect filter from link #{index} to link #{to} in {}",
+                    self.ns
+                )
+            },
         );
         if added.is_err() {
             if let Err(e) = self.ingress_qdisc_del(index) {

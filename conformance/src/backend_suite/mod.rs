@@ -17,6 +17,7 @@ mod l3;
 mod links;
 mod misc;
 mod portmap;
+mod shaping;
 mod view;
 
 pub use envs::{KernelEnv, SimEnv};
@@ -24,6 +25,7 @@ pub use l3::*;
 pub use links::*;
 pub use misc::*;
 pub use portmap::*;
+pub use shaping::*;
 pub use view::*;
 
 use cni_core::net::{LinkInfo, NetBackend, NetErrorKind, NetResult, Netns, NsRef};
@@ -92,6 +94,7 @@ macro_rules! backend_suite_rules {
             masquerade_add_is_idempotent_and_del_removes,
             masquerade_check_names_missing_rule,
             portmap_sets_are_replaced_listed_checked_and_removed_by_tag,
+            tbf_and_ingress_redirect_round_trip_and_go_with_the_ifb,
             bridge_topology_view_matches_reference,
         );
     };

@@ -49,7 +49,11 @@ impl TokenBucket {
                 u64::from(self.buffer_usec),
                 u64::from(actual.buffer_usec),
             ),
-            ("limit (bytes)", u64::from(self.limit), u64::from(actual.limit)),
+            (
+                "limit (bytes)",
+                u64::from(self.limit),
+                u64::from(actual.limit),
+            ),
         ];
         pairs
             .into_iter()

@@ -104,10 +104,24 @@ mod tests {
 
     #[test]
     fn top_level_limits_are_read() {
-        let l = parsed(r#","ingressRate":8000,"ingressBurst":800,"egressRate":16000,"egressBurst":1600"#)
-            .unwrap();
-        assert_eq!(l.ingress, Some(Limit { rate_bits: 8000, burst_bits: 800 }));
-        assert_eq!(l.egress, Some(Limit { rate_bits: 16000, burst_bits: 1600 }));
+        let l = parsed(
+            r#","ingressRate":8000,"ingressBurst":800,"egressRate":16000,"egressBurst":1600"#,
+        )
+        .unwrap();
+        assert_eq!(
+            l.ingress,
+            Some(Limit {
+                rate_bits: 8000,
+                burst_bits: 800
+            })
+        );
+        assert_eq!(
+            l.egress,
+            Some(Limit {
+                rate_bits: 16000,
+                burst_bits: 1600
+            })
+        );
     }
 
     #[test]
@@ -115,7 +129,13 @@ mod tests {
         let l = parsed(r#","runtimeConfig":{"bandwidth":{"egressRate":1000,"egressBurst":100}}"#)
             .unwrap();
         assert_eq!(l.ingress, None);
-        assert_eq!(l.egress, Some(Limit { rate_bits: 1000, burst_bits: 100 }));
+        assert_eq!(
+            l.egress,
+            Some(Limit {
+                rate_bits: 1000,
+                burst_bits: 100
+            })
+        );
     }
 
     #[test]
@@ -131,7 +151,9 @@ mod tests {
     #[test]
     fn no_limits_is_empty() {
         assert!(parsed("").unwrap().is_empty());
-        assert!(parsed(r#","ingressRate":0,"ingressBurst":0"#).unwrap().is_empty());
+        assert!(parsed(r#","ingressRate":0,"ingressBurst":0"#)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
@@ -145,7 +167,11 @@ mod tests {
     fn burst_without_rate_is_refused_naming_the_rate() {
         let e = error(r#","runtimeConfig":{"bandwidth":{"egressBurst":100}}"#);
         assert_eq!(e.code, 7);
-        assert!(e.msg.starts_with("runtimeConfig.bandwidth.egressRate"), "{}", e.msg);
+        assert!(
+            e.msg.starts_with("runtimeConfig.bandwidth.egressRate"),
+            "{}",
+            e.msg
+        );
     }
 
     #[test]

@@ -43,9 +43,9 @@ pub fn host_veth(
             "container interface {ifname} has no veth peer: bandwidth shapes veth attachments only"
         ))
     })?;
-    let host_link = host
-        .link_by_index(peer)
-        .ctx(&format!("looking up the veth peer (#{peer}) of {ifname} in the host"))?;
+    let host_link = host.link_by_index(peer).ctx(&format!(
+        "looking up the veth peer (#{peer}) of {ifname} in the host"
+    ))?;
     let listed = prev
         .interfaces
         .iter()

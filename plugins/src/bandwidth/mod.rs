@@ -29,7 +29,9 @@ impl Limit {
 
 fn required_prev(conf: &BandwidthConf) -> Result<CniResult, CniError> {
     conf.common.previous_result()?.ok_or_else(|| {
-        CniError::invalid_config("prevResult: required; bandwidth must be called as a chained plugin")
+        CniError::invalid_config(
+            "prevResult: required; bandwidth must be called as a chained plugin",
+        )
     })
 }
 
@@ -43,8 +45,7 @@ impl Plugin for Bandwidth<'_> {
         }
         let host = netns::host(self.backend)?;
         let host = &*host;
-        let veth =
-            host_side::host_veth(self.backend, host, &args.netns, &args.ifname, &prev)?;
+        let veth = host_side::host_veth(self.backend, host, &args.netns, &args.ifname, &prev)?;
         let mut undo = Undo::new();
         if let Some(limit) = conf.limits.ingress {
             shape_to_container(host, &veth, limit, &mut undo)?;
@@ -70,8 +71,7 @@ impl Plugin for Bandwidth<'_> {
             return Ok(());
         }
         let host = netns::host(self.backend)?;
-        let veth =
-            host_side::host_veth(self.backend, &*host, &args.netns, &args.ifname, &prev)?;
+        let veth = host_side::host_veth(self.backend, &*host, &args.netns, &args.ifname, &prev)?;
         let ifb = ifb_name(&conf.common.name, &args.container_id);
         verify::check(&*host, &veth, &ifb, &conf.limits)
     }
@@ -93,7 +93,9 @@ fn shape_to_container<'a>(
     host.tbf_add(veth.index, &bucket)
         .ctx(&format!("adding {bucket} to {}", veth.name))?;
     let index = veth.index;
-    undo.push(format!("tbf on {}", veth.name), move || host.root_qdisc_del(index));
+    undo.push(format!("tbf on {}", veth.name), move || {
+        host.root_qdisc_del(index)
+    });
     Ok(())
 }
 

@@ -22,7 +22,9 @@ pub fn del(backend: &dyn NetBackend, args: &CmdArgs) -> Result<(), CniError> {
         Err(e) => results.push(Err(e)),
     }
     if let Some(ifb) = &ifb {
-        let removed = host.delete_link(ifb.index).absent_ok(&format!("deleting ifb {name}"));
+        let removed = host
+            .delete_link(ifb.index)
+            .absent_ok(&format!("deleting ifb {name}"));
         results.push(removed.map(drop));
     }
     results.into_iter().collect()

@@ -5,7 +5,12 @@ use crate::common::{iface, NetContext};
 use cni_core::net::{LinkInfo, Netns, RootQdisc};
 use cni_core::CniError;
 
-pub fn check(host: &dyn Netns, veth: &LinkInfo, ifb: &str, limits: &Limits) -> Result<(), CniError> {
+pub fn check(
+    host: &dyn Netns,
+    veth: &LinkInfo,
+    ifb: &str,
+    limits: &Limits,
+) -> Result<(), CniError> {
     let veth_qdiscs = host
         .shaping(veth.index)
         .ctx(&format!("reading the qdiscs of {}", veth.name))?;
@@ -16,9 +21,7 @@ pub fn check(host: &dyn Netns, veth: &LinkInfo, ifb: &str, limits: &Limits) -> R
         return Ok(());
     };
     let ifb_link = match host.link_by_name(ifb) {
-        Err(e) if e.is_not_found() => {
-            return Err(iface::mismatch(format!("ifb {ifb} not found")))
-        }
+        Err(e) if e.is_not_found() => return Err(iface::mismatch(format!("ifb {ifb} not found"))),
         found => found.ctx(&format!("looking up ifb {ifb}"))?,
     };
     let redirects = veth_qdiscs.ingress_redirects.unwrap_or_default();
