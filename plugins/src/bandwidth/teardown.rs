@@ -68,5 +68,5 @@ fn unshape(host: &dyn Netns, veth: &LinkInfo, ifb: Option<&LinkInfo>) -> Result<
         let removed = host.ingress_qdisc_del(veth.index);
         results.push(removed.absent_ok(&format!("removing the ingress qdisc of {}", veth.name)));
     }
-    results.into_iter().map(|r| r.map(drop)).collect()
+    results.into_iter().try_for_each(|r| r.map(drop))
 }
