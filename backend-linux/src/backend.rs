@@ -7,7 +7,7 @@ use crate::sysctl;
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, FirewallSet, LinkInfo, MacAddr, MacvlanSpec, MasqRule,
     NetBackend, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, RuleInfo, RuleSpec,
-    SpoofCheck, VethPair, VethSpec,
+    Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec,
 };
 use ipnet::IpNet;
 use std::sync::OnceLock;
@@ -254,5 +254,24 @@ impl Netns for LinuxNetns {
     }
     fn del_rule(&self, rule: &RuleSpec) -> NetResult<()> {
         self.rtnl.del_rule(rule)
+    }
+
+    fn create_ifb(&self, name: &str, mtu: u32) -> NetResult<LinkInfo> {
+        self.rtnl.create_ifb(name, mtu)
+    }
+    fn tbf_add(&self, index: u32, bucket: &TokenBucket) -> NetResult<()> {
+        self.rtnl.tbf_add(index, bucket)
+    }
+    fn ingress_redirect_add(&self, index: u32, to: u32) -> NetResult<()> {
+        self.rtnl.ingress_redirect_add(index, to)
+    }
+    fn root_qdisc_del(&self, index: u32) -> NetResult<()> {
+        self.rtnl.root_qdisc_del(index)
+    }
+    fn ingress_qdisc_del(&self, index: u32) -> NetResult<()> {
+        self.rtnl.ingress_qdisc_del(index)
+    }
+    fn shaping(&self, index: u32) -> NetResult<Shaping> {
+        self.rtnl.shaping(index)
     }
 }

@@ -2,11 +2,13 @@
 
 use crate::kernel::SimKernel;
 use crate::model::{Net, NsId};
-use crate::{addrs, firewall, forward_rules, links, portmap, routes, rules, spoof, sysctl};
+use crate::{
+    addrs, firewall, forward_rules, links, portmap, routes, rules, shaping, spoof, sysctl,
+};
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, FirewallSet, LinkInfo, MacAddr, MacvlanSpec, MasqRule,
     NetError, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, RuleInfo, RuleSpec,
-    SpoofCheck, VethPair, VethSpec,
+    Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec,
 };
 use ipnet::IpNet;
 
@@ -227,5 +229,29 @@ impl Netns for SimNetns {
     }
     fn del_rule(&self, rule: &RuleSpec) -> NetResult<()> {
         self.write(|net, ns| rules::del(net, ns, rule))
+    }
+
+    fn create_ifb(&self, name: &str, mtu: u32) -> NetResult<LinkInfo> {
+        self.write(|net, ns| shaping::create_ifb(net, ns, name, mtu))
+    }
+
+    fn tbf_add(&self, index: u32, bucket: &TokenBucket) -> NetResult<()> {
+        self.write(|net, ns| shaping::tbf_add(net, ns, index, bucket))
+    }
+
+    fn ingress_redirect_add(&self, index: u32, to: u32) -> NetResult<()> {
+        self.write(|net, ns| shaping::ingress_redirect_add(net, ns, index, to))
+    }
+
+    fn root_qdisc_del(&self, index: u32) -> NetResult<()> {
+        self.write(|net, ns| shaping::root_qdisc_del(net, ns, index))
+    }
+
+    fn ingress_qdisc_del(&self, index: u32) -> NetResult<()> {
+        self.write(|net, ns| shaping::ingress_qdisc_del(net, ns, index))
+    }
+
+    fn shaping(&self, index: u32) -> NetResult<Shaping> {
+        self.read(|net, ns| shaping::shaping(net, ns, index))
     }
 }

@@ -36,6 +36,7 @@ mod portmap;
 mod render;
 mod routes;
 mod rules;
+mod shaping;
 mod spoof;
 mod sysctl;
 

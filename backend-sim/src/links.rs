@@ -5,7 +5,7 @@ use cni_core::net::{
     BridgeSpec, LinkInfo, LinkKind, MacAddr, MacvlanSpec, NetError, NetResult, VethPair, VethSpec,
 };
 
-fn ensure_name_free(net: &Net, ns: &NsId, name: &str) -> NetResult<()> {
+pub(crate) fn ensure_name_free(net: &Net, ns: &NsId, name: &str) -> NetResult<()> {
     validate_name(name)?;
     if net.ns(ns)?.index_of(name).is_some() {
         return Err(NetError::exists(format!(
@@ -35,7 +35,7 @@ fn check_qlen(qlen: Option<u32>) -> u32 {
     }
 }
 
-fn insert_link(
+pub(crate) fn insert_link(
     net: &mut Net,
     ns: &NsId,
     name: &str,
@@ -191,6 +191,7 @@ pub(crate) fn remove_link(net: &mut Net, at: &LinkAddr) {
     };
     space.addrs.retain(|a| a.index != at.1);
     space.routes.retain(|r| r.oif != Some(at.1));
+    space.qdiscs.remove(&at.1);
     let mut released = Vec::new();
     for l in space.links.values_mut() {
         if l.master == Some(at.1) {

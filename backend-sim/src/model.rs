@@ -95,6 +95,8 @@ pub(crate) struct Namespace {
     pub spoof: Vec<cni_core::net::SpoofCheck>,
     /// `None` until a rule is written: the kernel's default rules (see `rules`).
     pub rules: Option<Vec<cni_core::net::RuleInfo>>,
+    /// Qdiscs `bandwidth` configured, by link index; absent is the default.
+    pub qdiscs: BTreeMap<u32, cni_core::net::Shaping>,
 }
 
 /// Everything an operation may change; cloned before a mutation so that a

@@ -1,7 +1,9 @@
 //! Stable, sorted, human-readable text of the kernel state for snapshots.
 
 use crate::model::{Link, Namespace, Net, NsId, GLOBAL_SYSCTL_DEFAULTS, LINK_SYSCTL_DEFAULTS};
-use cni_core::net::{LinkKind, NetResult, RouteInfo, RouteProtocol, RouteScope, TABLE_MAIN};
+use cni_core::net::{
+    LinkKind, NetResult, RootQdisc, RouteInfo, RouteProtocol, RouteScope, TABLE_MAIN,
+};
 use std::fmt::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,6 +134,7 @@ pub(crate) fn namespace(net: &Net, id: &NsId, detail: Detail) -> NetResult<Strin
     push_section(&mut out, "forwarding rules", forward_rule_lines(space));
     push_section(&mut out, "MAC spoof checks", spoof_lines(space));
     push_section(&mut out, "rules", crate::rules::lines(&space.rules));
+    push_section(&mut out, "qdiscs", qdisc_lines(space));
     Ok(out)
 }
 
@@ -285,4 +288,23 @@ fn set_lines<'a, R: std::fmt::Display + Ord + 'a>(
                 .map(move |r| format!("network {network:?} container {container_id:?}: {r}"))
         })
         .collect()
+}
+
+/// Only links whose qdiscs are not the kernel's defaults.
+fn qdisc_lines(space: &Namespace) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (index, shaping) in &space.qdiscs {
+        let name = link_name(space, *index);
+        match &shaping.root {
+            RootQdisc::Default => {}
+            RootQdisc::Tbf(bucket) => lines.push(format!("{name} root {bucket}")),
+            RootQdisc::Other(kind) => lines.push(format!("{name} root {kind}")),
+        }
+        if let Some(to) = &shaping.ingress_redirects {
+            let to: Vec<String> = to.iter().map(|i| link_name(space, *i)).collect();
+            lines.push(format!("{name} ingress redirect to {}", to.join(",")));
+        }
+    }
+    lines.sort();
+    lines
 }

@@ -8,7 +8,7 @@
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, FirewallSet, LinkInfo, MacAddr, MacvlanSpec, MasqRule,
     NetBackend, NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec,
-    RuleInfo, RuleSpec, SpoofCheck, VethPair, VethSpec,
+    RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec,
 };
 use ipnet::IpNet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -65,6 +65,12 @@ pub enum NetOp {
     Rules,
     AddRule,
     DelRule,
+    CreateIfb,
+    TbfAdd,
+    IngressRedirectAdd,
+    RootQdiscDel,
+    IngressQdiscDel,
+    Shaping,
 }
 
 /// One operation as it was attempted.
@@ -438,5 +444,26 @@ impl Netns for FaultyNetns {
     }
     fn del_rule(&self, rule: &RuleSpec) -> NetResult<()> {
         self.run(NetOp::DelRule, |n| n.del_rule(rule))
+    }
+
+    fn create_ifb(&self, name: &str, mtu: u32) -> NetResult<LinkInfo> {
+        self.run(NetOp::CreateIfb, |n| n.create_ifb(name, mtu))
+    }
+    fn tbf_add(&self, index: u32, bucket: &TokenBucket) -> NetResult<()> {
+        self.run(NetOp::TbfAdd, |n| n.tbf_add(index, bucket))
+    }
+    fn ingress_redirect_add(&self, index: u32, to: u32) -> NetResult<()> {
+        self.run(NetOp::IngressRedirectAdd, |n| {
+            n.ingress_redirect_add(index, to)
+        })
+    }
+    fn root_qdisc_del(&self, index: u32) -> NetResult<()> {
+        self.run(NetOp::RootQdiscDel, |n| n.root_qdisc_del(index))
+    }
+    fn ingress_qdisc_del(&self, index: u32) -> NetResult<()> {
+        self.run(NetOp::IngressQdiscDel, |n| n.ingress_qdisc_del(index))
+    }
+    fn shaping(&self, index: u32) -> NetResult<Shaping> {
+        self.run(NetOp::Shaping, |n| n.shaping(index))
     }
 }

@@ -6,6 +6,7 @@
 use cni_core::net::{AddressSpec, NetBackend, Netns, NsRef, RouteSpec, VethSpec};
 use cni_core::skel::{dispatch, Outcome, Plugin};
 use cni_core::spec::version::ALL;
+use cni_plugins::bandwidth::Bandwidth;
 use cni_plugins::bridge::Bridge;
 use cni_plugins::common::delegate::InProcessDelegate;
 use cni_plugins::firewall::Firewall;
@@ -130,6 +131,7 @@ impl InProcess {
         let portmap = Portmap { backend };
         let firewall = Firewall { backend };
         let sbr = Sbr { backend };
+        let bandwidth = Bandwidth { backend };
         let plugin: &dyn Plugin = match plugin_type {
             "bridge" => &bridge,
             "ptp" => &ptp,
@@ -138,6 +140,7 @@ impl InProcess {
             "portmap" => &portmap,
             "firewall" => &firewall,
             "sbr" => &sbr,
+            "bandwidth" => &bandwidth,
             "host-local" => &HostLocal,
             other => panic!("no such main plugin in the scenarios: {other:?}"),
         };

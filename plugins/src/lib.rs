@@ -1,6 +1,7 @@
 //! The plugins' logic, generic over the `NetBackend`. Each binary in `src/bin`
 //! only picks the Linux backend and hands over to skel.
 
+pub mod bandwidth;
 pub mod binary;
 pub mod bridge;
 pub mod build_stamp;

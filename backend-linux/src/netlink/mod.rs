@@ -1,7 +1,10 @@
 //! rtnetlink operations of one namespace, synchronous, on netlink-packet-route.
 
 mod addr;
+mod ifb;
 mod link;
+mod qdisc;
+mod redirect;
 mod route;
 mod rule;
 mod socket;

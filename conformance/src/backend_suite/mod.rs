@@ -20,6 +20,7 @@ mod misc;
 mod port_guards;
 mod portmap;
 mod rules;
+mod shaping;
 mod view;
 
 pub use envs::{KernelEnv, SimEnv};
@@ -30,6 +31,7 @@ pub use misc::*;
 pub use port_guards::*;
 pub use portmap::*;
 pub use rules::*;
+pub use shaping::*;
 pub use view::*;
 
 use cni_core::net::{LinkInfo, NetBackend, NetErrorKind, NetResult, Netns, NsRef};
@@ -101,6 +103,7 @@ macro_rules! backend_suite_rules {
             portmap_sets_are_replaced_listed_checked_and_removed_by_tag,
             firewall_sets_are_replaced_listed_checked_and_removed_by_tag,
             rules_get_default_priorities_and_are_removed_exactly,
+            tbf_and_ingress_redirect_round_trip_and_go_with_the_ifb,
             bridge_topology_view_matches_reference,
             port_isolation_needs_a_port_and_ends_with_it,
             macvlan_keeps_its_broadcast_queue_length,

@@ -10,6 +10,7 @@ mod firewall_rules;
 mod masq_tag;
 mod portmap;
 mod rule;
+mod shaping;
 mod types;
 
 pub use error::{NetError, NetErrorKind, NetResult};
@@ -17,6 +18,7 @@ pub use firewall_rules::{FirewallRule, FirewallSet};
 pub use masq_tag::{is_taggable, masq_tag, masq_tag_shown_names, ParsedMasqTag, MASQ_TAG_MAX};
 pub use portmap::{PortMapRule, PortMapSet, PortProtocol};
 pub use rule::{RuleInfo, RuleSpec};
+pub use shaping::{RootQdisc, Shaping, TokenBucket, TBF_LATENCY_USEC};
 pub use types::*;
 
 /// Opens network namespaces. Object safe: plugins hold `&dyn NetBackend`.
@@ -158,4 +160,21 @@ pub trait Netns {
     fn add_rule(&self, rule: &RuleSpec) -> NetResult<()>;
     /// Deletes the first matching rule; `NotFound` when none matches.
     fn del_rule(&self, rule: &RuleSpec) -> NetResult<()>;
+
+    // ---- traffic shaping (bandwidth) ----
+    /// Creates an `ifb` device, up, with `mtu`. `Exists` when the name is taken.
+    fn create_ifb(&self, name: &str, mtu: u32) -> NetResult<LinkInfo>;
+    /// Makes a token bucket filter the link's root qdisc (handle 1:).
+    /// `Exists` when the link already has a root qdisc of its own.
+    fn tbf_add(&self, index: u32, bucket: &TokenBucket) -> NetResult<()>;
+    /// Adds the ingress qdisc (ffff:) with one u32 filter that matches every
+    /// packet and redirects it to the egress of `to`: both or neither.
+    fn ingress_redirect_add(&self, index: u32, to: u32) -> NetResult<()>;
+    /// Removes the link's root qdisc (the kernel's default returns);
+    /// `NotFound` when it has none of its own.
+    fn root_qdisc_del(&self, index: u32) -> NetResult<()>;
+    /// Removes the ingress qdisc and its filters; `NotFound` when absent.
+    fn ingress_qdisc_del(&self, index: u32) -> NetResult<()>;
+    /// The link's root and ingress qdiscs.
+    fn shaping(&self, index: u32) -> NetResult<Shaping>;
 }
