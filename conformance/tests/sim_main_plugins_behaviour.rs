@@ -723,3 +723,45 @@ fn unknown_cni_args_fail_add_unless_ignore_unknown() {
         add_ok(&world, &conf, &att);
     }
 }
+
+/// DEL reads only what it removes: a config whose other settings ADD would
+/// now refuse (a changed bridge name, MTU, mode, masquerade backend) still
+/// deletes the attachment an earlier config made, masquerade rules included.
+#[test]
+fn del_succeeds_under_settings_only_add_would_refuse() {
+    for (plugin, broken) in [
+        (
+            "bridge",
+            json!({"bridge": "bad/name", "mtu": 1, "ipMasqBackend": "iptables"}),
+        ),
+        ("ptp", json!({"mtu": 1, "ipMasqBackend": "iptables"})),
+        (
+            "macvlan",
+            json!({"mode": "nonsense", "master": "no/such", "mtu": 1}),
+        ),
+    ] {
+        let conf = base_conf(plugin, "10.67.0.0/24");
+        let (world, att, conf) = world_for(&conf, &format!("del-{plugin}"));
+        add_ok(&world, &conf, &att);
+        let mut changed = conf.clone();
+        for (k, v) in broken.as_object().unwrap() {
+            changed[k] = v.clone();
+        }
+        assert!(
+            world.call("ADD", &changed, &att).is_err(),
+            "{plugin}: ADD refuses it"
+        );
+        world
+            .call("DEL", &changed, &att)
+            .unwrap_or_else(|e| panic!("{plugin}: DEL failed: {e}"));
+        assert!(
+            world.container(&att).link_by_name("eth0").is_err(),
+            "{plugin}"
+        );
+        assert!(world.leases().is_empty(), "{plugin}: lease kept");
+        assert!(
+            world.host().masquerade_list().unwrap().is_empty(),
+            "{plugin}: masquerade kept"
+        );
+    }
+}

@@ -9,7 +9,7 @@ mod link;
 mod vlan;
 
 use crate::common::{container_link, delegate, iface, netns, veth};
-use crate::common::{Attachment, IpamDelegate, NetContext, Undo};
+use crate::common::{Attachment, DelConf, IpamDelegate, NetContext, Undo};
 use add::Add;
 use cni_core::net::NetBackend;
 use cni_core::skel::{CmdArgs, Plugin};
@@ -56,7 +56,10 @@ impl Plugin for Bridge<'_> {
     }
 
     fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
-        self.attachment(&BridgeConf::parse(&args.stdin)?).del(args)
+        let conf = DelConf::parse(&args.stdin, &["ipMasq", "macspoofchk"])?;
+        Attachment::new(self.backend, self.ipam, &conf.common, conf.flag("ipMasq"))
+            .with_spoof_check(conf.flag("macspoofchk"))
+            .del(args)
     }
 
     /// Besides the shared checks: the host end is a port of the bridge.

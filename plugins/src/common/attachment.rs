@@ -24,6 +24,34 @@ pub struct Attachment<'a> {
     pub spoof_check: bool,
 }
 
+/// DEL's config: the common fields and, read leniently, the flags that say
+/// what there may be to remove. DEL must not fail on a setting only ADD uses
+/// (a bridge name, an MTU, a mode), so nothing else is parsed; a flag that
+/// cannot be read counts as set, since removing what is absent is harmless.
+pub struct DelConf {
+    pub common: CommonConf,
+    stdin_flags: Vec<(String, bool)>,
+}
+
+impl DelConf {
+    pub fn parse(stdin: &[u8], flags: &[&str]) -> Result<DelConf, CniError> {
+        let common = super::conf::parse(stdin)?;
+        let fields = common.fields();
+        let stdin_flags = flags
+            .iter()
+            .map(|key| (key.to_string(), fields.flag(key).unwrap_or(true)))
+            .collect();
+        Ok(DelConf {
+            common,
+            stdin_flags,
+        })
+    }
+
+    pub fn flag(&self, key: &str) -> bool {
+        self.stdin_flags.iter().any(|(k, on)| k == key && *on)
+    }
+}
+
 impl<'a> Attachment<'a> {
     pub fn new(
         backend: &'a dyn NetBackend,

@@ -17,7 +17,7 @@ pub mod sysctl;
 pub mod undo;
 pub mod veth;
 
-pub use attachment::Attachment;
+pub use attachment::{Attachment, DelConf};
 pub use conf::CommonConf;
 pub use delegate::{IpamDelegate, Verb};
 pub use errors::{AbsentOk, NetContext};

@@ -2,7 +2,7 @@
 //! container namespace under its final name.
 
 use crate::common::{add_result, container_link, delegate, iface, netns, sysctl};
-use crate::common::{AbsentOk, Attachment, IpamDelegate, NetContext, Undo};
+use crate::common::{AbsentOk, Attachment, DelConf, IpamDelegate, NetContext, Undo};
 use cni_core::mac;
 use cni_core::net::{LinkInfo, LinkKind, MacvlanSpec, NetBackend, Netns, NsRef};
 use cni_core::skel::{CmdArgs, Plugin};
@@ -96,7 +96,8 @@ impl Plugin for Macvlan<'_> {
     }
 
     fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
-        self.attachment(&MacvlanConf::parse(&args.stdin)?).del(args)
+        let conf = DelConf::parse(&args.stdin, &[])?;
+        Attachment::new(self.backend, self.ipam, &conf.common, false).del(args)
     }
 
     /// Besides the shared checks: still a macvlan, in the configured mode.

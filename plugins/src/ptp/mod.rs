@@ -2,7 +2,7 @@
 //! as /32 (/128), and container routes that send everything through it.
 
 use crate::common::{add_result, container_link, delegate, iface, masq, netns, sysctl, veth};
-use crate::common::{Attachment, IpamDelegate, NetContext, Undo};
+use crate::common::{Attachment, DelConf, IpamDelegate, NetContext, Undo};
 use cni_core::mac;
 use cni_core::net::{AddressSpec, LinkInfo, NetBackend, Netns, RouteScope, RouteSpec};
 use cni_core::skel::{CmdArgs, Plugin};
@@ -101,7 +101,8 @@ impl Plugin for Ptp<'_> {
     }
 
     fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
-        self.attachment(&PtpConf::parse(&args.stdin)?).del(args)
+        let conf = DelConf::parse(&args.stdin, &["ipMasq"])?;
+        Attachment::new(self.backend, self.ipam, &conf.common, conf.flag("ipMasq")).del(args)
     }
 
     /// Besides the shared checks: the host end is still there.
