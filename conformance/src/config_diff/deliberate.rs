@@ -22,7 +22,9 @@ pub const DELIBERATE: &[Deliberate] = &[
     Deliberate {
         id: "del-reads-identity-only",
         doc: "host-local DEL and GC read only `name`, `ipam.dataDir` and the attachment: a range, route, requested address or CNI_ARGS key that ADD would refuse never stops a DEL (the reference validates the whole configuration on every verb).",
-        explains: |_, d| d.verb == "DEL" && d.ours.is_ok() && !d.reference.is_ok(),
+        explains: |case, d| {
+            case.plugin == "host-local" && d.verb == "DEL" && d.ours.is_ok() && !d.reference.is_ok()
+        },
     },
     Deliberate {
         id: "network-broadcast-refused",
@@ -53,6 +55,87 @@ pub const DELIBERATE: &[Deliberate] = &[
         },
     },
     Deliberate {
+        id: "ipmasq-nftables-only",
+        doc: "`ipMasq` uses nftables: `ipMasqBackend` may be absent or `\"nftables\"`; `\"iptables\"` (which the reference also accepts) and anything else are refused with code 7.",
+        explains: |_, d| {
+            d.verb == "ADD"
+                && matches!(&d.ours, Outcome::Error { code: 7, msg } if msg.starts_with("ipMasqBackend:"))
+        },
+    },
+    Deliberate {
+        id: "result-not-convertible-code-1",
+        doc: "A result the config's version cannot carry (no address at 0.1.0/0.2.0) is code 1, the spec's code for an incompatible version (the reference: 999).",
+        explains: |_, d| {
+            matches!(&d.ours, Outcome::Error { code: 1, msg } if msg.starts_with("cannot convert a result"))
+                && matches!(&d.reference, Outcome::Error { msg, .. } if msg.starts_with("cannot convert"))
+        },
+    },
+    Deliberate {
+        id: "static-cni-args-code-4",
+        doc: "static: a bad `IP=` or `GATEWAY=` in `CNI_ARGS` is code 4 naming the key (the reference: 999).",
+        explains: |case, d| {
+            case.plugin == "static"
+                && !d.reference.is_ok()
+                && matches!(&d.ours, Outcome::Error { code: 4, msg } if msg.starts_with("CNI_ARGS "))
+        },
+    },
+    Deliberate {
+        id: "static-unknown-args-ignored",
+        doc: "static: `CNI_ARGS` keys other than `IP` and `GATEWAY` are ignored, as host-local and the main plugins ignore them (the reference refuses them unless `IgnoreUnknown` is set).",
+        explains: |case, d| {
+            case.plugin == "static"
+                && matches!(&d.reference, Outcome::Error { msg, .. } if msg.starts_with("ARGS: unknown args"))
+        },
+    },
+    Deliberate {
+        id: "static-refused-up-front",
+        doc: "static: refused up front, where the reference hands out a broken result: a gateway of the other family than its address, a route without `dst`, a `GATEWAY=` in the subnet of no `IP=` address.",
+        explains: |case, d| {
+            case.plugin == "static"
+                && d.reference.is_ok()
+                && matches!(&d.ours, Outcome::Error { msg, .. }
+                    if msg.contains("is not of the family of its address")
+                        || msg.ends_with(".dst: missing")
+                        || msg.contains("is in the subnet of no CNI_ARGS IP address"))
+        },
+    },
+    Deliberate {
+        id: "static-address-key-case",
+        doc: "static: an address key written `Address` is read as `address` (the reference's decoder matches it to an internal field and fails).",
+        explains: |case, d| {
+            case.plugin == "static"
+                && case.config.contains("\"Address\"")
+                && matches!(&d.reference, Outcome::Error { msg, .. } if msg.contains("of type net.IPNet"))
+        },
+    },
+    Deliberate {
+        id: "static-every-source-validated",
+        doc: "static: every source of addresses is validated, also one a higher source replaces (the reference skips `ipam.addresses` when `args.cni.ips` or `runtimeConfig.ips` is given).",
+        explains: |case, d| {
+            case.plugin == "static"
+                && d.reference.is_ok()
+                && case.config.contains("\"ips\"")
+                && matches!(&d.ours, Outcome::Error { msg, .. } if msg.to_lowercase().starts_with("ipam.addresses["))
+        },
+    },
+    Deliberate {
+        id: "ipv6-group-of-five-digits-refused",
+        doc: "An IPv6 group of more than four hex digits (`03ffe::1`) is refused, as Go's parser refuses it since Go 1.22 (the 1.1.1 reference, built with Go 1.19, reads `03ffe` as `3ffe`).",
+        explains: |case, d| {
+            d.reference.is_ok()
+                && case.config.contains("\"03ffe")
+                && matches!(&d.ours, Outcome::Error { code: 7, msg } if msg.contains("\"03ffe"))
+        },
+    },
+    Deliberate {
+        id: "null-string-in-list-refused",
+        doc: "A `null` where a string belongs (`dns.search: [null]`) is refused with code 6; Go's decoder reads it as an empty string.",
+        explains: |case, d| {
+            case.config.contains("null")
+                && matches!(&d.ours, Outcome::Error { code: 6, msg } if msg.contains("invalid type: null"))
+        },
+    },
+    Deliberate {
         id: "empty-dns-omitted",
         doc: "An empty `dns` is left out of 1.x results, as current upstream libcni does.",
         explains: |_, d| match (&d.ours, &d.reference) {
@@ -69,7 +152,9 @@ pub const DELIBERATE: &[Deliberate] = &[
         id: "reference-leading-zero-byte",
         doc: "Subnets whose first byte is zero (`0.x.y.z`, `::x`) get correct address arithmetic; the 1.1.1 reference drops the leading zero bytes.",
         explains: |case, d| {
-            case.config.contains("\"0.") && (d.kind != Kind::Outcome || d.verb == "ADD")
+            case.plugin == "host-local"
+                && case.config.contains("\"0.")
+                && (d.kind != Kind::Outcome || d.verb == "ADD")
         },
     },
 ];
@@ -85,6 +170,42 @@ fn without_empty_dns(v: &serde_json::Value) -> serde_json::Value {
         }
     }
     v
+}
+
+/// Keys another branch is adding to bridge, ptp and macvlan right now: a
+/// difference they cause is pending, not deliberate.
+pub const PENDING_KEYS: &[&str] = &[
+    "vlan",
+    "vlanTrunk",
+    "preserveDefaultVlan",
+    "macspoofchk",
+    "portIsolation",
+    "bcqueuelen",
+];
+
+/// The first pending key the case's config holds (in any case, as Go's
+/// decoder matches it) and the case without any of them.
+pub fn without_pending_keys(case: &Case) -> Option<(&'static str, Case)> {
+    let mut conf = serde_json::from_str::<serde_json::Value>(&case.config).ok()?;
+    let map = conf.as_object_mut()?;
+    let held: Vec<String> = map
+        .keys()
+        .filter(|k| PENDING_KEYS.iter().any(|p| p.eq_ignore_ascii_case(k)))
+        .cloned()
+        .collect();
+    let first = PENDING_KEYS
+        .iter()
+        .find(|p| held.iter().any(|k| p.eq_ignore_ascii_case(k)))?;
+    for k in &held {
+        map.remove(k);
+    }
+    Some((
+        first,
+        Case {
+            config: conf.to_string(),
+            ..case.clone()
+        },
+    ))
 }
 
 /// The entry that explains `d`, if any.
