@@ -34,11 +34,12 @@ fn print(plugin: &str, seed: u64, secs: f64, report: &Report) {
         );
     }
     println!(
-        "{plugin}: {} cases (seed {seed}) in {secs:.1}s: {} same, deliberate {:?}, pending {:?}, {} unexplained",
+        "{plugin}: {} cases (seed {seed}) in {secs:.1}s: {} same, deliberate {:?}, pending {:?}, known bugs {:?}, {} unexplained",
         report.cases,
         report.same,
         report.deliberate,
         report.pending,
+        report.known_bugs,
         report.unexplained.len()
     );
 }

@@ -1,7 +1,7 @@
 //! bridge, ptp and macvlan under the fuzzer: ADD, CHECK (with the ADD's
 //! result as `prevResult`), DEL, DEL again, through our binary and the
 //! reference's, each side in its own namespaces (`crate::differential::Side`:
-//! a namespace playing the host with a dummy `parent0` for macvlan, one
+//! a namespace playing the host with a veth `parent0` for macvlan, one
 //! container namespace). The namespaces are made once per target and
 //! cleaned between cases. Compared: outcome and error class, the result as
 //! `crate::realns::normalize_result` normalizes it, and the kernel state of
@@ -19,6 +19,7 @@ use std::process::Command;
 
 /// The macvlan parent in each host namespace.
 const MASTER: &str = "parent0";
+const MASTER_PEER: &str = "parent0p";
 
 /// One implementation's namespaces, kept across cases.
 struct Kernel {
@@ -42,7 +43,9 @@ impl Kernel {
                 quietly(Command::new("ip").args(["-n", ns, "link", "del", &name]));
             }
         }
-        self.side.in_host(&["link", "add", MASTER, "type", "dummy"]);
+        // A veth pair: the machine may have no dummy driver.
+        self.side
+            .in_host(&["link", "add", MASTER, "type", "veth", "peer", MASTER_PEER]);
         self.side.in_host(&["link", "set", MASTER, "up"]);
         let host = &self.side.host;
         for cmd in [

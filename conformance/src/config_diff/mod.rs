@@ -89,6 +89,8 @@ pub struct Report {
     /// Differences that go away without the keys another branch is adding
     /// ([`deliberate::PENDING_KEYS`]), by key.
     pub pending: std::collections::BTreeMap<&'static str, usize>,
+    /// Reported bugs of ours ([`deliberate::KNOWN_BUGS`]) by id.
+    pub known_bugs: std::collections::BTreeMap<&'static str, usize>,
     /// Differences no entry explains: bugs.
     pub unexplained: Vec<(Case, Difference)>,
 }
@@ -114,6 +116,8 @@ pub fn fuzz(target: &mut dyn Target, cases: usize, seed: u64) -> std::io::Result
         };
         if let Some(entry) = deliberate::explain(&case, &d) {
             *report.deliberate.entry(entry.id).or_default() += 1;
+        } else if let Some(bug) = deliberate::known_bug(&case, &d) {
+            *report.known_bugs.entry(bug.id).or_default() += 1;
         } else if let Some(key) = pending_key(target, &case)? {
             *report.pending.entry(key).or_default() += 1;
         } else {
