@@ -20,7 +20,11 @@ fn can_run(plugin: &str, needs_root: bool) -> bool {
     if reference.exists() && root {
         return true;
     }
-    assert!(!required(), "{plugin}: needs {} and root", reference.display());
+    assert!(
+        !required(),
+        "{plugin}: needs {} and root",
+        reference.display()
+    );
     eprintln!("SKIPPED (needs {} and root): {plugin}", reference.display());
     false
 }

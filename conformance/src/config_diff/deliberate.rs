@@ -160,6 +160,16 @@ pub const DELIBERATE: &[Deliberate] = &[
         },
     },
     Deliberate {
+        id: "layer2-bridge-check",
+        doc: "CHECK of a layer-2 bridge (`ipam: {}`) works (the reference fails with \"no plugin name provided\").",
+        explains: |case, d| {
+            case.plugin == "bridge"
+                && d.verb == "CHECK"
+                && d.ours.is_ok()
+                && matches!(&d.reference, Outcome::Error { msg, .. } if msg == "no plugin name provided")
+        },
+    },
+    Deliberate {
         id: "empty-dns-omitted",
         doc: "An empty `dns` is left out of 1.x results, as current upstream libcni does.",
         explains: |_, d| match (&d.ours, &d.reference) {

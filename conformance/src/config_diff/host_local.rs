@@ -84,15 +84,8 @@ impl Target for HostLocal {
                     )
                 })
             });
-            if let Some((kind, detail)) = found {
-                return Ok(Some(Difference {
-                    step,
-                    verb,
-                    kind,
-                    ours: o,
-                    reference: r,
-                    detail,
-                }));
+            if let Some(found) = found {
+                return Ok(Some(Difference::new(step, verb, found, o, r)));
             }
         }
         Ok(None)

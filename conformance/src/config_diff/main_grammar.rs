@@ -73,14 +73,17 @@ fn link_name(rng: &mut Rng) -> Value {
 }
 
 fn ipam(rng: &mut Rng, plugin: &str) -> Option<Value> {
-    let host_local = |ranges: Value| json!({ "type": "host-local", "dataDir": "@DATADIR@", "ranges": ranges });
+    let host_local =
+        |ranges: Value| json!({ "type": "host-local", "dataDir": "@DATADIR@", "ranges": ranges });
     match rng.below(10) {
         0..=3 => Some(host_local(json!([[{ "subnet": "10.99.0.0/24" }]]))),
         4 => Some(host_local(json!([[{ "subnet": "fd99::/64" }]]))),
         5 => Some(host_local(
             json!([[{ "subnet": "10.99.0.0/24" }], [{ "subnet": "fd99::/64" }]]),
         )),
-        6 => Some(json!({ "type": "host-local", "dataDir": "@DATADIR@", "subnet": "10.99.0.0/30", "gateway": "10.99.0.1" })),
+        6 => Some(
+            json!({ "type": "host-local", "dataDir": "@DATADIR@", "subnet": "10.99.0.0/30", "gateway": "10.99.0.1" }),
+        ),
         7 => Some(
             json!({ "type": "static", "addresses": [{ "address": "10.99.0.5/24", "gateway": "10.99.0.1" }] }),
         ),
@@ -160,10 +163,18 @@ fn macvlan_keys(conf: &mut Map<String, Value>, rng: &mut Rng) {
 /// An explicit MAC from the runtime, sometimes, in `args` or `runtimeConfig`.
 fn runtime_mac(conf: &mut Map<String, Value>, rng: &mut Rng) {
     if rng.chance(8) {
-        put(conf, "args", Some(json!({ "cni": { "mac": rng.pick(&MACS) } })));
+        put(
+            conf,
+            "args",
+            Some(json!({ "cni": { "mac": rng.pick(&MACS) } })),
+        );
     }
     if rng.chance(8) {
-        put(conf, "runtimeConfig", Some(json!({ "mac": rng.pick(&MACS) })));
+        put(
+            conf,
+            "runtimeConfig",
+            Some(json!({ "mac": rng.pick(&MACS) })),
+        );
     }
 }
 
@@ -216,7 +227,7 @@ pub fn generate(plugin: &'static str, rng: &mut Rng) -> Case {
     };
     Case {
         plugin,
-        ifname: *rng.pick(&IFNAMES),
+        ifname: rng.pick::<&str>(&IFNAMES),
         config: Value::Object(conf).to_string(),
         cni_args,
     }

@@ -170,15 +170,8 @@ impl Target for MainPlugins {
             let compares_state = step == 0 || step == VERBS.len() - 1;
             let found = compare(step, verb, &o, &r)
                 .or_else(|| compares_state.then(|| self.state_difference(step, verb))?);
-            if let Some((kind, detail)) = found {
-                return Ok(Some(Difference {
-                    step,
-                    verb,
-                    kind,
-                    ours: o,
-                    reference: r,
-                    detail,
-                }));
+            if let Some(found) = found {
+                return Ok(Some(Difference::new(step, verb, found, o, r)));
             }
         }
         Ok(None)

@@ -113,7 +113,9 @@ fn ipam(rng: &mut Rng) -> Value {
 fn cni_args(rng: &mut Rng) -> String {
     let mut pairs = Vec::new();
     if rng.chance(20) {
-        let ips: Vec<&str> = (0..1 + rng.below(2)).map(|_| *rng.pick(&ADDRESSES)).collect();
+        let ips: Vec<&str> = (0..1 + rng.below(2))
+            .map(|_| *rng.pick(&ADDRESSES))
+            .collect();
         pairs.push(format!("IP={}", ips.join(",")));
     }
     if rng.chance(15) {
@@ -131,7 +133,8 @@ fn cni_args(rng: &mut Rng) -> String {
 /// A generated static case.
 pub fn generate(rng: &mut Rng) -> Case {
     let version = *rng.pick(&VERSIONS);
-    let mut conf = json!({ "cniVersion": version, "name": "fuzznet", "type": "bridge", "ipam": ipam(rng) });
+    let mut conf =
+        json!({ "cniVersion": version, "name": "fuzznet", "type": "bridge", "ipam": ipam(rng) });
     if rng.chance(10) {
         conf["args"] = json!({ "cni": { "ips": ips(rng) } });
     }

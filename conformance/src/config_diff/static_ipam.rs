@@ -40,7 +40,7 @@ impl Target for StaticIpam {
             if let Some(conf) = reference_seeds::mutate(&self.seeds, version, rng) {
                 return Case {
                     plugin: "static",
-        ifname: "eth0",
+                    ifname: "eth0",
                     config: conf.to_string(),
                     cni_args: String::new(),
                 };
@@ -56,15 +56,8 @@ impl Target for StaticIpam {
         for (step, verb) in VERBS.iter().enumerate() {
             let o = ours.step(case, verb, "c1")?;
             let r = reference.step(case, verb, "c1")?;
-            if let Some((kind, detail)) = compare(step, verb, &o, &r) {
-                return Ok(Some(Difference {
-                    step,
-                    verb,
-                    kind,
-                    ours: o,
-                    reference: r,
-                    detail,
-                }));
+            if let Some(found) = compare(step, verb, &o, &r) {
+                return Ok(Some(Difference::new(step, verb, found, o, r)));
             }
         }
         Ok(None)
