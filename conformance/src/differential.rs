@@ -140,19 +140,29 @@ impl Side {
         plugin: Option<&str>,
     ) -> PluginRun {
         let plugin = plugin.expect("config has a type");
+        self.run_with_args(verb, stdin, att, plugin, None)
+    }
+
+    /// As `run_raw`, with `CNI_ARGS` set when given.
+    pub fn run_with_args(
+        &self,
+        verb: &str,
+        stdin: &[u8],
+        att: &Attachment,
+        plugin: &str,
+        cni_args: Option<&str>,
+    ) -> PluginRun {
         let cni_path = self.bin_dir.display().to_string();
-        self.net.run_plugin(
-            &self.host,
-            &self.bin_dir.join(plugin),
-            &[
-                ("CNI_COMMAND", verb),
-                ("CNI_CONTAINERID", &att.container_id),
-                ("CNI_NETNS", &att.netns),
-                ("CNI_IFNAME", &att.ifname),
-                ("CNI_PATH", &cni_path),
-            ],
-            stdin,
-        )
+        let mut env = vec![
+            ("CNI_COMMAND", verb),
+            ("CNI_CONTAINERID", &att.container_id),
+            ("CNI_NETNS", &att.netns),
+            ("CNI_IFNAME", &att.ifname),
+            ("CNI_PATH", &cni_path),
+        ];
+        env.extend(cni_args.map(|a| ("CNI_ARGS", a)));
+        self.net
+            .run_plugin(&self.host, &self.bin_dir.join(plugin), &env, stdin)
     }
 
     /// The addresses host-local holds leases for in `network`.

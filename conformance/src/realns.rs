@@ -104,7 +104,9 @@ impl TestNet {
         {
             use std::io::Write;
             let mut input = child.stdin.take().expect("stdin");
-            input.write_all(stdin).expect("writing config");
+            // A plugin that exits before reading its config is an outcome
+            // the caller sees in the run, not a harness failure.
+            let _ = input.write_all(stdin);
         }
         let out = child.wait_with_output().expect("waiting for plugin");
         PluginRun {

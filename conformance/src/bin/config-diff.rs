@@ -1,59 +1,66 @@
 //! The configuration differential fuzzer, long run:
-//! `config-diff [--cases N] [--seed S]` (our binaries from `CNI_RS_BIN_DIR`
-//! or `target/debug`, the reference's from /usr/lib/cni). Prints a summary;
-//! exits 1 when any difference is not on the reviewed list.
+//! `config-diff [--cases N] [--seed S] [--plugins host-local,static,bridge,ptp,macvlan]`
+//! (our binaries from `CNI_RS_BIN_DIR` or `target/debug`, the reference's
+//! from /usr/lib/cni; bridge, ptp and macvlan need root). `--cases` is per
+//! plugin. Prints a summary per plugin; exits 1 when any difference is not
+//! on the reviewed list.
 
-use cni_conformance::config_diff::{fuzz, host_local::HostLocal};
-use cni_conformance::realns::our_plugin;
-use std::path::PathBuf;
+use cni_conformance::config_diff::{fuzz, targets, Report};
 use std::time::Instant;
 
-fn arg(args: &[String], name: &str, default: u64) -> Result<u64, String> {
-    match args.iter().position(|a| a == name) {
-        None => Ok(default),
-        Some(i) => args
-            .get(i + 1)
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| format!("{name} needs a number")),
+const USAGE: &str = "usage: config-diff [--cases N] [--seed S] [--plugins P,Q,...]";
+
+fn value<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    let i = args.iter().position(|a| a == name)?;
+    Some(args.get(i + 1).map(String::as_str).unwrap_or(""))
+}
+
+fn number(args: &[String], name: &str, default: u64) -> Result<u64, String> {
+    value(args, name).map_or(Ok(default), |v| {
+        v.parse().map_err(|_| format!("{name} needs a number"))
+    })
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("config-diff: {message}\n{USAGE}");
+    std::process::exit(2);
+}
+
+fn print(plugin: &str, seed: u64, secs: f64, report: &Report) {
+    for (case, d) in &report.unexplained {
+        println!(
+            "UNEXPLAINED {plugin} {:?} at step {} {}: {}\n  config {}\n  CNI_IFNAME {} CNI_ARGS {:?}",
+            d.kind, d.step, d.verb, d.detail, case.config, case.ifname, case.cni_args
+        );
     }
+    println!(
+        "{plugin}: {} cases (seed {seed}) in {secs:.1}s: {} same, deliberate {:?}, pending {:?}, known bugs {:?}, {} unexplained",
+        report.cases,
+        report.same,
+        report.deliberate,
+        report.pending,
+        report.known_bugs,
+        report.unexplained.len()
+    );
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let (cases, seed) = match (arg(&args, "--cases", 1000), arg(&args, "--seed", 1)) {
+    let (cases, seed) = match (number(&args, "--cases", 1000), number(&args, "--seed", 1)) {
         (Ok(c), Ok(s)) => (c, s),
-        (Err(e), _) | (_, Err(e)) => {
-            eprintln!("config-diff: {e}\nusage: config-diff [--cases N] [--seed S]");
-            std::process::exit(2);
-        }
+        (Err(e), _) | (_, Err(e)) => fail(&e),
     };
-    let target = HostLocal::new(
-        our_plugin("host-local"),
-        PathBuf::from("/usr/lib/cni/host-local"),
-    );
-    let started = Instant::now();
-    let report = match fuzz(&target, cases as usize, seed) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("config-diff: running a plugin failed: {e}");
-            std::process::exit(2);
-        }
-    };
-    for (case, d) in &report.unexplained {
-        println!(
-            "UNEXPLAINED {:?} at step {} {}: {}\n  config {}\n  CNI_ARGS {:?}",
-            d.kind, d.step, d.verb, d.detail, case.config, case.cni_args
-        );
+    let plugins = value(&args, "--plugins").unwrap_or("host-local,static");
+    let mut unexplained = 0;
+    for plugin in plugins.split(',') {
+        let mut target = targets::by_name(plugin).unwrap_or_else(|e| fail(&e));
+        let started = Instant::now();
+        let report = fuzz(target.as_mut(), cases as usize, seed)
+            .unwrap_or_else(|e| fail(&format!("running a plugin failed: {e}")));
+        print(plugin, seed, started.elapsed().as_secs_f64(), &report);
+        unexplained += report.unexplained.len();
     }
-    println!(
-        "host-local: {} cases (seed {seed}) in {:.1}s: {} same, deliberate {:?}, {} unexplained",
-        report.cases,
-        started.elapsed().as_secs_f64(),
-        report.same,
-        report.deliberate,
-        report.unexplained.len()
-    );
-    if !report.unexplained.is_empty() {
+    if unexplained > 0 {
         std::process::exit(1);
     }
 }

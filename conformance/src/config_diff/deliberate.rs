@@ -22,7 +22,9 @@ pub const DELIBERATE: &[Deliberate] = &[
     Deliberate {
         id: "del-reads-identity-only",
         doc: "host-local DEL and GC read only `name`, `ipam.dataDir` and the attachment: a range, route, requested address or CNI_ARGS key that ADD would refuse never stops a DEL (the reference validates the whole configuration on every verb).",
-        explains: |_, d| d.verb == "DEL" && d.ours.is_ok() && !d.reference.is_ok(),
+        explains: |case, d| {
+            case.plugin == "host-local" && d.verb == "DEL" && d.ours.is_ok() && !d.reference.is_ok()
+        },
     },
     Deliberate {
         id: "network-broadcast-refused",
@@ -53,6 +55,133 @@ pub const DELIBERATE: &[Deliberate] = &[
         },
     },
     Deliberate {
+        id: "ipmasq-nftables-only",
+        doc: "`ipMasq` uses nftables: `ipMasqBackend` may be absent or `\"nftables\"`; `\"iptables\"` (which the reference also accepts) and anything else are refused with code 7.",
+        explains: |_, d| {
+            d.verb == "ADD"
+                && matches!(&d.ours, Outcome::Error { code: 7, msg } if msg.starts_with("ipMasqBackend:"))
+        },
+    },
+    Deliberate {
+        id: "result-not-convertible-code-1",
+        doc: "A result the config's version cannot carry (no address at 0.1.0/0.2.0) is code 1, the spec's code for an incompatible version (the reference: 999).",
+        explains: |_, d| {
+            matches!(&d.ours, Outcome::Error { code: 1, msg }
+                if msg.starts_with("cannot convert a result"))
+                && matches!(&d.reference, Outcome::Error { msg, .. } if msg.starts_with("cannot convert"))
+        },
+    },
+    Deliberate {
+        id: "cni-args-code-4",
+        doc: "A bad `IP=`/`GATEWAY=` or an unknown key in `CNI_ARGS` is code 4 (invalid environment) naming the key (the reference: 999).",
+        explains: |_, d| {
+            !d.reference.is_ok()
+                && matches!(&d.ours, Outcome::Error { code: 4, msg } if msg.starts_with("CNI_ARGS"))
+        },
+    },
+    Deliberate {
+        id: "static-unknown-args-ignored",
+        doc: "static: `CNI_ARGS` keys other than `IP` and `GATEWAY` are ignored, as host-local and the main plugins ignore them (the reference refuses them unless `IgnoreUnknown` is set).",
+        explains: |case, d| {
+            case.plugin == "static"
+                && matches!(&d.reference, Outcome::Error { msg, .. } if msg.starts_with("ARGS: unknown args"))
+        },
+    },
+    Deliberate {
+        id: "static-refused-up-front",
+        doc: "static: refused up front, where the reference hands out a broken result: a gateway of the other family than its address, a route without `dst`, a `GATEWAY=` in the subnet of no `IP=` address.",
+        explains: |case, d| {
+            case.plugin == "static"
+                && d.reference.is_ok()
+                && matches!(&d.ours, Outcome::Error { msg, .. }
+                    if msg.contains("is not of the family of its address")
+                        || msg.ends_with(".dst: missing")
+                        || msg.contains("is in the subnet of no CNI_ARGS IP address"))
+        },
+    },
+    Deliberate {
+        id: "static-address-key-case",
+        doc: "static: an address key written `Address` is read as `address` (the reference's decoder matches it to an internal field and fails).",
+        explains: |case, d| {
+            case.plugin == "static"
+                && case.config.contains("\"Address\"")
+                && matches!(&d.reference, Outcome::Error { msg, .. } if msg.contains("of type net.IPNet"))
+        },
+    },
+    Deliberate {
+        id: "static-every-source-validated",
+        doc: "static: every source of addresses is validated, also one a higher source replaces (the reference skips `ipam.addresses` when `args.cni.ips` or `runtimeConfig.ips` is given).",
+        explains: |case, d| {
+            case.plugin == "static"
+                && d.reference.is_ok()
+                && case.config.contains("\"ips\"")
+                && matches!(&d.ours, Outcome::Error { msg, .. } if msg.to_lowercase().starts_with("ipam.addresses["))
+        },
+    },
+    Deliberate {
+        id: "ipv6-group-of-five-digits-refused",
+        doc: "An IPv6 group of more than four hex digits (`03ffe::1`) is refused, as Go's parser refuses it since Go 1.22 (the 1.1.1 reference, built with Go 1.19, reads `03ffe` as `3ffe`).",
+        explains: |case, d| {
+            d.reference.is_ok()
+                && case.config.contains("\"03ffe")
+                && matches!(&d.ours, Outcome::Error { code: 7, msg } if msg.contains("\"03ffe"))
+        },
+    },
+    Deliberate {
+        id: "null-string-in-list-refused",
+        doc: "A `null` where a string belongs (`dns.search: [null]`) is refused with code 6; Go's decoder reads it as an empty string.",
+        explains: |case, d| {
+            case.config.contains("null")
+                && matches!(&d.ours, Outcome::Error { code: 6, msg } if msg.contains("invalid type: null"))
+        },
+    },
+    Deliberate {
+        id: "main-failed-add-changes-nothing",
+        doc: "bridge, ptp, macvlan: every input is validated before anything changes, so a refused ADD leaves the host as it was (the reference may have made its bridge or veth by then and leaves them).",
+        explains: |case, d| {
+            case.plugin != "host-local"
+                && d.verb == "ADD"
+                && d.kind == Kind::State
+                && !d.ours.is_ok()
+                && !d.reference.is_ok()
+        },
+    },
+    Deliberate {
+        id: "main-del-succeeds-when-gone",
+        doc: "macvlan DEL succeeds when its parent (`master`, or the default route's interface) is gone or was never there, or its `mtu` does not fit the parent: DEL reads only what it removes (the reference fails with \"Link not found\" or \"invalid MTU\").",
+        explains: |case, d| {
+            case.plugin == "macvlan"
+                && d.verb == "DEL"
+                && d.ours.is_ok()
+                && matches!(&d.reference, Outcome::Error { msg, .. }
+                    if msg == "Link not found"
+                        || msg == "no default route interface found"
+                        || msg.starts_with("invalid MTU"))
+        },
+    },
+    Deliberate {
+        id: "main-del-reads-only-what-it-removes",
+        doc: "bridge, ptp and macvlan DEL read only the common fields and, leniently, the flags that say what to remove (`ipMasq`, `macspoofchk`): a setting of the wrong type, one only ADD uses, or a ptp without IPAM never makes DEL fail (the reference's DEL fails to load such a config, and a runtime retries that DEL for ever).",
+        explains: |case, d| {
+            matches!(case.plugin, "bridge" | "ptp" | "macvlan")
+                && d.verb == "DEL"
+                && d.ours.is_ok()
+                // Any refusal: the reference's DEL loads and checks the
+                // whole config (types, names, ranges) before it removes.
+                && matches!(&d.reference, Outcome::Error { code: 999, .. })
+        },
+    },
+    Deliberate {
+        id: "layer2-bridge-check",
+        doc: "CHECK of a layer-2 bridge (`ipam: {}`) works (the reference fails with \"no plugin name provided\").",
+        explains: |case, d| {
+            case.plugin == "bridge"
+                && d.verb == "CHECK"
+                && d.ours.is_ok()
+                && matches!(&d.reference, Outcome::Error { msg, .. } if msg == "no plugin name provided")
+        },
+    },
+    Deliberate {
         id: "empty-dns-omitted",
         doc: "An empty `dns` is left out of 1.x results, as current upstream libcni does.",
         explains: |_, d| match (&d.ours, &d.reference) {
@@ -69,7 +198,9 @@ pub const DELIBERATE: &[Deliberate] = &[
         id: "reference-leading-zero-byte",
         doc: "Subnets whose first byte is zero (`0.x.y.z`, `::x`) get correct address arithmetic; the 1.1.1 reference drops the leading zero bytes.",
         explains: |case, d| {
-            case.config.contains("\"0.") && (d.kind != Kind::Outcome || d.verb == "ADD")
+            case.plugin == "host-local"
+                && case.config.contains("\"0.")
+                && (d.kind != Kind::Outcome || d.verb == "ADD")
         },
     },
 ];
@@ -87,7 +218,88 @@ fn without_empty_dns(v: &serde_json::Value) -> serde_json::Value {
     v
 }
 
+/// Differences that are bugs of ours, reported to the lead and not yet
+/// fixed (outside this module's lane): counted apart, never deliberate.
+pub const KNOWN_BUGS: &[Deliberate] = &[
+    Deliberate {
+        id: "bug: empty cniVersion is not read as 0.1.0",
+        doc: "bridge, ptp, macvlan with `\"cniVersion\": \"\"` fail ADD with code 1 `unsupported CNI result version \"\"`; the reference returns a 0.1.0 result.",
+        explains: |case, d| {
+            case.version().is_empty()
+                && matches!(&d.ours, Outcome::Error { code: 1, msg } if msg == "unsupported CNI result version \"\"")
+        },
+    },
+    Deliberate {
+        id: "bug: mtu 0 or negative refused",
+        doc: "`mtu: 0` (Go's zero value: the default) is refused with code 7 and a negative `mtu` with code 6; the reference takes both as no MTU.",
+        explains: |_, d| {
+            d.reference.is_ok()
+                && matches!(&d.ours, Outcome::Error { msg, .. }
+                    if msg.starts_with("mtu: 0 is outside") || msg.starts_with("mtu: invalid value: integer `-"))
+        },
+    },
+    Deliberate {
+        id: "reported: runtime MACs validated where the reference ignores them",
+        doc: "An empty or bad `args.cni.mac`, `runtimeConfig.mac` or `CNI_ARGS MAC=` is refused (code 7); the reference ignores an empty one, and ptp and macvlan never read them.",
+        explains: |_, d| {
+            d.reference.is_ok()
+                && matches!(&d.ours, Outcome::Error { msg, .. }
+                    if ["args.cni.mac:", "runtimeConfig.mac:", "CNI_ARGS MAC:", "mac: invalid MAC address \"\""].iter().any(|f| msg.starts_with(f)))
+        },
+    },
+    Deliberate {
+        id: "reported: bridge takes a second IPv4 gateway without forceAddress",
+        doc: "bridge with two IPv4 ranges puts both gateways on the bridge; the reference refuses the second without `forceAddress`.",
+        explains: |case, d| {
+            case.plugin == "bridge"
+                && d.ours.is_ok()
+                && matches!(&d.reference, Outcome::Error { msg, .. } if msg.contains("already has an IP address different from"))
+        },
+    },
+];
+
+/// Keys another branch is adding to bridge, ptp and macvlan right now: a
+/// difference they cause is pending, not deliberate.
+pub const PENDING_KEYS: &[&str] = &[
+    "vlan",
+    "vlanTrunk",
+    "preserveDefaultVlan",
+    "macspoofchk",
+    "portIsolation",
+    "bcqueuelen",
+];
+
+/// The first pending key the case's config holds (in any case, as Go's
+/// decoder matches it) and the case without any of them.
+pub fn without_pending_keys(case: &Case) -> Option<(&'static str, Case)> {
+    let mut conf = serde_json::from_str::<serde_json::Value>(&case.config).ok()?;
+    let map = conf.as_object_mut()?;
+    let held: Vec<String> = map
+        .keys()
+        .filter(|k| PENDING_KEYS.iter().any(|p| p.eq_ignore_ascii_case(k)))
+        .cloned()
+        .collect();
+    let first = PENDING_KEYS
+        .iter()
+        .find(|p| held.iter().any(|k| p.eq_ignore_ascii_case(k)))?;
+    for k in &held {
+        map.remove(k);
+    }
+    Some((
+        first,
+        Case {
+            config: conf.to_string(),
+            ..case.clone()
+        },
+    ))
+}
+
 /// The entry that explains `d`, if any.
 pub fn explain(case: &Case, d: &Difference) -> Option<&'static Deliberate> {
     DELIBERATE.iter().find(|e| (e.explains)(case, d))
+}
+
+/// The reported bug `d` is, if any.
+pub fn known_bug(case: &Case, d: &Difference) -> Option<&'static Deliberate> {
+    KNOWN_BUGS.iter().find(|e| (e.explains)(case, d))
 }

@@ -77,7 +77,7 @@ pub fn invoke(bin: &Path, inv: &Invocation<'_>) -> std::io::Result<Outcome> {
     Ok(classify(out.status.success(), out.status.code(), stdout))
 }
 
-fn classify(success: bool, status: Option<i32>, stdout: String) -> Outcome {
+pub fn classify(success: bool, status: Option<i32>, stdout: String) -> Outcome {
     let doc = serde_json::from_str::<Value>(&stdout).ok();
     match (success, doc) {
         (true, Some(v)) => Outcome::Ok(v),

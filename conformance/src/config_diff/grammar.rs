@@ -8,7 +8,7 @@ use super::Case;
 use serde_json::{json, Map, Value};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-const VERSIONS: [&str; 9] = [
+pub const VERSIONS: [&str; 9] = [
     "0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.0.0", "", "1.1.0",
 ];
 
@@ -177,6 +177,8 @@ pub fn generate(rng: &mut Rng) -> Case {
         respell_a_key(&mut conf, rng);
     }
     Case {
+        plugin: "host-local",
+        ifname: "eth0",
         config: conf.to_string(),
         cni_args: cni_args(&nets, rng),
     }
@@ -208,7 +210,7 @@ fn cni_args(nets: &[Net], rng: &mut Rng) -> String {
 }
 
 /// Go's decoder matches keys ignoring case: respell one key of `ipam`.
-fn respell_a_key(conf: &mut Value, rng: &mut Rng) {
+pub fn respell_a_key(conf: &mut Value, rng: &mut Rng) {
     let Some(ipam) = conf.get_mut("ipam").and_then(Value::as_object_mut) else {
         return;
     };

@@ -2,8 +2,8 @@
 //! added, on our binary and the reference's, each with its own data
 //! directory. host-local touches only files, so no namespace is needed.
 
-use super::exec::{invoke, Invocation, Outcome};
 use super::rng::Rng;
+use super::steps::{compare, ProcessSide};
 use super::{grammar, seeds, Case, Difference, Kind, Target};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -39,79 +39,18 @@ impl HostLocal {
     }
 }
 
-/// One side: its binary, its data directory, its first ADD's result.
-struct Side<'a> {
-    bin: &'a Path,
-    data: PathBuf,
-    first_result: Option<Value>,
-}
-
-impl Side<'_> {
-    fn step(&mut self, case: &Case, verb: &str, id: &str) -> std::io::Result<Outcome> {
-        let mut conf = case
-            .config
-            .replace("@DATADIR@", &self.data.to_string_lossy());
-        if verb == "CHECK" {
-            conf = with_prev_result(&conf, self.first_result.as_ref());
-        }
-        let out = invoke(
-            self.bin,
-            &Invocation {
-                command: verb,
-                container_id: id,
-                ifname: "eth0",
-                netns: "/var/run/netns/config-diff-unused",
-                cni_args: &case.cni_args,
-                stdin: &conf,
-            },
-        )?;
-        if let (Outcome::Ok(v), "c1", "ADD") = (&out, id, verb) {
-            self.first_result = Some(v.clone());
-        }
-        Ok(out)
-    }
-
-    /// The reference's files of the network (ours keep an index beside them).
-    fn leases(&self) -> BTreeMap<String, String> {
-        let Ok(dir) = std::fs::read_dir(self.data.join("fuzznet")) else {
-            return BTreeMap::new();
-        };
-        dir.filter_map(Result::ok)
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()) && e.file_name() != "lock")
-            .map(|e| {
-                let body = std::fs::read_to_string(e.path()).unwrap_or_default();
-                (e.file_name().to_string_lossy().into_owned(), body)
-            })
-            .collect()
-    }
-}
-
-fn with_prev_result(conf: &str, prev: Option<&Value>) -> String {
-    match (serde_json::from_str::<Value>(conf), prev) {
-        (Ok(Value::Object(mut map)), Some(prev)) => {
-            map.insert("prevResult".into(), prev.clone());
-            Value::Object(map).to_string()
-        }
-        _ => conf.to_string(),
-    }
-}
-
-fn compare(
-    step: usize,
-    verb: &'static str,
-    ours: &Outcome,
-    reference: &Outcome,
-) -> Option<(Kind, String)> {
-    match (ours, reference) {
-        (Outcome::Ok(o), Outcome::Ok(r)) if o != r => {
-            Some((Kind::Result, format!("ours {o} reference {r}")))
-        }
-        (Outcome::Ok(_), Outcome::Ok(_)) | (Outcome::Error { .. }, Outcome::Error { .. }) => None,
-        _ => Some((
-            Kind::Outcome,
-            format!("step {step} {verb}: ours {ours:?} reference {reference:?}"),
-        )),
-    }
+/// The reference's files of the network (ours keep an index beside them).
+fn leases(side: &ProcessSide<'_>) -> BTreeMap<String, String> {
+    let Ok(dir) = std::fs::read_dir(side.data.join("fuzznet")) else {
+        return BTreeMap::new();
+    };
+    dir.filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()) && e.file_name() != "lock")
+        .map(|e| {
+            let body = std::fs::read_to_string(e.path()).unwrap_or_default();
+            (e.file_name().to_string_lossy().into_owned(), body)
+        })
+        .collect()
 }
 
 impl Target for HostLocal {
@@ -129,23 +68,15 @@ impl Target for HostLocal {
         grammar::generate(rng)
     }
 
-    fn run(&self, case: &Case) -> std::io::Result<Option<Difference>> {
+    fn run(&mut self, case: &Case) -> std::io::Result<Option<Difference>> {
         let dir = tempfile::tempdir()?;
-        let mut ours = Side {
-            bin: &self.ours,
-            data: dir.path().join("ours"),
-            first_result: None,
-        };
-        let mut reference = Side {
-            bin: &self.reference,
-            data: dir.path().join("ref"),
-            first_result: None,
-        };
+        let mut ours = ProcessSide::new(&self.ours, dir.path().join("ours"));
+        let mut reference = ProcessSide::new(&self.reference, dir.path().join("ref"));
         for (step, (verb, id)) in STEPS.iter().enumerate() {
             let o = ours.step(case, verb, id)?;
             let r = reference.step(case, verb, id)?;
             let found = compare(step, verb, &o, &r).or_else(|| {
-                let (ol, rl) = (ours.leases(), reference.leases());
+                let (ol, rl) = (leases(&ours), leases(&reference));
                 (ol != rl).then(|| {
                     (
                         Kind::State,
@@ -153,15 +84,8 @@ impl Target for HostLocal {
                     )
                 })
             });
-            if let Some((kind, detail)) = found {
-                return Ok(Some(Difference {
-                    step,
-                    verb,
-                    kind,
-                    ours: o,
-                    reference: r,
-                    detail,
-                }));
+            if let Some(found) = found {
+                return Ok(Some(Difference::new(step, verb, found, o, r)));
             }
         }
         Ok(None)

@@ -36,12 +36,14 @@ pub fn mutate(seeds: &[Value], rng: &mut Rng) -> Option<Case> {
         mutate_one(&mut conf, rng);
     }
     Some(Case {
+        plugin: "host-local",
+        ifname: "eth0",
         config: conf.to_string(),
         cni_args: String::new(),
     })
 }
 
-fn mutate_one(conf: &mut Value, rng: &mut Rng) {
+pub fn mutate_one(conf: &mut Value, rng: &mut Rng) {
     let mut strings = Vec::new();
     collect_strings(conf, String::new(), &mut strings);
     if strings.is_empty() {

@@ -57,13 +57,15 @@ impl MacvlanConf {
     }
 
     pub fn mode(&self) -> Result<MacvlanMode, CniError> {
-        self.mode
-            .as_deref()
-            .unwrap_or("bridge")
-            .parse()
-            .map_err(|e| {
-                CniError::invalid_config(format!("mode: {e} (bridge, private, vepa, passthru)"))
-            })
+        let mode = self.mode.as_deref().unwrap_or("bridge");
+        match mode.parse() {
+            // The kernel's `source` mode needs a MAC list the plugin has no
+            // key for; the reference refuses it too.
+            Ok(MacvlanMode::Source) | Err(_) => Err(CniError::invalid_config(format!(
+                "mode: unknown macvlan mode {mode:?} (bridge, private, vepa, passthru)"
+            ))),
+            Ok(m) => Ok(m),
+        }
     }
 
     /// An explicit MAC: the runtime's (capability, args) first, then the config's `mac`.
@@ -99,6 +101,22 @@ mod tests {
             let e = parse(bad).unwrap_err();
             assert_eq!(e.code, code, "{bad}: {}", e.msg);
             assert!(e.msg.starts_with("bcqueuelen"), "{}", e.msg);
+        }
+    }
+
+    #[test]
+    fn modes_are_the_references_four_and_source_is_refused() {
+        let parse = |mode: &str| {
+            let conf = format!(r#"{{"name":"n","master":"eth0","mode":"{mode}"}}"#);
+            MacvlanConf::parse(conf.as_bytes())
+        };
+        for ok in ["bridge", "private", "vepa", "passthru", ""] {
+            parse(ok).unwrap();
+        }
+        for bad in ["source", "BRIDGE", "bogus"] {
+            let e = parse(bad).unwrap_err();
+            assert_eq!(e.code, 7);
+            assert!(e.msg.starts_with("mode: unknown macvlan mode"), "{}", e.msg);
         }
     }
 }
