@@ -765,3 +765,18 @@ fn del_succeeds_under_settings_only_add_would_refuse() {
         );
     }
 }
+
+/// Go's zero values, read as the reference reads them: `"cniVersion": ""` is
+/// 0.1.0 (the result is rendered at it) and `"mtu": 0` means no MTU.
+#[test]
+fn empty_cni_version_is_0_1_0_and_mtu_0_is_the_default() {
+    let mut conf = base_conf("bridge", "10.68.0.0/24");
+    conf["mtu"] = json!(0);
+    let (world, att, mut conf) = world_for(&conf, "zero-values");
+    conf["cniVersion"] = json!("");
+    let result = add_ok(&world, &conf, &att);
+    assert_eq!(result["cniVersion"], "0.1.0", "{result}");
+    assert!(result["ip4"]["ip"].is_string(), "a 0.1.0 result: {result}");
+    let eth0 = world.container(&att).link_by_name("eth0").unwrap();
+    assert_eq!(eth0.mtu, 1500, "mtu 0 leaves the default");
+}

@@ -222,20 +222,12 @@ fn without_empty_dns(v: &serde_json::Value) -> serde_json::Value {
 /// fixed (outside this module's lane): counted apart, never deliberate.
 pub const KNOWN_BUGS: &[Deliberate] = &[
     Deliberate {
-        id: "bug: empty cniVersion is not read as 0.1.0",
-        doc: "bridge, ptp, macvlan with `\"cniVersion\": \"\"` fail ADD with code 1 `unsupported CNI result version \"\"`; the reference returns a 0.1.0 result.",
-        explains: |case, d| {
-            case.version().is_empty()
-                && matches!(&d.ours, Outcome::Error { code: 1, msg } if msg == "unsupported CNI result version \"\"")
-        },
-    },
-    Deliberate {
-        id: "bug: mtu 0 or negative refused",
-        doc: "`mtu: 0` (Go's zero value: the default) is refused with code 7 and a negative `mtu` with code 6; the reference takes both as no MTU.",
+        id: "bug: negative mtu refused",
+        doc: "A negative `mtu` is refused with code 6; the reference takes it as no MTU (`mtu: 0` is read as the default, as there).",
         explains: |_, d| {
             d.reference.is_ok()
                 && matches!(&d.ours, Outcome::Error { msg, .. }
-                    if msg.starts_with("mtu: 0 is outside") || msg.starts_with("mtu: invalid value: integer `-"))
+                    if msg.starts_with("mtu: invalid value: integer `-"))
         },
     },
     Deliberate {

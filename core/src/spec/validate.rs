@@ -130,6 +130,12 @@ pub fn check_mtu(mtu: u32) -> Result<(), MtuOutOfRange> {
     }
 }
 
+/// An `mtu` as a main plugin's config gives it: 0 is Go's zero value, which
+/// the reference reads as "no MTU" (the kernel's default).
+pub fn configured_mtu(mtu: Option<u32>) -> Option<u32> {
+    mtu.filter(|&m| m != 0)
+}
+
 /// An `mtu` from a configuration, naming `field`.
 pub fn validate_mtu(field: &str, mtu: u32) -> Result<(), ConfigError> {
     check_mtu(mtu).map_err(|e| ConfigError::invalid(field, e.to_string()))

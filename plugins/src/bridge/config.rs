@@ -3,7 +3,7 @@
 use super::vlan;
 use crate::common::conf::{self, CommonConf};
 use crate::common::masq;
-use cni_core::spec::validate::{validate_link_name, validate_mtu};
+use cni_core::spec::validate::{configured_mtu, validate_link_name, validate_mtu};
 use cni_core::CniError;
 
 pub const DEFAULT_BRIDGE: &str = "cni0";
@@ -42,7 +42,7 @@ impl BridgeConf {
             is_default_gateway,
             force_address: f.flag("forceAddress")?,
             ip_masq: f.flag("ipMasq")?,
-            mtu: f.get("mtu")?,
+            mtu: configured_mtu(f.get("mtu")?),
             hairpin_mode: f.flag("hairpinMode")?,
             promisc_mode: f.flag("promiscMode")?,
             disable_container_interface: f.flag("disableContainerInterface")?,

@@ -2,7 +2,7 @@
 
 use crate::common::{conf, CommonConf};
 use cni_core::net::MacvlanMode;
-use cni_core::spec::validate::{validate_link_name, validate_mtu};
+use cni_core::spec::validate::{configured_mtu, validate_link_name, validate_mtu};
 use cni_core::CniError;
 
 /// The kernel drops broadcasts beyond this queue; a bigger one only holds
@@ -40,7 +40,7 @@ impl MacvlanConf {
         let c = MacvlanConf {
             master: f.get("master")?,
             mode: f.get("mode")?,
-            mtu: f.get("mtu")?,
+            mtu: configured_mtu(f.get("mtu")?),
             mac: f.get("mac")?,
             link_in_container: f.flag("linkInContainer")?,
             bc_queue_len: bc_queue_len(&f)?,

@@ -1,7 +1,7 @@
 //! The ptp plugin's configuration, as the reference accepts it.
 
 use crate::common::{conf, masq, CommonConf};
-use cni_core::spec::validate::validate_mtu;
+use cni_core::spec::validate::{configured_mtu, validate_mtu};
 use cni_core::CniError;
 
 #[derive(Debug, Clone)]
@@ -18,7 +18,7 @@ impl PtpConf {
         masq::validate_backend(&f)?;
         let c = PtpConf {
             ip_masq: f.flag("ipMasq")?,
-            mtu: f.get("mtu")?,
+            mtu: configured_mtu(f.get("mtu")?),
             common,
         };
         if c.common.ipam_type().is_none() {

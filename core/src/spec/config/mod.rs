@@ -168,7 +168,8 @@ impl NetConf {
     /// field by field, and the config's version (skel renders the result at it).
     pub fn finish(&self, mut result: CniResult) -> CniResult {
         result.dns = merge_dns(&result.dns, &self.dns);
-        result.cni_version = self.cni_version.clone();
+        // An empty `cniVersion` is 0.1.0, as everywhere else.
+        result.cni_version = self.version().to_string();
         result
     }
 }
