@@ -232,7 +232,7 @@ pub const KNOWN_BUGS: &[Deliberate] = &[
     },
     Deliberate {
         id: "reported: runtime MACs validated where the reference ignores them",
-        doc: "An empty or bad `args.cni.mac`, `runtimeConfig.mac` or `CNI_ARGS MAC=` is refused (code 7); the reference ignores an empty one, and ptp and macvlan never read them.",
+        doc: "A bad `args.cni.mac`, `runtimeConfig.mac` or `CNI_ARGS MAC=` is refused (code 7) by ptp and macvlan too, which in the reference never read them (an empty one is ignored, as there).",
         explains: |_, d| {
             d.reference.is_ok()
                 && matches!(&d.ours, Outcome::Error { msg, .. }

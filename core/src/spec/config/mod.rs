@@ -104,7 +104,8 @@ impl NetConf {
     }
 
     /// The MAC the runtime asked for: `runtimeConfig.mac` (the `mac`
-    /// capability), then `args.cni.mac`, then `MAC=` in `CNI_ARGS`.
+    /// capability), then `args.cni.mac`, then `MAC=` in `CNI_ARGS`. An empty
+    /// one is Go's zero value: not asked for, as the reference reads it.
     pub fn requested_mac(&self, cni_args: &str) -> Result<Option<MacAddr>, CniError> {
         let f = self.fields();
         let runtime = match f.object("runtimeConfig")? {
@@ -115,9 +116,13 @@ impl NetConf {
             .field("args")
             .and_then(|a| a.value.pointer("/cni/mac"))
             .and_then(Value::as_str)
+            .filter(|m| !m.is_empty())
             .map(str::to_string);
         let env_args = super::args::CniArgs::parse(cni_args)?;
-        let from_env = env_args.get("MAC").map(str::to_string);
+        let from_env = env_args
+            .get("MAC")
+            .filter(|m| !m.is_empty())
+            .map(str::to_string);
         let (field, text) = match (runtime, from_args, from_env) {
             (Some(m), _, _) => ("runtimeConfig.mac", m),
             (None, Some(m), _) => ("args.cni.mac", m),

@@ -78,6 +78,13 @@ fn requested_mac_prefers_runtime_config_then_args_then_cni_args() {
 }
 
 #[test]
+fn an_empty_requested_mac_is_not_a_request() {
+    let c = NetConf::parse(br#"{"name":"n","runtimeConfig":{"mac":""},"args":{"cni":{"mac":""}}}"#)
+        .unwrap();
+    assert_eq!(c.requested_mac("MAC=").unwrap(), None);
+}
+
+#[test]
 fn requested_multicast_or_zero_macs_are_refused_naming_the_field() {
     let c = NetConf::parse(br#"{"name":"n","runtimeConfig":{"mac":"01:00:5e:00:00:01"}}"#).unwrap();
     let err = c.requested_mac("").unwrap_err();
