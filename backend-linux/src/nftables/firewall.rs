@@ -7,7 +7,7 @@ use super::firewall_plan::{self, Chain, Found, CHAIN, TABLE};
 use super::firewall_rule::parse_expressions;
 use super::rule::{parse_comment, NFTA_RULE_EXPRESSIONS, NFTA_RULE_HANDLE, NFTA_RULE_USERDATA};
 use super::wire::{be64, parse_attrs, NFPROTO_INET};
-use super::{apply_planned, validate_tag_names, NfSocket};
+use super::{apply_planned, group_by_tag, is_stale, validate_tag_names, NfSocket};
 use crate::netns::NetnsFile;
 use cni_core::net::{masq_tag, FirewallSet, NetError, NetResult, ParsedMasqTag};
 
@@ -119,34 +119,24 @@ pub fn gc(sock: &NfSocket, ns: &NetnsFile, network: &str, live: &[String]) -> Ne
         &what,
         || look_up(sock, ns),
         |chain| {
-            firewall_plan::delete(chain.rules.iter().filter(|f| {
-                f.tag.is_of_network(network) && !live.iter().any(|id| f.tag.is_of(network, id))
-            }))
+            firewall_plan::delete(
+                chain
+                    .rules
+                    .iter()
+                    .filter(|f| is_stale(&f.tag, network, live)),
+            )
         },
     )
 }
 
 pub fn list(sock: &NfSocket, ns: &NetnsFile) -> NetResult<Vec<FirewallSet>> {
-    // Grouped by the whole tag: two long names may show the same cut prefix.
-    let mut groups: Vec<(ParsedMasqTag, FirewallSet)> = Vec::new();
-    for f in look_up(sock, ns)?.rules {
-        match groups.iter_mut().find(|(tag, _)| *tag == f.tag) {
-            Some((_, set)) => set.rules.push(f.rule),
-            None => {
-                let set = FirewallSet {
-                    network: f.tag.network.clone(),
-                    container_id: f.tag.container_id.clone(),
-                    rules: vec![f.rule],
-                };
-                groups.push((f.tag, set));
-            }
-        }
-    }
-    let mut sets: Vec<FirewallSet> = groups.into_iter().map(|(_, s)| s).collect();
-    for s in &mut sets {
-        s.rules.sort();
-        s.rules.dedup();
-    }
-    sets.sort();
-    Ok(sets)
+    let found = look_up(sock, ns)?
+        .rules
+        .into_iter()
+        .map(|f| (f.tag, f.rule));
+    Ok(group_by_tag(found, |tag, rules| FirewallSet {
+        network: tag.network.clone(),
+        container_id: tag.container_id.clone(),
+        rules,
+    }))
 }

@@ -195,6 +195,37 @@ pub fn list(sock: &NfSocket, ns: &NetnsFile) -> NetResult<Vec<MasqRule>> {
     Ok(rules)
 }
 
+/// Tagged rules grouped into one set per attachment, each set's rules sorted
+/// and unique, the sets sorted: what the `*_list` operations return. Grouped
+/// by the whole tag, since two long names may show the same cut prefix.
+fn group_by_tag<R: Ord, S: Ord>(
+    found: impl IntoIterator<Item = (ParsedMasqTag, R)>,
+    set_of: impl Fn(&ParsedMasqTag, Vec<R>) -> S,
+) -> Vec<S> {
+    let mut groups: Vec<(ParsedMasqTag, Vec<R>)> = Vec::new();
+    for (tag, rule) in found {
+        match groups.iter_mut().find(|(t, _)| *t == tag) {
+            Some((_, rules)) => rules.push(rule),
+            None => groups.push((tag, vec![rule])),
+        }
+    }
+    let mut sets: Vec<S> = groups
+        .into_iter()
+        .map(|(tag, mut rules)| {
+            rules.sort();
+            rules.dedup();
+            set_of(&tag, rules)
+        })
+        .collect();
+    sets.sort();
+    sets
+}
+
+/// GC's question for a tagged rule: of `network`, but of no live container.
+fn is_stale(tag: &ParsedMasqTag, network: &str, live: &[String]) -> bool {
+    tag.is_of_network(network) && !live.iter().any(|id| tag.is_of(network, id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use super::portmap_plan::{self, placed, Found, Table, CHAINS, TABLE};
 use super::portmap_rule::parse_expressions;
 use super::rule::{parse_comment, NFTA_RULE_EXPRESSIONS, NFTA_RULE_HANDLE, NFTA_RULE_USERDATA};
 use super::wire::{be64, parse_attrs, NFPROTO_INET};
-use super::{apply_planned, validate_tag_names, NfSocket};
+use super::{apply_planned, group_by_tag, is_stale, validate_tag_names, NfSocket};
 use crate::netns::NetnsFile;
 use cni_core::net::{masq_tag, NetError, NetResult, ParsedMasqTag, PortMapSet};
 
@@ -127,34 +127,24 @@ pub fn gc(sock: &NfSocket, ns: &NetnsFile, network: &str, live: &[String]) -> Ne
         &what,
         || look_up(sock, ns),
         |table| {
-            portmap_plan::delete(table.rules.iter().filter(|f| {
-                f.tag.is_of_network(network) && !live.iter().any(|id| f.tag.is_of(network, id))
-            }))
+            portmap_plan::delete(
+                table
+                    .rules
+                    .iter()
+                    .filter(|f| is_stale(&f.tag, network, live)),
+            )
         },
     )
 }
 
 pub fn list(sock: &NfSocket, ns: &NetnsFile) -> NetResult<Vec<PortMapSet>> {
-    // Grouped by the whole tag: two long names may show the same cut prefix.
-    let mut groups: Vec<(ParsedMasqTag, PortMapSet)> = Vec::new();
-    for f in look_up(sock, ns)?.rules {
-        match groups.iter_mut().find(|(tag, _)| *tag == f.tag) {
-            Some((_, set)) => set.rules.push(f.rule),
-            None => {
-                let set = PortMapSet {
-                    network: f.tag.network.clone(),
-                    container_id: f.tag.container_id.clone(),
-                    rules: vec![f.rule],
-                };
-                groups.push((f.tag, set));
-            }
-        }
-    }
-    let mut sets: Vec<PortMapSet> = groups.into_iter().map(|(_, s)| s).collect();
-    for s in &mut sets {
-        s.rules.sort();
-        s.rules.dedup();
-    }
-    sets.sort();
-    Ok(sets)
+    let found = look_up(sock, ns)?
+        .rules
+        .into_iter()
+        .map(|f| (f.tag, f.rule));
+    Ok(group_by_tag(found, |tag, rules| PortMapSet {
+        network: tag.network.clone(),
+        container_id: tag.container_id.clone(),
+        rules,
+    }))
 }
