@@ -121,7 +121,9 @@ fn isolated_ports_reach_the_gateway_but_not_each_other() {
         let host = world.host();
         host.set_port_isolated(a_end.peer_index.unwrap(), false)
             .unwrap();
-        assert!(ping(&a, &b_ip), "without isolation they do");
+        // The neighbour entry the blocked ping left FAILED is resolved anew
+        // first, which one 1-second ping does not always cover.
+        assert!((0..3).any(|_| ping(&a, &b_ip)), "without isolation they do");
     });
 }
 
