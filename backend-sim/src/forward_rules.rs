@@ -1,87 +1,61 @@
-//! The per-namespace forwarding rules of the `firewall` plugin, modelled on
-//! the Linux backend's table: keyed by the full names here, listed with the
-//! names as the kernel's rule tag shows them. One set per attachment,
-//! replaced whole by an ADD, as the kernel's transaction does.
+//! The per-namespace forwarding rules of the `firewall` plugin (see
+//! `tagged_sets`).
 
-use crate::firewall::validate_names;
 use crate::model::{Net, NsId};
-use cni_core::net::{masq_tag_shown_names, FirewallSet, NetError, NetResult};
+use crate::tagged_sets::{self, TaggedSet};
+use cni_core::net::{FirewallRule, FirewallSet, NetResult};
 
-const WHAT: &str = "forwarding rules";
-
-fn validate(set: &FirewallSet) -> NetResult<()> {
-    validate_names(WHAT, &set.network, &set.container_id)?;
-    if set.rules.is_empty() {
-        return Err(NetError::invalid(format!(
-            "{WHAT} of container {:?}: no rules",
-            set.container_id
-        )));
+impl TaggedSet for FirewallSet {
+    type Rule = FirewallRule;
+    const WHAT: &'static str = "forwarding rules";
+    fn network(&self) -> &str {
+        &self.network
     }
-    set.rules
-        .iter()
-        .try_for_each(|r| r.validate().map_err(NetError::invalid))
-}
-
-fn owned_by(set: &FirewallSet, network: &str, id: &str) -> bool {
-    set.network == network && set.container_id == id
+    fn container_id(&self) -> &str {
+        &self.container_id
+    }
+    fn rules(&self) -> &[FirewallRule] {
+        &self.rules
+    }
+    fn rules_mut(&mut self) -> &mut Vec<FirewallRule> {
+        &mut self.rules
+    }
+    fn validate_rule(rule: &FirewallRule) -> Result<(), String> {
+        rule.validate()
+    }
+    fn renamed(&self, network: String, container_id: String) -> Self {
+        FirewallSet {
+            network,
+            container_id,
+            rules: self.rules.clone(),
+        }
+    }
+    fn missing(&self, rule: &FirewallRule) -> String {
+        format!(
+            "forwarding rule \"{rule}\" of container {} (network {}) not found",
+            self.container_id, self.network
+        )
+    }
 }
 
 pub(crate) fn add(net: &mut Net, ns: &NsId, set: &FirewallSet) -> NetResult<()> {
-    validate(set)?;
-    let table = &mut net.ns_mut(ns)?.forward_rules;
-    table.retain(|s| !owned_by(s, &set.network, &set.container_id));
-    let mut set = set.clone();
-    set.rules.sort();
-    set.rules.dedup();
-    table.push(set);
-    Ok(())
+    tagged_sets::add(&mut net.ns_mut(ns)?.forward_rules, set)
 }
 
 pub(crate) fn check(net: &Net, ns: &NsId, set: &FirewallSet) -> NetResult<()> {
-    validate(set)?;
-    let present = net
-        .ns(ns)?
-        .forward_rules
-        .iter()
-        .find(|s| owned_by(s, &set.network, &set.container_id));
-    let have = present.map(|s| s.rules.as_slice()).unwrap_or_default();
-    match set.rules.iter().find(|r| !have.contains(r)) {
-        Some(missing) => Err(NetError::not_found(format!(
-            "forwarding rule \"{missing}\" of container {} (network {}) not found",
-            set.container_id, set.network
-        ))),
-        None => Ok(()),
-    }
+    tagged_sets::check(&net.ns(ns)?.forward_rules, set)
 }
 
 pub(crate) fn del(net: &mut Net, ns: &NsId, network: &str, container_id: &str) -> NetResult<()> {
-    net.ns_mut(ns)?
-        .forward_rules
-        .retain(|s| !owned_by(s, network, container_id));
+    tagged_sets::del(&mut net.ns_mut(ns)?.forward_rules, network, container_id);
     Ok(())
 }
 
 pub(crate) fn gc(net: &mut Net, ns: &NsId, network: &str, live: &[String]) -> NetResult<()> {
-    net.ns_mut(ns)?
-        .forward_rules
-        .retain(|s| s.network != network || live.contains(&s.container_id));
+    tagged_sets::gc(&mut net.ns_mut(ns)?.forward_rules, network, live);
     Ok(())
 }
 
 pub(crate) fn list(net: &Net, ns: &NsId) -> NetResult<Vec<FirewallSet>> {
-    let mut sets: Vec<FirewallSet> = net
-        .ns(ns)?
-        .forward_rules
-        .iter()
-        .map(|s| {
-            let (network, container_id) = masq_tag_shown_names(&s.network, &s.container_id);
-            FirewallSet {
-                network,
-                container_id,
-                rules: s.rules.clone(),
-            }
-        })
-        .collect();
-    sets.sort();
-    Ok(sets)
+    Ok(tagged_sets::list(&net.ns(ns)?.forward_rules))
 }

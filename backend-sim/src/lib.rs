@@ -39,6 +39,7 @@ mod rules;
 mod shaping;
 mod spoof;
 mod sysctl;
+mod tagged_sets;
 
 pub use handle::SimNetns;
 pub use kernel::SimKernel;

@@ -1,90 +1,62 @@
-//! The per-namespace port-mapping rules, modelled on the Linux backend's
-//! table: keyed by the full names here, listed with the names as the kernel's
-//! rule tag shows them (long ones cut, see `masq_tag`). One set per
-//! attachment, replaced whole by an ADD, as the kernel's transaction does.
+//! The per-namespace port-mapping rules (see `tagged_sets`).
 
-use crate::firewall::validate_names;
 use crate::model::{Net, NsId};
-use cni_core::net::{masq_tag_shown_names, NetError, NetResult, PortMapSet};
+use crate::tagged_sets::{self, TaggedSet};
+use cni_core::net::{NetResult, PortMapRule, PortMapSet};
 
-const WHAT: &str = "port mappings";
-
-fn validate(set: &PortMapSet) -> NetResult<()> {
-    validate_names(WHAT, &set.network, &set.container_id)?;
-    if set.rules.is_empty() {
-        return Err(NetError::invalid(format!(
-            "{WHAT} of container {:?}: no rules",
-            set.container_id
-        )));
+impl TaggedSet for PortMapSet {
+    type Rule = PortMapRule;
+    const WHAT: &'static str = "port mappings";
+    fn network(&self) -> &str {
+        &self.network
     }
-    for rule in &set.rules {
-        rule.validate().map_err(NetError::invalid)?;
+    fn container_id(&self) -> &str {
+        &self.container_id
     }
-    Ok(())
-}
-
-fn owned_by(set: &PortMapSet, network: &str, id: &str) -> bool {
-    set.network == network && set.container_id == id
+    fn rules(&self) -> &[PortMapRule] {
+        &self.rules
+    }
+    fn rules_mut(&mut self) -> &mut Vec<PortMapRule> {
+        &mut self.rules
+    }
+    fn validate_rule(rule: &PortMapRule) -> Result<(), String> {
+        rule.validate()
+    }
+    fn renamed(&self, network: String, container_id: String) -> Self {
+        PortMapSet {
+            network,
+            container_id,
+            rules: self.rules.clone(),
+        }
+    }
+    fn missing(&self, rule: &PortMapRule) -> String {
+        format!(
+            "port-mapping rule {rule} of container {} (network {}) not found",
+            self.container_id, self.network
+        )
+    }
 }
 
 pub(crate) fn add(net: &mut Net, ns: &NsId, set: &PortMapSet) -> NetResult<()> {
-    validate(set)?;
-    let table = &mut net.ns_mut(ns)?.portmaps;
-    table.retain(|s| !owned_by(s, &set.network, &set.container_id));
-    let mut set = set.clone();
-    set.rules.sort();
-    set.rules.dedup();
-    table.push(set);
-    Ok(())
+    tagged_sets::add(&mut net.ns_mut(ns)?.portmaps, set)
 }
 
 pub(crate) fn check(net: &Net, ns: &NsId, set: &PortMapSet) -> NetResult<()> {
-    validate(set)?;
-    let present = net
-        .ns(ns)?
-        .portmaps
-        .iter()
-        .find(|s| owned_by(s, &set.network, &set.container_id));
-    let have = present.map(|s| s.rules.as_slice()).unwrap_or_default();
-    match set.rules.iter().find(|r| !have.contains(r)) {
-        Some(missing) => Err(NetError::not_found(format!(
-            "port-mapping rule {missing} of container {} (network {}) not found",
-            set.container_id, set.network
-        ))),
-        None => Ok(()),
-    }
+    tagged_sets::check(&net.ns(ns)?.portmaps, set)
 }
 
 pub(crate) fn del(net: &mut Net, ns: &NsId, network: &str, container_id: &str) -> NetResult<()> {
-    net.ns_mut(ns)?
-        .portmaps
-        .retain(|s| !owned_by(s, network, container_id));
+    tagged_sets::del(&mut net.ns_mut(ns)?.portmaps, network, container_id);
     Ok(())
 }
 
 pub(crate) fn gc(net: &mut Net, ns: &NsId, network: &str, live: &[String]) -> NetResult<()> {
-    net.ns_mut(ns)?
-        .portmaps
-        .retain(|s| s.network != network || live.contains(&s.container_id));
+    tagged_sets::gc(&mut net.ns_mut(ns)?.portmaps, network, live);
     Ok(())
 }
 
 pub(crate) fn list(net: &Net, ns: &NsId) -> NetResult<Vec<PortMapSet>> {
-    let mut sets: Vec<PortMapSet> = net
-        .ns(ns)?
-        .portmaps
-        .iter()
-        .map(|s| {
-            let (network, container_id) = masq_tag_shown_names(&s.network, &s.container_id);
-            PortMapSet {
-                network,
-                container_id,
-                rules: s.rules.clone(),
-            }
-        })
-        .collect();
-    sets.sort();
-    Ok(sets)
+    Ok(tagged_sets::list(&net.ns(ns)?.portmaps))
 }
 
 #[cfg(test)]

@@ -134,14 +134,16 @@ impl<'a> Attachment<'a> {
 
     /// Masquerade rules of attachments no longer valid, then IPAM's GC.
     pub fn gc(&self, args: &CmdArgs) -> Result<(), CniError> {
-        if self.ip_masq {
-            masq::gc(&*netns::host(self.backend)?, &self.conf.name, &args.stdin)?;
-        }
-        if self.spoof_check {
-            let live = masq::live_container_ids(&args.stdin)?;
-            netns::host(self.backend)?
-                .spoofcheck_gc(&self.conf.name, &live)
-                .ctx("removing stale MAC spoof checks")?;
+        if self.ip_masq || self.spoof_check {
+            let live = masq::live_container_ids(self.conf)?;
+            let host = netns::host(self.backend)?;
+            if self.ip_masq {
+                masq::gc(&*host, &self.conf.name, &live)?;
+            }
+            if self.spoof_check {
+                host.spoofcheck_gc(&self.conf.name, &live)
+                    .ctx("removing stale MAC spoof checks")?;
+            }
         }
         self.ipam_if_any(Verb::Gc, args)
     }

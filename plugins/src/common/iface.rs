@@ -3,7 +3,7 @@
 
 use super::errors::{AbsentOk, NetContext};
 use super::sysctl;
-use cni_core::net::{AddressSpec, LinkInfo, Netns, RouteScope, RouteSpec};
+use cni_core::net::{AddressSpec, LinkInfo, NetResult, Netns, RouteScope, RouteSpec};
 use cni_core::spec::{CniResult, Interface, IpConfig, Route};
 use cni_core::CniError;
 use ipnet::IpNet;
@@ -197,6 +197,15 @@ pub fn check(
 /// operation failed, so this is the generic code, as the reference answers.
 pub fn mismatch(msg: String) -> CniError {
     CniError::new(cni_core::error::code::GENERIC, msg)
+}
+
+/// CHECK's reading of a backend check: a NotFound (whose message names what
+/// is missing) is a mismatch, anything else a failed `step`.
+pub fn checked(outcome: NetResult<()>, step: &str) -> Result<(), CniError> {
+    match outcome {
+        Err(e) if e.is_not_found() => Err(mismatch(e.to_string())),
+        other => other.ctx(step),
+    }
 }
 
 /// A host-side interface of the result.

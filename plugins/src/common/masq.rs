@@ -37,11 +37,7 @@ pub fn check(
         return Ok(());
     }
     let rule = rule_for(network, container_id, ips);
-    match host.masquerade_check(&rule) {
-        // The backend's message names the missing rule or address.
-        Err(e) if e.is_not_found() => Err(iface::mismatch(e.to_string())),
-        checked => checked.ctx("checking masquerade rules"),
-    }
+    iface::checked(host.masquerade_check(&rule), "checking masquerade rules")
 }
 
 fn rule_for(network: &str, container_id: &str, ips: &[IpConfig]) -> MasqRule {
@@ -57,15 +53,15 @@ pub fn del(host: &dyn Netns, network: &str, container_id: &str) -> Result<(), Cn
         .ctx("removing masquerade rules")
 }
 
-/// GC: removes this network's rules of containers not in the valid set.
-pub fn gc(host: &dyn Netns, network: &str, stdin: &[u8]) -> Result<(), CniError> {
-    host.masquerade_gc(network, &live_container_ids(stdin)?)
+/// GC: removes this network's rules of containers not in `live`.
+pub fn gc(host: &dyn Netns, network: &str, live: &[String]) -> Result<(), CniError> {
+    host.masquerade_gc(network, live)
         .ctx("removing stale masquerade rules")
 }
 
 /// GC: the container IDs of `cni.dev/valid-attachments`.
-pub fn live_container_ids(stdin: &[u8]) -> Result<Vec<String>, CniError> {
-    Ok(NetConf::parse(stdin)?
+pub fn live_container_ids(conf: &NetConf) -> Result<Vec<String>, CniError> {
+    Ok(conf
         .valid_attachments()?
         .unwrap_or_default()
         .into_iter()

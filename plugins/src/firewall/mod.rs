@@ -10,7 +10,7 @@ mod rules;
 pub use config::{parse as parse_config, FirewallConf, IngressPolicy};
 pub use rules::rules_for;
 
-use crate::common::{iface, netns, CommonConf, NetContext, Undo};
+use crate::common::{iface, masq, netns, CommonConf, NetContext, Undo};
 use cni_core::net::{FirewallSet, NetBackend};
 use cni_core::skel::{CmdArgs, Plugin};
 use cni_core::spec::config::NetConf;
@@ -69,21 +69,12 @@ impl Plugin for Firewall<'_> {
             return Ok(());
         }
         let host = netns::host(self.backend)?;
-        match host.firewall_check(&set) {
-            // The backend's message names the missing rule.
-            Err(e) if e.is_not_found() => Err(iface::mismatch(e.to_string())),
-            checked => checked.ctx("checking forwarding rules"),
-        }
+        iface::checked(host.firewall_check(&set), "checking forwarding rules")
     }
 
     fn gc(&self, args: &CmdArgs) -> Result<(), CniError> {
         let conf = NetConf::parse(&args.stdin)?;
-        let live: Vec<String> = conf
-            .valid_attachments()?
-            .unwrap_or_default()
-            .into_iter()
-            .map(|a| a.container_id)
-            .collect();
+        let live = masq::live_container_ids(&conf)?;
         netns::host(self.backend)?
             .firewall_gc(&conf.name, &live)
             .ctx("removing stale forwarding rules")

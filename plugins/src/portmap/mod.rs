@@ -9,7 +9,7 @@ mod rules;
 pub use config::{parse as parse_config, PortMapConf, PortMapping};
 pub use rules::{container_addrs, rules_for};
 
-use crate::common::{iface, netns, CommonConf, NetContext, Undo};
+use crate::common::{iface, masq, netns, CommonConf, NetContext, Undo};
 use cni_core::net::{NetBackend, Netns, PortMapSet};
 use cni_core::skel::{CmdArgs, Plugin};
 use cni_core::spec::config::NetConf;
@@ -89,21 +89,12 @@ impl Plugin for Portmap<'_> {
             return Ok(());
         }
         let host = netns::host(self.backend)?;
-        match host.portmap_check(&set) {
-            // The backend's message names the missing rule.
-            Err(e) if e.is_not_found() => Err(iface::mismatch(e.to_string())),
-            checked => checked.ctx("checking port mappings"),
-        }
+        iface::checked(host.portmap_check(&set), "checking port mappings")
     }
 
     fn gc(&self, args: &CmdArgs) -> Result<(), CniError> {
         let conf = NetConf::parse(&args.stdin)?;
-        let live: Vec<String> = conf
-            .valid_attachments()?
-            .unwrap_or_default()
-            .into_iter()
-            .map(|a| a.container_id)
-            .collect();
+        let live = masq::live_container_ids(&conf)?;
         netns::host(self.backend)?
             .portmap_gc(&conf.name, &live)
             .ctx("removing stale port mappings")
