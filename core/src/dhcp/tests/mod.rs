@@ -3,9 +3,9 @@
 //! dhcproto and answer with it, so the client is checked against an
 //! independent implementation of the wire format.
 
+mod many;
 mod props;
 mod v4;
-mod v4_many;
 mod v4_resume;
 mod v4_sim;
 mod v6;

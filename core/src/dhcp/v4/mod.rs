@@ -45,7 +45,7 @@
 //!   (in REQUESTING and RENEWING) is ignored. Anything else is dropped
 //!   without a trace: on a shared link, other clients' traffic is normal.
 
-mod classless;
+pub(crate) mod classless;
 mod client;
 mod lease;
 pub(crate) mod message;
