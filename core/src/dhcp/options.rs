@@ -21,10 +21,13 @@ pub struct ClientOptions {
     /// configurable).
     pub broadcast: bool,
     /// Cap of the exponential retransmission backoff (the reference daemon's
-    /// -resendmax, default 62 s).
+    /// -resendmax, default 62 s). v6: lowers every RFC 8415 maximum
+    /// retransmission time (SOL_MAX_RT, REQ_MAX_RT, REN/REB_MAX_RT) to it.
     pub resend_max: Duration,
     /// How long an initial acquisition may take before the machine gives up
-    /// (reference -timeout, default 10 s).
+    /// (reference -timeout, default 10 s). Zero: never give up. Only the
+    /// acquisition `start` begins has this deadline; after a lease is lost the
+    /// machine keeps trying.
     pub acquire_timeout: Duration,
     /// Seed of the machine's own small PRNG (xid, transaction ids, ±1 s
     /// jitter) so tests are deterministic.

@@ -371,6 +371,7 @@ fn dhcp_v6_release_until_reply() {
     assert_eq!(release.ia_addr(), Some(lease.address));
     assert!(release.opt(OptionCode::ORO).is_none());
     assert_eq!(net.server().released, vec![(at(100.0), lease.address)]);
+    assert!(net.client.release(net.now).is_empty());
     assert_eq!(net.client.state(), State::Released);
     assert_eq!(net.client.lease(), None);
     assert_eq!(net.client.next_timer(), None);
@@ -384,7 +385,11 @@ fn dhcp_v6_release_retransmits_four_times_without_reply() {
     net.now = at(100.0);
     let actions = net.client.release(net.now);
     net.apply(actions);
-    assert!(net.client.next_timer().is_some());
+    let timer = net.client.next_timer();
+    assert!(timer.is_some());
+    // Releasing again does not cut the retransmissions short.
+    assert!(net.client.release(net.now).is_empty());
+    assert_eq!(net.client.next_timer(), timer);
     net.run_until(at(1000.0));
     let releases: Vec<&Sent> = net.sent_since(at(100.0));
     assert_eq!(releases.len(), 4);

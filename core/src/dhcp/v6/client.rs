@@ -206,8 +206,12 @@ impl Client {
     }
 
     /// Gives the lease back: RELEASE (retransmitted until a REPLY or the 4th
-    /// transmission) if the machine holds one. State Released either way.
+    /// transmission) if the machine holds one. State Released either way; a
+    /// second call changes nothing (a RELEASE under way carries on).
     pub fn release(&mut self, now: Time) -> Vec<Action> {
+        if self.state == State::Released {
+            return Vec::new();
+        }
         let held = matches!(
             self.state,
             State::Bound | State::Renewing | State::Rebinding
