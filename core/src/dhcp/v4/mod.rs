@@ -55,6 +55,11 @@ pub use lease::Lease;
 
 use std::net::Ipv4Addr;
 
+/// The servers' UDP port, where `Action::Send` packets go.
+pub const SERVER_PORT: u16 = 67;
+/// The clients' UDP port, where replies arrive.
+pub const CLIENT_PORT: u16 = 68;
+
 /// Where a packet goes (UDP port 67).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Destination {

@@ -42,6 +42,10 @@ mod tests {
         assert_eq!(duid[8] >> 4, 8);
         assert_eq!(duid[10] >> 6, 0b10);
         assert_eq!(derive(b"container-1/net/eth0"), (duid.clone(), iaid));
+        // Pinned: a change here changes every attachment's identity at the server.
+        let hex: String = duid.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "00042016fe81f91987098cfd91dfbf03ac7c");
+        assert_eq!(iaid, 0xd678_87ad);
         let (other, other_iaid) = derive(b"container-2/net/eth0");
         assert_ne!(other, duid);
         assert_ne!(other_iaid, iaid);

@@ -52,8 +52,10 @@ use std::net::Ipv6Addr;
 
 /// All_DHCP_Relay_Agents_and_Servers (RFC 8415 7.1).
 pub const ALL_SERVERS: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 1, 2);
-/// The servers' UDP port; clients listen on 546.
+/// The servers' UDP port, where `Action::Send` messages go.
 pub const SERVER_PORT: u16 = 547;
+/// The clients' UDP port, where replies arrive.
+pub const CLIENT_PORT: u16 = 546;
 
 /// Where a packet goes (UDP port 547).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
