@@ -12,3 +12,4 @@ pub mod plugin_corpus;
 pub mod plugin_state;
 pub mod realns;
 pub mod sim_scenarios;
+pub mod traffic;

@@ -44,6 +44,12 @@ pub fn our_plugin(name: &str) -> PathBuf {
     path
 }
 
+/// The addresses [`TestNet::add_outside`] gives the host and the outside.
+pub const HOST_V4: &str = "192.0.2.10";
+pub const HOST_V6: &str = "2001:db8:33::10";
+pub const OUTSIDE_V4: &str = "192.0.2.20";
+pub const OUTSIDE_V6: &str = "2001:db8:33::20";
+
 /// A set of namespaces for one test.
 pub struct TestNet {
     /// Short and unique: usable inside link names (`<prefix>br`).
@@ -78,6 +84,33 @@ impl TestNet {
 
     pub fn path(name: &str) -> String {
         format!("/var/run/netns/{name}")
+    }
+
+    /// A namespace `<prefix>-out` playing the world outside `host`, joined
+    /// to it by a veth pair: the host's end holds [`HOST_V4`] and
+    /// [`HOST_V6`], the outside's [`OUTSIDE_V4`] and [`OUTSIDE_V6`] (both
+    /// without DAD). Returns the outside namespace's name.
+    pub fn add_outside(&mut self, host: &str) -> String {
+        let outside = self.add_ns("out");
+        let (uplink, peer) = (format!("{}u", self.prefix), format!("{}p", self.prefix));
+        ip_ok(
+            host,
+            &[
+                "link", "add", &uplink, "type", "veth", "peer", "name", &peer, "netns", &outside,
+            ],
+        );
+        for (ns, link, v4, v6) in [
+            (host, &uplink, HOST_V4, HOST_V6),
+            (&outside, &peer, OUTSIDE_V4, OUTSIDE_V6),
+        ] {
+            ip_ok(ns, &["addr", "add", &format!("{v4}/24"), "dev", link]);
+            ip_ok(
+                ns,
+                &["addr", "add", &format!("{v6}/64"), "dev", link, "nodad"],
+            );
+            ip_ok(ns, &["link", "set", link, "up"]);
+        }
+        outside
     }
 
     /// Runs a plugin binary inside namespace `host` with exactly the CNI
@@ -256,6 +289,51 @@ pub fn normalize_result(mut result: Value) -> Value {
         }
     }
     result
+}
+
+/// `ip -n <ns> <args>`, which must succeed.
+pub fn ip_ok(ns: &str, args: &[&str]) {
+    run_ok(Command::new("ip").args(["-n", ns]).args(args));
+}
+
+/// What a program prints when run inside namespace `ns` (exit status not
+/// checked: "nothing there" may be an error exit).
+pub fn in_ns_output(ns: &str, program: &str, args: &[&str]) -> String {
+    let out = Command::new("ip")
+        .args(["netns", "exec", ns, program])
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running {program} in {ns}: {e}"));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `nft list ruleset` in `ns`.
+pub fn nft_ruleset(ns: &str) -> String {
+    in_ns_output(ns, "nft", &["list", "ruleset"])
+}
+
+/// The rules of `nft -j list ruleset` in `ns`, each as its JSON object.
+pub fn nft_rules(ns: &str) -> Vec<Value> {
+    let text = in_ns_output(ns, "nft", &["-j", "list", "ruleset"]);
+    let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    entries(&v["nftables"])
+        .filter_map(|e| e.get("rule").cloned())
+        .collect()
+}
+
+/// `tc -j <args>` in `ns`, parsed (an empty list when tc prints nothing).
+pub fn tc_json(ns: &str, args: &[&str]) -> Value {
+    let mut full = vec!["-j"];
+    full.extend_from_slice(args);
+    let text = in_ns_output(ns, "tc", &full);
+    serde_json::from_str(&text).unwrap_or(Value::Array(vec![]))
+}
+
+/// A sysctl in `ns` (`key` as a path under /proc/sys), trimmed.
+pub fn sysctl(ns: &str, key: &str) -> String {
+    in_ns_output(ns, "cat", &[&format!("/proc/sys/{key}")])
+        .trim()
+        .to_string()
 }
 
 fn ip_json(ns: &str, args: &[&str]) -> Value {
