@@ -18,6 +18,20 @@ pub fn reference_dir() -> Option<&'static Path> {
     dir.join("bridge").exists().then_some(dir)
 }
 
+/// For a test that runs the reference plugins in real namespaces: the
+/// reference's directory when the test can run (root, `/usr/lib/cni`);
+/// otherwise `None` after skipping loudly (a failure where skipping is
+/// forbidden, see [`cni_core::testsupport::require`]).
+pub fn reference_for(test: &str) -> Option<&'static Path> {
+    if !privileged(test) {
+        return None;
+    }
+    let dir = reference_dir();
+    cni_core::testsupport::require(test, "the reference plugins in /usr/lib/cni", dir.is_some())
+        .then_some(dir)
+        .flatten()
+}
+
 /// Where our plugin binaries are: `CNI_RS_BIN_DIR` if set, else
 /// `<target>/debug`, where `<target>` is `CARGO_TARGET_DIR` or the
 /// workspace's `target/`. (`CARGO_BIN_EXE_*` only works inside the package

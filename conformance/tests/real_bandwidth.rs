@@ -8,7 +8,7 @@
 //! one listed in docs/DIFFERENCES.md (bandwidth), asserted as it is.
 
 use cni_conformance::differential::{Impl, Side};
-use cni_conformance::realns::{norm_name, privileged, reference_dir, tc_json, PluginRun};
+use cni_conformance::realns::{norm_name, reference_for, tc_json, PluginRun};
 use cni_plugins::bandwidth::ifb_name;
 use serde_json::{json, Value};
 use std::process::Command;
@@ -37,11 +37,6 @@ fn scenarios() -> Vec<(&'static str, Value)> {
                 "ingressBurst": 8_000_000}),
         ),
     ]
-}
-
-fn available(test: &str) -> bool {
-    privileged(test)
-        && cni_core::testsupport::require(test, "/usr/lib/cni", reference_dir().is_some())
 }
 
 fn host_veth(conf: &Value) -> String {
@@ -179,7 +174,7 @@ fn trace(imp: Impl, plugin: &Value) -> Trace {
 
 #[test]
 fn our_bandwidth_shapes_as_the_reference_does() {
-    if !available("our_bandwidth_shapes_as_the_reference_does") {
+    if reference_for("our_bandwidth_shapes_as_the_reference_does").is_none() {
         return;
     }
     for (what, plugin) in scenarios() {
@@ -324,7 +319,7 @@ fn checks_of_broken_attachments(imp: Impl) -> Vec<(i32, String, String)> {
 #[test]
 fn check_names_each_broken_piece_where_the_reference_notices_only_a_changed_rate() {
     let test = "check_names_each_broken_piece_where_the_reference_notices_only_a_changed_rate";
-    if !available(test) {
+    if reference_for(test).is_none() {
         return;
     }
     for (code, msg, names) in checks_of_broken_attachments(Impl::Ours) {
@@ -348,7 +343,7 @@ fn check_names_each_broken_piece_where_the_reference_notices_only_a_changed_rate
 /// veth's deletion (docs/DIFFERENCES.md).
 #[test]
 fn an_ifb_either_added_is_removed_by_the_others_del() {
-    if !available("an_ifb_either_added_is_removed_by_the_others_del") {
+    if reference_for("an_ifb_either_added_is_removed_by_the_others_del").is_none() {
         return;
     }
     let plugin = &scenarios()[0].1;

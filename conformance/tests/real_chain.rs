@@ -311,7 +311,7 @@ fn assert_shaped_and_tuned(world: &World, att: &Attached) {
     assert!(kinds.contains(&"ingress".to_string()), "{veth}: {kinds:?}");
     assert_eq!(
         redirects(world, &veth),
-        [ifb.clone()],
+        std::slice::from_ref(&ifb),
         "{veth}'s ingress redirect"
     );
     let kind = in_ns_output(

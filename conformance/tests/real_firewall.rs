@@ -10,7 +10,7 @@
 
 use cni_conformance::differential::{Attachment, Impl, Side};
 use cni_conformance::realns::{
-    ip_ok, nft_rules, privileged, reference_dir, HOST_V4, HOST_V6, OUTSIDE_V4, OUTSIDE_V6,
+    ip_ok, nft_rules, reference_for, HOST_V4, HOST_V6, OUTSIDE_V4, OUTSIDE_V6,
 };
 use cni_conformance::traffic::{reaches, wait_for_dad, Server};
 use serde_json::{json, Value};
@@ -19,11 +19,6 @@ fn network(name: &str, n: u8) -> Value {
     json!({"name": name, "type": "bridge", "bridge": format!("cni{name}"), "isGateway": true,
         "isDefaultGateway": true, "ipam": {"type": "host-local", "ranges": [
             [{"subnet": format!("10.{n}.0.0/24")}], [{"subnet": format!("fd{n}::/64")}]]}})
-}
-
-fn available(test: &str) -> bool {
-    privileged(test)
-        && cni_core::testsupport::require(test, "/usr/lib/cni", reference_dir().is_some())
 }
 
 /// One side: the target and its peer on network `fwa`, `other` on `fwb`,
@@ -162,7 +157,7 @@ fn all_passing(matrix: &[(String, bool)]) -> Vec<(String, bool)> {
 fn open_and_same_bridge_pass_what_the_references_pass_but_same_bridge_blocks_the_outside() {
     let test =
         "open_and_same_bridge_pass_what_the_references_pass_but_same_bridge_blocks_the_outside";
-    if !available(test) {
+    if reference_for(test).is_none() {
         return;
     }
     let theirs = World::new(Impl::Reference, "open").unwrap().matrix();
@@ -191,7 +186,7 @@ fn open_and_same_bridge_pass_what_the_references_pass_but_same_bridge_blocks_the
 #[test]
 fn isolated_blocks_every_new_forwarded_connection_and_the_reference_refuses_it() {
     let test = "isolated_blocks_every_new_forwarded_connection_and_the_reference_refuses_it";
-    if !available(test) {
+    if reference_for(test).is_none() {
         return;
     }
     let refused = World::new(Impl::Reference, "isolated")
@@ -216,7 +211,7 @@ fn isolated_blocks_every_new_forwarded_connection_and_the_reference_refuses_it()
 
 #[test]
 fn del_lifts_our_policy_where_the_references_isolation_stays() {
-    if !available("del_lifts_our_policy_where_the_references_isolation_stays") {
+    if reference_for("del_lifts_our_policy_where_the_references_isolation_stays").is_none() {
         return;
     }
     let theirs = World::new(Impl::Reference, "same-bridge").unwrap();

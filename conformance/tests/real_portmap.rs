@@ -5,7 +5,7 @@
 //! (hairpin), IPv4 and IPv6. After DEL no rule is left.
 
 use cni_conformance::realns::{
-    nft_ruleset, our_plugin, privileged, reference_dir, TestNet, HOST_V4, HOST_V6,
+    nft_ruleset, our_plugin, privileged, reference_for, TestNet, HOST_V4, HOST_V6,
 };
 use cni_conformance::traffic::{reaches, wait_for_dad, Server};
 use serde_json::{json, Value};
@@ -131,11 +131,7 @@ fn our_portmap_reaches_the_container_from_host_localhost_and_hairpin() {
 
 #[test]
 fn our_portmap_reaches_at_least_what_the_reference_reaches() {
-    if !privileged("our_portmap_reaches_at_least_what_the_reference_reaches") {
-        return;
-    }
-    let Some(dir) = reference_dir() else {
-        eprintln!("SKIPPED (no reference plugins in /usr/lib/cni)");
+    let Some(dir) = reference_for("our_portmap_reaches_at_least_what_the_reference_reaches") else {
         return;
     };
     let theirs = connectivity(&dir.join("portmap"), json!({"backend": "nftables"}));
