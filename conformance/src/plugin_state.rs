@@ -9,7 +9,7 @@
 //! - namespaces by a label, not a path: the real ones carry a unique prefix;
 //! - leases by file name under the `dataDir`: each run has its own scratch dir.
 
-use crate::backend_suite::normalized_view;
+use crate::backend_suite::{link_name, normalized_view};
 use crate::in_process::Attachment;
 #[cfg(doc)]
 use crate::in_process::InProcess;
@@ -143,12 +143,7 @@ fn is_default_rule(r: &RuleInfo) -> bool {
 /// the sysctls named.
 pub fn chained_namespace_state(ns: &dyn Netns, sysctls: &[&str], macs: bool) -> NetResult<String> {
     let links = ns.links()?;
-    let name_of = |i: u32| {
-        links
-            .iter()
-            .find(|l| l.index == i)
-            .map_or_else(|| format!("if{i}"), |l| l.name.clone())
-    };
+    let name_of = |i: u32| link_name(&links, i);
     let mut lines = Vec::new();
     for set in ns.portmap_list()? {
         let rules: Vec<String> = set.rules.iter().map(ToString::to_string).collect();

@@ -163,6 +163,30 @@ impl TestNet {
         }
     }
 
+    /// Runs `plugin` in namespace `host` for the attachment `eth0` of
+    /// `container_id` in namespace `ctr`, `conf` on stdin, our binaries'
+    /// directory as `CNI_PATH` (where our bridge finds host-local).
+    pub fn run_attached(
+        &self,
+        host: &str,
+        plugin: &Path,
+        verb: &str,
+        (container_id, ctr): (&str, &str),
+        conf: &Value,
+    ) -> PluginRun {
+        let netns = TestNet::path(ctr);
+        let dir = plugin_dir().display().to_string();
+        let env = [
+            ("CNI_COMMAND", verb),
+            ("CNI_CONTAINERID", container_id),
+            ("CNI_NETNS", netns.as_str()),
+            ("CNI_IFNAME", "eth0"),
+            ("CNI_PATH", dir.as_str()),
+        ];
+        let stdin = serde_json::to_vec(conf).expect("config");
+        self.run_plugin(host, plugin, &env, &stdin)
+    }
+
     /// Links, addresses and routes of a namespace, normalized so two runs
     /// that differ only in generated names, MACs and indexes compare equal.
     pub fn state(&self, ns: &str) -> Value {
@@ -265,6 +289,17 @@ impl PluginRun {
         })
     }
 
+    /// The printed result of a run that must have succeeded; `Null` when
+    /// it printed nothing (DEL, CHECK).
+    pub fn ok_json(&self) -> Value {
+        self.assert_ok();
+        if self.stdout.trim().is_empty() {
+            Value::Null
+        } else {
+            self.json()
+        }
+    }
+
     pub fn assert_ok(&self) -> &Self {
         assert_eq!(
             self.code, 0,
@@ -319,6 +354,34 @@ pub fn in_ns_output(ns: &str, program: &str, args: &[&str]) -> String {
         .output()
         .unwrap_or_else(|e| panic!("running {program} in {ns}: {e}"));
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `<program> <args>` inside namespace `ns`, which must succeed.
+pub fn in_ns_ok(ns: &str, program: &str, args: &[&str]) {
+    run_ok(
+        Command::new("ip")
+            .args(["netns", "exec", ns, program])
+            .args(args),
+    );
+}
+
+/// The addresses of a result's `ips`, without their prefix length.
+pub fn result_addrs(result: &Value) -> Vec<String> {
+    entries(&result["ips"])
+        .filter_map(|ip| ip["address"].as_str())
+        .map(|cidr| cidr.split('/').next().unwrap_or(cidr).to_string())
+        .collect()
+}
+
+/// The host end of the container's veth in a (bridge or ptp) result: its
+/// host interface named `veth...`.
+pub fn result_host_veth(result: &Value) -> String {
+    entries(&result["interfaces"])
+        .filter(|i| i.get("sandbox").is_none())
+        .filter_map(|i| i["name"].as_str())
+        .find(|n| n.starts_with("veth"))
+        .unwrap_or_else(|| panic!("no host veth in the result: {result}"))
+        .to_string()
 }
 
 /// `nft list ruleset` in `ns`.

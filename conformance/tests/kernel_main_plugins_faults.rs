@@ -129,17 +129,6 @@ fn prepare(
     }
 }
 
-fn assert_state(
-    world: &KernelWorld,
-    att: &Attachment,
-    case: Case,
-    host: Host,
-    expected: &str,
-    what: &str,
-) {
-    assert_eq!(state(world, att, case, host), expected, "{what}");
-}
-
 /// A fault-free ADD on fresh namespaces: how many operations it ran, and
 /// the state its DEL leaves (the bridge, forwarding, loopback's address
 /// stay: shared objects are not one attachment's to undo).
@@ -239,24 +228,13 @@ fn fail_one(case: Case, n: u64, clean: &Clean, host: Host) {
             format!("{} {}", err.msg, err.details).contains("injected fault"),
             "{label}: the error does not carry the fault: {err}"
         );
-        assert_state(
-            &world,
-            &att,
-            case,
-            host,
-            start,
-            &format!("{label}: not undone"),
-        );
-
+        let as_at_start = |after: &str| {
+            let what = format!("{label}{after}");
+            assert_eq!(state(&world, &att, case, host), *start, "{what}");
+        };
+        as_at_start(": not undone");
         del_ok(&world, &conf, &att, &format!("{label}, then DEL"));
-        assert_state(
-            &world,
-            &att,
-            case,
-            host,
-            start,
-            &format!("{label}, then DEL"),
-        );
+        as_at_start(", then DEL");
 
         let add = world.call("ADD", &conf, &att);
         assert!(add.is_ok(), "{label}, then ADD without faults: {add:?}");
@@ -284,74 +262,24 @@ fn fail_each_operation_in_turn(test: &str, case: Case) {
     }
 }
 
-#[test]
-fn bridge_on_the_kernel_undoes_every_failed_step() {
-    fail_each_operation_in_turn(
-        "bridge_on_the_kernel_undoes_every_failed_step",
-        Case::main("bridge"),
-    );
+/// One test per case: `name: case;`, the test named by its function.
+macro_rules! sweeps {
+    ($($name:ident: $case:expr;)*) => {$(
+        #[test]
+        fn $name() {
+            fail_each_operation_in_turn(stringify!($name), $case);
+        }
+    )*};
 }
 
-#[test]
-fn ptp_on_the_kernel_undoes_every_failed_step() {
-    fail_each_operation_in_turn(
-        "ptp_on_the_kernel_undoes_every_failed_step",
-        Case::main("ptp"),
-    );
-}
-
-#[test]
-fn macvlan_on_the_kernel_undoes_every_failed_step() {
-    fail_each_operation_in_turn(
-        "macvlan_on_the_kernel_undoes_every_failed_step",
-        Case::main("macvlan"),
-    );
-}
-
-#[test]
-fn loopback_on_the_kernel_undoes_every_failed_step() {
-    fail_each_operation_in_turn(
-        "loopback_on_the_kernel_undoes_every_failed_step",
-        Case::main("loopback"),
-    );
-}
-
-#[test]
-fn chained_portmap_on_the_kernel_undoes_every_failed_step() {
-    fail_each_operation_in_turn(
-        "chained_portmap_on_the_kernel_undoes_every_failed_step",
-        Case::chained("portmap"),
-    );
-}
-
-#[test]
-fn chained_firewall_on_the_kernel_undoes_every_failed_step() {
-    fail_each_operation_in_turn(
-        "chained_firewall_on_the_kernel_undoes_every_failed_step",
-        Case::chained("firewall"),
-    );
-}
-
-#[test]
-fn chained_tuning_on_the_kernel_undoes_every_failed_step() {
-    fail_each_operation_in_turn(
-        "chained_tuning_on_the_kernel_undoes_every_failed_step",
-        Case::chained("tuning"),
-    );
-}
-
-#[test]
-fn chained_bandwidth_on_the_kernel_undoes_every_failed_step() {
-    fail_each_operation_in_turn(
-        "chained_bandwidth_on_the_kernel_undoes_every_failed_step",
-        Case::chained("bandwidth"),
-    );
-}
-
-#[test]
-fn chained_sbr_on_the_kernel_undoes_every_failed_step() {
-    fail_each_operation_in_turn(
-        "chained_sbr_on_the_kernel_undoes_every_failed_step",
-        Case::chained("sbr"),
-    );
+sweeps! {
+    bridge_on_the_kernel_undoes_every_failed_step: Case::main("bridge");
+    ptp_on_the_kernel_undoes_every_failed_step: Case::main("ptp");
+    macvlan_on_the_kernel_undoes_every_failed_step: Case::main("macvlan");
+    loopback_on_the_kernel_undoes_every_failed_step: Case::main("loopback");
+    chained_portmap_on_the_kernel_undoes_every_failed_step: Case::chained("portmap");
+    chained_firewall_on_the_kernel_undoes_every_failed_step: Case::chained("firewall");
+    chained_tuning_on_the_kernel_undoes_every_failed_step: Case::chained("tuning");
+    chained_bandwidth_on_the_kernel_undoes_every_failed_step: Case::chained("bandwidth");
+    chained_sbr_on_the_kernel_undoes_every_failed_step: Case::chained("sbr");
 }

@@ -8,7 +8,9 @@
 //! one listed in docs/DIFFERENCES.md (bandwidth), asserted as it is.
 
 use cni_conformance::differential::{Impl, Side};
-use cni_conformance::realns::{norm_name, reference_for, tc_json, PluginRun};
+use cni_conformance::realns::{
+    in_ns_ok, norm_name, reference_for, result_host_veth, tc_json, PluginRun,
+};
 use cni_plugins::bandwidth::ifb_name;
 use serde_json::{json, Value};
 use std::process::Command;
@@ -40,14 +42,7 @@ fn scenarios() -> Vec<(&'static str, Value)> {
 }
 
 fn host_veth(conf: &Value) -> String {
-    let ifaces = conf["prevResult"]["interfaces"].as_array().unwrap();
-    ifaces
-        .iter()
-        .filter(|i| i.get("sandbox").is_none())
-        .filter_map(|i| i["name"].as_str())
-        .find(|n| n.starts_with("veth"))
-        .expect("the host veth in prevResult")
-        .to_string()
+    result_host_veth(&conf["prevResult"])
 }
 
 /// Every qdisc of the host namespace as tc shows it, without counters,
@@ -254,16 +249,7 @@ fn our_bandwidth_shapes_as_the_reference_does() {
 }
 
 fn tc(side: &Side, args: &[&str]) {
-    let out = Command::new("ip")
-        .args(["netns", "exec", &side.host, "tc"])
-        .args(args)
-        .output()
-        .expect("tc");
-    assert!(
-        out.status.success(),
-        "tc {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    in_ns_ok(&side.host, "tc", args);
 }
 
 /// The pieces of an attachment a test breaks (as tc arguments), with

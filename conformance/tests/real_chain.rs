@@ -19,8 +19,8 @@
 //!   left. Needs root.
 
 use cni_conformance::realns::{
-    in_ns_output, ip_ok, nft_rules, our_plugin, privileged, sysctl, tc_json, PluginRun, TestNet,
-    HOST_V4, HOST_V6,
+    in_ns_ok, in_ns_output, ip_ok, nft_rules, our_plugin, privileged, result_addrs,
+    result_host_veth, sysctl, tc_json, PluginRun, TestNet, HOST_V4, HOST_V6,
 };
 use cni_conformance::traffic::{reaches, wait_for_dad, Server};
 use cni_plugins::bandwidth::ifb_name;
@@ -97,17 +97,8 @@ impl World {
 
     fn run(&self, verb: &str, ctr: &str, conf: &Value) -> PluginRun {
         let plugin = our_plugin(conf["type"].as_str().expect("type"));
-        let netns = TestNet::path(ctr);
-        let dir = plugin.parent().expect("plugin dir").display().to_string();
-        let env = [
-            ("CNI_COMMAND", verb),
-            ("CNI_CONTAINERID", ctr),
-            ("CNI_NETNS", netns.as_str()),
-            ("CNI_IFNAME", "eth0"),
-            ("CNI_PATH", dir.as_str()),
-        ];
-        let stdin = serde_json::to_vec(conf).expect("config");
-        self.net.run_plugin(&self.host, &plugin, &env, &stdin)
+        self.net
+            .run_attached(&self.host, &plugin, verb, (ctr, ctr), conf)
     }
 
     /// A new container namespace with the whole list added; `before_tuning`
@@ -162,24 +153,7 @@ impl World {
 
 /// The host end of the container's veth, as bridge reported it.
 fn host_veth(att: &Attached) -> String {
-    let ifaces = att.result["interfaces"].as_array().expect("interfaces");
-    ifaces
-        .iter()
-        .filter(|i| i.get("sandbox").is_none())
-        .filter_map(|i| i["name"].as_str())
-        .find(|n| n.starts_with("veth"))
-        .expect("a host veth in the result")
-        .to_string()
-}
-
-fn addresses(att: &Attached) -> Vec<String> {
-    let ips = att.result["ips"].as_array().expect("ips");
-    ips.iter()
-        .map(|ip| {
-            let cidr = ip["address"].as_str().expect("address");
-            cidr.split('/').next().unwrap().to_string()
-        })
-        .collect()
+    result_host_veth(&att.result)
 }
 
 /// The qdiscs tc shows on `dev` in the host: (kind, handle, options).
@@ -246,41 +220,21 @@ fn rules_mentioning(world: &World, table: &str, needle: &str) -> Vec<Value> {
 
 fn delete_rule(world: &World, rule: &Value) {
     let handle = rule["handle"].to_string();
-    let chain = rule["chain"].as_str().unwrap();
-    let table = rule["table"].as_str().unwrap();
-    let out = std::process::Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &world.host,
-            "nft",
-            "delete",
-            "rule",
-            "inet",
-            table,
-            chain,
-        ])
-        .args(["handle", &handle])
-        .output()
-        .expect("nft");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (table, chain) = (rule["table"].as_str(), rule["chain"].as_str());
+    let args = [
+        "delete",
+        "rule",
+        "inet",
+        table.unwrap(),
+        chain.unwrap(),
+        "handle",
+        &handle,
+    ];
+    in_ns_ok(&world.host, "nft", &args);
 }
 
 fn tc(world: &World, args: &[&str]) {
-    let out = std::process::Command::new("ip")
-        .args(["netns", "exec", &world.host, "tc"])
-        .args(args)
-        .output()
-        .expect("tc");
-    assert!(
-        out.status.success(),
-        "tc {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    in_ns_ok(&world.host, "tc", args);
 }
 
 fn saved_state(world: &World, att: &Attached) -> PathBuf {
@@ -356,7 +310,7 @@ fn unreachable_paths(world: &World, server: &Attached, client: &Attached) -> Vec
 fn break_one_after_another(world: &World, att: &Attached) {
     let veth = host_veth(att);
     let ifb = ifb_name(NET, &att.ns);
-    let v4 = addresses(att)
+    let v4 = result_addrs(&att.result)
         .into_iter()
         .find(|a| !a.contains(':'))
         .unwrap();
@@ -480,11 +434,13 @@ fn bridge_portmap_firewall_tuning_bandwidth_chain_works_checks_and_cleans_up() {
     for (i, table) in [(2, "cni_rs_firewall"), (1, "cni_rs_portmap")] {
         let mine = |a: &String| rules_mentioning(&world, table, a);
         assert!(
-            addresses(&server).iter().any(|a| !mine(a).is_empty()),
+            result_addrs(&server.result)
+                .iter()
+                .any(|a| !mine(a).is_empty()),
             "{table} before DEL"
         );
         world.del(&server, &plugins[i]);
-        let left: Vec<Value> = addresses(&server).iter().flat_map(mine).collect();
+        let left: Vec<Value> = result_addrs(&server.result).iter().flat_map(mine).collect();
         assert_eq!(left, Vec::<Value>::new(), "{table} after DEL");
     }
     world.del(&server, &plugins[0]);

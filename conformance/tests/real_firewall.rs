@@ -10,7 +10,7 @@
 
 use cni_conformance::differential::{Attachment, Impl, Side};
 use cni_conformance::realns::{
-    ip_ok, nft_rules, reference_for, HOST_V4, HOST_V6, OUTSIDE_V4, OUTSIDE_V6,
+    ip_ok, nft_rules, reference_for, result_addrs, HOST_V4, HOST_V6, OUTSIDE_V4, OUTSIDE_V6,
 };
 use cni_conformance::traffic::{reaches, wait_for_dad, Server};
 use serde_json::{json, Value};
@@ -83,12 +83,9 @@ impl World {
 
     /// The address of container `i` in family v4 or v6.
     fn addr(&self, i: usize, v6: bool) -> String {
-        let ips = self.atts[i].1["prevResult"]["ips"].as_array().unwrap();
-        ips.iter()
-            .map(|ip| ip["address"].as_str().unwrap().split('/').next().unwrap())
-            .find(|a| a.contains(':') == v6)
-            .expect("an address of the family")
-            .to_string()
+        let addrs = result_addrs(&self.atts[i].1["prevResult"]);
+        let addr = addrs.into_iter().find(|a| a.contains(':') == v6);
+        addr.expect("an address of the family")
     }
 
     /// Port 80 on container `i`'s address in family v4 or v6.

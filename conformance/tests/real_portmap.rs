@@ -28,27 +28,11 @@ fn bridge_conf(world: &World) -> Value {
 }
 
 fn run(world: &World, plugin: &Path, verb: &str, container: &str, conf: &Value) -> Value {
-    let netns = TestNet::path(container);
-    let dir = plugin
-        .parent()
-        .expect("plugin dir")
-        .to_string_lossy()
-        .into_owned();
-    let env = [
-        ("CNI_COMMAND", verb),
-        ("CNI_CONTAINERID", container),
-        ("CNI_NETNS", netns.as_str()),
-        ("CNI_IFNAME", "eth0"),
-        ("CNI_PATH", dir.as_str()),
-    ];
-    let stdin = serde_json::to_vec(conf).expect("config");
-    let out = world.net.run_plugin(&world.host, plugin, &env, &stdin);
-    out.assert_ok();
-    if out.stdout.trim().is_empty() {
-        Value::Null
-    } else {
-        out.json()
-    }
+    let att = (container, container);
+    world
+        .net
+        .run_attached(&world.host, plugin, verb, att, conf)
+        .ok_json()
 }
 
 fn world() -> World {

@@ -5,7 +5,9 @@
 //! as they were before ADD. Our CHECK names a deleted rule and a deleted
 //! default route of sbr's table.
 
-use cni_conformance::realns::{ip_ok, our_plugin, privileged, reference_for, PluginRun, TestNet};
+use cni_conformance::realns::{
+    ip_ok, our_plugin, privileged, reference_for, result_addrs, PluginRun, TestNet,
+};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::Command;
@@ -46,28 +48,12 @@ impl Side {
     }
 
     fn run(&self, plugin: &Path, verb: &str, conf: &Value) -> Value {
-        let out = self.try_run(plugin, verb, conf);
-        out.assert_ok();
-        if out.stdout.trim().is_empty() {
-            Value::Null
-        } else {
-            out.json()
-        }
+        self.try_run(plugin, verb, conf).ok_json()
     }
 
     fn try_run(&self, plugin: &Path, verb: &str, conf: &Value) -> PluginRun {
-        let netns = TestNet::path(&self.ctr);
-        let dir = our_plugin("host-local");
-        let dir = dir.parent().expect("plugin dir").to_string_lossy();
-        let env = [
-            ("CNI_COMMAND", verb),
-            ("CNI_CONTAINERID", "sbr-ctr"),
-            ("CNI_NETNS", netns.as_str()),
-            ("CNI_IFNAME", "eth0"),
-            ("CNI_PATH", &dir),
-        ];
-        let stdin = serde_json::to_vec(conf).expect("config");
-        self.net.run_plugin(&self.host, plugin, &env, &stdin)
+        let att = ("sbr-ctr", self.ctr.as_str());
+        self.net.run_attached(&self.host, plugin, verb, att, conf)
     }
 
     fn bridge_conf(&self) -> Value {
@@ -165,13 +151,7 @@ fn our_sbr_check_names_a_deleted_rule_and_a_deleted_default_route() {
         assert_ne!(out.code, 0, "CHECK passed on a broken attachment");
         out.json()["msg"].as_str().unwrap_or_default().to_string()
     };
-    let v4 = prev["ips"][0]["address"]
-        .as_str()
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let v4 = result_addrs(&prev).remove(0);
     ip_ok(&side.ctr, &["rule", "del", "from", &v4, "lookup", "100"]);
     let msg = check_error();
     assert!(msg.contains(&format!("no rule from {v4}")), "{msg}");
