@@ -13,3 +13,4 @@ pub mod plugin_corpus;
 pub mod plugin_state;
 pub mod realns;
 pub mod sim_scenarios;
+pub mod traffic;
