@@ -226,6 +226,10 @@ impl DhcpLab {
 
 impl Drop for DhcpLab {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- dnsmasq log ---\n{}", self.log());
+            eprintln!("--- our dhcp daemon's log ---\n{}", self.daemon_log());
+        }
         self.kill_daemon();
         if let Some(mut child) = self.dnsmasq.take() {
             let _ = child.kill();

@@ -114,11 +114,17 @@ impl Attachment {
             status,
             index: endpoint.interface.index,
             netns_id,
+            unsent6: None,
         };
         let first = clients.take_pending();
         if let Some(end) = task.apply(&mut clients, first).await {
             task.finish(end, &mut clients).await;
             return;
+        }
+        // A resumed lease that needs nothing yet produces no action: report
+        // it bound all the same.
+        if clients.all_bound() {
+            task.publish();
         }
         let mut buf4 = vec![0u8; 1500];
         let mut buf6 = vec![0u8; 1500];
@@ -157,6 +163,10 @@ impl Attachment {
                     Some((message, _)) if link_removed(&message.payload, task.index) => {
                         task.finish(End::Gone("its interface was removed".into()), &mut clients).await;
                         return;
+                    }
+                    Some((message, _)) if address_usable(&message.payload, task.index) => {
+                        task.send_unsent6().await;
+                        Vec::new()
                     }
                     _ => Vec::new(),
                 },
@@ -319,6 +329,9 @@ struct Task {
     status: watch::Sender<Status>,
     index: u32,
     netns_id: Option<(u64, u64)>,
+    /// A DHCPv6 message the kernel could not send yet (no usable link-local
+    /// address before DAD ends): sent again as soon as one appears.
+    unsent6: Option<(std::net::SocketAddr, Vec<u8>)>,
 }
 
 impl Task {
@@ -352,11 +365,16 @@ impl Task {
             if let Err(e) = self.attachment.store.save(&self.attachment.record) {
                 tracing::error!("{}: cannot persist the lease: {e}", self.attachment.record.key);
             }
-            let record = &self.attachment.record;
-            let result = ipam_result(&record.options, record.lease4.as_ref(), record.lease6.as_ref());
-            let _ = self.status.send(Status::Bound(result));
+            self.publish();
         }
         None
+    }
+
+    /// Reports the attachment bound, with its result.
+    fn publish(&self) {
+        let record = &self.attachment.record;
+        let result = ipam_result(&record.options, record.lease4.as_ref(), record.lease6.as_ref());
+        let _ = self.status.send(Status::Bound(result));
     }
 
     async fn finish(&mut self, end: End, clients: &mut Clients) {
@@ -401,7 +419,16 @@ impl Task {
         }
     }
 
-    async fn send6(&self, to: v6::Destination, packet: &[u8]) {
+    async fn send_unsent6(&mut self) {
+        let (Some(socket), Some((target, packet))) = (&self.sockets.v6, self.unsent6.take()) else {
+            return;
+        };
+        if let Err(e) = socket.send_to(&packet, target).await {
+            tracing::debug!("{}: DHCPv6 send to {target}: {e}", self.attachment.record.key);
+        }
+    }
+
+    async fn send6(&mut self, to: v6::Destination, packet: &[u8]) {
         let Some(socket) = &self.sockets.v6 else { return };
         let ip = match to {
             v6::Destination::AllServers => ALL_SERVERS,
@@ -410,9 +437,16 @@ impl Task {
         let scope = if ip.is_unicast_link_local() || ip.is_multicast() { self.index } else { 0 };
         let target = SocketAddr::V6(SocketAddrV6::new(ip, SERVER_PORT_V6, 0, scope));
         // Before the interface's link-local address has passed DAD the
-        // kernel has no source for it; the client retransmits.
-        if let Err(e) = socket.send_to(packet, target).await {
-            tracing::debug!("{}: DHCPv6 send to {target}: {e}", self.attachment.record.key);
+        // kernel has no source for it: kept until an address event says
+        // there is one (the client also retransmits on its own schedule).
+        match socket.send_to(packet, target).await {
+            Ok(_) => self.unsent6 = None,
+            Err(e) => {
+                tracing::debug!("{}: DHCPv6 send to {target}: {e}", self.attachment.record.key);
+                if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) {
+                    self.unsent6 = Some((target, packet.to_vec()));
+                }
+            }
         }
     }
 }
@@ -436,6 +470,14 @@ async fn sleep_until(wake: Option<tokio::time::Instant>) {
 fn to_instant(at: Time) -> tokio::time::Instant {
     let now = Time::now();
     tokio::time::Instant::now() + at.since(now)
+}
+
+/// An IPv6 address of the interface that can be a source: not (or no
+/// longer) tentative.
+fn address_usable(payload: &NetlinkPayload<RouteNetlinkMessage>, index: u32) -> bool {
+    use rtnetlink::packet_route::address::AddressHeaderFlags;
+    matches!(payload, NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(a))
+        if a.header.index == index && !a.header.flags.contains(AddressHeaderFlags::Tentative))
 }
 
 fn link_removed(payload: &NetlinkPayload<RouteNetlinkMessage>, index: u32) -> bool {

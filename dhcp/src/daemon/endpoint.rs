@@ -38,7 +38,8 @@ pub struct Endpoint {
     pub interface: Interface,
     pub v4: Option<UdpSocket>,
     pub v6: Option<UdpSocket>,
-    /// Link events of the namespace: drive `connection`, read `events`.
+    /// Link and IPv6 address events of the namespace: drive `connection`,
+    /// read `events`.
     pub connection: Connection<RouteNetlinkMessage>,
     pub events: LinkEvents,
 }
@@ -94,7 +95,10 @@ fn make(netns: &str, ifname: &str, v4: bool, v6: bool) -> Result<Endpoint, Endpo
         netns: netns.to_string(),
     })?;
     let (connection, _handle, events) =
-        rtnetlink::new_multicast_connection(&[rtnetlink::MulticastGroup::Link])
+        rtnetlink::new_multicast_connection(&[
+            rtnetlink::MulticastGroup::Link,
+            rtnetlink::MulticastGroup::Ipv6Ifaddr,
+        ])
             .map_err(io_err("watch link events"))?;
     let v4 = v4
         .then(|| client_socket(ifname, AddressFamily::Inet))
