@@ -332,3 +332,31 @@ fn garbage_server(
     })
     .unwrap();
 }
+
+#[test]
+fn a_namespace_removed_without_del_ends_its_lease() {
+    if !have("a_namespace_removed_without_del_ends_its_lease") {
+        return;
+    }
+    let mut lab = DhcpLab::new(&ServerSetup::default());
+    lab.start_daemon();
+    let ctr = lab.net.add_ns("ctr");
+    let conf = lab.conf("bridge", &["ipv4"]);
+    lab.run("bridge", "ADD", "nsgone1", &ctr, &conf).assert_ok();
+    assert_eq!(files_in(&lab.state_dir()).len(), 1);
+    let status = std::process::Command::new("ip").args(["netns", "del", &ctr]).status().unwrap();
+    assert!(status.success());
+    wait_for("the daemon to drop the lease", Duration::from_secs(10), || {
+        files_in(&lab.state_dir()).is_empty()
+    });
+    assert!(lab.daemon_log().contains("its network namespace is gone"), "{}", lab.daemon_log());
+    // Its sockets closed, the namespace goes, and with it the container's end
+    // of the veth: the host end leaves the bridge.
+    wait_for("the veth to leave the bridge", Duration::from_secs(10), || {
+        let out = std::process::Command::new("ip")
+            .args(["-n", &lab.host, "-o", "link", "show", "master", &lab.bridge])
+            .output()
+            .unwrap();
+        !String::from_utf8_lossy(&out.stdout).contains("veth")
+    });
+}

@@ -5,6 +5,7 @@
 //! or its namespace goes away, or when the first acquisition fails.
 
 use super::endpoint::{self, Endpoint, ALL_SERVERS, SERVER_PORT_V4, SERVER_PORT_V6};
+use super::nswatch::{self, NetnsWatch};
 use super::store::{Record, Store};
 use crate::result::ipam_result;
 use cni_core::dhcp::{v4, v6, ClientOptions, Time};
@@ -130,6 +131,7 @@ impl Attachment {
         let mut buf6 = vec![0u8; 1500];
         let mut connection = endpoint.connection;
         let mut events = endpoint.events;
+        let netns_watch = NetnsWatch::new(&task.attachment.netns_path);
         loop {
             let wake = clients.next_timer().map(to_instant);
             let actions = tokio::select! {
@@ -169,6 +171,13 @@ impl Attachment {
                         Vec::new()
                     }
                     _ => Vec::new(),
+                },
+                _ = nswatch::removed(netns_watch.as_ref()) => {
+                    if !task.netns_unchanged() {
+                        task.finish(End::Gone("its network namespace is gone".into()), &mut clients).await;
+                        return;
+                    }
+                    Vec::new()
                 },
                 _ = &mut connection => Vec::new(),
             };

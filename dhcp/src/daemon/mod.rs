@@ -5,6 +5,7 @@ mod attachment;
 mod endpoint;
 pub mod flags;
 mod listener;
+mod nswatch;
 mod registry;
 pub mod store;
 
