@@ -69,9 +69,18 @@ impl DhcpLab {
         let ip = |args: &[&str]| run_ok(Command::new("ip").arg("-n").arg(&host).args(args));
         ip(&["link", "add", &bridge, "type", "bridge"]);
         ip(&["addr", "add", &format!("{ROUTER4}/24"), "dev", &bridge]);
-        ip(&["addr", "add", &format!("{PREFIX6}1/64"), "dev", &bridge, "nodad"]);
+        ip(&[
+            "addr",
+            "add",
+            &format!("{PREFIX6}1/64"),
+            "dev",
+            &bridge,
+            "nodad",
+        ]);
         ip(&["link", "set", &bridge, "up"]);
-        ip(&["link", "add", &uplink, "type", "veth", "peer", "name", &peer]);
+        ip(&[
+            "link", "add", &uplink, "type", "veth", "peer", "name", &peer,
+        ]);
         ip(&["link", "set", &peer, "master", &bridge, "up"]);
         ip(&["link", "set", &uplink, "up"]);
         let dir = tempfile::tempdir().expect("tempdir");
@@ -97,10 +106,21 @@ impl DhcpLab {
     fn start_dnsmasq(&mut self, setup: &ServerSetup) {
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", &self.host, "dnsmasq", "--no-daemon"])
-            .args(["--conf-file=/dev/null", "--port=0", "--bind-interfaces", "--no-ping"])
+            .args([
+                "--conf-file=/dev/null",
+                "--port=0",
+                "--bind-interfaces",
+                "--no-ping",
+            ])
             .arg(format!("--interface={}", self.bridge))
-            .arg(format!("--dhcp-range={SUBNET4}.100,{SUBNET4}.250,{}", setup.lease))
-            .arg(format!("--dhcp-range={PREFIX6}100,{PREFIX6}1ff,64,{}", setup.lease))
+            .arg(format!(
+                "--dhcp-range={SUBNET4}.100,{SUBNET4}.250,{}",
+                setup.lease
+            ))
+            .arg(format!(
+                "--dhcp-range={PREFIX6}100,{PREFIX6}1ff,64,{}",
+                setup.lease
+            ))
             .arg(format!("--dhcp-option=option:router,{ROUTER4}"))
             .arg(format!("--dhcp-option=option:dns-server,{DNS4}"))
             .arg("--dhcp-option=option:domain-search,lab.test")
@@ -206,7 +226,11 @@ impl DhcpLab {
 
     /// Runs `plugin` (in the lab's bin) for container `id` in namespace `ctr`.
     pub fn run(&self, plugin: &str, verb: &str, id: &str, ctr: &str, conf: &Value) -> PluginRun {
-        let netns = if ctr.is_empty() { String::new() } else { TestNet::path(ctr) };
+        let netns = if ctr.is_empty() {
+            String::new()
+        } else {
+            TestNet::path(ctr)
+        };
         let env = [
             ("CNI_COMMAND", verb),
             ("CNI_CONTAINERID", id),
@@ -214,8 +238,12 @@ impl DhcpLab {
             ("CNI_IFNAME", "eth0"),
             ("CNI_PATH", self.bin.to_str().expect("utf-8 path")),
         ];
-        self.net
-            .run_plugin(&self.host, &self.bin.join(plugin), &env, conf.to_string().as_bytes())
+        self.net.run_plugin(
+            &self.host,
+            &self.bin.join(plugin),
+            &env,
+            conf.to_string().as_bytes(),
+        )
     }
 
     /// How many lines of dnsmasq's log contain `needle`.

@@ -81,7 +81,10 @@ impl Attachment {
             Ok(endpoint) => endpoint,
             Err(e) => {
                 if matches!(start, Start::Resume) {
-                    tracing::info!("{}: not resumed, forgetting its leases: {e}", self.record.key);
+                    tracing::info!(
+                        "{}: not resumed, forgetting its leases: {e}",
+                        self.record.key
+                    );
                     let _ = self.store.remove(&self.record.key);
                 }
                 let _ = status.send(Status::Ended(Some(CniError::try_again_later(format!(
@@ -91,7 +94,10 @@ impl Attachment {
             }
         };
         if matches!(start, Start::Resume) && self.record.hwaddr != endpoint.interface.hwaddr {
-            tracing::info!("{}: the interface changed (another MAC); forgetting its leases", self.record.key);
+            tracing::info!(
+                "{}: the interface changed (another MAC); forgetting its leases",
+                self.record.key
+            );
             let _ = self.store.remove(&self.record.key);
             let _ = status.send(Status::Ended(None));
             return;
@@ -151,10 +157,7 @@ impl Attachment {
                     clients.timer(Time::now())
                 },
                 command = commands.recv() => {
-                    let reply = match command {
-                        Some(Command::Release(reply)) => Some(reply),
-                        None => None,
-                    };
+                    let reply = command.map(|Command::Release(reply)| reply);
                     task.finish(End::Released, &mut clients).await;
                     if let Some(reply) = reply {
                         let _ = reply.send(());
@@ -257,14 +260,24 @@ impl Clients {
     fn v4_packet(&mut self, now: Time, packet: &[u8]) -> Vec<Action> {
         self.v4
             .as_mut()
-            .map(|c| c.on_packet(now, packet).into_iter().map(Action::V4).collect())
+            .map(|c| {
+                c.on_packet(now, packet)
+                    .into_iter()
+                    .map(Action::V4)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     fn v6_packet(&mut self, now: Time, packet: &[u8]) -> Vec<Action> {
         self.v6
             .as_mut()
-            .map(|c| c.on_packet(now, packet).into_iter().map(Action::V6).collect())
+            .map(|c| {
+                c.on_packet(now, packet)
+                    .into_iter()
+                    .map(Action::V6)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -302,11 +315,13 @@ impl Clients {
 fn client_options(record: &Record, tuning: ClientTuning) -> ClientOptions {
     let mut client_id = record.key.clone().into_bytes();
     client_id.truncate(254);
-    let seed = Time::now().0 ^ u64::from_le_bytes(
-        sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&client_id))[..8]
-            .try_into()
-            .unwrap_or_default(),
-    );
+    let seed = Time::now().0
+        ^ u64::from_le_bytes(
+            sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&client_id))
+                [..8]
+                .try_into()
+                .unwrap_or_default(),
+        );
     ClientOptions {
         client_id,
         hwaddr: record.hwaddr,
@@ -359,10 +374,15 @@ impl Task {
                     self.attachment.record.lease6 = Some(lease);
                     changed = true;
                 }
-                Action::V4(v4::Action::Lost { reason }) | Action::V6(v6::Action::Lost { reason }) => {
-                    tracing::warn!("{}: lease lost ({reason}); acquiring again", self.attachment.record.key);
+                Action::V4(v4::Action::Lost { reason })
+                | Action::V6(v6::Action::Lost { reason }) => {
+                    tracing::warn!(
+                        "{}: lease lost ({reason}); acquiring again",
+                        self.attachment.record.key
+                    );
                 }
-                Action::V4(v4::Action::GaveUp { reason }) | Action::V6(v6::Action::GaveUp { reason }) => {
+                Action::V4(v4::Action::GaveUp { reason })
+                | Action::V6(v6::Action::GaveUp { reason }) => {
                     return Some(End::Failed(CniError::try_again_later(format!(
                         "dhcp: no lease for {} on {}: {reason}",
                         self.attachment.record.key, self.attachment.record.ifname
@@ -372,7 +392,10 @@ impl Task {
         }
         if changed && clients.all_bound() {
             if let Err(e) = self.attachment.store.save(&self.attachment.record) {
-                tracing::error!("{}: cannot persist the lease: {e}", self.attachment.record.key);
+                tracing::error!(
+                    "{}: cannot persist the lease: {e}",
+                    self.attachment.record.key
+                );
             }
             self.publish();
         }
@@ -382,7 +405,11 @@ impl Task {
     /// Reports the attachment bound, with its result.
     fn publish(&self) {
         let record = &self.attachment.record;
-        let result = ipam_result(&record.options, record.lease4.as_ref(), record.lease6.as_ref());
+        let result = ipam_result(
+            &record.options,
+            record.lease4.as_ref(),
+            record.lease6.as_ref(),
+        );
         let _ = self.status.send(Status::Bound(result));
     }
 
@@ -417,14 +444,19 @@ impl Task {
     }
 
     async fn send4(&self, to: v4::Destination, packet: &[u8]) {
-        let Some(socket) = &self.sockets.v4 else { return };
+        let Some(socket) = &self.sockets.v4 else {
+            return;
+        };
         let ip = match to {
             v4::Destination::Broadcast => Ipv4Addr::BROADCAST,
             v4::Destination::Unicast(ip) => ip,
         };
         let target = SocketAddr::V4(SocketAddrV4::new(ip, SERVER_PORT_V4));
         if let Err(e) = socket.send_to(packet, target).await {
-            tracing::debug!("{}: DHCPv4 send to {target}: {e}", self.attachment.record.key);
+            tracing::debug!(
+                "{}: DHCPv4 send to {target}: {e}",
+                self.attachment.record.key
+            );
         }
     }
 
@@ -433,17 +465,26 @@ impl Task {
             return;
         };
         if let Err(e) = socket.send_to(&packet, target).await {
-            tracing::debug!("{}: DHCPv6 send to {target}: {e}", self.attachment.record.key);
+            tracing::debug!(
+                "{}: DHCPv6 send to {target}: {e}",
+                self.attachment.record.key
+            );
         }
     }
 
     async fn send6(&mut self, to: v6::Destination, packet: &[u8]) {
-        let Some(socket) = &self.sockets.v6 else { return };
+        let Some(socket) = &self.sockets.v6 else {
+            return;
+        };
         let ip = match to {
             v6::Destination::AllServers => ALL_SERVERS,
             v6::Destination::Unicast(ip) => ip,
         };
-        let scope = if ip.is_unicast_link_local() || ip.is_multicast() { self.index } else { 0 };
+        let scope = if ip.is_unicast_link_local() || ip.is_multicast() {
+            self.index
+        } else {
+            0
+        };
         let target = SocketAddr::V6(SocketAddrV6::new(ip, SERVER_PORT_V6, 0, scope));
         // Before the interface's link-local address has passed DAD the
         // kernel has no source for it: kept until an address event says
@@ -451,7 +492,10 @@ impl Task {
         match socket.send_to(packet, target).await {
             Ok(_) => self.unsent6 = None,
             Err(e) => {
-                tracing::debug!("{}: DHCPv6 send to {target}: {e}", self.attachment.record.key);
+                tracing::debug!(
+                    "{}: DHCPv6 send to {target}: {e}",
+                    self.attachment.record.key
+                );
                 if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) {
                     self.unsent6 = Some((target, packet.to_vec()));
                 }

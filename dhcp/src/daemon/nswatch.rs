@@ -38,7 +38,9 @@ impl NetnsWatch {
         inotify
             .add_watch(
                 dir,
-                AddWatchFlags::IN_DELETE | AddWatchFlags::IN_MOVED_FROM | AddWatchFlags::IN_DELETE_SELF,
+                AddWatchFlags::IN_DELETE
+                    | AddWatchFlags::IN_MOVED_FROM
+                    | AddWatchFlags::IN_DELETE_SELF,
             )
             .ok()?;
         // SAFETY: the descriptor belongs to `InotifyFd`, which the AsyncFd
