@@ -470,3 +470,76 @@ fn a_namespace_removed_without_del_ends_its_lease() {
         },
     );
 }
+
+#[test]
+fn our_result_is_the_references_plus_dns() {
+    let name = "our_result_is_the_references_plus_dns";
+    if !have(name)
+        || !cni_core::testsupport::require(
+            name,
+            "the reference's /usr/lib/cni/dhcp",
+            Path::new("/usr/lib/cni/dhcp").exists(),
+        )
+    {
+        return;
+    }
+    let mut lab = DhcpLab::new(&ServerSetup::default());
+    lab.start_daemon();
+    let (reference_bin, reference_socket) = lab.start_reference_daemon();
+    let ours_ns = lab.net.add_ns("ours");
+    let theirs_ns = lab.net.add_ns("theirs");
+    let ours_conf = lab.conf("bridge", &["ipv4"]);
+    let mut theirs_conf = ours_conf.clone();
+    theirs_conf["ipam"] = serde_json::json!({"type": "dhcp", "daemonSocketPath": reference_socket});
+
+    let ours = lab.run("bridge", "ADD", "diff1", &ours_ns, &ours_conf);
+    let theirs = lab.run_from(
+        &reference_bin,
+        "bridge",
+        "ADD",
+        "diff2",
+        &theirs_ns,
+        &theirs_conf,
+    );
+    let (mut ours, mut theirs) = (ours.ok_json(), theirs.ok_json());
+    for result in [&mut ours, &mut theirs] {
+        let ip = ip_of(result, "4");
+        assert!(ip.starts_with(&format!("{SUBNET4}.")), "{result}");
+        result["ips"][0]["address"] = "leased".into();
+        for iface in result["interfaces"].as_array_mut().unwrap() {
+            iface["mac"] = "mac".into();
+            if iface.get("sandbox").is_some() {
+                iface["sandbox"] = "netns".into();
+            }
+            if iface["name"].as_str().unwrap().starts_with("veth") {
+                iface["name"] = "veth".into();
+            }
+        }
+    }
+    assert_eq!(
+        theirs.get("dns"),
+        None,
+        "the reference returns no DNS: {theirs}"
+    );
+    assert_eq!(
+        ours["dns"]["nameservers"],
+        serde_json::json!([DNS4]),
+        "{ours}"
+    );
+    ours.as_object_mut().unwrap().remove("dns");
+    assert_eq!(
+        ours, theirs,
+        "apart from the leased address and DNS, our result is the reference's"
+    );
+    lab.run("bridge", "DEL", "diff1", &ours_ns, &ours_conf)
+        .assert_ok();
+    lab.run_from(
+        &reference_bin,
+        "bridge",
+        "DEL",
+        "diff2",
+        &theirs_ns,
+        &theirs_conf,
+    )
+    .assert_ok();
+}
