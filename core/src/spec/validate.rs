@@ -130,10 +130,20 @@ pub fn check_mtu(mtu: u32) -> Result<(), MtuOutOfRange> {
     }
 }
 
-/// An `mtu` as a main plugin's config gives it: 0 is Go's zero value, which
-/// the reference reads as "no MTU" (the kernel's default).
-pub fn configured_mtu(mtu: Option<u32>) -> Option<u32> {
-    mtu.filter(|&m| m != 0)
+/// An `mtu` as bridge's and ptp's configs give it, read as the reference
+/// reads its Go `int`: 0 is the zero value and a negative number is never
+/// sent to the kernel (netlink sends only an MTU above 0), so both mean "no
+/// MTU" (the kernel's default); a negative one is warned about, naming
+/// `field`. A number past `u32` stays out of range for [`validate_mtu`].
+pub fn configured_mtu(field: &str, mtu: Option<i64>) -> Option<u32> {
+    match mtu? {
+        0 => None,
+        m if m < 0 => {
+            tracing::warn!("{field}: {m} is negative; read as no MTU (the kernel's default), as the reference reads it");
+            None
+        }
+        m => Some(u32::try_from(m).unwrap_or(u32::MAX)),
+    }
 }
 
 /// An `mtu` from a configuration, naming `field`.

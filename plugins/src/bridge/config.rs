@@ -42,7 +42,7 @@ impl BridgeConf {
             is_default_gateway,
             force_address: f.flag("forceAddress")?,
             ip_masq: f.flag("ipMasq")?,
-            mtu: configured_mtu(f.get("mtu")?),
+            mtu: configured_mtu("mtu", f.get("mtu")?),
             hairpin_mode: f.flag("hairpinMode")?,
             promisc_mode: f.flag("promiscMode")?,
             disable_container_interface: f.flag("disableContainerInterface")?,
@@ -174,6 +174,26 @@ mod tests {
         }
         let e = BridgeConf::parse(br#"{"name":"n","preserveDefaultVlan":"yes"}"#).unwrap_err();
         assert_eq!(e.code, 6, "a wrong JSON type: {}", e.msg);
+    }
+
+    #[test]
+    fn a_zero_or_negative_mtu_is_no_mtu_as_the_reference_reads_it() {
+        for none in ["0", "-1", "-9000"] {
+            let conf = format!(r#"{{"name":"n","mtu":{none}}}"#);
+            assert_eq!(
+                BridgeConf::parse(conf.as_bytes()).unwrap().mtu,
+                None,
+                "{none}"
+            );
+        }
+        let c = BridgeConf::parse(br#"{"name":"n","mtu":1400}"#).unwrap();
+        assert_eq!(c.mtu, Some(1400));
+        for (bad, code) in [("4294967296", 7), ("1400.5", 6), ("\"1400\"", 6)] {
+            let conf = format!(r#"{{"name":"n","mtu":{bad}}}"#);
+            let e = BridgeConf::parse(conf.as_bytes()).unwrap_err();
+            assert_eq!(e.code, code, "{bad}: {}", e.msg);
+            assert!(e.msg.starts_with("mtu:"), "{}", e.msg);
+        }
     }
 
     #[test]
