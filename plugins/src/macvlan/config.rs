@@ -1,8 +1,9 @@
 //! The macvlan plugin's configuration, as the reference accepts it.
 
 use crate::common::{conf, CommonConf};
-use cni_core::net::MacvlanMode;
-use cni_core::spec::validate::{configured_mtu, validate_link_name, validate_mtu};
+use cni_core::net::{MacAddr, MacvlanMode};
+use cni_core::spec::config::RequestedMac;
+use cni_core::spec::validate::{validate_link_name, validate_mtu};
 use cni_core::CniError;
 
 /// The kernel drops broadcasts beyond this queue; a bigger one only holds
@@ -18,6 +19,19 @@ fn bc_queue_len(f: &cni_core::spec::config::Fields) -> Result<Option<u32>, CniEr
             "bcqueuelen: {q} is more than {MAX_BC_QUEUE_LEN} broadcast frames"
         ))),
         Some(q) => Ok(Some(q)),
+    }
+}
+
+/// `mtu` as the reference's macvlan reads it: 0 is "not set" and a negative
+/// one is refused (it checks the range `[0, master MTU]`, where bridge and
+/// ptp take a negative MTU as none).
+fn mtu(f: &cni_core::spec::config::Fields) -> Result<Option<u32>, CniError> {
+    match f.get::<i64>("mtu")? {
+        None | Some(0) => Ok(None),
+        Some(m) if m < 0 => Err(CniError::invalid_config(format!(
+            "mtu: invalid MTU {m}, must be 0 (the parent's) or more"
+        ))),
+        Some(m) => Ok(Some(u32::try_from(m).unwrap_or(u32::MAX))),
     }
 }
 
@@ -40,8 +54,8 @@ impl MacvlanConf {
         let c = MacvlanConf {
             master: f.get("master")?,
             mode: f.get("mode")?,
-            mtu: configured_mtu(f.get("mtu")?),
-            mac: f.get("mac")?,
+            mtu: mtu(&f)?,
+            mac: f.string("mac")?,
             link_in_container: f.flag("linkInContainer")?,
             bc_queue_len: bc_queue_len(&f)?,
             common,
@@ -68,18 +82,35 @@ impl MacvlanConf {
         }
     }
 
-    /// An explicit MAC: the runtime's (capability, args) first, then the config's `mac`.
-    pub(crate) fn explicit_mac(
-        &self,
-        cni_args: &str,
-    ) -> Result<Option<cni_core::net::MacAddr>, CniError> {
-        if let Some(m) = self.common.requested_mac_only_mac_args(cni_args)? {
-            return Ok(Some(m));
+    /// An explicit MAC: the runtime's (`runtimeConfig.mac`, `args.cni.mac`,
+    /// `MAC=`, winning in that order), then the config's `mac`. As the
+    /// reference's macvlan, a `runtimeConfig.mac` wins without the others
+    /// being read, and a bad `MAC=` or `mac` that would be used fails ADD.
+    /// `args.cni.mac`, which the reference does not read, is honoured when it
+    /// can be set and otherwise ignored with a warning.
+    pub(crate) fn explicit_mac(&self, cni_args: &str) -> Result<Option<MacAddr>, CniError> {
+        let mut chosen = None;
+        for source in self.common.requested_macs_only_mac_args(cni_args)? {
+            match source.parse() {
+                Err(e) if source.field == RequestedMac::ARGS => {
+                    tracing::warn!("{e}; ignored (the reference's macvlan does not read it)");
+                }
+                Err(e) => return Err(e),
+                Ok(mac) => {
+                    chosen.get_or_insert(mac);
+                }
+            }
+            if source.field == RequestedMac::RUNTIME_CONFIG {
+                break;
+            }
+        }
+        if chosen.is_some() {
+            return Ok(chosen);
         }
         self.mac
             .as_deref()
             .map(|m| {
-                cni_core::net::MacAddr::parse_for_interface(m)
+                MacAddr::parse_for_interface(m)
                     .map_err(|e| CniError::invalid_config(format!("mac: {e}")))
             })
             .transpose()
@@ -102,6 +133,47 @@ mod tests {
             assert_eq!(e.code, code, "{bad}: {}", e.msg);
             assert!(e.msg.starts_with("bcqueuelen"), "{}", e.msg);
         }
+    }
+
+    #[test]
+    fn requested_macs_are_read_as_the_reference_reads_them_and_args_leniently() {
+        let conf = |extra: &str| {
+            MacvlanConf::parse(format!(r#"{{"name":"n"{extra}}}"#).as_bytes()).unwrap()
+        };
+        let mac =
+            |c: &MacvlanConf, args: &str| c.explicit_mac(args).map(|m| m.map(|m| m.to_string()));
+        let some = |m: &str| Ok(Some(m.to_string()));
+        // An empty `mac` is not set; a bad `args.cni.mac` is ignored.
+        let c = conf(r#","mac":"","args":{"cni":{"mac":"zz"}}"#);
+        assert_eq!(mac(&c, ""), Ok(None));
+        assert_eq!(mac(&c, "MAC=0a:00:00:00:00:03"), some("0a:00:00:00:00:03"));
+        // A valid `args.cni.mac` wins over `MAC=` and `mac`, but a bad `MAC=` still fails.
+        let c = conf(r#","mac":"0a:00:00:00:00:04","args":{"cni":{"mac":"0a:00:00:00:00:02"}}"#);
+        assert_eq!(mac(&c, ""), some("0a:00:00:00:00:02"));
+        assert!(mac(&c, "MAC=zz")
+            .unwrap_err()
+            .msg
+            .starts_with("CNI_ARGS MAC:"));
+        // `runtimeConfig.mac` wins and the rest is not read; a bad one fails.
+        let c = conf(r#","runtimeConfig":{"mac":"0a:00:00:00:00:01"}"#);
+        assert_eq!(mac(&c, "MAC=zz"), some("0a:00:00:00:00:01"));
+        let c = conf(r#","runtimeConfig":{"mac":"zz"}"#);
+        assert!(mac(&c, "")
+            .unwrap_err()
+            .msg
+            .starts_with("runtimeConfig.mac:"));
+        let c = conf(r#","mac":"zz""#);
+        assert!(mac(&c, "").unwrap_err().msg.starts_with("mac:"));
+    }
+
+    #[test]
+    fn a_negative_mtu_is_refused_as_the_reference_refuses_it() {
+        let parse = |v: &str| MacvlanConf::parse(format!(r#"{{"name":"n","mtu":{v}}}"#).as_bytes());
+        assert_eq!(parse("0").unwrap().mtu, None);
+        assert_eq!(parse("1400").unwrap().mtu, Some(1400));
+        let e = parse("-1").unwrap_err();
+        assert_eq!(e.code, 7);
+        assert!(e.msg.starts_with("mtu: invalid MTU -1"), "{}", e.msg);
     }
 
     #[test]

@@ -53,7 +53,7 @@ impl Plugin for Ptp<'_> {
         let host = netns::host(self.backend)?;
         let container = netns::container(self.backend, &args.netns)?;
         container_link::ensure_free(&*container, args)?;
-        let requested_mac = conf.common.requested_mac(&args.args)?;
+        let requested_mac = conf.requested_mac(&args.args);
         let mut undo = Undo::new();
 
         // 1. Addresses (ptp always has IPAM: its config refuses none), forwarding.

@@ -19,6 +19,26 @@ use crate::error::{code, CniError};
 use crate::net::MacAddr;
 use serde_json::{Map, Value};
 
+/// A MAC the runtime asked for, as written, with the field it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestedMac {
+    /// `runtimeConfig.mac`, `args.cni.mac` or `CNI_ARGS MAC`.
+    pub field: &'static str,
+    pub text: String,
+}
+
+impl RequestedMac {
+    pub const RUNTIME_CONFIG: &'static str = "runtimeConfig.mac";
+    pub const ARGS: &'static str = "args.cni.mac";
+    pub const CNI_ARGS: &'static str = "CNI_ARGS MAC";
+
+    /// The MAC, if it can be set on an interface (code 7 naming the field).
+    pub fn parse(&self) -> Result<MacAddr, CniError> {
+        MacAddr::parse_for_interface(&self.text)
+            .map_err(|e| CniError::invalid_config(format!("{}: {e}", self.field)))
+    }
+}
+
 /// One container interface: what a lease, a cached result or a GC entry is for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Attachment {
@@ -99,14 +119,35 @@ impl NetConf {
     /// alone (bridge and macvlan, as the reference's `MacEnvArgs`): any other
     /// key is an error (code 4) unless `IgnoreUnknown` is set.
     pub fn requested_mac_only_mac_args(&self, cni_args: &str) -> Result<Option<MacAddr>, CniError> {
+        self.requested_macs_only_mac_args(cni_args)?
+            .first()
+            .map(RequestedMac::parse)
+            .transpose()
+    }
+
+    /// [`Self::requested_macs`], refusing `CNI_ARGS` keys other than `MAC`
+    /// as [`Self::requested_mac_only_mac_args`] does.
+    pub fn requested_macs_only_mac_args(
+        &self,
+        cni_args: &str,
+    ) -> Result<Vec<RequestedMac>, CniError> {
         super::args::CniArgs::parse(cni_args)?.check_known(&["MAC"])?;
-        self.requested_mac(cni_args)
+        self.requested_macs(cni_args)
     }
 
     /// The MAC the runtime asked for: `runtimeConfig.mac` (the `mac`
     /// capability), then `args.cni.mac`, then `MAC=` in `CNI_ARGS`. An empty
     /// one is Go's zero value: not asked for, as the reference reads it.
     pub fn requested_mac(&self, cni_args: &str) -> Result<Option<MacAddr>, CniError> {
+        self.requested_macs(cni_args)?
+            .first()
+            .map(RequestedMac::parse)
+            .transpose()
+    }
+
+    /// Every MAC the runtime asked for, unparsed, in the order they win
+    /// (see [`Self::requested_mac`]); empty ones left out.
+    pub fn requested_macs(&self, cni_args: &str) -> Result<Vec<RequestedMac>, CniError> {
         let f = self.fields();
         let runtime = match f.object("runtimeConfig")? {
             Some(rc) => rc.string("mac")?,
@@ -123,15 +164,14 @@ impl NetConf {
             .get("MAC")
             .filter(|m| !m.is_empty())
             .map(str::to_string);
-        let (field, text) = match (runtime, from_args, from_env) {
-            (Some(m), _, _) => ("runtimeConfig.mac", m),
-            (None, Some(m), _) => ("args.cni.mac", m),
-            (None, None, Some(m)) => ("CNI_ARGS MAC", m),
-            (None, None, None) => return Ok(None),
-        };
-        MacAddr::parse_for_interface(&text)
-            .map(Some)
-            .map_err(|e| CniError::invalid_config(format!("{field}: {e}")))
+        Ok([
+            (RequestedMac::RUNTIME_CONFIG, runtime),
+            (RequestedMac::ARGS, from_args),
+            (RequestedMac::CNI_ARGS, from_env),
+        ]
+        .into_iter()
+        .filter_map(|(field, text)| Some(RequestedMac { field, text: text? }))
+        .collect())
     }
 
     /// `prevResult`, in the shape of this config's version; `None` when absent.
