@@ -394,3 +394,20 @@ fn a_file_the_reference_saved_is_restored_by_our_del() {
     assert_eq!((after.mtu, after.promisc), (before.mtu, false));
     assert!(!chain.saved_file().exists());
 }
+
+/// Sysctls alone need no interface: with `CNI_IFNAME` naming none, ADD sets
+/// them (as the reference does); a link setting still needs the interface.
+#[test]
+fn sysctls_alone_work_without_the_interface_and_link_settings_need_it() {
+    let mut chain = Chain::new("1.0.0");
+    chain.att.ifname = "eth1".to_string();
+    let conf = chain.conf(json!({"sysctl": {"net.ipv4.conf.all.arp_notify": "1"}}));
+    let result = chain.tuning("ADD", &conf).unwrap();
+    assert_eq!(result, chain.prev);
+    assert_eq!(chain.sysctl(GLOBAL), "1");
+    chain.tuning("DEL", &conf).unwrap();
+    let conf = chain.conf(json!({"sysctl": {"net.ipv4.conf.all.arp_notify": "1"}, "mtu": 1400}));
+    let e = chain.tuning("ADD", &conf).unwrap_err();
+    assert!(e.msg.contains("eth1"), "{e:?}");
+    assert_eq!(chain.sysctl(GLOBAL), "0", "DEL restored it, the failed ADD changed nothing");
+}

@@ -24,9 +24,10 @@ pub fn enable_forwarding(ns: &dyn Netns, ipv4: bool, ipv6: bool) -> Result<(), C
 }
 
 /// Sets a per-link sysctl (`net/<family>/conf/<link>/<leaf>`). An IPv6 key
-/// on a kernel without IPv6 (no `net/ipv6` at all) is skipped, as the
-/// reference ignores it; any other failure fails the step, so a setting
-/// is never silently missing.
+/// on a kernel without IPv6 (no `net/ipv6` at all), or on a link the kernel
+/// keeps no IPv6 state for (an MTU below 1280), is skipped, as the reference
+/// ignores it: there is nothing for it to guard. Any other failure fails the
+/// step, so a setting is never silently missing.
 pub fn set_link(
     ns: &dyn Netns,
     family: &str,
@@ -37,8 +38,21 @@ pub fn set_link(
     let key = format!("net/{family}/conf/{link}/{leaf}");
     match ns.sysctl_set(&key, value) {
         Err(e) if e.is_not_found() && family == "ipv6" && !has_ipv6(ns)? => Ok(()),
+        Err(e) if e.is_not_found() && family == "ipv6" && !link_has_ipv6(ns, link)? => {
+            tracing::warn!("not setting {key}={value}: {link} has no IPv6 (an MTU below 1280)");
+            Ok(())
+        }
         set => set.ctx(&format!("setting sysctl {key}={value}")),
     }
+}
+
+/// Whether the kernel keeps IPv6 state for `link` (`net/ipv6/conf/<link>`).
+fn link_has_ipv6(ns: &dyn Netns, link: &str) -> Result<bool, CniError> {
+    let key = format!("net/ipv6/conf/{link}/disable_ipv6");
+    let found = ns
+        .sysctl_get(&key)
+        .absent_ok(&format!("reading sysctl {key}"))?;
+    Ok(found.is_some())
 }
 
 fn has_ipv6(ns: &dyn Netns) -> Result<bool, CniError> {
@@ -71,4 +85,47 @@ pub fn prepare_ipv6(ns: &dyn Netns, link: &str) -> Result<(), CniError> {
         }
     }
     set_link(ns, "ipv6", link, "keep_addr_on_down", "1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cni_core::net::{MockNetns, NetError};
+    use std::collections::HashMap;
+
+    /// A namespace whose sysctls are `present` (key to value); any other
+    /// key is not found, on read and on write.
+    fn ns_with(present: &[&str]) -> MockNetns {
+        let keys: HashMap<String, String> =
+            present.iter().map(|k| (k.to_string(), "0".to_string())).collect();
+        let mut ns = MockNetns::new();
+        let read = keys.clone();
+        ns.expect_sysctl_get().returning(move |k| {
+            read.get(k)
+                .cloned()
+                .ok_or_else(|| NetError::not_found(format!("no {k}")))
+        });
+        ns.expect_sysctl_set().returning(move |k, _| {
+            keys.get(k)
+                .map(|_| ())
+                .ok_or_else(|| NetError::not_found(format!("no {k}")))
+        });
+        ns
+    }
+
+    #[test]
+    fn an_ipv6_key_is_skipped_only_where_there_is_no_ipv6_to_guard() {
+        let all = "net/ipv6/conf/all/disable_ipv6";
+        // A link whose MTU is below 1280 has no net/ipv6/conf/<link>.
+        let ns = ns_with(&[all]);
+        set_link(&ns, "ipv6", "veth1", "accept_ra", "0").unwrap();
+        // No IPv6 in the kernel at all.
+        set_link(&ns_with(&[]), "ipv6", "veth1", "accept_ra", "0").unwrap();
+        // The link has IPv6 but the write fails: an error naming the key.
+        let ns = ns_with(&[all, "net/ipv6/conf/veth1/disable_ipv6"]);
+        let e = set_link(&ns, "ipv6", "veth1", "accept_ra", "0").unwrap_err();
+        assert!(e.msg.contains("net/ipv6/conf/veth1/accept_ra"), "{e}");
+        // IPv4 keys are never skipped.
+        assert!(set_link(&ns_with(&[all]), "ipv4", "veth1", "arp_notify", "1").is_err());
+    }
 }

@@ -18,10 +18,15 @@ pub fn add(t: &Tuning<'_>, args: &CmdArgs) -> Result<CniResult, CniError> {
     let sysctls = resolve_sysctls(&conf, &args.ifname)?;
     let mut prev = chained::required_prev_result(&conf.common)?;
     let container = netns::container(t.backend, &args.netns)?;
-    let link = container
-        .link_by_name(&args.ifname)
-        .ctx(&format!("looking up {} in {}", args.ifname, args.netns))?;
-    let before = previous_values(&*container, &conf, &link, &sysctls)?;
+    // Only link changes need the link: sysctls alone work without it, as
+    // in the reference.
+    let link = if conf.changes_link() {
+        let found = container.link_by_name(&args.ifname);
+        Some(found.ctx(&format!("looking up {} in {}", args.ifname, args.netns))?)
+    } else {
+        None
+    };
+    let before = previous_values(&*container, &conf, link.as_ref(), &sysctls)?;
     let mut undo = Undo::new();
     if conf.changes_link() || !sysctls.is_empty() {
         let data_dir = conf.data_dir.clone();
@@ -32,7 +37,7 @@ pub fn add(t: &Tuning<'_>, args: &CmdArgs) -> Result<CniResult, CniError> {
             remove_if_exists(fs, &file)
         });
     }
-    apply(&*container, &conf, &link, &sysctls, &before, &mut undo)?;
+    apply(&*container, &conf, link.as_ref(), &sysctls, &before, &mut undo)?;
     if let Some(mac) = conf.mac {
         if let Some(iface) = chained::container_interface(&mut prev, &args.ifname) {
             iface.mac = mac.to_string();
@@ -50,11 +55,11 @@ pub fn resolve_sysctls(conf: &TuningConf, ifname: &str) -> Result<Vec<(String, S
         .collect()
 }
 
-/// What ADD is about to change, as it is now.
+/// What ADD is about to change, as it is now (`link`: when it changes the link).
 fn previous_values(
     ns: &dyn Netns,
     conf: &TuningConf,
-    link: &LinkInfo,
+    link: Option<&LinkInfo>,
     sysctls: &[(String, String)],
 ) -> Result<Saved, CniError> {
     let sysctl = sysctls
@@ -68,11 +73,11 @@ fn previous_values(
         })
         .collect::<Result<_, CniError>>()?;
     Ok(Saved {
-        mac: conf.mac.map(|_| link.mac.to_string()),
-        promisc: conf.promisc.then_some(link.promisc),
-        mtu: conf.mtu.map(|_| link.mtu),
-        allmulti: conf.allmulti.map(|_| link.allmulti),
-        txqlen: conf.txqlen.map(|_| link.txqueuelen),
+        mac: link.filter(|_| conf.mac.is_some()).map(|l| l.mac.to_string()),
+        promisc: link.filter(|_| conf.promisc).map(|l| l.promisc),
+        mtu: link.filter(|_| conf.mtu.is_some()).map(|l| l.mtu),
+        allmulti: link.filter(|_| conf.allmulti.is_some()).map(|l| l.allmulti),
+        txqlen: link.filter(|_| conf.txqlen.is_some()).map(|l| l.txqueuelen),
         sysctl,
         network: Some(conf.common.name.clone()),
     })
@@ -83,19 +88,22 @@ fn previous_values(
 fn apply<'a>(
     ns: &'a dyn Netns,
     conf: &TuningConf,
-    link: &LinkInfo,
+    link: Option<&LinkInfo>,
     sysctls: &[(String, String)],
     before: &Saved,
     undo: &mut Undo<'a>,
 ) -> Result<(), CniError> {
-    let ix = link.index;
-    let name = &link.name;
     for ((key, value), old) in sysctls.iter().zip(&before.sysctl) {
         ns.sysctl_set(key, value)
             .ctx(&format!("setting sysctl {key}={value}"))?;
         let (key, old) = (key.clone(), old.value.clone());
         undo.push(format!("sysctl {key}"), move || ns.sysctl_set(&key, &old));
     }
+    let Some(link) = link else {
+        return Ok(());
+    };
+    let ix = link.index;
+    let name = &link.name;
     if let Some(mac) = conf.mac {
         ns.set_mac(ix, mac)
             .ctx(&format!("setting MAC {mac} on {name}"))?;

@@ -30,18 +30,29 @@ pub fn del(t: &Tuning<'_>, args: &CmdArgs) -> Result<(), CniError> {
     };
     if let Some(container) = netns::container_if_present(t.backend, &args.netns)? {
         let step = format!("looking up {} in {}", args.ifname, args.netns);
-        if let Some(link) = container.link_by_name(&args.ifname).absent_ok(&step)? {
-            restore(&*container, &link, &state)?;
-        }
+        let link = container.link_by_name(&args.ifname).absent_ok(&step)?;
+        restore(&*container, link.as_ref(), &state)?;
     }
     saved::remove(t.fs, &data_dir, &file)
 }
 
 /// In the reference's order (MTU, MAC, promiscuous, all-multicast, queue
-/// length), then the sysctls newest first.
-fn restore(ns: &dyn Netns, link: &LinkInfo, state: &Saved) -> Result<(), CniError> {
-    let (ix, name) = (link.index, &link.name);
+/// length) when the interface is there, then the sysctls newest first
+/// (they are the namespace's, so they go back without it too).
+fn restore(ns: &dyn Netns, link: Option<&LinkInfo>, state: &Saved) -> Result<(), CniError> {
     let mut outcome = FirstError::default();
+    if let Some(link) = link {
+        restore_link(ns, link, state, &mut outcome);
+    }
+    for s in state.sysctl.iter().rev() {
+        let step = format!("restoring sysctl {}={}", s.key, s.value);
+        outcome.note(ns.sysctl_set(&s.key, &s.value).absent_ok(&step).map(drop));
+    }
+    outcome.into_result()
+}
+
+fn restore_link(ns: &dyn Netns, link: &LinkInfo, state: &Saved, outcome: &mut FirstError) {
+    let (ix, name) = (link.index, &link.name);
     if let Some(mtu) = state.mtu {
         outcome.note(
             ns.set_mtu(ix, mtu)
@@ -71,11 +82,6 @@ fn restore(ns: &dyn Netns, link: &LinkInfo, state: &Saved) -> Result<(), CniErro
         let step = format!("restoring transmit queue length {qlen} of {name}");
         outcome.note(ns.set_txqueuelen(ix, qlen).ctx(&step));
     }
-    for s in state.sysctl.iter().rev() {
-        let step = format!("restoring sysctl {}={}", s.key, s.value);
-        outcome.note(ns.sysctl_set(&s.key, &s.value).absent_ok(&step).map(drop));
-    }
-    outcome.into_result()
 }
 
 /// Drops the saved state of this network's attachments that are not in
