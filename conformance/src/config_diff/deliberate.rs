@@ -68,7 +68,8 @@ pub const DELIBERATE: &[Deliberate] = &[
         explains: |_, d| {
             matches!(&d.ours, Outcome::Error { code: 1, msg }
                 if msg.starts_with("cannot convert a result"))
-                && matches!(&d.reference, Outcome::Error { msg, .. } if msg.starts_with("cannot convert"))
+                && (reference_msg(d).starts_with("cannot convert")
+                    || reference_msg(d).contains("result type supports"))
         },
     },
     Deliberate {
@@ -139,7 +140,7 @@ pub const DELIBERATE: &[Deliberate] = &[
         id: "main-failed-add-changes-nothing",
         doc: "bridge, ptp, macvlan: every input is validated before anything changes, so a refused ADD leaves the host as it was (the reference may have made its bridge or veth by then and leaves them).",
         explains: |case, d| {
-            case.plugin != "host-local"
+            is_main(case)
                 && d.verb == "ADD"
                 && d.kind == Kind::State
                 && !d.ours.is_ok()
@@ -169,6 +170,86 @@ pub const DELIBERATE: &[Deliberate] = &[
                 // Any refusal: the reference's DEL loads and checks the
                 // whole config (types, names, ranges) before it removes.
                 && matches!(&d.reference, Outcome::Error { code: 999, .. })
+        },
+    },
+    Deliberate {
+        id: "ipv6-nodad",
+        doc: "IPv6 container addresses are added with `nodad`; the reference waits up to 10 s for duplicate address detection and then fails adding its routes from an address still tentative (ptp with `mtu` 5000: \"failed to add route ... invalid argument\").",
+        explains: |case, d| {
+            case.plugin == "ptp"
+                && d.verb == "ADD"
+                && d.ours.is_ok()
+                && reference_msg(d).starts_with("failed to add route")
+                && reference_msg(d).ends_with("invalid argument")
+        },
+    },
+    Deliberate {
+        id: "chained-del-reads-only-what-it-removes",
+        doc: "portmap, firewall, tuning, bandwidth and sbr DEL read only the common fields and what they remove (tuning: `dataDir`): a value of the wrong type, or one only ADD checks, never makes DEL fail (the reference's DEL fails to load such a config, and a runtime retries that DEL for ever).",
+        explains: |case, d| {
+            is_chained(case)
+                && d.verb == "DEL"
+                && d.ours.is_ok()
+                && matches!(&d.reference, Outcome::Error { code: 999, .. })
+        },
+    },
+    Deliberate {
+        id: "chained-failed-add-changes-nothing",
+        doc: "portmap, firewall, tuning, bandwidth and sbr: a failed ADD puts back every change it made (the reference leaves what it did before it failed, such as the sysctls tuning wrote).",
+        explains: |case, d| {
+            is_chained(case)
+                && d.verb == "ADD"
+                && d.kind == Kind::State
+                && !d.ours.is_ok()
+                && !d.reference.is_ok()
+        },
+    },
+    Deliberate {
+        id: "reference-tuning-args-sysctl-panic",
+        doc: "tuning: `args.cni.sysctl` without a top-level `sysctl` works (the reference panics).",
+        explains: |case, d| {
+            case.plugin == "tuning"
+                && matches!(d.reference, Outcome::Broken { .. })
+                && serde_json::from_str::<serde_json::Value>(&case.config).is_ok_and(|c| {
+                    c.pointer("/args/cni/sysctl").is_some() && c.get("sysctl").is_none()
+                })
+        },
+    },
+    Deliberate {
+        id: "chained-empty-legacy-prev-result",
+        doc: "A chained plugin at 0.1.0/0.2.0 whose `prevResult` holds no address fails with code 1 (a result at those versions carries one); the reference passes the empty result on. No main plugin makes one: the reference's refuse a layer-2 result at those versions.",
+        explains: |case, d| {
+            is_chained(case)
+                && d.reference.is_ok()
+                && matches!(&d.ours, Outcome::Error { code: 1, msg }
+                    if msg.ends_with("no valid IP addresses"))
+        },
+    },
+    Deliberate {
+        id: "tuning-ifname-in-check",
+        doc: "tuning: CHECK substitutes `IFNAME` in sysctl keys, as ADD does and upstream 1.4+ does (1.1.1's CHECK reads `.../IFNAME/...` literally and fails).",
+        explains: |case, d| {
+            case.plugin == "tuning"
+                && d.verb == "CHECK"
+                && d.ours.is_ok()
+                && reference_msg(d).contains("/IFNAME/")
+        },
+    },
+    Deliberate {
+        id: "upstream-keys-read",
+        doc: "Keys later upstream releases added and the 1.1.1 reference ignores are read as upstream reads them, and a value upstream refuses is refused: tuning `txQLen`; sbr `table`, `gateways`, `addSourceHints`.",
+        explains: |case, d| {
+            let keys: &[&str] = match case.plugin {
+                "tuning" => &["txQLen", "args.cni.txQLen"],
+                "sbr" => &["table", "gateways", "addSourceHints"],
+                _ => &[],
+            };
+            // The key read needs what it acts on (`txQLen`: the interface).
+            let needs_link = case.plugin == "tuning"
+                && case.config.contains("\"txQLen\"")
+                && our_msg(d).starts_with("looking up ");
+            d.reference.is_ok()
+                && (needs_link || keys.iter().any(|k| our_msg(d).starts_with(&format!("{k}:"))))
         },
     },
     Deliberate {
@@ -205,6 +286,30 @@ pub const DELIBERATE: &[Deliberate] = &[
     },
 ];
 
+fn is_main(case: &Case) -> bool {
+    matches!(case.plugin, "bridge" | "ptp" | "macvlan")
+}
+
+fn is_chained(case: &Case) -> bool {
+    super::chained_grammar::PLUGINS.contains(&case.plugin)
+}
+
+/// The reference's error message, if it failed with one.
+fn reference_msg(d: &Difference) -> &str {
+    match &d.reference {
+        Outcome::Error { msg, .. } => msg,
+        _ => "",
+    }
+}
+
+/// Our error message, if we failed with one.
+fn our_msg(d: &Difference) -> &str {
+    match &d.ours {
+        Outcome::Error { msg, .. } => msg,
+        _ => "",
+    }
+}
+
 fn without_empty_dns(v: &serde_json::Value) -> serde_json::Value {
     let mut v = v.clone();
     if let Some(map) = v.as_object_mut() {
@@ -220,35 +325,7 @@ fn without_empty_dns(v: &serde_json::Value) -> serde_json::Value {
 
 /// Differences that are bugs of ours, reported to the lead and not yet
 /// fixed (outside this module's lane): counted apart, never deliberate.
-pub const KNOWN_BUGS: &[Deliberate] = &[
-    Deliberate {
-        id: "bug: negative mtu refused",
-        doc: "A negative `mtu` is refused with code 6; the reference takes it as no MTU (`mtu: 0` is read as the default, as there).",
-        explains: |_, d| {
-            d.reference.is_ok()
-                && matches!(&d.ours, Outcome::Error { msg, .. }
-                    if msg.starts_with("mtu: invalid value: integer `-"))
-        },
-    },
-    Deliberate {
-        id: "reported: runtime MACs validated where the reference ignores them",
-        doc: "A bad `args.cni.mac`, `runtimeConfig.mac` or `CNI_ARGS MAC=` is refused (code 7) by ptp and macvlan too, which in the reference never read them (an empty one is ignored, as there).",
-        explains: |_, d| {
-            d.reference.is_ok()
-                && matches!(&d.ours, Outcome::Error { msg, .. }
-                    if ["args.cni.mac:", "runtimeConfig.mac:", "CNI_ARGS MAC:", "mac: invalid MAC address \"\""].iter().any(|f| msg.starts_with(f)))
-        },
-    },
-    Deliberate {
-        id: "reported: bridge takes a second IPv4 gateway without forceAddress",
-        doc: "bridge with two IPv4 ranges puts both gateways on the bridge; the reference refuses the second without `forceAddress`.",
-        explains: |case, d| {
-            case.plugin == "bridge"
-                && d.ours.is_ok()
-                && matches!(&d.reference, Outcome::Error { msg, .. } if msg.contains("already has an IP address different from"))
-        },
-    },
-];
+pub const KNOWN_BUGS: &[Deliberate] = &[];
 
 /// Keys another branch is adding to bridge, ptp and macvlan right now: a
 /// difference they cause is pending, not deliberate.

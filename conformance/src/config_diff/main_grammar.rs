@@ -179,7 +179,7 @@ fn runtime_mac(conf: &mut Map<String, Value>, rng: &mut Rng) {
 }
 
 /// Go's decoder matches keys ignoring case: respell one top-level key.
-fn respell_a_key(conf: &mut Map<String, Value>, rng: &mut Rng) {
+pub fn respell_a_key(conf: &mut Map<String, Value>, rng: &mut Rng) {
     let keys: Vec<String> = conf
         .keys()
         .filter(|k| !["type", "cniVersion", "name"].contains(&k.as_str()))

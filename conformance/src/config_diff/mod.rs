@@ -4,11 +4,15 @@
 //! result and on-disk state are compared after every step, and every
 //! difference is classified against the reviewed list in [`deliberate`].
 //!
-//! Targets: host-local and static (files only, no namespace) and bridge,
-//! ptp and macvlan ([`main_plugins`]: real namespaces, kernel state as
-//! `crate::realns::TestNet::state` normalizes it). The chained plugins plug
-//! in by implementing [`Target`] and a generator for their configs.
+//! Targets: host-local and static (files only, no namespace), bridge, ptp
+//! and macvlan ([`main_plugins`]: real namespaces, kernel state as
+//! `crate::realns::TestNet::state` normalizes it), and the chained plugins
+//! portmap, firewall, tuning, bandwidth and sbr ([`chained`]: a synthetic
+//! `prevResult` naming links made in real namespaces). Another plugin plugs
+//! in by implementing [`Target`] and a generator for its configs.
 
+pub mod chained;
+pub mod chained_grammar;
 pub mod deliberate;
 pub mod exec;
 pub mod grammar;

@@ -37,17 +37,24 @@ impl TuningConf {
         let top = common.fields();
         let mut conf = TuningConf {
             sysctls: sysctl_map(&top)?,
-            mac: mac_field(&top, "mac")?,
+            mac: None,
             promisc: top.flag("promisc")?,
             mtu: mtu_field(&top)?,
             allmulti: top.get("allmulti")?,
-            txqlen: top.get("txQLen")?,
+            txqlen: txqlen_field(&top)?,
             data_dir: data_dir(&top)?,
             common: CommonConf::default(),
         };
-        conf.mac = env_mac(cni_args)?.or(conf.mac);
+        // The MAC as the reference picks it: `mac`, then a non-empty `MAC=`,
+        // then a non-empty `runtimeConfig.mac`, then `args.cni.mac` (even
+        // empty: it takes the MAC away). Only the one that wins is read, as
+        // there, so a bad one that another replaces is no error.
+        let mut mac = top.string("mac")?.map(|t| (top.path_of("mac"), t));
+        if let Some(m) = env_mac(cni_args)? {
+            mac = Some(("CNI_ARGS MAC".to_string(), m));
+        }
         if let Some(rc) = top.object("runtimeConfig")? {
-            conf.mac = mac_field(&rc, "mac")?.or(conf.mac);
+            mac = rc.string("mac")?.map(|t| (rc.path_of("mac"), t)).or(mac);
         }
         if let Some(cni) = top
             .object("args")?
@@ -55,25 +62,42 @@ impl TuningConf {
             .transpose()?
             .flatten()
         {
-            conf.lay_args_over(&cni)?;
+            conf.lay_args_over(&cni, &mut mac)?;
         }
+        conf.mac = mac
+            .map(|(field, text)| {
+                MacAddr::parse_for_interface(&text).map_err(|e| ConfigError::invalid(field, e))
+            })
+            .transpose()?;
         conf.common = common;
         Ok(conf)
     }
 
-    /// `args.cni.*`, which win over everything else.
-    fn lay_args_over(&mut self, cni: &Fields<'_>) -> Result<(), ConfigError> {
+    /// `args.cni.*`, which win over everything else: a key that is there
+    /// (not `null`) replaces the top-level value, as the reference's pointer
+    /// fields do (`mtu: 0` takes the MTU change away).
+    fn lay_args_over(
+        &mut self,
+        cni: &Fields<'_>,
+        mac: &mut Option<(String, String)>,
+    ) -> Result<(), ConfigError> {
         for (key, value) in sysctl_map(cni)? {
             match self.sysctls.iter_mut().find(|(k, _)| *k == key) {
                 Some(entry) => entry.1 = value,
                 None => self.sysctls.push((key, value)),
             }
         }
-        self.mac = mac_field(cni, "mac")?.or(self.mac);
+        if let Some(text) = cni.get::<String>("mac")? {
+            *mac = Some((cni.path_of("mac"), text)).filter(|(_, t)| !t.is_empty());
+        }
         self.promisc = cni.get("promisc")?.unwrap_or(self.promisc);
-        self.mtu = mtu_field(cni)?.or(self.mtu);
+        if cni.field("mtu").is_some() {
+            self.mtu = mtu_field(cni)?;
+        }
         self.allmulti = cni.get("allmulti")?.or(self.allmulti);
-        self.txqlen = cni.get("txQLen")?.or(self.txqlen);
+        if cni.field("txQLen").is_some() {
+            self.txqlen = txqlen_field(cni)?;
+        }
         Ok(())
     }
 
@@ -103,12 +127,23 @@ fn sysctl_map(f: &Fields<'_>) -> Result<Vec<(String, String)>, ConfigError> {
         .collect()
 }
 
-fn mac_field(f: &Fields<'_>, key: &str) -> Result<Option<MacAddr>, ConfigError> {
-    f.string(key)?
-        .map(|text| {
-            MacAddr::parse_for_interface(&text).map_err(|e| ConfigError::invalid(f.path_of(key), e))
-        })
-        .transpose()
+/// `txQLen` (upstream 1.4+; the 1.1.1 reference ignores the key): a
+/// negative one is no change, with a warning, rather than the 4294967295
+/// upstream would hand the kernel.
+fn txqlen_field(f: &Fields<'_>) -> Result<Option<u32>, ConfigError> {
+    let Some(qlen) = f.get::<i64>("txQLen")? else {
+        return Ok(None);
+    };
+    if qlen < 0 {
+        tracing::warn!(
+            "{}: {qlen} is negative; read as no change",
+            f.path_of("txQLen")
+        );
+        return Ok(None);
+    }
+    u32::try_from(qlen).map(Some).map_err(|_| {
+        ConfigError::invalid(f.path_of("txQLen"), format!("{qlen} is more than 4294967295"))
+    })
 }
 
 /// `mtu`: 0 (Go's zero value) is no change.
@@ -128,16 +163,13 @@ fn mtu_field(f: &Fields<'_>) -> Result<Option<u32>, ConfigError> {
 
 /// `MAC=` in `CNI_ARGS`; any other key is refused unless `IgnoreUnknown`
 /// is set, as the reference's argument loader does.
-fn env_mac(cni_args: &str) -> Result<Option<MacAddr>, CniError> {
+fn env_mac(cni_args: &str) -> Result<Option<String>, CniError> {
     let args = CniArgs::parse(cni_args)?;
     args.check_known(&["MAC"])?;
-    args.get("MAC")
+    Ok(args
+        .get("MAC")
         .filter(|m| !m.is_empty())
-        .map(|m| {
-            MacAddr::parse_for_interface(m)
-                .map_err(|e| CniError::invalid_config(format!("CNI_ARGS MAC: {e}")))
-        })
-        .transpose()
+        .map(str::to_string))
 }
 
 #[cfg(test)]

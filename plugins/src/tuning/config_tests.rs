@@ -51,6 +51,29 @@ fn mac_precedence_is_cni_args_then_runtime_config_then_args_cni() {
 }
 
 #[test]
+fn only_the_mac_that_wins_is_read_and_an_empty_args_mac_takes_it_away() {
+    let m = |extra: &str, env: &str| parse(extra, env).map(|c| c.mac.map(|m| m.to_string()));
+    let good = Some("0a:00:00:00:00:03".to_string());
+    let args = r#","args":{"cni":{"mac":"0a:00:00:00:00:03"}}"#;
+    for bad in [r#","mac":"zz""#, r#","runtimeConfig":{"mac":"zz"}"#] {
+        assert_eq!(m(&format!("{bad}{args}"), "MAC=zz").unwrap(), good, "{bad}");
+    }
+    let cleared = r#","mac":"0a:00:00:00:00:01","args":{"cni":{"mac":""}}"#;
+    assert_eq!(m(cleared, "").unwrap(), None);
+    let e = m(r#","mac":"0a:00:00:00:00:01""#, "MAC=zz").unwrap_err();
+    assert!(e.msg.starts_with("CNI_ARGS MAC:"), "{e}");
+}
+
+#[test]
+fn args_cni_zero_mtu_takes_the_change_away_and_a_negative_txqlen_is_none() {
+    let c = parse(r#","mtu":1400,"txQLen":-1,"args":{"cni":{"mtu":0}}"#, "").unwrap();
+    assert_eq!((c.mtu, c.txqlen), (None, None));
+    let c = parse(r#","txQLen":2000,"args":{"cni":{"txQLen":-1}}"#, "").unwrap();
+    assert_eq!(c.txqlen, None);
+    assert!(!c.changes_link());
+}
+
+#[test]
 fn args_cni_overrides_every_option_and_merges_sysctls() {
     let c = parse(
         r#","sysctl":{"net.core.somaxconn":"500"},"mtu":1400,"promisc":true,
@@ -79,7 +102,7 @@ fn bad_values_are_refused_naming_the_field() {
         (r#","mac":"nope""#, "mac", 7),
         (r#","mtu":10"#, "mtu", 7),
         (r#","mtu":-1"#, "mtu", 7),
-        (r#","txQLen":-5"#, "txQLen", 6),
+        (r#","txQLen":"5""#, "txQLen", 6),
         (r#","promisc":"yes""#, "promisc", 6),
         (
             r#","sysctl":{"net.core.somaxconn":5}"#,

@@ -1,5 +1,5 @@
 //! Which sysctls a config may set: only the container namespace's own
-//! (`net.*`), never through a path that climbs out, and, when the node has an
+//! (`net.*`, cleaned as the reference cleans the path), and, when the node has an
 //! allowlist (`/etc/cni/tuning/allowlist.conf`, one Go regular expression a
 //! line), only keys one of its lines matches.
 
@@ -17,29 +17,33 @@ const ALLOWLIST_CAP: u64 = 1 << 20;
 /// The sysctl file (as a path under /proc/sys) a key names for `ifname`:
 /// dots become slashes, then the first `IFNAME` becomes the interface name
 /// (after the dots, so an interface such as `eth0.100` stays one component),
-/// as the reference maps them.
+/// then the path is cleaned as the reference's `filepath.Join` cleans it
+/// (empty and `.` components dropped, `..` taking the one before it away)
+/// and must name a setting under `net/`, the container namespace's own.
 pub fn sysctl_path(key: &str, ifname: &str) -> Result<String, ConfigError> {
     let path = key.replace('.', "/").replacen("IFNAME", ifname, 1);
     let refuse = |why: &str| {
         ConfigError::invalid("sysctl", format!("invalid net sysctl key {key:?}: {why}"))
     };
-    let mut parts = path.split('/');
-    if parts.next() != Some("net") {
+    if path.contains('\0') {
+        return Err(refuse("it holds a NUL byte"));
+    }
+    let mut clean: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                clean.pop();
+            }
+            name => clean.push(name),
+        }
+    }
+    if clean.first() != Some(&"net") || clean.len() < 2 {
         return Err(refuse(
             "only keys under net. (the container's network namespace) may be set",
         ));
     }
-    let rest: Vec<&str> = parts.collect();
-    if rest.is_empty() {
-        return Err(refuse("it names no setting under net."));
-    }
-    if rest
-        .iter()
-        .any(|c| c.is_empty() || *c == "." || *c == ".." || c.contains('\0'))
-    {
-        return Err(refuse("empty, '.' or '..' path components are not allowed"));
-    }
-    Ok(path)
+    Ok(clean.join("/"))
 }
 
 /// The allowlist's expressions; `None` when the file is absent (then
@@ -112,15 +116,28 @@ mod tests {
     }
 
     #[test]
-    fn keys_outside_net_or_climbing_out_are_refused_naming_the_key() {
+    fn keys_are_cleaned_as_the_reference_cleans_them() {
+        for (key, path) in [
+            ("net..x", "net/x"),
+            ("/net/ipv4/ip_forward", "net/ipv4/ip_forward"),
+            ("net.ipv4.conf.eth0..proxy_arp", "net/ipv4/conf/eth0/proxy_arp"),
+            // Dots are slashes first, so `..` never climbs (as there).
+            ("net/ipv4/../core/./somaxconn", "net/ipv4/core/somaxconn"),
+            ("net/../kernel/panic", "net/kernel/panic"),
+        ] {
+            assert_eq!(sysctl_path(key, "eth0").unwrap(), path, "{key}");
+        }
+    }
+
+    #[test]
+    fn keys_outside_net_are_refused_naming_the_key() {
         for bad in [
             "kernel.panic",
             "net",
             "netfoo.x",
-            "net..x",
-            "net/../kernel/panic",
-            "net/ipv4/../../kernel/panic",
-            "/net/ipv4/ip_forward",
+            "net/",
+            ".net",
+            "../../proc/sys/net/ipv4/ip_forward",
             "",
         ] {
             let e = sysctl_path(bad, "eth0").unwrap_err();

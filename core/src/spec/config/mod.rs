@@ -179,6 +179,9 @@ impl NetConf {
         let Some(prev) = self.fields().field("prevResult") else {
             return Ok(None);
         };
+        // The reference decodes it into a map; serde alone would read an
+        // array as a result's fields in order.
+        prev.object()?;
         CniResult::from_value(prev.value.clone(), self.version())
             .map(Some)
             .map_err(CniError::from)

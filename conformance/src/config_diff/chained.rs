@@ -1,0 +1,328 @@
+//! portmap, firewall, tuning, bandwidth and sbr under the fuzzer: ADD,
+//! CHECK, DEL, DEL again through our binary and the reference's, both
+//! sides at once, each in its own namespaces (`crate::differential::Side`):
+//! a namespace playing the host with the bridge [`BRIDGE`], and a container
+//! namespace joined to it by a veth pair with the addresses and routes the
+//! case's synthetic `prevResult` names. The container namespace and the
+//! pair are made afresh for every case (so sysctls, rules and tables start
+//! as the kernel's), the host's rules flushed. CHECK and DEL get the side's
+//! ADD result as `prevResult`, as a runtime's cache hands it on.
+//!
+//! Compared: outcome and error class, the result (`Side::normalize`), and
+//! after ADD and after the last DEL the kernel state the plugin changes
+//! where both implementations keep it alike: tuning's container link and
+//! sysctls, bandwidth's qdiscs and links, sbr's rules and routes. portmap
+//! and firewall keep their rules in nftables (ours) and iptables (the
+//! reference's), compared by behaviour elsewhere (`real_portmap.rs`,
+//! `real_firewall.rs`): here outcome and result only.
+
+use super::chained_grammar::{
+    self, BRIDGE, BRIDGE_MAC, CONTAINER_MAC, HOST_MAC, HOST_VETH, SYSCTL_FILES, V4, V6,
+};
+use super::exec::{classify, Outcome};
+use super::rng::Rng;
+use super::static_ipam::VERBS;
+use super::steps::{compare, with_prev_result};
+use super::{Case, Difference, Kind, Target};
+use crate::differential::{link_names, Attachment, Impl, Side};
+use crate::realns::{norm_name, our_plugin, sysctl, tc_json, TestNet};
+use serde_json::{json, Value};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+/// `ip -n <ns> -batch -` with `lines`; each must succeed.
+fn ip_batch(ns: &str, lines: &[String]) {
+    let mut child = Command::new("ip")
+        .args(["-n", ns, "-batch", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running ip -batch");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(lines.join("\n").as_bytes())
+            .expect("writing ip -batch input");
+    }
+    let out = child.wait_with_output().expect("waiting for ip -batch");
+    assert!(
+        out.status.success(),
+        "ip -n {ns} -batch {lines:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn ip_json(ns: &str, args: &[&str]) -> Value {
+    let out = Command::new("ip")
+        .args(["-n", ns, "-j"])
+        .args(args)
+        .output()
+        .expect("running ip");
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Array(vec![]))
+}
+
+fn entries(v: &Value) -> impl Iterator<Item = &Value> {
+    v.as_array().into_iter().flatten()
+}
+
+/// One implementation's namespaces, kept across cases.
+struct Kernel {
+    side: Side,
+    plugin: PathBuf,
+    container: String,
+}
+
+impl Kernel {
+    fn new(imp: Impl, plugin: &str) -> Kernel {
+        let mut side = Side::new(imp);
+        let container = Side::ns_of(&side.container("c", "c1"));
+        let plugin = match imp {
+            Impl::Ours => our_plugin(plugin),
+            Impl::Reference => PathBuf::from(super::targets::REFERENCE_DIR).join(plugin),
+        };
+        ip_batch(
+            &side.host,
+            &[
+                format!("link add {BRIDGE} address {BRIDGE_MAC} type bridge"),
+                format!("addr add {}/24 dev {BRIDGE}", V4.1),
+                format!("addr add {}/64 dev {BRIDGE} nodad", V6.1),
+                format!("link set {BRIDGE} up"),
+            ],
+        );
+        Kernel {
+            side,
+            plugin,
+            container,
+        }
+    }
+
+    /// A fresh container namespace joined to the bridge, as the case's
+    /// `prevResult` describes it; no rules in the host, no saved state.
+    fn reset(&self) {
+        let host = &self.side.host;
+        let stale: Vec<String> = link_names(host)
+            .into_iter()
+            .filter(|l| l != BRIDGE)
+            .map(|l| format!("link del {l}"))
+            .collect();
+        if !stale.is_empty() {
+            ip_batch(host, &stale);
+        }
+        let _ = Command::new("ip")
+            .args(["netns", "exec", host, "nft", "flush", "ruleset"])
+            .output();
+        let ns = &self.container;
+        let _ = Command::new("ip").args(["netns", "del", ns]).output();
+        let made = Command::new("ip").args(["netns", "add", ns]).output();
+        assert!(made.is_ok_and(|o| o.status.success()), "ip netns add {ns}");
+        ip_batch(
+            host,
+            &[
+                format!("link add {HOST_VETH} address {HOST_MAC} type veth peer name eth0 address {CONTAINER_MAC} netns {ns}"),
+                format!("link set {HOST_VETH} master {BRIDGE}"),
+                format!("link set {HOST_VETH} up"),
+            ],
+        );
+        ip_batch(
+            ns,
+            &[
+                "link set lo up".to_string(),
+                format!("addr add {} dev eth0", V4.0),
+                format!("addr add {} dev eth0 nodad", V6.0),
+                "link set eth0 up".to_string(),
+                format!("route add 0.0.0.0/0 via {}", V4.1),
+                format!("route add ::/0 via {}", V6.1),
+            ],
+        );
+        let data = self.side.data_dir();
+        let _ = std::fs::remove_dir_all(&data);
+        let _ = std::fs::create_dir_all(&data);
+    }
+
+    fn config(&self, case: &Case) -> String {
+        case.config
+            .replace("@DATADIR@", &self.side.data_dir().to_string_lossy())
+            .replace("@NETNS@", &TestNet::path(&self.container))
+    }
+
+    /// One verb; a result comes back normalized, with the raw one beside it.
+    fn step(&self, case: &Case, verb: &str, prev: Option<&Value>) -> (Outcome, Option<Value>) {
+        let mut conf = self.config(case);
+        let has_prev = serde_json::from_str::<Value>(&conf)
+            .is_ok_and(|c| c.get("prevResult").is_some_and(Value::is_object));
+        if verb != "ADD" && has_prev {
+            conf = with_prev_result(&conf, prev);
+        }
+        let att = Attachment {
+            container_id: "c1".to_string(),
+            ifname: case.ifname.to_string(),
+            netns: TestNet::path(&self.container),
+        };
+        let cni_args = Some(case.cni_args.as_str()).filter(|a| !a.is_empty());
+        let run = self
+            .side
+            .run_binary(&self.plugin, verb, conf.as_bytes(), &att, cni_args);
+        match classify(run.code == 0, Some(run.code), run.stdout) {
+            Outcome::Ok(raw) => (Outcome::Ok(self.side.normalize(&raw)), Some(raw)),
+            other => (other, None),
+        }
+    }
+
+    /// What `plugin` changes, where both implementations keep it alike.
+    fn state(&self, plugin: &str) -> Value {
+        let state = match plugin {
+            "tuning" => json!({
+                "links": container_links(&self.container),
+                "sysctls": SYSCTL_FILES.map(|k| sysctl(&self.container, k)),
+            }),
+            "bandwidth" => {
+                let mut links = self.side.net.state(&self.side.host)["links"].take();
+                // Deliberate: the ifb keeps the kernel's queue length.
+                for link in links.as_array_mut().into_iter().flatten() {
+                    link.as_object_mut().map(|o| o.remove("txqlen"));
+                }
+                json!({ "links": links, "qdiscs": qdiscs(&self.side.host) })
+            }
+            "sbr" => json!({
+                "rules": rules(&self.container),
+                "routes": self.side.net.state(&self.container)["routes"],
+            }),
+            _ => Value::Null,
+        };
+        let text = state.to_string().replace(&self.side.net.prefix, "P");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+}
+
+/// The container's links as tuning changes them.
+fn container_links(ns: &str) -> Vec<Value> {
+    let shown = ip_json(ns, &["link", "show"]);
+    entries(&shown)
+        .map(|l| {
+            let flags: Vec<&str> = entries(&l["flags"]).filter_map(Value::as_str).collect();
+            json!({
+                "name": l["ifname"], "mtu": l["mtu"], "mac": l["address"],
+                "txqlen": l.get("txqlen").cloned().unwrap_or(json!(0)),
+                "up": flags.contains(&"UP"), "promisc": flags.contains(&"PROMISC"),
+                "allmulti": flags.contains(&"ALLMULTI"),
+            })
+        })
+        .collect()
+}
+
+/// Every qdisc of `ns` without counters.
+fn qdiscs(ns: &str) -> Vec<Value> {
+    let shown = tc_json(ns, &["qdisc", "show"]);
+    let mut out: Vec<Value> = entries(&shown)
+        .map(|q| {
+            json!({"dev": norm_name(q["dev"].as_str().unwrap_or_default()),
+                "kind": q["kind"], "handle": q["handle"], "root": q["root"],
+                "parent": q["parent"], "options": q["options"]})
+        })
+        .collect();
+    out.sort_by_key(Value::to_string);
+    out
+}
+
+/// The policy rules of `ns`, both families, without the kernel's own.
+fn rules(ns: &str) -> Vec<String> {
+    let mut out: Vec<String> = ["-4", "-6"]
+        .iter()
+        .flat_map(|family| {
+            let shown = ip_json(ns, &[family, "rule", "show"]);
+            entries(&shown)
+                .filter(|r| !matches!(r["table"].as_str(), Some("local" | "main" | "default")))
+                .map(|r| {
+                    format!(
+                        "{} from {} to {} table {}",
+                        r["priority"],
+                        r["src"].as_str().unwrap_or("all"),
+                        r["dst"].as_str().unwrap_or("all"),
+                        r["table"]
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+pub struct Chained {
+    plugin: &'static str,
+    ours: Kernel,
+    reference: Kernel,
+}
+
+impl Chained {
+    /// Makes both sides' namespaces (needs root and /usr/lib/cni).
+    pub fn new(plugin: &'static str) -> Chained {
+        Chained {
+            plugin,
+            ours: Kernel::new(Impl::Ours, plugin),
+            reference: Kernel::new(Impl::Reference, plugin),
+        }
+    }
+
+    /// `f` on both sides at once.
+    fn both<T: Send>(&self, f: impl Fn(&Kernel) -> T + Sync) -> (T, T) {
+        std::thread::scope(|s| {
+            let reference = s.spawn(|| f(&self.reference));
+            let ours = f(&self.ours);
+            (ours, reference.join().expect("reference side panicked"))
+        })
+    }
+
+    fn state_difference(&self, step: usize, verb: &'static str) -> Option<(Kind, String)> {
+        let (o, r) = self.both(|k| k.state(self.plugin));
+        let keys: Vec<&str> = o
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, v)| r.get(k.as_str()) != Some(*v))
+            .map(|(k, _)| k.as_str())
+            .collect();
+        (o != r).then(|| {
+            (
+                Kind::State,
+                format!("after step {step} {verb}: {keys:?} differ: ours {o} reference {r}"),
+            )
+        })
+    }
+}
+
+impl Target for Chained {
+    fn name(&self) -> &'static str {
+        self.plugin
+    }
+
+    fn generate(&self, rng: &mut Rng) -> Case {
+        chained_grammar::generate(self.plugin, rng)
+    }
+
+    fn run(&mut self, case: &Case) -> std::io::Result<Option<Difference>> {
+        self.both(Kernel::reset);
+        let (mut ours_prev, mut ref_prev) = (None, None);
+        for (step, verb) in VERBS.iter().enumerate() {
+            let ((o, o_raw), (r, r_raw)) = self.both(|k| {
+                let prev = if std::ptr::eq(k, &self.ours) {
+                    ours_prev.as_ref()
+                } else {
+                    ref_prev.as_ref()
+                };
+                k.step(case, verb, prev)
+            });
+            if step == 0 {
+                (ours_prev, ref_prev) = (o_raw, r_raw);
+            }
+            let compares_state = step == 0 || step == VERBS.len() - 1;
+            let found = compare(step, verb, &o, &r)
+                .or_else(|| compares_state.then(|| self.state_difference(step, verb))?);
+            if let Some(found) = found {
+                return Ok(Some(Difference::new(step, verb, found, o, r)));
+            }
+        }
+        Ok(None)
+    }
+}
