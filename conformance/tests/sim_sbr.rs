@@ -114,6 +114,21 @@ fn check_passes_then_names_the_missing_rule_and_the_missing_default_route() {
     assert!(e.msg.contains("no rule from fd32::2/128"), "{}", e.msg);
 }
 
+/// With `table` and a `CNI_IFNAME` no address of `prevResult` names, ADD
+/// has nothing to do and CHECK nothing to verify: neither needs the interface.
+#[test]
+fn check_of_an_interface_with_no_address_needs_no_interface() {
+    let (world, mut att, prev) = attached();
+    att.ifname = "eth1".into();
+    let conf = sbr_conf(&prev, json!({"table": 300}));
+    world.call("ADD", &conf, &att).unwrap();
+    world.call("CHECK", &conf, &att).unwrap();
+    assert!(rule_lines(&*world.container(&att)).is_empty());
+    // Without `table` the interface is needed for its table, as the reference's ADD needs it.
+    let e = world.call("ADD", &sbr_conf(&prev, json!({})), &att).unwrap_err();
+    assert!(e.msg.contains("eth1"), "{}", e.msg);
+}
+
 #[test]
 fn del_removes_the_rules_and_table_routes_and_succeeds_again_and_without_the_namespace() {
     let (world, att, prev) = attached();

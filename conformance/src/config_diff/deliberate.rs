@@ -244,12 +244,51 @@ pub const DELIBERATE: &[Deliberate] = &[
                 "sbr" => &["table", "gateways", "addSourceHints"],
                 _ => &[],
             };
-            // The key read needs what it acts on (`txQLen`: the interface).
-            let needs_link = case.plugin == "tuning"
-                && case.config.contains("\"txQLen\"")
-                && our_msg(d).starts_with("looking up ");
-            d.reference.is_ok()
-                && (needs_link || keys.iter().any(|k| our_msg(d).starts_with(&format!("{k}:"))))
+            // Besides these, `fuzz` counts here a difference that goes away
+            // without the keys ([`upstream_keys`]).
+            d.reference.is_ok() && keys.iter().any(|k| our_msg(d).starts_with(&format!("{k}:")))
+        },
+    },
+    Deliberate {
+        id: "every-version-everywhere",
+        doc: "Every plugin takes every spec version, 0.1.0 and 0.2.0 included (the reference's bandwidth and firewall start at 0.3.0 or 0.4.0 and refuse older configs with code 1, \"incompatible CNI versions\").",
+        explains: |case, d| {
+            ["", "0.1.0", "0.2.0", "0.3.0", "0.3.1"].contains(&case.version().as_str())
+                && matches!(&d.reference, Outcome::Error { code: 1, msg } if msg == "incompatible CNI versions")
+        },
+    },
+    Deliberate {
+        id: "reference-crash-without-prev-result",
+        doc: "A chained plugin without `prevResult` (or with no limits, for bandwidth's CHECK) fails with code 7 naming it, or passes where there is nothing to do; the 1.1.1 reference's bandwidth crashes on a nil result or nil limits.",
+        explains: |case, d| {
+            case.plugin == "bandwidth" && matches!(d.reference, Outcome::Broken { .. })
+        },
+    },
+    Deliberate {
+        id: "bandwidth-check-without-limits",
+        doc: "bandwidth: CHECK with no limits passes without looking for the host veth (the reference looks it up first and fails when `CNI_IFNAME` has no veth peer).",
+        explains: |case, d| {
+            case.plugin == "bandwidth"
+                && d.verb == "CHECK"
+                && d.ours.is_ok()
+                && reference_msg(d).contains("has no veth peer")
+        },
+    },
+    Deliberate {
+        id: "sbr-check-verifies",
+        doc: "sbr: CHECK verifies each address's rule and table and needs `prevResult` (the reference's CHECK does nothing and always passes).",
+        explains: |case, d| {
+            case.plugin == "sbr" && d.verb == "CHECK" && d.reference.is_ok() && !d.ours.is_ok()
+        },
+    },
+    Deliberate {
+        id: "sbr-del-removes-table-routes",
+        doc: "sbr: DEL also removes the interface's routes in the tables its rules pointed at (not with `table`, whose routes are the operator's); the reference removes only the rules.",
+        explains: |case, d| {
+            case.plugin == "sbr"
+                && d.verb == "DEL"
+                && d.kind == Kind::State
+                && d.detail.contains("[\"routes\"] differ")
         },
     },
     Deliberate {
@@ -266,7 +305,9 @@ pub const DELIBERATE: &[Deliberate] = &[
         id: "empty-dns-omitted",
         doc: "An empty `dns` is left out of 1.x results, as current upstream libcni does.",
         explains: |_, d| match (&d.ours, &d.reference) {
-            (Outcome::Ok(o), Outcome::Ok(r)) => without_empty_dns(o) == without_empty_dns(r),
+            (Outcome::Ok(o), Outcome::Ok(r)) => {
+                d.kind == Kind::Result && without_empty_dns(o) == without_empty_dns(r)
+            }
             _ => false,
         },
     },
@@ -310,7 +351,8 @@ fn our_msg(d: &Difference) -> &str {
     }
 }
 
-fn without_empty_dns(v: &serde_json::Value) -> serde_json::Value {
+/// `v` without an empty `dns` object.
+pub fn without_empty_dns(v: &serde_json::Value) -> serde_json::Value {
     let mut v = v.clone();
     if let Some(map) = v.as_object_mut() {
         if map
@@ -338,17 +380,28 @@ pub const PENDING_KEYS: &[&str] = &[
     "bcqueuelen",
 ];
 
-/// The first pending key the case's config holds (in any case, as Go's
+/// Keys later upstream releases added that we read and the 1.1.1
+/// reference ignores, by plugin: a difference that goes away without them
+/// is the deliberate `upstream-keys-read`.
+pub fn upstream_keys(plugin: &str) -> &'static [&'static str] {
+    match plugin {
+        "tuning" => &["txQLen"],
+        "sbr" => &["table", "gateways", "addSourceHints"],
+        _ => &[],
+    }
+}
+
+/// The first of `keys` the case's config holds (in any case, as Go's
 /// decoder matches it) and the case without any of them.
-pub fn without_pending_keys(case: &Case) -> Option<(&'static str, Case)> {
+pub fn without_keys(case: &Case, keys: &[&'static str]) -> Option<(&'static str, Case)> {
     let mut conf = serde_json::from_str::<serde_json::Value>(&case.config).ok()?;
     let map = conf.as_object_mut()?;
     let held: Vec<String> = map
         .keys()
-        .filter(|k| PENDING_KEYS.iter().any(|p| p.eq_ignore_ascii_case(k)))
+        .filter(|k| keys.iter().any(|p| p.eq_ignore_ascii_case(k)))
         .cloned()
         .collect();
-    let first = PENDING_KEYS
+    let first = keys
         .iter()
         .find(|p| held.iter().any(|k| p.eq_ignore_ascii_case(k)))?;
     for k in &held {
@@ -361,6 +414,11 @@ pub fn without_pending_keys(case: &Case) -> Option<(&'static str, Case)> {
             ..case.clone()
         },
     ))
+}
+
+/// [`without_keys`] of [`PENDING_KEYS`].
+pub fn without_pending_keys(case: &Case) -> Option<(&'static str, Case)> {
+    without_keys(case, PENDING_KEYS)
 }
 
 /// The entry that explains `d`, if any.

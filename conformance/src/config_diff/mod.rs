@@ -140,6 +140,8 @@ pub fn fuzz(target: &mut dyn Target, cases: usize, seed: u64) -> std::io::Result
         };
         if let Some(entry) = deliberate::explain(&case, &d) {
             *report.deliberate.entry(entry.id).or_default() += 1;
+        } else if explained_without(target, &case, deliberate::upstream_keys(case.plugin))? {
+            *report.deliberate.entry(UPSTREAM_KEYS_READ).or_default() += 1;
         } else if let Some(bug) = deliberate::known_bug(&case, &d) {
             *report.known_bugs.entry(bug.id).or_default() += 1;
         } else if let Some(key) = pending_key(target, &case, &d)? {
@@ -149,6 +151,30 @@ pub fn fuzz(target: &mut dyn Target, cases: usize, seed: u64) -> std::io::Result
         }
     }
     Ok(report)
+}
+
+/// The deliberate entry for keys of later upstream releases.
+const UPSTREAM_KEYS_READ: &str = "upstream-keys-read";
+
+/// Whether the case without `keys` (it holds one) agrees, or differs only
+/// as reviewed.
+fn explained_without(
+    target: &mut dyn Target,
+    case: &Case,
+    keys: &[&'static str],
+) -> std::io::Result<bool> {
+    match deliberate::without_keys(case, keys) {
+        Some((_, without)) => agrees_or_reviewed(target, &without),
+        None => Ok(false),
+    }
+}
+
+/// Whether both sides agree on `case`, or differ only as reviewed.
+fn agrees_or_reviewed(target: &mut dyn Target, case: &Case) -> std::io::Result<bool> {
+    Ok(match target.run(case)? {
+        None => true,
+        Some(d) => deliberate::explain(case, &d).is_some(),
+    })
 }
 
 /// The pending key a difference is due to: the case holds it and the
@@ -168,8 +194,5 @@ fn pending_key(
     {
         return Ok(Some(key));
     }
-    Ok(match target.run(&without)? {
-        None => Some(key),
-        Some(d) => deliberate::explain(&without, &d).map(|_| key),
-    })
+    Ok(agrees_or_reviewed(target, &without)?.then_some(key))
 }

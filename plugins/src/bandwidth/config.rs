@@ -42,18 +42,22 @@ pub fn parse(stdin: &[u8]) -> Result<BandwidthConf, CniError> {
 }
 
 /// The top-level keys win when any of them is present, as the reference's
-/// embedded entry does; otherwise the capability's.
+/// embedded entry does; otherwise the capability's. The reference decodes
+/// both, so a value of the wrong type in either is refused.
 fn limits(f: &Fields) -> Result<Limits, ConfigError> {
+    let capability = match f.object("runtimeConfig")? {
+        Some(rc) => rc.object("bandwidth")?,
+        None => None,
+    };
+    if let Some(bw) = &capability {
+        for key in KEYS {
+            bw.get::<u64>(key)?;
+        }
+    }
     if KEYS.iter().any(|k| f.field(k).is_some()) {
         return read_limits(f);
     }
-    match f.object("runtimeConfig")? {
-        Some(rc) => match rc.object("bandwidth")? {
-            Some(bw) => read_limits(&bw),
-            None => Ok(Limits::default()),
-        },
-        None => Ok(Limits::default()),
-    }
+    capability.map_or(Ok(Limits::default()), |bw| read_limits(&bw))
 }
 
 fn read_limits(f: &Fields) -> Result<Limits, ConfigError> {
@@ -146,6 +150,19 @@ mod tests {
         .unwrap();
         assert_eq!(l.egress, None);
         assert!(l.ingress.is_some());
+    }
+
+    #[test]
+    fn a_capability_value_of_the_wrong_type_is_refused_even_when_the_top_level_wins() {
+        let e = error(
+            r#","ingressRate":8000,"ingressBurst":800,"runtimeConfig":{"bandwidth":{"egressRate":-1}}"#,
+        );
+        assert_eq!(e.code, 6);
+        assert!(
+            e.msg.starts_with("runtimeConfig.bandwidth.egressRate"),
+            "{}",
+            e.msg
+        );
     }
 
     #[test]

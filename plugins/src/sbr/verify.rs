@@ -17,9 +17,10 @@ pub fn check(
     ifname: &str,
     ips: &[&IpConfig],
 ) -> Result<(), CniError> {
-    let link = ns
-        .link_by_name(ifname)
-        .ctx(&format!("looking up interface {ifname:?}"))?;
+    if ips.is_empty() {
+        // ADD had nothing to do for this interface.
+        return Ok(());
+    }
     let rules = ns.rules().ctx("listing rules")?;
     let routes = ns.routes().ctx("listing routes")?;
     for ip in ips {
@@ -32,6 +33,10 @@ pub fn check(
                 None => mismatch(format!("sbr: no rule from {src}")),
             })?;
         if conf.table.is_none() {
+            // Only a table of sbr's own routes through the interface.
+            let link = ns
+                .link_by_name(ifname)
+                .ctx(&format!("looking up interface {ifname:?}"))?;
             let in_table: Vec<&RouteInfo> = routes
                 .iter()
                 .filter(|r| r.table == rule.table && r.oif == Some(link.index))

@@ -39,7 +39,7 @@ impl TuningConf {
             sysctls: sysctl_map(&top)?,
             mac: None,
             promisc: top.flag("promisc")?,
-            mtu: mtu_field(&top)?,
+            mtu: None,
             allmulti: top.get("allmulti")?,
             txqlen: txqlen_field(&top)?,
             data_dir: data_dir(&top)?,
@@ -50,6 +50,8 @@ impl TuningConf {
         // empty: it takes the MAC away). Only the one that wins is read, as
         // there, so a bad one that another replaces is no error.
         let mut mac = top.string("mac")?.map(|t| (top.path_of("mac"), t));
+        // The MTU too is read where it wins (`args.cni.mtu` over `mtu`).
+        let mut mtu = top.get::<i64>("mtu")?.map(|m| (top.path_of("mtu"), m));
         if let Some(m) = env_mac(cni_args)? {
             mac = Some(("CNI_ARGS MAC".to_string(), m));
         }
@@ -63,7 +65,11 @@ impl TuningConf {
             .flatten()
         {
             conf.lay_args_over(&cni, &mut mac)?;
+            if let Some(m) = cni.field("mtu") {
+                mtu = Some((m.path.clone(), m.parse()?));
+            }
         }
+        conf.mtu = mtu.map(|(field, m)| mtu_value(&field, m)).transpose()?.flatten();
         conf.mac = mac
             .map(|(field, text)| {
                 MacAddr::parse_for_interface(&text).map_err(|e| ConfigError::invalid(field, e))
@@ -91,9 +97,6 @@ impl TuningConf {
             *mac = Some((cni.path_of("mac"), text)).filter(|(_, t)| !t.is_empty());
         }
         self.promisc = cni.get("promisc")?.unwrap_or(self.promisc);
-        if cni.field("mtu").is_some() {
-            self.mtu = mtu_field(cni)?;
-        }
         self.allmulti = cni.get("allmulti")?.or(self.allmulti);
         if cni.field("txQLen").is_some() {
             self.txqlen = txqlen_field(cni)?;
@@ -146,18 +149,14 @@ fn txqlen_field(f: &Fields<'_>) -> Result<Option<u32>, ConfigError> {
     })
 }
 
-/// `mtu`: 0 (Go's zero value) is no change.
-fn mtu_field(f: &Fields<'_>) -> Result<Option<u32>, ConfigError> {
-    let Some(mtu) = f.get::<i64>("mtu")? else {
-        return Ok(None);
-    };
+/// The `mtu` that won, at `field`: 0 (Go's zero value) is no change.
+fn mtu_value(field: &str, mtu: i64) -> Result<Option<u32>, ConfigError> {
     if mtu == 0 {
         return Ok(None);
     }
-    let mtu = u32::try_from(mtu).map_err(|_| {
-        ConfigError::invalid(f.path_of("mtu"), format!("{mtu} is outside 68-65535"))
-    })?;
-    validate_mtu(&f.path_of("mtu"), mtu)?;
+    let mtu = u32::try_from(mtu)
+        .map_err(|_| ConfigError::invalid(field, format!("{mtu} is outside 68-65535")))?;
+    validate_mtu(field, mtu)?;
     Ok(Some(mtu))
 }
 

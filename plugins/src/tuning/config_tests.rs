@@ -68,6 +68,8 @@ fn only_the_mac_that_wins_is_read_and_an_empty_args_mac_takes_it_away() {
 fn args_cni_zero_mtu_takes_the_change_away_and_a_negative_txqlen_is_none() {
     let c = parse(r#","mtu":1400,"txQLen":-1,"args":{"cni":{"mtu":0}}"#, "").unwrap();
     assert_eq!((c.mtu, c.txqlen), (None, None));
+    let c = parse(r#","mtu":67,"args":{"cni":{"mtu":1300}}"#, "").unwrap();
+    assert_eq!(c.mtu, Some(1300), "only the MTU that wins is checked");
     let c = parse(r#","txQLen":2000,"args":{"cni":{"txQLen":-1}}"#, "").unwrap();
     assert_eq!(c.txqlen, None);
     assert!(!c.changes_link());

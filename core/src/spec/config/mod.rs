@@ -82,6 +82,10 @@ impl NetConf {
             Some(ipam) => ipam.string("type")?,
             None => None,
         };
+        // Read by the runtime, not the plugin; but the reference's plugins
+        // decode it (`map[string]bool`, a `null` flag being false), so one
+        // of another shape is refused as there.
+        f.get::<std::collections::BTreeMap<String, Option<bool>>>("capabilities")?;
         Ok(NetConf {
             cni_version: f.get("cniVersion")?.unwrap_or_default(),
             name: f.get("name")?.unwrap_or_default(),

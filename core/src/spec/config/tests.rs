@@ -165,3 +165,16 @@ fn a_prev_result_that_is_not_an_object_is_refused_naming_it() {
         assert!(e.msg.starts_with("prevResult"), "{bad}: {e:?}");
     }
 }
+
+#[test]
+fn capabilities_must_be_a_map_of_flags_as_the_reference_decodes_them() {
+    for ok in [r#"{"portMappings":true}"#, r#"{"mac":null}"#, "null", "{}"] {
+        let text = format!(r#"{{"name":"n","capabilities":{ok}}}"#);
+        NetConf::parse(text.as_bytes()).unwrap();
+    }
+    for bad in ["[]", r#"{"mac":"yes"}"#, "true"] {
+        let text = format!(r#"{{"name":"n","capabilities":{bad}}}"#);
+        let e = NetConf::parse(text.as_bytes()).unwrap_err();
+        assert_eq!((e.field(), e.code()), ("capabilities", 6), "{bad}");
+    }
+}
