@@ -2,13 +2,14 @@
 //! `config-diff [--cases N] [--seed S] [--plugins host-local,static,bridge,ptp,macvlan]`
 //! (our binaries from `CNI_RS_BIN_DIR` or `target/debug`, the reference's
 //! from /usr/lib/cni; bridge, ptp and macvlan need root). `--cases` is per
-//! plugin. Prints a summary per plugin; exits 1 when any difference is not
-//! on the reviewed list.
+//! plugin. Prints a summary per plugin (with `--examples`, also the first
+//! case of each reviewed difference); exits 1 when any difference is not on
+//! the reviewed list.
 
-use cni_conformance::config_diff::{fuzz, targets, Report};
+use cni_conformance::config_diff::{fuzz, targets, Case, Difference, Report};
 use std::time::Instant;
 
-const USAGE: &str = "usage: config-diff [--cases N] [--seed S] [--plugins P,Q,...]";
+const USAGE: &str = "usage: config-diff [--cases N] [--seed S] [--plugins P,Q,...] [--examples]";
 
 fn value<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
     let i = args.iter().position(|a| a == name)?;
@@ -26,12 +27,21 @@ fn fail(message: &str) -> ! {
     std::process::exit(2);
 }
 
-fn print(plugin: &str, seed: u64, secs: f64, report: &Report) {
+fn show(label: &str, plugin: &str, case: &Case, d: &Difference) {
+    println!(
+        "{label} {plugin} {:?} at step {} {}: {}\n  config {}\n  CNI_IFNAME {} CNI_ARGS {:?}",
+        d.kind, d.step, d.verb, d.detail, case.config, case.ifname, case.cni_args
+    );
+}
+
+fn print(plugin: &str, seed: u64, secs: f64, report: &Report, examples: bool) {
+    if examples {
+        for (id, (case, d)) in &report.examples {
+            show(&format!("EXAMPLE of {id}:"), plugin, case, d);
+        }
+    }
     for (case, d) in &report.unexplained {
-        println!(
-            "UNEXPLAINED {plugin} {:?} at step {} {}: {}\n  config {}\n  CNI_IFNAME {} CNI_ARGS {:?}",
-            d.kind, d.step, d.verb, d.detail, case.config, case.ifname, case.cni_args
-        );
+        show("UNEXPLAINED", plugin, case, d);
     }
     println!(
         "{plugin}: {} cases (seed {seed}) in {secs:.1}s: {} same, deliberate {:?}, pending {:?}, known bugs {:?}, {} unexplained",
@@ -57,7 +67,8 @@ fn main() {
         let started = Instant::now();
         let report = fuzz(target.as_mut(), cases as usize, seed)
             .unwrap_or_else(|e| fail(&format!("running a plugin failed: {e}")));
-        print(plugin, seed, started.elapsed().as_secs_f64(), &report);
+        let examples = args.iter().any(|a| a == "--examples");
+        print(plugin, seed, started.elapsed().as_secs_f64(), &report, examples);
         unexplained += report.unexplained.len();
     }
     if unexplained > 0 {

@@ -131,18 +131,23 @@ fn put(conf: &mut Map<String, Value>, key: &str, value: Value) {
 
 fn port_mapping(rng: &mut Rng) -> Value {
     let mut m = Map::new();
-    let host_ports = [json!(8080), json!(8080), json!(0), json!(-1), json!(70000)];
-    let container_ports = [json!(80), json!(80), json!(0), json!("80")];
-    let protocols = ["tcp", "tcp", "udp", "TCP", "sctp", "bogus", ""];
-    let host_ips = ["", "", "127.0.0.1", "::1", V4.1, V6.1, "bogus"];
+    // Mostly a mapping that works, so the rest of the config runs.
+    let good = rng.chance(75);
+    let host_ports = [json!(8080), json!(0), json!(-1), json!(70000), json!("8080")];
+    let container_ports = [json!(80), json!(0), json!(-1), json!("80")];
+    let protocols = ["tcp", "udp", "TCP", "sctp", "bogus", ""];
+    let host_ips = ["", "", "", "127.0.0.1", "::1", V4.1, V6.1, "bogus"];
+    let host_ports = if good { &host_ports[..1] } else { &host_ports[..] };
+    let container_ports = if good { &container_ports[..1] } else { &container_ports[..] };
+    let protocols = if good { &protocols[..2] } else { &protocols[..] };
     if rng.chance(95) {
-        put(&mut m, "hostPort", rng.pick(&host_ports).clone());
+        put(&mut m, "hostPort", rng.pick(host_ports).clone());
     }
     if rng.chance(95) {
-        put(&mut m, "containerPort", rng.pick(&container_ports).clone());
+        put(&mut m, "containerPort", rng.pick(container_ports).clone());
     }
     if rng.chance(90) {
-        put(&mut m, "protocol", json!(rng.pick(&protocols)));
+        put(&mut m, "protocol", json!(rng.pick(protocols)));
     }
     let host_ip = *rng.pick(&host_ips);
     if !host_ip.is_empty() || rng.chance(10) {
@@ -351,7 +356,18 @@ fn spoil_a_value(conf: &mut Map<String, Value>, rng: &mut Rng) {
 
 /// A generated case for `plugin` (one of [`PLUGINS`]).
 pub fn generate(plugin: &'static str, rng: &mut Rng) -> Case {
-    let version = *rng.pick(&VERSIONS);
+    // Mostly versions the reference takes (its firewall starts at 0.4.0,
+    // its bandwidth at 0.3.0), so more cases reach its code.
+    let taken: &[&str] = match plugin {
+        "firewall" => &["0.4.0", "1.0.0"],
+        "bandwidth" => &["0.3.0", "0.3.1", "0.4.0", "1.0.0"],
+        _ => &VERSIONS,
+    };
+    let version = if rng.chance(75) {
+        *rng.pick(taken)
+    } else {
+        *rng.pick(&VERSIONS)
+    };
     let mut conf = Map::new();
     put(&mut conf, "cniVersion", json!(version));
     put(&mut conf, "name", json!("fuzznet"));

@@ -211,7 +211,10 @@ pub const DELIBERATE: &[Deliberate] = &[
             case.plugin == "tuning"
                 && matches!(d.reference, Outcome::Broken { .. })
                 && serde_json::from_str::<serde_json::Value>(&case.config).is_ok_and(|c| {
-                    c.pointer("/args/cni/sysctl").is_some() && c.get("sysctl").is_none()
+                    let args_sysctl = key_ci(&c, "args")
+                        .and_then(|a| key_ci(a, "cni"))
+                        .and_then(|cni| key_ci(cni, "sysctl"));
+                    args_sysctl.is_some() && key_ci(&c, "sysctl").is_none()
                 })
         },
     },
@@ -237,16 +240,15 @@ pub const DELIBERATE: &[Deliberate] = &[
     },
     Deliberate {
         id: "upstream-keys-read",
-        doc: "Keys later upstream releases added and the 1.1.1 reference ignores are read as upstream reads them, and a value upstream refuses is refused: tuning `txQLen`; sbr `table`, `gateways`, `addSourceHints`.",
+        doc: "Keys later upstream releases added and the 1.1.1 reference ignores are read as upstream reads them, and a value upstream refuses is refused: tuning `txQLen`; sbr `table`, `gateways`, `addSourceHints`; portmap `masqAll`.",
         explains: |case, d| {
-            let keys: &[&str] = match case.plugin {
-                "tuning" => &["txQLen", "args.cni.txQLen"],
-                "sbr" => &["table", "gateways", "addSourceHints"],
-                _ => &[],
-            };
             // Besides these, `fuzz` counts here a difference that goes away
             // without the keys ([`upstream_keys`]).
-            d.reference.is_ok() && keys.iter().any(|k| our_msg(d).starts_with(&format!("{k}:")))
+            let named = |k: &&str| {
+                let msg = our_msg(d);
+                msg.starts_with(&format!("{k}:")) || msg.starts_with(&format!("args.cni.{k}:"))
+            };
+            d.reference.is_ok() && upstream_keys(case.plugin).iter().any(named)
         },
     },
     Deliberate {
@@ -292,6 +294,83 @@ pub const DELIBERATE: &[Deliberate] = &[
         },
     },
     Deliberate {
+        id: "chained-nftables-only",
+        doc: "portmap and firewall work with nftables only: `backend` may be absent or `\"nftables\"`; anything else (the 1.1.1 reference ignores portmap's `backend` and falls back to iptables for firewall's), portmap's `externalSetMarkChain` and non-empty iptables `conditionsV4`/`conditionsV6` are refused with code 7 naming nftables.",
+        explains: |case, d| {
+            matches!(case.plugin, "portmap" | "firewall")
+                && d.reference.is_ok()
+                && ["backend:", "externalSetMarkChain:", "conditionsV4", "conditionsV6"]
+                    .iter()
+                    .any(|k| our_msg(d).starts_with(k))
+                && our_msg(d).contains("nftables")
+        },
+    },
+    Deliberate {
+        id: "firewall-isolated",
+        doc: "firewall: `ingressPolicy: isolated` (upstream 1.2+) is supported; the 1.1.1 reference refuses it (\"unknown ingress policy\").",
+        explains: |case, d| {
+            case.plugin == "firewall"
+                && d.ours.is_ok()
+                && reference_msg(d) == "unknown ingress policy: \"isolated\""
+        },
+    },
+    Deliberate {
+        id: "chained-check-reads-the-config",
+        doc: "portmap, firewall, tuning, bandwidth and sbr CHECK read the whole config as ADD does and refuse what ADD refuses (the reference's CHECK skips keys it does not check, such as firewall's `ingressPolicy` and `backend`).",
+        explains: |case, d| {
+            is_chained(case)
+                && d.verb == "CHECK"
+                && d.reference.is_ok()
+                && matches!(&d.ours, Outcome::Error { code: 6 | 7, msg }
+                    if serde_json::from_str::<serde_json::Value>(&case.config).is_ok_and(|c| {
+                        let field = msg.split(':').next().unwrap_or_default();
+                        key_ci(&c, field).is_some()
+                    }))
+        },
+    },
+    Deliberate {
+        id: "portmap-mappings-checked",
+        doc: "portmap: every mapping is checked up front: `protocol` is required, a `hostIP` must be an address of a family the container has an address of (code 7 naming the field); the reference skips such a mapping silently, or leaves it to iptables.",
+        explains: |case, d| {
+            case.plugin == "portmap"
+                && d.reference.is_ok()
+                && our_msg(d).starts_with("runtimeConfig.portMappings[")
+                && (our_msg(d).contains("hostIP: the container has no IPv")
+                    || our_msg(d).contains("is not an IP address")
+                    || our_msg(d).ends_with(".protocol: missing"))
+        },
+    },
+    Deliberate {
+        id: "reference-portmap-check",
+        doc: "portmap: CHECK verifies every rule and passes on IPv4-only, IPv6-only and dual-stack attachments (the reference's fails there, checking one family's chain with the other family's iptables: upstream #819).",
+        explains: |case, d| {
+            case.plugin == "portmap"
+                && d.verb == "CHECK"
+                && d.ours.is_ok()
+                && reference_msg(d).starts_with("could not check ipv")
+        },
+    },
+    Deliberate {
+        id: "tuning-del-restores-sysctls",
+        doc: "tuning: DEL restores the sysctls ADD set (the reference leaves them).",
+        explains: |case, d| {
+            case.plugin == "tuning"
+                && d.verb == "DEL"
+                && d.kind == Kind::State
+                && d.detail.contains("[\"sysctls\"] differ")
+        },
+    },
+    Deliberate {
+        id: "bandwidth-del-removes-qdiscs",
+        doc: "bandwidth: DEL besides the ifb removes the host veth's tbf and its ingress qdisc when it redirects to this attachment's ifb (the reference leaves them to the veth's deletion).",
+        explains: |case, d| {
+            case.plugin == "bandwidth"
+                && d.verb == "DEL"
+                && d.kind == Kind::State
+                && d.detail.contains("[\"qdiscs\"] differ")
+        },
+    },
+    Deliberate {
         id: "layer2-bridge-check",
         doc: "CHECK of a layer-2 bridge (`ipam: {}`) works (the reference fails with \"no plugin name provided\").",
         explains: |case, d| {
@@ -326,6 +405,15 @@ pub const DELIBERATE: &[Deliberate] = &[
         },
     },
 ];
+
+/// The value at `key` of an object, matching the key ignoring case as Go's
+/// decoder does.
+fn key_ci<'v>(v: &'v serde_json::Value, key: &str) -> Option<&'v serde_json::Value> {
+    v.as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v)
+}
 
 fn is_main(case: &Case) -> bool {
     matches!(case.plugin, "bridge" | "ptp" | "macvlan")
@@ -387,6 +475,7 @@ pub fn upstream_keys(plugin: &str) -> &'static [&'static str] {
     match plugin {
         "tuning" => &["txQLen"],
         "sbr" => &["table", "gateways", "addSourceHints"],
+        "portmap" => &["masqAll"],
         _ => &[],
     }
 }

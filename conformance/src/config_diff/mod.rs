@@ -117,6 +117,8 @@ pub struct Report {
     pub known_bugs: std::collections::BTreeMap<&'static str, usize>,
     /// Differences no entry explains: bugs.
     pub unexplained: Vec<(Case, Difference)>,
+    /// The first case of each reviewed difference, for review.
+    pub examples: std::collections::BTreeMap<&'static str, (Case, Difference)>,
 }
 
 impl Report {
@@ -138,17 +140,23 @@ pub fn fuzz(target: &mut dyn Target, cases: usize, seed: u64) -> std::io::Result
             report.same += 1;
             continue;
         };
-        if let Some(entry) = deliberate::explain(&case, &d) {
+        let id = if let Some(entry) = deliberate::explain(&case, &d) {
             *report.deliberate.entry(entry.id).or_default() += 1;
+            entry.id
         } else if explained_without(target, &case, deliberate::upstream_keys(case.plugin))? {
             *report.deliberate.entry(UPSTREAM_KEYS_READ).or_default() += 1;
+            UPSTREAM_KEYS_READ
         } else if let Some(bug) = deliberate::known_bug(&case, &d) {
             *report.known_bugs.entry(bug.id).or_default() += 1;
+            bug.id
         } else if let Some(key) = pending_key(target, &case, &d)? {
             *report.pending.entry(key).or_default() += 1;
+            key
         } else {
             report.unexplained.push((case, d));
-        }
+            continue;
+        };
+        report.examples.entry(id).or_insert((case, d));
     }
     Ok(report)
 }
