@@ -364,3 +364,79 @@ fn del_after_the_container_namespace_is_gone_releases_everything() {
         }
     }
 }
+
+/// The IPv4 addresses of `dev` in `ns`.
+fn ipv4_of(ns: &str, dev: &str) -> Vec<String> {
+    let out = Command::new("ip")
+        .args(["-n", ns, "-j", "-4", "addr", "show", "dev", dev])
+        .output()
+        .expect("running ip");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    let mut addrs: Vec<String> = v
+        .pointer("/0/addr_info")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            format!(
+                "{}/{}",
+                a["local"].as_str().unwrap_or_default(),
+                a["prefixlen"]
+            )
+        })
+        .collect();
+    addrs.sort();
+    addrs
+}
+
+/// Configs the reference takes as it reads them, through both sides: two
+/// IPv4 gateways on one bridge are refused without `forceAddress` and with
+/// it the bridge keeps the last one (the reference's `ensureAddr`); a
+/// negative `mtu` is no MTU for bridge and ptp; ptp ignores a runtime MAC it
+/// cannot set (the reference's ptp reads none).
+#[test]
+fn gateways_negative_mtus_and_runtime_macs_as_the_reference_reads_them() {
+    if !privileged("gateways_negative_mtus_and_runtime_macs_as_the_reference_reads_them") {
+        return;
+    }
+    let two_v4 = |force: bool| {
+        json!({"cniVersion": "1.0.0", "name": "gw2", "type": "bridge", "bridge": "cnigw0",
+            "isGateway": true, "forceAddress": force, "mtu": -1,
+            "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.78.2.0/24"}], [{"subnet": "10.78.3.0/24"}]]}})
+    };
+    let ptp = json!({"cniVersion": "1.0.0", "name": "ptpneg", "type": "ptp", "mtu": -1,
+        "runtimeConfig": {"mac": "zz:00:00:00:00:01"},
+        "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.78.4.0/24"}]]}});
+    let mut seen = Vec::new();
+    for imp in [Impl::Ours, Impl::Reference] {
+        let mut side = Side::new(imp);
+        let first = side.container("a", "c1");
+        let run = side.run("ADD", &side.conf(&two_v4(false), "1.0.0"), &first);
+        let (_, msg) = error_of(&run, "two IPv4 gateways without forceAddress");
+        if imp == Impl::Ours {
+            assert!(msg.starts_with("forceAddress:"), "{msg}");
+        }
+        let second = side.container("b", "c2");
+        let forced = side.conf(&two_v4(true), "1.0.0");
+        side.run("ADD", &forced, &second).assert_ok();
+        let on_bridge = ipv4_of(&side.host, "cnigw0");
+        let third = side.container("p", "c3");
+        let result = side
+            .run("ADD", &side.conf(&ptp, "1.0.0"), &third)
+            .assert_ok()
+            .json();
+        let mtu = cni_conformance::differential::link_details(ns_name(&third), "eth0");
+        let mtu = mtu
+            .split_whitespace()
+            .skip_while(|w| *w != "mtu")
+            .nth(1)
+            .map(str::to_string);
+        side.run("DEL", &side.conf(&ptp, "1.0.0"), &third)
+            .assert_ok();
+        side.run("DEL", &forced, &second).assert_ok();
+        seen.push((on_bridge, mtu, result["ips"].clone()));
+    }
+    assert_eq!(seen[0].0, ["10.78.3.1/24"], "the last gateway stays");
+    assert_eq!(seen[0].1.as_deref(), Some("1500"), "no MTU: the kernel's");
+    assert_eq!(seen[0], seen[1]);
+}

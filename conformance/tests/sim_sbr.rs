@@ -125,7 +125,9 @@ fn check_of_an_interface_with_no_address_needs_no_interface() {
     world.call("CHECK", &conf, &att).unwrap();
     assert!(rule_lines(&*world.container(&att)).is_empty());
     // Without `table` the interface is needed for its table, as the reference's ADD needs it.
-    let e = world.call("ADD", &sbr_conf(&prev, json!({})), &att).unwrap_err();
+    let e = world
+        .call("ADD", &sbr_conf(&prev, json!({})), &att)
+        .unwrap_err();
     assert!(e.msg.contains("eth1"), "{}", e.msg);
 }
 

@@ -68,7 +68,13 @@ fn main() {
         let report = fuzz(target.as_mut(), cases as usize, seed)
             .unwrap_or_else(|e| fail(&format!("running a plugin failed: {e}")));
         let examples = args.iter().any(|a| a == "--examples");
-        print(plugin, seed, started.elapsed().as_secs_f64(), &report, examples);
+        print(
+            plugin,
+            seed,
+            started.elapsed().as_secs_f64(),
+            &report,
+            examples,
+        );
         unexplained += report.unexplained.len();
     }
     if unexplained > 0 {

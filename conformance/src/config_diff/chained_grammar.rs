@@ -65,8 +65,14 @@ pub const SYSCTL_FILES: [&str; 5] = [
 ];
 
 fn flag(rng: &mut Rng) -> Value {
-    rng.pick(&[json!(true), json!(true), json!(false), json!("true"), json!(1)])
-        .clone()
+    rng.pick(&[
+        json!(true),
+        json!(true),
+        json!(false),
+        json!("true"),
+        json!(1),
+    ])
+    .clone()
 }
 
 /// A value of another JSON type than any key expects, or `null`.
@@ -99,7 +105,11 @@ fn prev_result(rng: &mut Rng) -> Value {
     let routes: Vec<Value> = families
         .iter()
         .map(|(_, gw)| {
-            let dst = if gw.contains(':') { "::/0" } else { "0.0.0.0/0" };
+            let dst = if gw.contains(':') {
+                "::/0"
+            } else {
+                "0.0.0.0/0"
+            };
             json!({ "dst": dst, "gw": gw })
         })
         .collect();
@@ -133,13 +143,31 @@ fn port_mapping(rng: &mut Rng) -> Value {
     let mut m = Map::new();
     // Mostly a mapping that works, so the rest of the config runs.
     let good = rng.chance(75);
-    let host_ports = [json!(8080), json!(0), json!(-1), json!(70000), json!("8080")];
+    let host_ports = [
+        json!(8080),
+        json!(0),
+        json!(-1),
+        json!(70000),
+        json!("8080"),
+    ];
     let container_ports = [json!(80), json!(0), json!(-1), json!("80")];
     let protocols = ["tcp", "udp", "TCP", "sctp", "bogus", ""];
     let host_ips = ["", "", "", "127.0.0.1", "::1", V4.1, V6.1, "bogus"];
-    let host_ports = if good { &host_ports[..1] } else { &host_ports[..] };
-    let container_ports = if good { &container_ports[..1] } else { &container_ports[..] };
-    let protocols = if good { &protocols[..2] } else { &protocols[..] };
+    let host_ports = if good {
+        &host_ports[..1]
+    } else {
+        &host_ports[..]
+    };
+    let container_ports = if good {
+        &container_ports[..1]
+    } else {
+        &container_ports[..]
+    };
+    let protocols = if good {
+        &protocols[..2]
+    } else {
+        &protocols[..]
+    };
     if rng.chance(95) {
         put(&mut m, "hostPort", rng.pick(host_ports).clone());
     }
@@ -190,7 +218,12 @@ fn portmap_keys(conf: &mut Map<String, Value>, rng: &mut Rng) {
 
 fn firewall_keys(conf: &mut Map<String, Value>, rng: &mut Rng) {
     if rng.chance(30) {
-        let backends = [json!("nftables"), json!("iptables"), json!("firewalld"), json!("bogus")];
+        let backends = [
+            json!("nftables"),
+            json!("iptables"),
+            json!("firewalld"),
+            json!("bogus"),
+        ];
         put(conf, "backend", rng.pick(&backends).clone());
     }
     if rng.chance(50) {
@@ -214,7 +247,14 @@ fn firewall_keys(conf: &mut Map<String, Value>, rng: &mut Rng) {
 }
 
 fn sysctls(rng: &mut Rng) -> Value {
-    let values = [json!("1"), json!("1"), json!("2"), json!("555"), json!("abc"), json!(5)];
+    let values = [
+        json!("1"),
+        json!("1"),
+        json!("2"),
+        json!("555"),
+        json!("abc"),
+        json!(5),
+    ];
     let mut map = Map::new();
     for _ in 0..1 + rng.below(2) {
         // Mostly keys the kernel has, so the rest of the config runs.
@@ -233,7 +273,12 @@ fn sysctls(rng: &mut Rng) -> Value {
     Value::Object(map)
 }
 
-const TUNING_MACS: [&str; 4] = ["0a:00:00:00:bb:01", "zz:00:00:00:00:01", "01:00:5e:00:00:01", ""];
+const TUNING_MACS: [&str; 4] = [
+    "0a:00:00:00:bb:01",
+    "zz:00:00:00:00:01",
+    "01:00:5e:00:00:01",
+    "",
+];
 
 fn tuning_keys(conf: &mut Map<String, Value>, rng: &mut Rng) {
     put(conf, "dataDir", json!("@DATADIR@/tuning"));
@@ -244,7 +289,15 @@ fn tuning_keys(conf: &mut Map<String, Value>, rng: &mut Rng) {
         put(conf, "mac", json!(rng.pick(&TUNING_MACS)));
     }
     if rng.chance(30) {
-        let mtus = [json!(1400), json!(9000), json!(0), json!(-1), json!(67), json!(65536), json!("1400")];
+        let mtus = [
+            json!(1400),
+            json!(9000),
+            json!(0),
+            json!(-1),
+            json!(67),
+            json!(65536),
+            json!("1400"),
+        ];
         put(conf, "mtu", rng.pick(&mtus).clone());
     }
     for key in ["promisc", "allmulti"] {
@@ -268,7 +321,11 @@ fn tuning_keys(conf: &mut Map<String, Value>, rng: &mut Rng) {
         put(conf, "args", json!({ "cni": args }));
     }
     if rng.chance(10) {
-        put(conf, "runtimeConfig", json!({ "mac": rng.pick(&TUNING_MACS) }));
+        put(
+            conf,
+            "runtimeConfig",
+            json!({ "mac": rng.pick(&TUNING_MACS) }),
+        );
     }
 }
 
@@ -317,7 +374,11 @@ fn bandwidth_keys(conf: &mut Map<String, Value>, rng: &mut Rng) {
         conf.extend(bandwidth_entry(rng));
     }
     if rng.chance(40) {
-        put(conf, "runtimeConfig", json!({ "bandwidth": bandwidth_entry(rng) }));
+        put(
+            conf,
+            "runtimeConfig",
+            json!({ "bandwidth": bandwidth_entry(rng) }),
+        );
         put(conf, "capabilities", json!({ "bandwidth": true }));
     }
     for key in ["shapedSubnets", "unshapedSubnets"] {
@@ -329,7 +390,13 @@ fn bandwidth_keys(conf: &mut Map<String, Value>, rng: &mut Rng) {
 
 fn sbr_keys(conf: &mut Map<String, Value>, rng: &mut Rng) {
     if rng.chance(15) {
-        let tables = [json!(100), json!(0), json!(-1), json!("100"), json!(4_294_967_296u64)];
+        let tables = [
+            json!(100),
+            json!(0),
+            json!(-1),
+            json!("100"),
+            json!(4_294_967_296u64),
+        ];
         put(conf, "table", rng.pick(&tables).clone());
     }
     if rng.chance(10) {
@@ -392,7 +459,11 @@ pub fn generate(plugin: &'static str, rng: &mut Rng) -> Case {
         }
     }
     match rng.below(100) {
-        0..=89 => put(&mut conf, "prevResult", at_version(prev_result(rng), version)),
+        0..=89 => put(
+            &mut conf,
+            "prevResult",
+            at_version(prev_result(rng), version),
+        ),
         90..=93 => put(&mut conf, "prevResult", odd_value(rng)),
         _ => {}
     }

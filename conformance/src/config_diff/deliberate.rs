@@ -268,12 +268,13 @@ pub const DELIBERATE: &[Deliberate] = &[
     },
     Deliberate {
         id: "bandwidth-check-without-limits",
-        doc: "bandwidth: CHECK with no limits passes without looking for the host veth (the reference looks it up first and fails when `CNI_IFNAME` has no veth peer).",
+        doc: "bandwidth: CHECK with no limits passes without looking for the host veth (the reference looks it up first and fails when `CNI_IFNAME` has no veth peer or `prevResult` no interfaces).",
         explains: |case, d| {
             case.plugin == "bandwidth"
                 && d.verb == "CHECK"
                 && d.ours.is_ok()
-                && reference_msg(d).contains("has no veth peer")
+                && (reference_msg(d).contains("has no veth peer")
+                    || reference_msg(d) == "no interfaces provided")
         },
     },
     Deliberate {

@@ -96,8 +96,10 @@ mod tests {
     /// A namespace whose sysctls are `present` (key to value); any other
     /// key is not found, on read and on write.
     fn ns_with(present: &[&str]) -> MockNetns {
-        let keys: HashMap<String, String> =
-            present.iter().map(|k| (k.to_string(), "0".to_string())).collect();
+        let keys: HashMap<String, String> = present
+            .iter()
+            .map(|k| (k.to_string(), "0".to_string()))
+            .collect();
         let mut ns = MockNetns::new();
         let read = keys.clone();
         ns.expect_sysctl_get().returning(move |k| {

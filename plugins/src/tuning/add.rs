@@ -37,7 +37,14 @@ pub fn add(t: &Tuning<'_>, args: &CmdArgs) -> Result<CniResult, CniError> {
             remove_if_exists(fs, &file)
         });
     }
-    apply(&*container, &conf, link.as_ref(), &sysctls, &before, &mut undo)?;
+    apply(
+        &*container,
+        &conf,
+        link.as_ref(),
+        &sysctls,
+        &before,
+        &mut undo,
+    )?;
     if let Some(mac) = conf.mac {
         if let Some(iface) = chained::container_interface(&mut prev, &args.ifname) {
             iface.mac = mac.to_string();
@@ -73,7 +80,9 @@ fn previous_values(
         })
         .collect::<Result<_, CniError>>()?;
     Ok(Saved {
-        mac: link.filter(|_| conf.mac.is_some()).map(|l| l.mac.to_string()),
+        mac: link
+            .filter(|_| conf.mac.is_some())
+            .map(|l| l.mac.to_string()),
         promisc: link.filter(|_| conf.promisc).map(|l| l.promisc),
         mtu: link.filter(|_| conf.mtu.is_some()).map(|l| l.mtu),
         allmulti: link.filter(|_| conf.allmulti.is_some()).map(|l| l.allmulti),

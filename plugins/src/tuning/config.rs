@@ -69,7 +69,10 @@ impl TuningConf {
                 mtu = Some((m.path.clone(), m.parse()?));
             }
         }
-        conf.mtu = mtu.map(|(field, m)| mtu_value(&field, m)).transpose()?.flatten();
+        conf.mtu = mtu
+            .map(|(field, m)| mtu_value(&field, m))
+            .transpose()?
+            .flatten();
         conf.mac = mac
             .map(|(field, text)| {
                 MacAddr::parse_for_interface(&text).map_err(|e| ConfigError::invalid(field, e))
@@ -145,7 +148,10 @@ fn txqlen_field(f: &Fields<'_>) -> Result<Option<u32>, ConfigError> {
         return Ok(None);
     }
     u32::try_from(qlen).map(Some).map_err(|_| {
-        ConfigError::invalid(f.path_of("txQLen"), format!("{qlen} is more than 4294967295"))
+        ConfigError::invalid(
+            f.path_of("txQLen"),
+            format!("{qlen} is more than 4294967295"),
+        )
     })
 }
 

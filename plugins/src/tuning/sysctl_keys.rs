@@ -120,7 +120,10 @@ mod tests {
         for (key, path) in [
             ("net..x", "net/x"),
             ("/net/ipv4/ip_forward", "net/ipv4/ip_forward"),
-            ("net.ipv4.conf.eth0..proxy_arp", "net/ipv4/conf/eth0/proxy_arp"),
+            (
+                "net.ipv4.conf.eth0..proxy_arp",
+                "net/ipv4/conf/eth0/proxy_arp",
+            ),
             // Dots are slashes first, so `..` never climbs (as there).
             ("net/ipv4/../core/./somaxconn", "net/ipv4/core/somaxconn"),
             ("net/../kernel/panic", "net/kernel/panic"),

@@ -160,7 +160,10 @@ fn conf_dns_wins_per_field() {
 fn a_prev_result_that_is_not_an_object_is_refused_naming_it() {
     for bad in ["[]", "\"x\"", "5"] {
         let text = format!(r#"{{"cniVersion":"1.0.0","name":"n","prevResult":{bad}}}"#);
-        let e = NetConf::parse(text.as_bytes()).unwrap().previous_result().unwrap_err();
+        let e = NetConf::parse(text.as_bytes())
+            .unwrap()
+            .previous_result()
+            .unwrap_err();
         assert_eq!(e.code, 6, "{bad}: {e:?}");
         assert!(e.msg.starts_with("prevResult"), "{bad}: {e:?}");
     }
