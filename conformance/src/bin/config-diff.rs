@@ -1,7 +1,8 @@
 //! The configuration differential fuzzer, long run:
-//! `config-diff [--cases N] [--seed S] [--plugins host-local,static,bridge,ptp,macvlan]`
+//! `config-diff [--cases N] [--seed S] [--plugins host-local,static,bridge,...]`
 //! (our binaries from `CNI_RS_BIN_DIR` or `target/debug`, the reference's
-//! from /usr/lib/cni; bridge, ptp and macvlan need root). `--cases` is per
+//! from /usr/lib/cni; every plugin but host-local and static needs root;
+//! the plugins are `config_diff::targets::ALL`). `--cases` is per
 //! plugin. Prints a summary per plugin (with `--examples`, also the first
 //! case of each reviewed difference); exits 1 when any difference is not on
 //! the reviewed list.
