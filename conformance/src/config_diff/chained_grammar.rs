@@ -475,7 +475,7 @@ pub fn generate(plugin: &'static str, rng: &mut Rng) -> Case {
     };
     Case {
         plugin,
-        ifname: *rng.pick(&IFNAMES),
+        ifname: rng.pick::<&str>(&IFNAMES),
         config: Value::Object(conf).to_string(),
         cni_args,
     }
