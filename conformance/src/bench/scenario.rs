@@ -3,6 +3,7 @@
 //! removes again, also on failure.
 
 use super::attach::{Attacher, Container, PluginAttacher};
+use super::chain::ChainAttacher;
 use super::floor::FloorAttacher;
 use super::modes::{Lan, Mode};
 use super::report::{Report, FLOOR};
@@ -110,24 +111,30 @@ impl Bench<'_> {
         Ok(report)
     }
 
-    /// Ours, the reference (when present) and the floor, each on a fresh
-    /// network of its own.
+    /// Ours, the reference (when present) and the floor (which has no
+    /// chain), each on a fresh network of its own.
     fn attachers(&self, mode: Mode) -> Result<Vec<Box<dyn Attacher>>, String> {
         let mut all: Vec<Box<dyn Attacher>> = Vec::new();
-        let plugin = |label: &'static str, dir: &Path, octet| -> Box<dyn Attacher> {
-            Box::new(PluginAttacher {
-                label: label.to_string(),
+        let plugins = |label: &str, dir: &Path, octet| -> Result<Box<dyn Attacher>, String> {
+            let (label, lan) = (label.to_string(), self.lan(octet));
+            if mode.is_chain() {
+                return Ok(Box::new(ChainAttacher::new(label, dir, lan)?));
+            }
+            Ok(Box::new(PluginAttacher {
+                label,
                 dir: dir.to_path_buf(),
                 mode,
-                lan: self.lan(octet),
-            })
+                lan,
+            }))
         };
-        all.push(plugin("ours", &self.cfg.ours, 252));
+        all.push(plugins("ours", &self.cfg.ours, 252)?);
         if let Some(dir) = &self.cfg.reference {
-            all.push(plugin("reference", dir, 253));
+            all.push(plugins("reference", dir, 253)?);
         }
-        let floor = FloorAttacher::create(FLOOR.to_string(), mode, self.lan(251))?;
-        all.push(Box::new(floor));
+        if !mode.is_chain() {
+            let floor = FloorAttacher::create(FLOOR.to_string(), mode, self.lan(251))?;
+            all.push(Box::new(floor));
+        }
         Ok(all)
     }
 
