@@ -2,7 +2,7 @@
 
 use crate::netlink::Rtnl;
 use crate::netns::NetnsFile;
-use crate::nftables::{self, NfSocket};
+use crate::nftables::{self, tagged_sets, NfSocket};
 use crate::sysctl;
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, FirewallSet, LinkInfo, MacAddr, MacvlanSpec, MasqRule,
@@ -194,19 +194,19 @@ impl Netns for LinuxNetns {
     }
 
     fn portmap_add(&self, set: &PortMapSet) -> NetResult<()> {
-        nftables::portmap::add(self.nf()?, &self.file, set)
+        tagged_sets::add(self.nf()?, &self.file, set)
     }
     fn portmap_check(&self, set: &PortMapSet) -> NetResult<()> {
-        nftables::portmap::check(self.nf()?, &self.file, set)
+        tagged_sets::check(self.nf()?, &self.file, set)
     }
     fn portmap_del(&self, network: &str, container_id: &str) -> NetResult<()> {
-        nftables::portmap::del(self.nf()?, &self.file, network, container_id)
+        tagged_sets::del::<PortMapSet>(self.nf()?, &self.file, network, container_id)
     }
     fn portmap_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
-        nftables::portmap::gc(self.nf()?, &self.file, network, live_container_ids)
+        tagged_sets::gc::<PortMapSet>(self.nf()?, &self.file, network, live_container_ids)
     }
     fn portmap_list(&self) -> NetResult<Vec<PortMapSet>> {
-        nftables::portmap::list(self.nf()?, &self.file)
+        tagged_sets::list(self.nf()?, &self.file)
     }
     // ---- link flags for `tuning` ----
     fn set_allmulti(&self, index: u32, on: bool) -> NetResult<()> {
@@ -215,19 +215,19 @@ impl Netns for LinuxNetns {
 
     // ---- forwarding rules (firewall) ----
     fn firewall_add(&self, set: &FirewallSet) -> NetResult<()> {
-        nftables::firewall::add(self.nf()?, &self.file, set)
+        tagged_sets::add(self.nf()?, &self.file, set)
     }
     fn firewall_check(&self, set: &FirewallSet) -> NetResult<()> {
-        nftables::firewall::check(self.nf()?, &self.file, set)
+        tagged_sets::check(self.nf()?, &self.file, set)
     }
     fn firewall_del(&self, network: &str, container_id: &str) -> NetResult<()> {
-        nftables::firewall::del(self.nf()?, &self.file, network, container_id)
+        tagged_sets::del::<FirewallSet>(self.nf()?, &self.file, network, container_id)
     }
     fn firewall_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
-        nftables::firewall::gc(self.nf()?, &self.file, network, live_container_ids)
+        tagged_sets::gc::<FirewallSet>(self.nf()?, &self.file, network, live_container_ids)
     }
     fn firewall_list(&self) -> NetResult<Vec<FirewallSet>> {
-        nftables::firewall::list(self.nf()?, &self.file)
+        tagged_sets::list(self.nf()?, &self.file)
     }
 
     fn set_port_isolated(&self, index: u32, on: bool) -> NetResult<()> {

@@ -14,17 +14,17 @@
 //! replacing them, so ADD looks the chain up and creates it only when it is
 //! missing: a plain ADD's transaction then only adds rules, which free nothing.
 
-pub mod firewall;
-mod firewall_plan;
+mod firewall;
 mod firewall_rule;
 pub mod fuzz;
 mod plan;
-pub mod portmap;
-mod portmap_plan;
+mod portmap;
 mod portmap_rule;
 mod rule;
 mod spoof;
 mod spoof_rule;
+mod tagged_plan;
+pub(crate) mod tagged_sets;
 mod wire;
 
 use crate::netns::NetnsFile;
@@ -164,9 +164,12 @@ pub fn gc(sock: &NfSocket, ns: &NetnsFile, network: &str, live: &[String]) -> Ne
         ns.path().display()
     );
     apply(sock, ns, &what, |chain| {
-        plan::delete(chain.rules().iter().filter(|e| {
-            e.tag.is_of_network(network) && !live.iter().any(|id| e.tag.is_of(network, id))
-        }))
+        plan::delete(
+            chain
+                .rules()
+                .iter()
+                .filter(|e| is_stale(&e.tag, network, live)),
+        )
     })
 }
 
@@ -196,7 +199,7 @@ pub fn list(sock: &NfSocket, ns: &NetnsFile) -> NetResult<Vec<MasqRule>> {
 }
 
 /// Tagged rules grouped into one set per attachment, each set's rules sorted
-/// and unique, the sets sorted: what the `*_list` operations return. Grouped
+/// and unique, the sets sorted: what `tagged_sets::list` returns. Grouped
 /// by the whole tag, since two long names may show the same cut prefix.
 fn group_by_tag<R: Ord, S: Ord>(
     found: impl IntoIterator<Item = (ParsedMasqTag, R)>,
@@ -221,7 +224,8 @@ fn group_by_tag<R: Ord, S: Ord>(
     sets
 }
 
-/// GC's question for a tagged rule: of `network`, but of no live container.
+/// GC's question for a tagged rule (masquerade, spoof check, rule sets): of
+/// `network`, but of no live container.
 fn is_stale(tag: &ParsedMasqTag, network: &str, live: &[String]) -> bool {
     tag.is_of_network(network) && !live.iter().any(|id| tag.is_of(network, id))
 }

@@ -1,0 +1,124 @@
+//! What each operation on per-attachment rule sets sends, decided from what
+//! our table holds: pure functions, as `plan.rs` is for masquerade, shared
+//! by every kind of set (see `tagged_sets`).
+//!
+//! The table and its base chains are created only where missing; an ADD
+//! that finds the attachment's rules exactly as wanted sends nothing.
+
+use super::rule::{create_base_chain, create_table, del_rule_in, new_rule_in};
+use super::tagged_sets::TaggedSet;
+use super::wire::NfMsg;
+use cni_core::net::ParsedMasqTag;
+
+/// One of our base chains: name, type (`nat`, `filter`), netfilter hook,
+/// priority.
+pub(crate) struct ChainDef {
+    pub name: &'static str,
+    pub kind: &'static str,
+    pub hook: u32,
+    pub priority: i32,
+}
+
+/// One of our rules as a look-up found it.
+#[derive(Debug, Clone)]
+pub(super) struct Found<R> {
+    /// Index into the kind's chains.
+    pub chain: usize,
+    pub handle: u64,
+    pub tag: ParsedMasqTag,
+    pub rule: R,
+}
+
+/// Our table as a look-up found it.
+#[derive(Debug)]
+pub(super) struct Table<R> {
+    /// Whether each of the kind's chains exists.
+    pub present: Vec<bool>,
+    pub rules: Vec<Found<R>>,
+}
+
+impl<R> Table<R> {
+    /// No table: every one of `chains` chains is missing.
+    pub fn missing(chains: usize) -> Self {
+        Table {
+            present: vec![false; chains],
+            rules: Vec::new(),
+        }
+    }
+
+    pub fn rules_of<'a>(
+        &'a self,
+        network: &'a str,
+        container_id: &'a str,
+    ) -> impl Iterator<Item = &'a Found<R>> + 'a {
+        self.rules
+            .iter()
+            .filter(move |f| f.tag.is_of(network, container_id))
+    }
+}
+
+/// (chain, rule) pairs for `rules`, in the order of `rules`.
+pub(super) fn placed_in_order<S: TaggedSet>(rules: &[S::Rule]) -> Vec<(usize, S::Rule)> {
+    rules
+        .iter()
+        .flat_map(|r| S::chains_for(r).iter().map(move |c| (*c, r.clone())))
+        .collect()
+}
+
+/// (chain, rule) pairs for `rules`, sorted, without repeats.
+pub(super) fn placed<S: TaggedSet>(rules: &[S::Rule]) -> Vec<(usize, S::Rule)> {
+    let mut out = placed_in_order::<S>(rules);
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn new_rule<S: TaggedSet>(chain: usize, rule: &S::Rule, tag: &str) -> NfMsg {
+    let mut msg = new_rule_in(S::TABLE, S::CHAINS[chain].name, &S::expressions(rule), tag);
+    if S::at_head(rule) {
+        // Without NLM_F_APPEND the kernel inserts at the head of the chain.
+        msg.flags &= !netlink_packet_core::NLM_F_APPEND;
+    }
+    msg
+}
+
+/// ADD: nothing when the attachment already has exactly these rules; else
+/// one transaction replacing whatever it had, creating the table and the
+/// chains only where missing.
+pub(super) fn add<S: TaggedSet>(table: &Table<S::Rule>, set: &S, tag: &str) -> Vec<NfMsg> {
+    let wanted = placed::<S>(set.rules());
+    let mine: Vec<&Found<S::Rule>> = table.rules_of(set.network(), set.container_id()).collect();
+    let mut have: Vec<(usize, S::Rule)> = mine.iter().map(|f| (f.chain, f.rule.clone())).collect();
+    have.sort();
+    if have == wanted && mine.iter().all(|f| f.tag.is_current_format()) {
+        return Vec::new();
+    }
+    let mut msgs = Vec::new();
+    if table.present.iter().any(|p| !p) {
+        msgs.push(create_table(S::TABLE));
+    }
+    for (def, _) in S::CHAINS.iter().zip(&table.present).filter(|(_, p)| !**p) {
+        msgs.push(create_base_chain(
+            S::TABLE,
+            def.name,
+            def.kind,
+            def.hook,
+            def.priority,
+        ));
+    }
+    msgs.extend(delete::<S>(mine.into_iter()));
+    msgs.extend(wanted.iter().map(|(c, r)| new_rule::<S>(*c, r, tag)));
+    msgs
+}
+
+/// DEL, GC: one transaction deleting the chosen rules by handle.
+pub(super) fn delete<'a, S: TaggedSet>(
+    rules: impl Iterator<Item = &'a Found<S::Rule>>,
+) -> Vec<NfMsg>
+where
+    S::Rule: 'a,
+{
+    rules
+        .map(|f| del_rule_in(S::TABLE, S::CHAINS[f.chain].name, f.handle))
+        .collect()
+}
