@@ -9,6 +9,7 @@ pub mod conf;
 pub mod container_link;
 pub mod delegate;
 pub mod errors;
+pub mod host_rules;
 pub mod iface;
 pub mod masq;
 pub mod names;
