@@ -5,9 +5,9 @@ use crate::netns::NetnsFile;
 use crate::nftables::{self, tagged_sets, NfSocket};
 use crate::sysctl;
 use cni_core::net::{
-    AddressInfo, AddressSpec, BridgeSpec, FirewallSet, LinkInfo, MacAddr, MacvlanSpec, MasqRule,
-    NetBackend, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, RuleInfo, RuleSpec,
-    Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec,
+    AddressInfo, AddressSpec, BridgeSpec, FirewallRule, FirewallSet, LinkInfo, MacAddr,
+    MacvlanSpec, MasqRule, NetBackend, NetResult, Netns, NsRef, PortMapRule, PortMapSet, RouteInfo,
+    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec,
 };
 use ipnet::IpNet;
 use std::sync::OnceLock;
@@ -200,10 +200,10 @@ impl Netns for LinuxNetns {
         tagged_sets::check(self.nf()?, &self.file, set)
     }
     fn portmap_del(&self, network: &str, container_id: &str) -> NetResult<()> {
-        tagged_sets::del::<PortMapSet>(self.nf()?, &self.file, network, container_id)
+        tagged_sets::del::<PortMapRule>(self.nf()?, &self.file, network, container_id)
     }
     fn portmap_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
-        tagged_sets::gc::<PortMapSet>(self.nf()?, &self.file, network, live_container_ids)
+        tagged_sets::gc::<PortMapRule>(self.nf()?, &self.file, network, live_container_ids)
     }
     fn portmap_list(&self) -> NetResult<Vec<PortMapSet>> {
         tagged_sets::list(self.nf()?, &self.file)
@@ -221,10 +221,10 @@ impl Netns for LinuxNetns {
         tagged_sets::check(self.nf()?, &self.file, set)
     }
     fn firewall_del(&self, network: &str, container_id: &str) -> NetResult<()> {
-        tagged_sets::del::<FirewallSet>(self.nf()?, &self.file, network, container_id)
+        tagged_sets::del::<FirewallRule>(self.nf()?, &self.file, network, container_id)
     }
     fn firewall_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
-        tagged_sets::gc::<FirewallSet>(self.nf()?, &self.file, network, live_container_ids)
+        tagged_sets::gc::<FirewallRule>(self.nf()?, &self.file, network, live_container_ids)
     }
     fn firewall_list(&self) -> NetResult<Vec<FirewallSet>> {
         tagged_sets::list(self.nf()?, &self.file)

@@ -248,3 +248,15 @@ pub fn with_prev_result(conf: &Value, prev: &Value) -> Value {
     conf["prevResult"] = prev.clone();
     conf
 }
+
+/// `conf` as GC gets it: at 1.1.0, with the containers `keep` (on `eth0`)
+/// as the runtime's valid attachments.
+pub fn gc_keeping(conf: &Value, keep: &[&str]) -> Value {
+    let mut gc = conf.clone();
+    gc["cniVersion"] = "1.1.0".into();
+    gc["cni.dev/valid-attachments"] = keep
+        .iter()
+        .map(|id| serde_json::json!({"containerID": id, "ifname": "eth0"}))
+        .collect();
+    gc
+}

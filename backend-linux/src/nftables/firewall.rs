@@ -1,6 +1,7 @@
 //! The `firewall` plugin's forwarding rules in our own nftables table
 //! (`table inet cni_rs_firewall`), one set per attachment (see
-//! `tagged_sets`).
+//! `tagged_sets`): here only where the rules go and how one is written and
+//! read back.
 //!
 //! One base chain, `forward`, hooked at forward with priority filter - 10
 //! (-10), so it runs before the usual `filter` chains (priority 0). Drop
@@ -10,18 +11,15 @@
 
 use super::firewall_rule::{expressions, parse_expressions};
 use super::tagged_plan::ChainDef;
-use super::tagged_sets::TaggedSet;
+use super::tagged_sets::NftRule;
 use super::wire::Attrs;
-use cni_core::net::{FirewallRule, FirewallSet};
+use cni_core::net::FirewallRule;
 
 const NF_INET_FORWARD: u32 = 2;
 /// `filter - 10`: before a `filter`-priority chain's drop policy.
 const PRIORITY: i32 = -10;
 
-impl TaggedSet for FirewallSet {
-    type Rule = FirewallRule;
-    const WHAT: &'static str = "forwarding rules";
-    const RULE: &'static str = "forwarding rule";
+impl NftRule for FirewallRule {
     const TABLE: &'static str = "cni_rs_firewall";
     const CHAINS: &'static [ChainDef] = &[ChainDef {
         name: "forward",
@@ -30,40 +28,17 @@ impl TaggedSet for FirewallSet {
         priority: PRIORITY,
     }];
 
-    fn network(&self) -> &str {
-        &self.network
-    }
-    fn container_id(&self) -> &str {
-        &self.container_id
-    }
-    fn rules(&self) -> &[FirewallRule] {
-        &self.rules
-    }
-    fn from_parts(network: String, container_id: String, rules: Vec<FirewallRule>) -> Self {
-        FirewallSet {
-            network,
-            container_id,
-            rules,
-        }
-    }
-
-    fn validate_rule(rule: &FirewallRule) -> Result<(), String> {
-        rule.validate()
-    }
-    fn chains_for(_rule: &FirewallRule) -> &'static [usize] {
+    fn chains(&self) -> &'static [usize] {
         &[0]
     }
-    fn expressions(rule: &FirewallRule) -> Attrs {
-        expressions(rule)
+    fn expressions(&self) -> Attrs {
+        expressions(self)
     }
     fn parse_expressions(list: &[u8]) -> Option<FirewallRule> {
         parse_expressions(list)
     }
-    fn at_head(rule: &FirewallRule) -> bool {
-        rule.is_drop()
-    }
-    fn describe(rule: &FirewallRule) -> String {
-        format!("{} \"{rule}\"", Self::RULE)
+    fn at_head(&self) -> bool {
+        self.is_drop()
     }
 }
 
@@ -75,7 +50,7 @@ mod tests {
     use crate::nftables::wire::{
         NfMsg, NFT_MSG_DELRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE,
     };
-    use cni_core::net::masq_tag;
+    use cni_core::net::{masq_tag, FirewallSet};
     use netlink_packet_core::NLM_F_APPEND;
 
     fn kinds(msgs: &[NfMsg]) -> Vec<u8> {
@@ -83,7 +58,11 @@ mod tests {
     }
 
     fn set(id: &str, rules: &[FirewallRule]) -> FirewallSet {
-        FirewallSet::from_parts("n".into(), id.into(), rules.to_vec())
+        FirewallSet {
+            network: "n".into(),
+            container_id: id.into(),
+            rules: rules.to_vec(),
+        }
     }
 
     fn rules() -> Vec<FirewallRule> {
@@ -125,6 +104,9 @@ mod tests {
             kinds(&msgs),
             [NFT_MSG_DELRULE, NFT_MSG_DELRULE, NFT_MSG_NEWRULE]
         );
-        assert_eq!(delete::<FirewallSet>(table.rules_of("n", "other")).len(), 2);
+        assert_eq!(
+            delete::<FirewallRule>(table.rules_of("n", "other")).len(),
+            2
+        );
     }
 }

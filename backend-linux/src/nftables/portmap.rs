@@ -1,6 +1,7 @@
 //! Port mappings in our own nftables table (`table inet cni_rs_portmap`):
 //! DNAT from host ports to containers and the masquerade that hairpin and
-//! localhost connections need, one set per attachment (see `tagged_sets`).
+//! localhost connections need, one set per attachment (see `tagged_sets`):
+//! here only where the rules go and how one is written and read back.
 //!
 //! DNAT rules sit in two base chains (`prerouting` for traffic from outside
 //! and from containers, `output` for the host's own), each with its own
@@ -9,9 +10,9 @@
 
 use super::portmap_rule::{expressions, parse_expressions};
 use super::tagged_plan::ChainDef;
-use super::tagged_sets::TaggedSet;
+use super::tagged_sets::NftRule;
 use super::wire::Attrs;
-use cni_core::net::{PortMapRule, PortMapSet};
+use cni_core::net::PortMapRule;
 
 const NF_INET_PRE_ROUTING: u32 = 0;
 const NF_INET_LOCAL_OUT: u32 = 3;
@@ -19,10 +20,7 @@ const NF_INET_POST_ROUTING: u32 = 4;
 const DSTNAT: i32 = -100;
 const SRCNAT: i32 = 100;
 
-impl TaggedSet for PortMapSet {
-    type Rule = PortMapRule;
-    const WHAT: &'static str = "port mappings";
-    const RULE: &'static str = "port-mapping rule";
+impl NftRule for PortMapRule {
     const TABLE: &'static str = "cni_rs_portmap";
     const CHAINS: &'static [ChainDef] = &[
         ChainDef {
@@ -45,34 +43,14 @@ impl TaggedSet for PortMapSet {
         },
     ];
 
-    fn network(&self) -> &str {
-        &self.network
-    }
-    fn container_id(&self) -> &str {
-        &self.container_id
-    }
-    fn rules(&self) -> &[PortMapRule] {
-        &self.rules
-    }
-    fn from_parts(network: String, container_id: String, rules: Vec<PortMapRule>) -> Self {
-        PortMapSet {
-            network,
-            container_id,
-            rules,
-        }
-    }
-
-    fn validate_rule(rule: &PortMapRule) -> Result<(), String> {
-        rule.validate()
-    }
-    fn chains_for(rule: &PortMapRule) -> &'static [usize] {
-        match rule {
+    fn chains(&self) -> &'static [usize] {
+        match self {
             PortMapRule::Dnat { .. } => &[0, 1],
             PortMapRule::Masquerade { .. } => &[2],
         }
     }
-    fn expressions(rule: &PortMapRule) -> Attrs {
-        expressions(rule)
+    fn expressions(&self) -> Attrs {
+        expressions(self)
     }
     fn parse_expressions(list: &[u8]) -> Option<PortMapRule> {
         parse_expressions(list)
@@ -87,14 +65,18 @@ mod tests {
     use crate::nftables::wire::{
         NfMsg, NFT_MSG_DELRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE,
     };
-    use cni_core::net::{masq_tag, PortProtocol};
+    use cni_core::net::{masq_tag, PortMapSet, PortProtocol};
 
     fn kinds(msgs: &[NfMsg]) -> Vec<u8> {
         msgs.iter().map(|m| m.kind).collect()
     }
 
     fn set(id: &str, rules: &[PortMapRule]) -> PortMapSet {
-        PortMapSet::from_parts("n".into(), id.into(), rules.to_vec())
+        PortMapSet {
+            network: "n".into(),
+            container_id: id.into(),
+            rules: rules.to_vec(),
+        }
     }
 
     fn rules() -> Vec<PortMapRule> {
@@ -151,8 +133,8 @@ mod tests {
     fn delete_takes_only_the_chosen_attachments_rules() {
         let mut table = installed(&set("c", &rules()));
         table.rules.extend(installed(&set("other", &rules())).rules);
-        assert_eq!(delete::<PortMapSet>(table.rules_of("n", "c")).len(), 3);
+        assert_eq!(delete::<PortMapRule>(table.rules_of("n", "c")).len(), 3);
         let empty = Table::<PortMapRule>::missing(3);
-        assert!(delete::<PortMapSet>(empty.rules_of("n", "c")).is_empty());
+        assert!(delete::<PortMapRule>(empty.rules_of("n", "c")).is_empty());
     }
 }

@@ -1,14 +1,14 @@
 //! What each operation on per-attachment rule sets sends, decided from what
 //! our table holds: pure functions, as `plan.rs` is for masquerade, shared
-//! by every kind of set (see `tagged_sets`).
+//! by every kind of rule (see `tagged_sets`).
 //!
 //! The table and its base chains are created only where missing; an ADD
 //! that finds the attachment's rules exactly as wanted sends nothing.
 
 use super::rule::{create_base_chain, create_table, del_rule_in, new_rule_in};
-use super::tagged_sets::TaggedSet;
+use super::tagged_sets::NftRule;
 use super::wire::NfMsg;
-use cni_core::net::ParsedMasqTag;
+use cni_core::net::{ParsedMasqTag, RuleSet};
 
 /// One of our base chains: name, type (`nat`, `filter`), netfilter hook,
 /// priority.
@@ -58,24 +58,24 @@ impl<R> Table<R> {
 }
 
 /// (chain, rule) pairs for `rules`, in the order of `rules`.
-pub(super) fn placed_in_order<S: TaggedSet>(rules: &[S::Rule]) -> Vec<(usize, S::Rule)> {
+pub(super) fn placed_in_order<R: NftRule>(rules: &[R]) -> Vec<(usize, R)> {
     rules
         .iter()
-        .flat_map(|r| S::chains_for(r).iter().map(move |c| (*c, r.clone())))
+        .flat_map(|r| r.chains().iter().map(move |c| (*c, r.clone())))
         .collect()
 }
 
 /// (chain, rule) pairs for `rules`, sorted, without repeats.
-pub(super) fn placed<S: TaggedSet>(rules: &[S::Rule]) -> Vec<(usize, S::Rule)> {
-    let mut out = placed_in_order::<S>(rules);
+pub(super) fn placed<R: NftRule>(rules: &[R]) -> Vec<(usize, R)> {
+    let mut out = placed_in_order(rules);
     out.sort();
     out.dedup();
     out
 }
 
-fn new_rule<S: TaggedSet>(chain: usize, rule: &S::Rule, tag: &str) -> NfMsg {
-    let mut msg = new_rule_in(S::TABLE, S::CHAINS[chain].name, &S::expressions(rule), tag);
-    if S::at_head(rule) {
+fn new_rule<R: NftRule>(chain: usize, rule: &R, tag: &str) -> NfMsg {
+    let mut msg = new_rule_in(R::TABLE, R::CHAINS[chain].name, &rule.expressions(), tag);
+    if rule.at_head() {
         // Without NLM_F_APPEND the kernel inserts at the head of the chain.
         msg.flags &= !netlink_packet_core::NLM_F_APPEND;
     }
@@ -85,40 +85,35 @@ fn new_rule<S: TaggedSet>(chain: usize, rule: &S::Rule, tag: &str) -> NfMsg {
 /// ADD: nothing when the attachment already has exactly these rules; else
 /// one transaction replacing whatever it had, creating the table and the
 /// chains only where missing.
-pub(super) fn add<S: TaggedSet>(table: &Table<S::Rule>, set: &S, tag: &str) -> Vec<NfMsg> {
-    let wanted = placed::<S>(set.rules());
-    let mine: Vec<&Found<S::Rule>> = table.rules_of(set.network(), set.container_id()).collect();
-    let mut have: Vec<(usize, S::Rule)> = mine.iter().map(|f| (f.chain, f.rule.clone())).collect();
+pub(super) fn add<R: NftRule>(table: &Table<R>, set: &RuleSet<R>, tag: &str) -> Vec<NfMsg> {
+    let wanted = placed(&set.rules);
+    let mine: Vec<&Found<R>> = table.rules_of(&set.network, &set.container_id).collect();
+    let mut have: Vec<(usize, R)> = mine.iter().map(|f| (f.chain, f.rule.clone())).collect();
     have.sort();
     if have == wanted && mine.iter().all(|f| f.tag.is_current_format()) {
         return Vec::new();
     }
     let mut msgs = Vec::new();
     if table.present.iter().any(|p| !p) {
-        msgs.push(create_table(S::TABLE));
+        msgs.push(create_table(R::TABLE));
     }
-    for (def, _) in S::CHAINS.iter().zip(&table.present).filter(|(_, p)| !**p) {
+    for (def, _) in R::CHAINS.iter().zip(&table.present).filter(|(_, p)| !**p) {
         msgs.push(create_base_chain(
-            S::TABLE,
+            R::TABLE,
             def.name,
             def.kind,
             def.hook,
             def.priority,
         ));
     }
-    msgs.extend(delete::<S>(mine.into_iter()));
-    msgs.extend(wanted.iter().map(|(c, r)| new_rule::<S>(*c, r, tag)));
+    msgs.extend(delete(mine.into_iter()));
+    msgs.extend(wanted.iter().map(|(c, r)| new_rule(*c, r, tag)));
     msgs
 }
 
 /// DEL, GC: one transaction deleting the chosen rules by handle.
-pub(super) fn delete<'a, S: TaggedSet>(
-    rules: impl Iterator<Item = &'a Found<S::Rule>>,
-) -> Vec<NfMsg>
-where
-    S::Rule: 'a,
-{
+pub(super) fn delete<'a, R: NftRule + 'a>(rules: impl Iterator<Item = &'a Found<R>>) -> Vec<NfMsg> {
     rules
-        .map(|f| del_rule_in(S::TABLE, S::CHAINS[f.chain].name, f.handle))
+        .map(|f| del_rule_in(R::TABLE, R::CHAINS[f.chain].name, f.handle))
         .collect()
 }

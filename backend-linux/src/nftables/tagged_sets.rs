@@ -2,131 +2,104 @@
 //! (`portmap`) and forwarding rules (`firewall`). Every rule is tagged as
 //! the masquerade rules are (`cni_core::net::masq_tag`), so DEL and GC
 //! remove exactly one attachment's; an ADD replaces the attachment's set in
-//! one transaction (see `tagged_plan`). A kind of set says what its table,
-//! chains and rules are ([`TaggedSet`]); everything else is here, once.
+//! one transaction (see `tagged_plan`). A kind of rule says what its table,
+//! chains and expressions are ([`NftRule`]); everything else is here, once.
 
 use super::rule::tagged_parts;
 use super::tagged_plan::{self, placed_in_order, ChainDef, Found, Table};
 use super::wire::{Attrs, NFPROTO_INET};
-use super::{apply_planned, group_by_tag, is_stale, validate_tag_names, NfSocket};
+use super::{apply_planned, is_stale, NfSocket};
 use crate::netns::NetnsFile;
-use cni_core::net::{masq_tag, NetError, NetResult};
-use std::fmt::Display;
+use cni_core::net::{
+    masq_tag, validate_tag_names, NetError, NetResult, ParsedMasqTag, RuleSet, TaggedRule,
+};
 
-/// What a kind of rule set is: where its rules live and how one is written
-/// and read back.
-pub(crate) trait TaggedSet: Sized {
-    type Rule: Clone + Ord + Display;
-    /// For messages: "port mappings", "forwarding rules".
-    const WHAT: &'static str;
-    /// One rule, for messages: "port-mapping rule", "forwarding rule".
-    const RULE: &'static str;
+/// What the kernel side of a kind of rule is: where its sets live and how
+/// one rule is written and read back.
+pub(crate) trait NftRule: TaggedRule {
     /// Our table (`table inet <TABLE>`).
     const TABLE: &'static str;
     /// Its base chains.
     const CHAINS: &'static [ChainDef];
-
-    fn network(&self) -> &str;
-    fn container_id(&self) -> &str;
-    fn rules(&self) -> &[Self::Rule];
-    /// The set of one attachment as a listing shows it.
-    fn from_parts(network: String, container_id: String, rules: Vec<Self::Rule>) -> Self;
-
-    fn validate_rule(rule: &Self::Rule) -> Result<(), String>;
-    /// The chains (indexes into [`TaggedSet::CHAINS`]) a rule is installed in.
-    fn chains_for(rule: &Self::Rule) -> &'static [usize];
-    fn expressions(rule: &Self::Rule) -> Attrs;
+    /// The chains (indexes into [`NftRule::CHAINS`]) the rule is installed in.
+    fn chains(&self) -> &'static [usize];
+    fn expressions(&self) -> Attrs;
     /// The rule a dump's expressions hold; `None` for anything else.
-    fn parse_expressions(list: &[u8]) -> Option<Self::Rule>;
+    fn parse_expressions(list: &[u8]) -> Option<Self>;
     /// Whether the rule goes to the head of its chain rather than the end.
-    fn at_head(_rule: &Self::Rule) -> bool {
+    fn at_head(&self) -> bool {
         false
-    }
-    /// CHECK's words for a rule that is not there.
-    fn describe(rule: &Self::Rule) -> String {
-        format!("{} {rule}", Self::RULE)
     }
 }
 
 /// One dumped rule of chain `chain`, when it carries our tag and reads as
 /// a rule of this kind.
-pub(super) fn parse_found<S: TaggedSet>(chain: usize, payload: &[u8]) -> Option<Found<S::Rule>> {
+pub(super) fn parse_found<R: NftRule>(chain: usize, payload: &[u8]) -> Option<Found<R>> {
     let (handle, tag, exprs) = tagged_parts(payload)?;
     Some(Found {
         chain,
         handle,
         tag,
-        rule: S::parse_expressions(exprs)?,
+        rule: R::parse_expressions(exprs)?,
     })
 }
 
 /// One dump per chain; an empty one asks whether the chain is there at all.
-fn look_up<S: TaggedSet>(sock: &NfSocket, ns: &NetnsFile) -> NetResult<Table<S::Rule>> {
-    let what = format!("list {}s in netns {}", S::RULE, ns.path().display());
-    let mut table = Table::missing(S::CHAINS.len());
-    for (i, def) in S::CHAINS.iter().enumerate() {
-        let dumped = sock.dump_rules(NFPROTO_INET, S::TABLE, def.name, &what)?;
+fn look_up<R: NftRule>(sock: &NfSocket, ns: &NetnsFile) -> NetResult<Table<R>> {
+    let what = format!("list {}s in netns {}", R::ONE, ns.path().display());
+    let mut table = Table::missing(R::CHAINS.len());
+    for (i, def) in R::CHAINS.iter().enumerate() {
+        let dumped = sock.dump_rules(NFPROTO_INET, R::TABLE, def.name, &what)?;
         table.present[i] =
-            !dumped.is_empty() || sock.chain_exists(NFPROTO_INET, S::TABLE, def.name, &what)?;
+            !dumped.is_empty() || sock.chain_exists(NFPROTO_INET, R::TABLE, def.name, &what)?;
         table
             .rules
-            .extend(dumped.iter().filter_map(|r| parse_found::<S>(i, r)));
+            .extend(dumped.iter().filter_map(|r| parse_found(i, r)));
     }
     Ok(table)
 }
 
-fn validate<S: TaggedSet>(set: &S) -> NetResult<()> {
-    validate_tag_names(S::WHAT, set.network(), set.container_id())?;
-    if set.rules().is_empty() {
-        return Err(NetError::invalid(format!(
-            "{} of container {:?}: no rules",
-            S::WHAT,
-            set.container_id()
-        )));
-    }
-    set.rules()
-        .iter()
-        .try_for_each(|r| S::validate_rule(r).map_err(NetError::invalid))
-}
-
 /// Applies a plan made from a fresh look-up (again if the table changed under it).
-fn apply<S: TaggedSet>(
+fn apply<R: NftRule>(
     sock: &NfSocket,
     ns: &NetnsFile,
     what: &str,
-    plan: impl Fn(&Table<S::Rule>) -> Vec<super::wire::NfMsg>,
+    plan: impl Fn(&Table<R>) -> Vec<super::wire::NfMsg>,
 ) -> NetResult<()> {
-    apply_planned(sock, NFPROTO_INET, what, || look_up::<S>(sock, ns), plan)
+    apply_planned(sock, NFPROTO_INET, what, || look_up(sock, ns), plan)
 }
 
-pub(crate) fn add<S: TaggedSet>(sock: &NfSocket, ns: &NetnsFile, set: &S) -> NetResult<()> {
-    validate(set)?;
-    let tag = masq_tag(set.network(), set.container_id());
+pub(crate) fn add<R: NftRule>(sock: &NfSocket, ns: &NetnsFile, set: &RuleSet<R>) -> NetResult<()> {
+    set.validate()?;
+    let tag = masq_tag(&set.network, &set.container_id);
     let what = format!(
         "add {} for {} (network {}) in netns {}",
-        S::WHAT,
-        set.container_id(),
-        set.network(),
+        R::SET,
+        set.container_id,
+        set.network,
         ns.path().display()
     );
-    apply::<S>(sock, ns, &what, |table| tagged_plan::add(table, set, &tag))
+    apply(sock, ns, &what, |table| tagged_plan::add(table, set, &tag))
 }
 
 /// `NotFound` naming the first rule of `set` (in its order) that is not there.
-pub(crate) fn check<S: TaggedSet>(sock: &NfSocket, ns: &NetnsFile, set: &S) -> NetResult<()> {
-    validate(set)?;
-    let table = look_up::<S>(sock, ns)?;
-    let (network, container_id) = (set.network(), set.container_id());
-    for (chain, rule) in placed_in_order::<S>(set.rules()) {
+pub(crate) fn check<R: NftRule>(
+    sock: &NfSocket,
+    ns: &NetnsFile,
+    set: &RuleSet<R>,
+) -> NetResult<()> {
+    set.validate()?;
+    let table = look_up::<R>(sock, ns)?;
+    for (chain, rule) in placed_in_order(&set.rules) {
         if !table
-            .rules_of(network, container_id)
+            .rules_of(&set.network, &set.container_id)
             .any(|f| f.chain == chain && f.rule == rule)
         {
             return Err(NetError::not_found(format!(
-                "{} of container {container_id} (network {network}) not found in chain {} of table inet {} in netns {}",
-                S::describe(&rule),
-                S::CHAINS[chain].name,
-                S::TABLE,
+                "{} in chain {} of table inet {} in netns {}",
+                set.missing(&rule),
+                R::CHAINS[chain].name,
+                R::TABLE,
                 ns.path().display()
             )));
         }
@@ -135,26 +108,26 @@ pub(crate) fn check<S: TaggedSet>(sock: &NfSocket, ns: &NetnsFile, set: &S) -> N
 }
 
 /// Names ADD would refuse cannot be on any rule: nothing to delete.
-pub(crate) fn del<S: TaggedSet>(
+pub(crate) fn del<R: NftRule>(
     sock: &NfSocket,
     ns: &NetnsFile,
     network: &str,
     container_id: &str,
 ) -> NetResult<()> {
-    if validate_tag_names(S::WHAT, network, container_id).is_err() {
+    if validate_tag_names(R::SET, network, container_id).is_err() {
         return Ok(());
     }
     let what = format!(
         "delete {} for {container_id} (network {network}) in netns {}",
-        S::WHAT,
+        R::SET,
         ns.path().display()
     );
-    apply::<S>(sock, ns, &what, |table| {
-        tagged_plan::delete::<S>(table.rules_of(network, container_id))
+    apply::<R>(sock, ns, &what, |table| {
+        tagged_plan::delete(table.rules_of(network, container_id))
     })
 }
 
-pub(crate) fn gc<S: TaggedSet>(
+pub(crate) fn gc<R: NftRule>(
     sock: &NfSocket,
     ns: &NetnsFile,
     network: &str,
@@ -162,40 +135,53 @@ pub(crate) fn gc<S: TaggedSet>(
 ) -> NetResult<()> {
     let what = format!(
         "remove stale {} of network {network} in netns {}",
-        S::WHAT,
+        R::SET,
         ns.path().display()
     );
-    apply::<S>(sock, ns, &what, |table| {
+    apply::<R>(sock, ns, &what, |table| {
         let stale = table
             .rules
             .iter()
             .filter(|f| is_stale(&f.tag, network, live));
-        tagged_plan::delete::<S>(stale)
+        tagged_plan::delete(stale)
     })
 }
 
-/// Every attachment's set, with the names as the tag shows them.
-pub(crate) fn list<S: TaggedSet + Ord>(sock: &NfSocket, ns: &NetnsFile) -> NetResult<Vec<S>>
-where
-    S::Rule: Ord,
-{
-    let found = look_up::<S>(sock, ns)?
-        .rules
+/// Every attachment's set, with the names as the tag shows them; each
+/// set's rules sorted and unique, the sets sorted. Grouped by the whole
+/// tag, since two long names may show the same cut prefix.
+pub(crate) fn list<R: NftRule>(sock: &NfSocket, ns: &NetnsFile) -> NetResult<Vec<RuleSet<R>>> {
+    let mut groups: Vec<(ParsedMasqTag, Vec<R>)> = Vec::new();
+    for Found { tag, rule, .. } in look_up::<R>(sock, ns)?.rules {
+        match groups.iter_mut().find(|(t, _)| *t == tag) {
+            Some((_, rules)) => rules.push(rule),
+            None => groups.push((tag, vec![rule])),
+        }
+    }
+    let mut sets: Vec<RuleSet<R>> = groups
         .into_iter()
-        .map(|f| (f.tag, f.rule));
-    Ok(group_by_tag(found, |tag, rules| {
-        S::from_parts(tag.network.clone(), tag.container_id.clone(), rules)
-    }))
+        .map(|(tag, mut rules)| {
+            rules.sort();
+            rules.dedup();
+            RuleSet {
+                network: tag.network,
+                container_id: tag.container_id,
+                rules,
+            }
+        })
+        .collect();
+    sets.sort();
+    Ok(sets)
 }
 
 /// For the kinds' own tests: what an ADD of `set` installs.
 #[cfg(test)]
-pub(super) fn installed<S: TaggedSet>(set: &S) -> Table<S::Rule> {
-    let tag = cni_core::net::ParsedMasqTag::parse(&masq_tag(set.network(), set.container_id()))
+pub(super) fn installed<R: NftRule>(set: &RuleSet<R>) -> Table<R> {
+    let tag = ParsedMasqTag::parse(&masq_tag(&set.network, &set.container_id))
         .expect("our own tag parses");
     Table {
-        present: vec![true; S::CHAINS.len()],
-        rules: tagged_plan::placed::<S>(set.rules())
+        present: vec![true; R::CHAINS.len()],
+        rules: tagged_plan::placed(&set.rules)
             .into_iter()
             .enumerate()
             .map(|(i, (chain, rule))| Found {

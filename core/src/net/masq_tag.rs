@@ -9,6 +9,8 @@
 //! a valid name). Rules of the previous format, `net=<N> id=<C>`, still match.
 //! This is a persistent format: the hashes must never change.
 
+use super::{NetError, NetResult};
+
 /// nftables keeps at most this many bytes of a rule comment.
 pub const MASQ_TAG_MAX: usize = 127;
 
@@ -45,6 +47,19 @@ pub fn is_taggable(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+/// The names a rule tag carries, both taggable (see [`is_taggable`]);
+/// `what` names the kind of rule for the message.
+pub fn validate_tag_names(what: &str, network: &str, container_id: &str) -> NetResult<()> {
+    for (field, value) in [("network name", network), ("container ID", container_id)] {
+        if !is_taggable(value) {
+            return Err(NetError::invalid(format!(
+                "{what}: {field} {value:?} must be non-empty letters, digits, '_', '.' or '-'"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `name` cut to `keep` bytes, the last replaced by the cut mark.

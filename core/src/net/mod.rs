@@ -10,14 +10,18 @@ mod firewall_rules;
 mod masq_tag;
 mod portmap;
 mod rule;
+mod rule_set;
 mod shaping;
 mod types;
 
 pub use error::{NetError, NetErrorKind, NetResult};
 pub use firewall_rules::{FirewallRule, FirewallSet};
-pub use masq_tag::{is_taggable, masq_tag, masq_tag_shown_names, ParsedMasqTag, MASQ_TAG_MAX};
+pub use masq_tag::{
+    is_taggable, masq_tag, masq_tag_shown_names, validate_tag_names, ParsedMasqTag, MASQ_TAG_MAX,
+};
 pub use portmap::{PortMapRule, PortMapSet, PortProtocol};
 pub use rule::{RuleInfo, RuleSpec};
+pub use rule_set::{RuleSet, TaggedRule};
 pub use shaping::{RootQdisc, Shaping, TokenBucket, TBF_LATENCY_USEC};
 pub use types::*;
 

@@ -12,7 +12,7 @@ pub use config::{parse as parse_config, FirewallConf, IngressPolicy};
 pub use rules::rules_for;
 
 use crate::common::{host_rules, netns};
-use cni_core::net::{FirewallSet, NetBackend};
+use cni_core::net::{FirewallRule, FirewallSet, NetBackend};
 use cni_core::skel::{CmdArgs, Plugin};
 use cni_core::{CniError, CniResult};
 
@@ -49,7 +49,7 @@ impl Plugin for Firewall<'_> {
     }
 
     fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
-        host_rules::del::<FirewallSet>(self.backend, args)
+        host_rules::del::<FirewallRule>(self.backend, args)
     }
 
     fn check(&self, args: &CmdArgs) -> Result<(), CniError> {
@@ -59,7 +59,7 @@ impl Plugin for Firewall<'_> {
     }
 
     fn gc(&self, args: &CmdArgs) -> Result<(), CniError> {
-        host_rules::gc::<FirewallSet>(self.backend, args)
+        host_rules::gc::<FirewallRule>(self.backend, args)
     }
 
     fn about(&self) -> String {

@@ -10,9 +10,9 @@ mod rules;
 pub use config::{parse as parse_config, PortMapConf, PortMapping};
 pub use rules::{container_addrs, rules_for};
 
-use crate::common::host_rules::{self, HostRuleSet};
+use crate::common::host_rules::{self, HostRule};
 use crate::common::{netns, NetContext, Undo};
-use cni_core::net::{NetBackend, Netns, PortMapSet};
+use cni_core::net::{NetBackend, Netns, PortMapRule, PortMapSet, TaggedRule};
 use cni_core::skel::{CmdArgs, Plugin};
 use cni_core::{CniError, CniResult};
 use ipnet::IpNet;
@@ -63,8 +63,8 @@ impl Plugin for Portmap<'_> {
         let host = &*host;
         let mut undo = Undo::new();
         host_rules::add(host, &set)?;
-        undo.push(PortMapSet::WHAT, || {
-            PortMapSet::del_from(host, &set.network, &set.container_id)
+        undo.push(PortMapRule::SET, || {
+            PortMapRule::del_from(host, &set.network, &set.container_id)
         });
         if conf.snat {
             for addr in addrs.iter().filter(|a| a.addr().is_ipv4()) {
@@ -76,7 +76,7 @@ impl Plugin for Portmap<'_> {
     }
 
     fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
-        host_rules::del::<PortMapSet>(self.backend, args)
+        host_rules::del::<PortMapRule>(self.backend, args)
     }
 
     fn check(&self, args: &CmdArgs) -> Result<(), CniError> {
@@ -86,7 +86,7 @@ impl Plugin for Portmap<'_> {
     }
 
     fn gc(&self, args: &CmdArgs) -> Result<(), CniError> {
-        host_rules::gc::<PortMapSet>(self.backend, args)
+        host_rules::gc::<PortMapRule>(self.backend, args)
     }
 
     fn about(&self) -> String {
