@@ -77,8 +77,7 @@ pub(crate) fn gc<R: SimRuleTable>(
     network: &str,
     live: &[String],
 ) -> NetResult<()> {
-    R::sets_mut(net.ns_mut(ns)?)
-        .retain(|s| s.network != network || live.iter().any(|id| *id == s.container_id));
+    R::sets_mut(net.ns_mut(ns)?).retain(|s| s.network != network || live.contains(&s.container_id));
     Ok(())
 }
 

@@ -45,25 +45,13 @@ impl NftRule for FirewallRule {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nftables::tagged_plan::testing::{installed, set};
     use crate::nftables::tagged_plan::{add, delete, Table};
-    use crate::nftables::tagged_sets::installed;
     use crate::nftables::wire::{
-        NfMsg, NFT_MSG_DELRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE,
+        kinds, NFT_MSG_DELRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE,
     };
-    use cni_core::net::{masq_tag, FirewallSet};
+    use cni_core::net::masq_tag;
     use netlink_packet_core::NLM_F_APPEND;
-
-    fn kinds(msgs: &[NfMsg]) -> Vec<u8> {
-        msgs.iter().map(|m| m.kind).collect()
-    }
-
-    fn set(id: &str, rules: &[FirewallRule]) -> FirewallSet {
-        FirewallSet {
-            network: "n".into(),
-            container_id: id.into(),
-            rules: rules.to_vec(),
-        }
-    }
 
     fn rules() -> Vec<FirewallRule> {
         let ip = "10.1.0.5".parse().unwrap();

@@ -60,24 +60,12 @@ impl NftRule for PortMapRule {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nftables::tagged_plan::testing::{installed, set};
     use crate::nftables::tagged_plan::{add, delete, Table};
-    use crate::nftables::tagged_sets::installed;
     use crate::nftables::wire::{
-        NfMsg, NFT_MSG_DELRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE,
+        kinds, NFT_MSG_DELRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE,
     };
-    use cni_core::net::{masq_tag, PortMapSet, PortProtocol};
-
-    fn kinds(msgs: &[NfMsg]) -> Vec<u8> {
-        msgs.iter().map(|m| m.kind).collect()
-    }
-
-    fn set(id: &str, rules: &[PortMapRule]) -> PortMapSet {
-        PortMapSet {
-            network: "n".into(),
-            container_id: id.into(),
-            rules: rules.to_vec(),
-        }
-    }
+    use cni_core::net::{masq_tag, PortProtocol};
 
     fn rules() -> Vec<PortMapRule> {
         vec![

@@ -129,7 +129,7 @@ pub fn spoof_list(sock: &NfSocket, ns: &NetnsFile) -> NetResult<Vec<SpoofCheck>>
 mod tests {
     use super::*;
     use crate::nftables::wire::{
-        NFT_MSG_DELRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE,
+        kinds, NFT_MSG_DELRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE,
     };
     use cni_core::net::ParsedMasqTag;
 
@@ -149,10 +149,6 @@ mod tests {
             iface: c.iface.clone(),
             mac: c.mac,
         }
-    }
-
-    fn kinds(msgs: &[NfMsg]) -> Vec<u8> {
-        msgs.iter().map(|m| m.kind).collect()
     }
 
     #[test]

@@ -117,3 +117,38 @@ pub(super) fn delete<'a, R: NftRule + 'a>(rules: impl Iterator<Item = &'a Found<
         .map(|f| del_rule_in(R::TABLE, R::CHAINS[f.chain].name, f.handle))
         .collect()
 }
+
+/// What the kinds' planning tests start from.
+#[cfg(test)]
+pub(super) mod testing {
+    use super::*;
+    use cni_core::net::masq_tag;
+
+    /// Container `id`'s set on network `n`.
+    pub fn set<R: Clone>(id: &str, rules: &[R]) -> RuleSet<R> {
+        RuleSet {
+            network: "n".into(),
+            container_id: id.into(),
+            rules: rules.to_vec(),
+        }
+    }
+
+    /// A table holding what an ADD of `set` installs, handles from 1.
+    pub fn installed<R: NftRule>(set: &RuleSet<R>) -> Table<R> {
+        let tag = ParsedMasqTag::parse(&masq_tag(&set.network, &set.container_id))
+            .expect("our own tag parses");
+        Table {
+            present: vec![true; R::CHAINS.len()],
+            rules: placed(&set.rules)
+                .into_iter()
+                .enumerate()
+                .map(|(i, (chain, rule))| Found {
+                    chain,
+                    handle: i as u64 + 1,
+                    tag: tag.clone(),
+                    rule,
+                })
+                .collect(),
+        }
+    }
+}

@@ -173,23 +173,3 @@ pub(crate) fn list<R: NftRule>(sock: &NfSocket, ns: &NetnsFile) -> NetResult<Vec
     sets.sort();
     Ok(sets)
 }
-
-/// For the kinds' own tests: what an ADD of `set` installs.
-#[cfg(test)]
-pub(super) fn installed<R: NftRule>(set: &RuleSet<R>) -> Table<R> {
-    let tag = ParsedMasqTag::parse(&masq_tag(&set.network, &set.container_id))
-        .expect("our own tag parses");
-    Table {
-        present: vec![true; R::CHAINS.len()],
-        rules: tagged_plan::placed(&set.rules)
-            .into_iter()
-            .enumerate()
-            .map(|(i, (chain, rule))| Found {
-                chain,
-                handle: i as u64 + 1,
-                tag: tag.clone(),
-                rule,
-            })
-            .collect(),
-    }
-}
