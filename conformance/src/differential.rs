@@ -17,7 +17,7 @@ use std::process::Command;
 pub const MAIN_PLUGINS: [&str; 4] = ["bridge", "ptp", "macvlan", "loopback"];
 
 /// The chained plugins this harness runs after a main plugin.
-pub const CHAINED_PLUGINS: [&str; 1] = ["tuning"];
+pub const CHAINED_PLUGINS: [&str; 3] = ["tuning", "bandwidth", "firewall"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Impl {
@@ -101,6 +101,32 @@ impl Side {
         );
     }
 
+    /// A new container attached by `main` (a main plugin's config
+    /// template, run at `version`) and `plugin`'s config to chain after it:
+    /// `cniVersion` and `name` as `main`'s, `prevResult` its ADD result.
+    /// Returns the attachment, the main config and the chained one.
+    pub fn chained(
+        &mut self,
+        container_id: &str,
+        main: &Value,
+        version: &str,
+        plugin: &Value,
+    ) -> (Attachment, Value, Value) {
+        let att = self.container(container_id, container_id);
+        let main = self.conf(main, version);
+        let prev = self.run("ADD", &main, &att).assert_ok().json();
+        let mut conf = plugin.clone();
+        conf["cniVersion"] = main["cniVersion"].clone();
+        conf["name"] = main["name"].clone();
+        conf["prevResult"] = prev;
+        (att, main, conf)
+    }
+
+    /// The name of the namespace of `att` (made by [`Side::container`]).
+    pub fn ns_of(att: &Attachment) -> String {
+        att.netns.rsplit('/').next().unwrap_or_default().to_string()
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.scratch.join("data")
     }
@@ -152,6 +178,20 @@ impl Side {
         plugin: &str,
         cni_args: Option<&str>,
     ) -> PluginRun {
+        self.run_binary(&self.bin_dir.join(plugin), verb, stdin, att, cni_args)
+    }
+
+    /// Runs `binary` (this side's or another implementation's, as a node
+    /// switching implementations would) in this side's namespaces, with
+    /// this side's `CNI_PATH`.
+    pub fn run_binary(
+        &self,
+        binary: &Path,
+        verb: &str,
+        stdin: &[u8],
+        att: &Attachment,
+        cni_args: Option<&str>,
+    ) -> PluginRun {
         let cni_path = self.bin_dir.display().to_string();
         let mut env = vec![
             ("CNI_COMMAND", verb),
@@ -161,8 +201,7 @@ impl Side {
             ("CNI_PATH", &cni_path),
         ];
         env.extend(cni_args.map(|a| ("CNI_ARGS", a)));
-        self.net
-            .run_plugin(&self.host, &self.bin_dir.join(plugin), &env, stdin)
+        self.net.run_plugin(&self.host, binary, &env, stdin)
     }
 
     /// The addresses host-local holds leases for in `network`.

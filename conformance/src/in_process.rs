@@ -3,6 +3,7 @@
 //! host-local runs in process as the IPAM delegate with its `dataDir` in a
 //! scratch directory. Any backend: the simulator, or the real kernel.
 
+use cni_core::fsio::RealFs;
 use cni_core::net::{AddressSpec, NetBackend, Netns, NsRef, RouteSpec, VethSpec};
 use cni_core::skel::{dispatch, Outcome, Plugin};
 use cni_core::spec::version::ALL;
@@ -16,6 +17,7 @@ use cni_plugins::macvlan::Macvlan;
 use cni_plugins::portmap::Portmap;
 use cni_plugins::ptp::Ptp;
 use cni_plugins::sbr::Sbr;
+use cni_plugins::tuning::Tuning;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -91,7 +93,27 @@ impl InProcess {
         if conf.pointer("/ipam/type").and_then(Value::as_str) == Some("host-local") {
             conf["ipam"]["dataDir"] = Value::from(self.data_dir.path().to_string_lossy());
         }
+        if conf["type"] == "tuning" && conf.get("dataDir").is_none() {
+            conf["dataDir"] = Value::from(self.tuning_dir().to_string_lossy());
+        }
         conf
+    }
+
+    /// Where tuning keeps its saved state when the config names no `dataDir`.
+    pub fn tuning_dir(&self) -> PathBuf {
+        self.data_dir.path().join("tuning")
+    }
+
+    /// The files tuning saved (names only), sorted.
+    pub fn tuning_saved(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.tuning_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
     }
 
     /// Runs one verb of the plugin named by the config's `type` (a main
@@ -132,6 +154,13 @@ impl InProcess {
         let firewall = Firewall { backend };
         let sbr = Sbr { backend };
         let bandwidth = Bandwidth { backend };
+        // No allowlist file: every `net.*` key is allowed, whatever the machine has.
+        let allowlist = self.data_dir.path().join("tuning-allowlist.conf");
+        let tuning = Tuning {
+            backend,
+            fs: &RealFs,
+            allowlist: &allowlist,
+        };
         let plugin: &dyn Plugin = match plugin_type {
             "bridge" => &bridge,
             "ptp" => &ptp,
@@ -141,8 +170,9 @@ impl InProcess {
             "firewall" => &firewall,
             "sbr" => &sbr,
             "bandwidth" => &bandwidth,
+            "tuning" => &tuning,
             "host-local" => &HostLocal,
-            other => panic!("no such main plugin in the scenarios: {other:?}"),
+            other => panic!("no such plugin in the scenarios: {other:?}"),
         };
         dispatch(&env, &mut stdin.as_slice(), plugin, ALL)
     }

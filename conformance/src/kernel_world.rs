@@ -6,8 +6,9 @@
 
 use crate::faults::FaultyBackend;
 use crate::in_process::{Attachment, Failure, InProcess};
-use crate::plugin_state::{attachment_owned, host_and_containers};
-use crate::realns::TestNet;
+use crate::plugin_corpus::ChainedCase;
+use crate::plugin_state::{attachment_owned, chained_state, host_and_containers};
+use crate::realns::{nft_ruleset, TestNet};
 use cni_backend_linux::netns::{self, NetnsFile};
 use cni_backend_linux::{LinuxBackend, LinuxNetns};
 use cni_core::net::{NetBackend, Netns, NsRef};
@@ -17,6 +18,7 @@ use serde_json::Value;
 pub struct KernelWorld {
     pub faults: FaultyBackend<LinuxBackend>,
     plugins: InProcess,
+    host_name: String,
     host_path: String,
     net: TestNet,
 }
@@ -37,6 +39,7 @@ impl KernelWorld {
             faults: FaultyBackend::new(LinuxBackend::new()),
             plugins: InProcess::new(),
             host_path: TestNet::path(&host),
+            host_name: host,
             net,
         }
     }
@@ -95,6 +98,25 @@ impl KernelWorld {
     pub fn attachment_owned(&self, containers: &[&Attachment]) -> String {
         attachment_owned(self.faults.inner(), containers, &self.lease_names())
             .unwrap_or_else(|e| panic!("reading the kernel's state: {e}"))
+    }
+
+    /// What `case`'s plugin may change, as [`chained_state`] renders it
+    /// (inside [`Self::in_host`]), and the files tuning saved.
+    pub fn chained_state(&self, containers: &[&Attachment], case: &ChainedCase) -> String {
+        let state = chained_state(
+            self.faults.inner(),
+            containers,
+            case.host_sysctls,
+            case.container_sysctls,
+        )
+        .unwrap_or_else(|e| panic!("reading the kernel's state: {e}"));
+        let saved = self.plugins.tuning_saved().join(" ");
+        format!("{state}\n== tuning's saved state\n{saved}")
+    }
+
+    /// The host's whole nftables ruleset, as `nft list ruleset` prints it.
+    pub fn host_ruleset(&self) -> String {
+        nft_ruleset(&self.host_name)
     }
 
     /// The host namespace through the backend underneath.

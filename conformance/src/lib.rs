@@ -4,6 +4,7 @@
 pub mod backend_suite;
 pub mod bench;
 pub mod config_diff;
+pub mod dhcp_lab;
 pub mod differential;
 pub mod faults;
 pub mod in_process;
@@ -12,3 +13,4 @@ pub mod plugin_corpus;
 pub mod plugin_state;
 pub mod realns;
 pub mod sim_scenarios;
+pub mod traffic;

@@ -158,3 +158,94 @@ pub const FAULT_CASES: &[Scenario] = &[
         needs_uplink: false,
     },
 ];
+
+/// A chained plugin's config, run after the [`FAULT_CASES`] ADD of `main`
+/// with that ADD's result as `prevResult` (and `name` and `cniVersion` as
+/// `main`'s); the fault sweeps fail each operation of its ADD alone.
+pub struct ChainedCase {
+    pub slug: &'static str,
+    /// The slug of the main plugin's case in [`FAULT_CASES`].
+    pub main: &'static str,
+    pub conf: fn() -> Value,
+    /// Sysctls (paths under /proc/sys) it changes in the host.
+    pub host_sysctls: &'static [&'static str],
+    /// Sysctls it changes in the container.
+    pub container_sysctls: &'static [&'static str],
+    /// The fewest backend operations a successful ADD runs.
+    pub min_ops: u64,
+}
+
+impl ChainedCase {
+    pub fn main_case(&self) -> &'static Scenario {
+        FAULT_CASES
+            .iter()
+            .find(|c| c.slug == self.main)
+            .unwrap_or_else(|| panic!("{}: no main case {:?}", self.slug, self.main))
+    }
+
+    /// The chained config after `main_conf`'s ADD printed `prev`.
+    pub fn netconf(&self, main_conf: &Value, prev: &Value) -> Value {
+        let mut conf = (self.conf)();
+        conf["cniVersion"] = main_conf["cniVersion"].clone();
+        conf["name"] = main_conf["name"].clone();
+        conf["prevResult"] = prev.clone();
+        conf
+    }
+}
+
+/// One per chained plugin, with every option that adds steps, after the
+/// dual-stack bridge with a default gateway (`bridge` of [`FAULT_CASES`]).
+pub const CHAINED_FAULT_CASES: &[ChainedCase] = &[
+    ChainedCase {
+        slug: "portmap",
+        main: "bridge",
+        conf: || {
+            json!({"type": "portmap", "runtimeConfig": {"portMappings": [
+                {"hostPort": 8080, "containerPort": 80, "protocol": "tcp"},
+                {"hostPort": 5353, "containerPort": 53, "protocol": "udp"}]}})
+        },
+        host_sysctls: &["net/ipv4/conf/cni0/route_localnet"],
+        container_sysctls: &[],
+        min_ops: 4,
+    },
+    ChainedCase {
+        slug: "firewall",
+        main: "bridge",
+        conf: || json!({"type": "firewall", "ingressPolicy": "same-bridge"}),
+        host_sysctls: &[],
+        container_sysctls: &[],
+        min_ops: 2,
+    },
+    ChainedCase {
+        slug: "tuning",
+        main: "bridge",
+        conf: || {
+            json!({"type": "tuning",
+                "sysctl": {"net.ipv4.conf.IFNAME.proxy_arp": "1", "net.core.somaxconn": "555"},
+                "mac": "0a:00:00:00:bb:01", "mtu": 1400, "promisc": true, "allmulti": true,
+                "txQLen": 2000})
+        },
+        host_sysctls: &[],
+        container_sysctls: &["net/ipv4/conf/eth0/proxy_arp", "net/core/somaxconn"],
+        min_ops: 9,
+    },
+    ChainedCase {
+        slug: "bandwidth",
+        main: "bridge",
+        conf: || {
+            json!({"type": "bandwidth", "ingressRate": 8_000_000, "ingressBurst": 80_000,
+                "egressRate": 16_000_000, "egressBurst": 160_000})
+        },
+        host_sysctls: &[],
+        container_sysctls: &[],
+        min_ops: 6,
+    },
+    ChainedCase {
+        slug: "sbr",
+        main: "bridge",
+        conf: || json!({"type": "sbr"}),
+        host_sysctls: &[],
+        container_sysctls: &[],
+        min_ops: 6,
+    },
+];

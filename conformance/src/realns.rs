@@ -18,6 +18,20 @@ pub fn reference_dir() -> Option<&'static Path> {
     dir.join("bridge").exists().then_some(dir)
 }
 
+/// For a test that runs the reference plugins in real namespaces: the
+/// reference's directory when the test can run (root, `/usr/lib/cni`);
+/// otherwise `None` after skipping loudly (a failure where skipping is
+/// forbidden, see [`cni_core::testsupport::require`]).
+pub fn reference_for(test: &str) -> Option<&'static Path> {
+    if !privileged(test) {
+        return None;
+    }
+    let dir = reference_dir();
+    cni_core::testsupport::require(test, "the reference plugins in /usr/lib/cni", dir.is_some())
+        .then_some(dir)
+        .flatten()
+}
+
 /// Where our plugin binaries are: `CNI_RS_BIN_DIR` if set, else
 /// `<target>/debug`, where `<target>` is `CARGO_TARGET_DIR` or the
 /// workspace's `target/`. (`CARGO_BIN_EXE_*` only works inside the package
@@ -43,6 +57,12 @@ pub fn our_plugin(name: &str) -> PathBuf {
     );
     path
 }
+
+/// The addresses [`TestNet::add_outside`] gives the host and the outside.
+pub const HOST_V4: &str = "192.0.2.10";
+pub const HOST_V6: &str = "2001:db8:33::10";
+pub const OUTSIDE_V4: &str = "192.0.2.20";
+pub const OUTSIDE_V6: &str = "2001:db8:33::20";
 
 /// A set of namespaces for one test.
 pub struct TestNet {
@@ -80,6 +100,33 @@ impl TestNet {
         format!("/var/run/netns/{name}")
     }
 
+    /// A namespace `<prefix>-out` playing the world outside `host`, joined
+    /// to it by a veth pair: the host's end holds [`HOST_V4`] and
+    /// [`HOST_V6`], the outside's [`OUTSIDE_V4`] and [`OUTSIDE_V6`] (both
+    /// without DAD). Returns the outside namespace's name.
+    pub fn add_outside(&mut self, host: &str) -> String {
+        let outside = self.add_ns("out");
+        let (uplink, peer) = (format!("{}u", self.prefix), format!("{}p", self.prefix));
+        ip_ok(
+            host,
+            &[
+                "link", "add", &uplink, "type", "veth", "peer", "name", &peer, "netns", &outside,
+            ],
+        );
+        for (ns, link, v4, v6) in [
+            (host, &uplink, HOST_V4, HOST_V6),
+            (&outside, &peer, OUTSIDE_V4, OUTSIDE_V6),
+        ] {
+            ip_ok(ns, &["addr", "add", &format!("{v4}/24"), "dev", link]);
+            ip_ok(
+                ns,
+                &["addr", "add", &format!("{v6}/64"), "dev", link, "nodad"],
+            );
+            ip_ok(ns, &["link", "set", link, "up"]);
+        }
+        outside
+    }
+
     /// Runs a plugin binary inside namespace `host` with exactly the CNI
     /// environment given (plus PATH), the config on stdin.
     pub fn run_plugin(
@@ -114,6 +161,30 @@ impl TestNet {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
+    }
+
+    /// Runs `plugin` in namespace `host` for the attachment `eth0` of
+    /// `container_id` in namespace `ctr`, `conf` on stdin, our binaries'
+    /// directory as `CNI_PATH` (where our bridge finds host-local).
+    pub fn run_attached(
+        &self,
+        host: &str,
+        plugin: &Path,
+        verb: &str,
+        (container_id, ctr): (&str, &str),
+        conf: &Value,
+    ) -> PluginRun {
+        let netns = TestNet::path(ctr);
+        let dir = plugin_dir().display().to_string();
+        let env = [
+            ("CNI_COMMAND", verb),
+            ("CNI_CONTAINERID", container_id),
+            ("CNI_NETNS", netns.as_str()),
+            ("CNI_IFNAME", "eth0"),
+            ("CNI_PATH", dir.as_str()),
+        ];
+        let stdin = serde_json::to_vec(conf).expect("config");
+        self.run_plugin(host, plugin, &env, &stdin)
     }
 
     /// Links, addresses and routes of a namespace, normalized so two runs
@@ -218,6 +289,17 @@ impl PluginRun {
         })
     }
 
+    /// The printed result of a run that must have succeeded; `Null` when
+    /// it printed nothing (DEL, CHECK).
+    pub fn ok_json(&self) -> Value {
+        self.assert_ok();
+        if self.stdout.trim().is_empty() {
+            Value::Null
+        } else {
+            self.json()
+        }
+    }
+
     pub fn assert_ok(&self) -> &Self {
         assert_eq!(
             self.code, 0,
@@ -256,6 +338,79 @@ pub fn normalize_result(mut result: Value) -> Value {
         }
     }
     result
+}
+
+/// `ip -n <ns> <args>`, which must succeed.
+pub fn ip_ok(ns: &str, args: &[&str]) {
+    run_ok(Command::new("ip").args(["-n", ns]).args(args));
+}
+
+/// What a program prints when run inside namespace `ns` (exit status not
+/// checked: "nothing there" may be an error exit).
+pub fn in_ns_output(ns: &str, program: &str, args: &[&str]) -> String {
+    let out = Command::new("ip")
+        .args(["netns", "exec", ns, program])
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running {program} in {ns}: {e}"));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `<program> <args>` inside namespace `ns`, which must succeed.
+pub fn in_ns_ok(ns: &str, program: &str, args: &[&str]) {
+    run_ok(
+        Command::new("ip")
+            .args(["netns", "exec", ns, program])
+            .args(args),
+    );
+}
+
+/// The addresses of a result's `ips`, without their prefix length.
+pub fn result_addrs(result: &Value) -> Vec<String> {
+    entries(&result["ips"])
+        .filter_map(|ip| ip["address"].as_str())
+        .map(|cidr| cidr.split('/').next().unwrap_or(cidr).to_string())
+        .collect()
+}
+
+/// The host end of the container's veth in a (bridge or ptp) result: its
+/// host interface named `veth...`.
+pub fn result_host_veth(result: &Value) -> String {
+    entries(&result["interfaces"])
+        .filter(|i| i.get("sandbox").is_none())
+        .filter_map(|i| i["name"].as_str())
+        .find(|n| n.starts_with("veth"))
+        .unwrap_or_else(|| panic!("no host veth in the result: {result}"))
+        .to_string()
+}
+
+/// `nft list ruleset` in `ns`.
+pub fn nft_ruleset(ns: &str) -> String {
+    in_ns_output(ns, "nft", &["list", "ruleset"])
+}
+
+/// The rules of `nft -j list ruleset` in `ns`, each as its JSON object.
+pub fn nft_rules(ns: &str) -> Vec<Value> {
+    let text = in_ns_output(ns, "nft", &["-j", "list", "ruleset"]);
+    let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    entries(&v["nftables"])
+        .filter_map(|e| e.get("rule").cloned())
+        .collect()
+}
+
+/// `tc -j <args>` in `ns`, parsed (an empty list when tc prints nothing).
+pub fn tc_json(ns: &str, args: &[&str]) -> Value {
+    let mut full = vec!["-j"];
+    full.extend_from_slice(args);
+    let text = in_ns_output(ns, "tc", &full);
+    serde_json::from_str(&text).unwrap_or(Value::Array(vec![]))
+}
+
+/// A sysctl in `ns` (`key` as a path under /proc/sys), trimmed.
+pub fn sysctl(ns: &str, key: &str) -> String {
+    in_ns_output(ns, "cat", &[&format!("/proc/sys/{key}")])
+        .trim()
+        .to_string()
 }
 
 fn ip_json(ns: &str, args: &[&str]) -> Value {

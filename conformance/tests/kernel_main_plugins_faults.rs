@@ -8,10 +8,18 @@
 //! host (another container's ADD and DEL already made the network's shared
 //! objects); on a cold host the shared objects a failed ADD made (bridge,
 //! gateway addresses, forwarding) stay, and only they. Needs root.
+//!
+//! The chained plugins (portmap, firewall, tuning, bandwidth, sbr) are swept
+//! the same way after the bridge's ADD, which runs unfaulted first: only the
+//! chained plugin's operations fail. Their state adds what they change
+//! (`plugin_state::chained_state`: port mappings and forwarding rules by
+//! attachment, qdiscs, policy rules and other tables' routes, container
+//! MACs and the sysctls they set, tuning's saved state) and, where the host
+//! is compared whole, the host's nftables ruleset as `nft` prints it.
 
 use cni_conformance::in_process::{add_uplink, Attachment};
 use cni_conformance::kernel_world::KernelWorld;
-use cni_conformance::plugin_corpus::{Scenario, FAULT_CASES};
+use cni_conformance::plugin_corpus::{ChainedCase, Scenario, CHAINED_FAULT_CASES, FAULT_CASES};
 use cni_core::net::NetErrorKind;
 use cni_core::testsupport::privileged;
 use serde_json::Value;
@@ -23,31 +31,102 @@ enum Host {
     Warm,
 }
 
-/// Fresh namespaces (host, `ctr1` and `warm`) and the case's config.
-fn fresh(case: &Scenario) -> (KernelWorld, Attachment, Value, Attachment) {
+/// What a sweep fails: a main plugin's ADD, or a chained plugin's ADD
+/// after its main plugin's.
+#[derive(Clone, Copy)]
+struct Case {
+    main: &'static Scenario,
+    chained: Option<&'static ChainedCase>,
+}
+
+impl Case {
+    fn main(slug: &str) -> Case {
+        let main = FAULT_CASES.iter().find(|c| c.slug == slug).unwrap();
+        Case {
+            main,
+            chained: None,
+        }
+    }
+
+    fn chained(slug: &str) -> Case {
+        let chained = CHAINED_FAULT_CASES.iter().find(|c| c.slug == slug).unwrap();
+        Case {
+            main: chained.main_case(),
+            chained: Some(chained),
+        }
+    }
+
+    fn slug(&self) -> &'static str {
+        self.chained.map_or(self.main.slug, |c| c.slug)
+    }
+
+    fn min_ops(&self) -> u64 {
+        self.chained.map_or(4, |c| c.min_ops)
+    }
+}
+
+/// Fresh namespaces (host, `ctr1` and `warm`) and the main plugin's config.
+fn fresh(case: Case) -> (KernelWorld, Attachment, Value, Attachment) {
     let mut world = KernelWorld::new();
     let att = world.add_container("ctr1");
     let warm = world.add_container("warm");
-    let conf = world.netconf(&(case.conf)(), case.versions[0]);
+    let conf = world.netconf(&(case.main.conf)(), case.main.versions[0]);
     (world, att, conf, warm)
 }
 
+fn add_ok(world: &KernelWorld, conf: &Value, att: &Attachment, what: &str) -> Value {
+    world
+        .call("ADD", conf, att)
+        .unwrap_or_else(|e| panic!("{what}: ADD: {e}"))
+}
+
+fn del_ok(world: &KernelWorld, conf: &Value, att: &Attachment, what: &str) {
+    assert_eq!(world.call("DEL", conf, att), Ok(Value::Null), "{what}: DEL");
+}
+
+/// The chained plugin's config after `main`'s ADD printed `prev`, as the
+/// runtime hands it over.
+fn chained_conf(world: &KernelWorld, chained: &ChainedCase, main: &Value, prev: &Value) -> Value {
+    let version = main["cniVersion"].as_str().expect("cniVersion");
+    world.netconf(&chained.netconf(main, prev), version)
+}
+
 /// Runs in the host namespace: the uplink macvlan needs and, on a warm
-/// host, another container's ADD and DEL.
-fn prepare(world: &KernelWorld, case: &Scenario, conf: &Value, warm: &Attachment, host: Host) {
-    if case.needs_uplink {
+/// host, another container's ADD and DEL (of the whole chain); for a
+/// chained case, the main plugin's ADD of `att`. Returns the config whose
+/// ADD the sweep fails.
+fn prepare(
+    world: &KernelWorld,
+    case: Case,
+    main: &Value,
+    att: &Attachment,
+    warm: &Attachment,
+    host: Host,
+) -> Value {
+    let slug = case.slug();
+    if case.main.needs_uplink {
         add_uplink(&*world.host(), "uplink0", "uplink1");
     }
     if host == Host::Warm {
-        let add = world.call("ADD", conf, warm);
-        assert!(add.is_ok(), "{}: warm-up ADD: {add:?}", case.slug);
-        let del = world.call("DEL", conf, warm);
-        assert_eq!(del, Ok(Value::Null), "{}: warm-up DEL", case.slug);
+        let what = format!("{slug}: warm-up");
+        let prev = add_ok(world, main, warm, &what);
+        if let Some(chained) = case.chained {
+            let conf = chained_conf(world, chained, main, &prev);
+            add_ok(world, &conf, warm, &what);
+            del_ok(world, &conf, warm, &what);
+        }
+        del_ok(world, main, warm, &what);
     }
-}
-
-fn assert_state(world: &KernelWorld, att: &Attachment, host: Host, expected: &str, what: &str) {
-    assert_eq!(state(world, att, host), expected, "{what}");
+    match case.chained {
+        None => main.clone(),
+        Some(chained) => {
+            let prev = add_ok(world, main, att, &format!("{slug}: the main plugin"));
+            world.netconf(
+                &chained.netconf(main, &prev),
+                main["cniVersion"].as_str().unwrap(),
+            )
+        }
+    }
 }
 
 /// A fault-free ADD on fresh namespaces: how many operations it ran, and
@@ -62,54 +141,84 @@ struct Clean {
 /// The state without carrier: it follows from the links present (compared
 /// anyway), and a real kernel reports its loss up to a second late
 /// (linkwatch), which would make the sweep wait that long at every step.
-fn state(world: &KernelWorld, att: &Attachment, host: Host) -> String {
+fn state(world: &KernelWorld, att: &Attachment, case: Case, host: Host) -> String {
     match host {
-        Host::Warm => whole_state(world, att),
-        Host::Cold => without_carrier(world.attachment_owned(&[att])),
+        Host::Warm => whole_state(world, att, case),
+        Host::Cold => {
+            let owned = without_carrier(world.attachment_owned(&[att]));
+            match case.chained {
+                None => owned,
+                Some(chained) => format!("{owned}\n{}", world.chained_state(&[att], chained)),
+            }
+        }
     }
 }
 
-fn whole_state(world: &KernelWorld, att: &Attachment) -> String {
-    without_carrier(world.state(&[att]))
+fn whole_state(world: &KernelWorld, att: &Attachment, case: Case) -> String {
+    let whole = without_carrier(world.state(&[att]));
+    match case.chained {
+        None => whole,
+        Some(chained) => format!(
+            "{whole}\n{}\n== host ruleset\n{}",
+            world.chained_state(&[att], chained),
+            world.host_ruleset()
+        ),
+    }
 }
 
 fn without_carrier(text: String) -> String {
     text.replace(",LOWER_UP", "").replace(",NO-CARRIER", "")
 }
 
-fn clean_run(case: &Scenario, host: Host) -> Clean {
-    let (world, att, conf, warm) = fresh(case);
+fn clean_run(case: Case, host: Host) -> Clean {
+    let (world, att, main, warm) = fresh(case);
     world.in_host(|| {
-        prepare(&world, case, &conf, &warm, host);
-        let start = state(&world, &att, host);
+        let conf = prepare(&world, case, &main, &att, &warm, host);
+        let start = state(&world, &att, case, host);
         let before = world.faults.op_count();
-        world
-            .call("ADD", &conf, &att)
-            .unwrap_or_else(|e| panic!("{}: ADD without faults failed: {e}", case.slug));
+        add_ok(
+            &world,
+            &conf,
+            &att,
+            &format!("{}: without faults", case.slug()),
+        );
         let add_ops = world.faults.op_count() - before;
-        let del = world.call("DEL", &conf, &att);
-        assert_eq!(del, Ok(Value::Null), "{}: DEL without faults", case.slug);
+        // The state compared sees what the ADD did: a step left undone
+        // would show.
+        assert_ne!(
+            state(&world, &att, case, host),
+            start,
+            "{}: the compared state misses the ADD",
+            case.slug()
+        );
+        del_ok(
+            &world,
+            &conf,
+            &att,
+            &format!("{}: without faults", case.slug()),
+        );
         Clean {
             start,
             add_ops,
-            after_del: whole_state(&world, &att),
+            after_del: whole_state(&world, &att, case),
         }
     })
 }
 
-fn fail_one(case: &Scenario, n: u64, clean: &Clean, host: Host) {
-    let (world, att, conf, warm) = fresh(case);
+fn fail_one(case: Case, n: u64, clean: &Clean, host: Host) {
+    let slug = case.slug();
+    let (world, att, main, warm) = fresh(case);
     world.in_host(|| {
-        prepare(&world, case, &conf, &warm, host);
+        let conf = prepare(&world, case, &main, &att, &warm, host);
         let start = &clean.start;
         let (outcome, failed_op) = world
             .faults
             .with_nth_failing(n, NetErrorKind::Other, || world.call("ADD", &conf, &att));
         let failed_op =
-            failed_op.unwrap_or_else(|| panic!("{}: ADD stopped before operation #{n}", case.slug));
+            failed_op.unwrap_or_else(|| panic!("{slug}: ADD stopped before operation #{n}"));
         let label = format!(
-            "{}: {host:?} ADD with #{n} ({:?}) failing",
-            case.slug, failed_op.op
+            "{slug}: {host:?} ADD with #{n} ({:?}) failing",
+            failed_op.op
         );
         assert!(failed_op.injected, "{label}: not the fault: {failed_op:?}");
         let err = outcome
@@ -119,32 +228,33 @@ fn fail_one(case: &Scenario, n: u64, clean: &Clean, host: Host) {
             format!("{} {}", err.msg, err.details).contains("injected fault"),
             "{label}: the error does not carry the fault: {err}"
         );
-        assert_state(&world, &att, host, start, &format!("{label}: not undone"));
-
-        let del = world.call("DEL", &conf, &att);
-        assert_eq!(del, Ok(Value::Null), "{label}, then DEL");
-        assert_state(&world, &att, host, start, &format!("{label}, then DEL"));
+        let as_at_start = |after: &str| {
+            let what = format!("{label}{after}");
+            assert_eq!(state(&world, &att, case, host), *start, "{what}");
+        };
+        as_at_start(": not undone");
+        del_ok(&world, &conf, &att, &format!("{label}, then DEL"));
+        as_at_start(", then DEL");
 
         let add = world.call("ADD", &conf, &att);
         assert!(add.is_ok(), "{label}, then ADD without faults: {add:?}");
-        let del = world.call("DEL", &conf, &att);
-        assert_eq!(del, Ok(Value::Null), "{label}, then ADD and DEL");
+        del_ok(&world, &conf, &att, &format!("{label}, then ADD"));
         let label = format!("{label}, then ADD and DEL");
-        assert_eq!(whole_state(&world, &att), clean.after_del, "{label}");
+        assert_eq!(whole_state(&world, &att, case), clean.after_del, "{label}");
     });
 }
 
-fn fail_each_operation_in_turn(test: &str, plugin: &str) {
+fn fail_each_operation_in_turn(test: &str, case: Case) {
     if !privileged(test) {
         return;
     }
-    let case = FAULT_CASES.iter().find(|c| c.slug == plugin).unwrap();
+    let slug = case.slug();
     for host in [Host::Warm, Host::Cold] {
         let clean = clean_run(case, host);
         let total = clean.add_ops;
         assert!(
-            total > 3,
-            "{plugin}: a successful ADD ran only {total} operations"
+            total >= case.min_ops(),
+            "{slug}: a successful ADD ran only {total} operations"
         );
         for n in 1..=total {
             fail_one(case, n, &clean, host);
@@ -152,25 +262,24 @@ fn fail_each_operation_in_turn(test: &str, plugin: &str) {
     }
 }
 
-#[test]
-fn bridge_on_the_kernel_undoes_every_failed_step() {
-    fail_each_operation_in_turn("bridge_on_the_kernel_undoes_every_failed_step", "bridge");
+/// One test per case: `name: case;`, the test named by its function.
+macro_rules! sweeps {
+    ($($name:ident: $case:expr;)*) => {$(
+        #[test]
+        fn $name() {
+            fail_each_operation_in_turn(stringify!($name), $case);
+        }
+    )*};
 }
 
-#[test]
-fn ptp_on_the_kernel_undoes_every_failed_step() {
-    fail_each_operation_in_turn("ptp_on_the_kernel_undoes_every_failed_step", "ptp");
-}
-
-#[test]
-fn macvlan_on_the_kernel_undoes_every_failed_step() {
-    fail_each_operation_in_turn("macvlan_on_the_kernel_undoes_every_failed_step", "macvlan");
-}
-
-#[test]
-fn loopback_on_the_kernel_undoes_every_failed_step() {
-    fail_each_operation_in_turn(
-        "loopback_on_the_kernel_undoes_every_failed_step",
-        "loopback",
-    );
+sweeps! {
+    bridge_on_the_kernel_undoes_every_failed_step: Case::main("bridge");
+    ptp_on_the_kernel_undoes_every_failed_step: Case::main("ptp");
+    macvlan_on_the_kernel_undoes_every_failed_step: Case::main("macvlan");
+    loopback_on_the_kernel_undoes_every_failed_step: Case::main("loopback");
+    chained_portmap_on_the_kernel_undoes_every_failed_step: Case::chained("portmap");
+    chained_firewall_on_the_kernel_undoes_every_failed_step: Case::chained("firewall");
+    chained_tuning_on_the_kernel_undoes_every_failed_step: Case::chained("tuning");
+    chained_bandwidth_on_the_kernel_undoes_every_failed_step: Case::chained("bandwidth");
+    chained_sbr_on_the_kernel_undoes_every_failed_step: Case::chained("sbr");
 }

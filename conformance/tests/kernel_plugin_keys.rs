@@ -7,6 +7,7 @@
 
 use cni_conformance::in_process::{add_uplink, Attachment};
 use cni_conformance::kernel_world::KernelWorld;
+use cni_conformance::realns::result_addrs;
 use cni_core::net::{NetBackend, Netns, NsRef};
 use cni_core::testsupport::privileged;
 use serde_json::{json, Value};
@@ -108,13 +109,7 @@ fn isolated_ports_reach_the_gateway_but_not_each_other() {
             ping(&a, "10.62.0.1") && ping(&b, "10.62.0.1"),
             "both reach the gateway"
         );
-        let b_ip = rb["ips"][0]["address"]
-            .as_str()
-            .unwrap()
-            .split('/')
-            .next()
-            .unwrap()
-            .to_string();
+        let b_ip = result_addrs(&rb).remove(0);
         assert!(!ping(&a, &b_ip), "isolated ports do not reach each other");
         // The control: with one port no longer isolated, the same ping passes.
         let a_end = container(&world, &a).link_by_name("eth0").unwrap();

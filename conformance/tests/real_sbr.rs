@@ -2,9 +2,12 @@
 //! reference's on the other side) run as binaries with `prevResult`. The
 //! container's rules and tables (`ip -j rule`, `ip -j route show table N`)
 //! must be the same on both sides, CHECK passes, and DEL leaves the rules
-//! as they were before ADD.
+//! as they were before ADD. Our CHECK names a deleted rule and a deleted
+//! default route of sbr's table.
 
-use cni_conformance::realns::{our_plugin, privileged, reference_dir, TestNet};
+use cni_conformance::realns::{
+    ip_ok, our_plugin, privileged, reference_for, result_addrs, PluginRun, TestNet,
+};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::Command;
@@ -45,24 +48,12 @@ impl Side {
     }
 
     fn run(&self, plugin: &Path, verb: &str, conf: &Value) -> Value {
-        let netns = TestNet::path(&self.ctr);
-        let dir = our_plugin("host-local");
-        let dir = dir.parent().expect("plugin dir").to_string_lossy();
-        let env = [
-            ("CNI_COMMAND", verb),
-            ("CNI_CONTAINERID", "sbr-ctr"),
-            ("CNI_NETNS", netns.as_str()),
-            ("CNI_IFNAME", "eth0"),
-            ("CNI_PATH", &dir),
-        ];
-        let stdin = serde_json::to_vec(conf).expect("config");
-        let out = self.net.run_plugin(&self.host, plugin, &env, &stdin);
-        out.assert_ok();
-        if out.stdout.trim().is_empty() {
-            Value::Null
-        } else {
-            out.json()
-        }
+        self.try_run(plugin, verb, conf).ok_json()
+    }
+
+    fn try_run(&self, plugin: &Path, verb: &str, conf: &Value) -> PluginRun {
+        let att = ("sbr-ctr", self.ctr.as_str());
+        self.net.run_attached(&self.host, plugin, verb, att, conf)
     }
 
     fn bridge_conf(&self) -> Value {
@@ -127,11 +118,8 @@ fn chain(sbr: &Path, ours: bool) -> Value {
 
 #[test]
 fn our_sbr_sets_the_rules_and_tables_the_reference_sets() {
-    if !privileged("our_sbr_sets_the_rules_and_tables_the_reference_sets") {
-        return;
-    }
-    let Some(reference) = reference_dir() else {
-        eprintln!("SKIPPED (no reference plugins in /usr/lib/cni)");
+    let Some(reference) = reference_for("our_sbr_sets_the_rules_and_tables_the_reference_sets")
+    else {
         return;
     };
     let ours = chain(&our_plugin("sbr"), true);
@@ -144,4 +132,37 @@ fn our_sbr_sets_the_rules_and_tables_the_reference_sets() {
             .any(|r| r["dst"] == "default" && r["gateway"] == "10.34.0.1"),
         "{ours:#}"
     );
+}
+
+#[test]
+fn our_sbr_check_names_a_deleted_rule_and_a_deleted_default_route() {
+    if !privileged("our_sbr_check_names_a_deleted_rule_and_a_deleted_default_route") {
+        return;
+    }
+    let side = Side::new();
+    let (bridge, sbr) = (our_plugin("bridge"), our_plugin("sbr"));
+    let prev = side.run(&bridge, "ADD", &side.bridge_conf());
+    let conf =
+        json!({"cniVersion": "1.0.0", "name": "sbr-real", "type": "sbr", "prevResult": prev});
+    side.run(&sbr, "ADD", &conf);
+    side.run(&sbr, "CHECK", &conf);
+    let check_error = || {
+        let out = side.try_run(&sbr, "CHECK", &conf);
+        assert_ne!(out.code, 0, "CHECK passed on a broken attachment");
+        out.json()["msg"].as_str().unwrap_or_default().to_string()
+    };
+    let v4 = result_addrs(&prev).remove(0);
+    ip_ok(&side.ctr, &["rule", "del", "from", &v4, "lookup", "100"]);
+    let msg = check_error();
+    assert!(msg.contains(&format!("no rule from {v4}")), "{msg}");
+    ip_ok(&side.ctr, &["rule", "add", "from", &v4, "lookup", "100"]);
+    side.run(&sbr, "CHECK", &conf);
+    ip_ok(&side.ctr, &["route", "del", "default", "table", "100"]);
+    let msg = check_error();
+    assert!(
+        msg.contains("table 100 has no default route via 10.34.0.1"),
+        "{msg}"
+    );
+    side.run(&sbr, "DEL", &conf);
+    side.run(&bridge, "DEL", &side.bridge_conf());
 }

@@ -47,21 +47,18 @@ fn sysctl(ns: &str, key: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-fn ns_name(att: &Attachment) -> String {
-    att.netns.rsplit('/').next().unwrap().to_string()
-}
-
 /// bridge ADD, then tuning's config (with `prevResult` and a scratch `dataDir`).
 fn chain(side: &mut Side, options: &Value) -> (Attachment, Value, Value) {
-    let att = side.container("ctr", "ctr-tuning");
-    let bridge = side.conf(&serde_json::from_str(BRIDGE).unwrap(), "1.0.0");
-    let prev = side.run("ADD", &bridge, &att).assert_ok().json();
-    let mut tuning = json!({"cniVersion": "1.0.0", "name": "tun-net", "type": "tuning",
-        "dataDir": side.data_dir().join("tuning"), "prevResult": prev});
+    let mut tuning = json!({"type": "tuning", "dataDir": side.data_dir().join("tuning")});
     for (k, v) in options.as_object().unwrap() {
         tuning[k] = v.clone();
     }
-    (att, bridge, tuning)
+    side.chained(
+        "ctr-tuning",
+        &serde_json::from_str(BRIDGE).unwrap(),
+        "1.0.0",
+        &tuning,
+    )
 }
 
 fn saved(side: &Side, att: &Attachment) -> Option<Value> {
@@ -83,7 +80,7 @@ fn ours_sets_every_option_and_del_restores_them() {
     let options = json!({"sysctl": {"net.ipv4.conf.IFNAME.proxy_arp": "1", "net.core.somaxconn": "555"},
         "mac": "0a:00:00:00:bb:01", "mtu": 1400, "promisc": true, "allmulti": true, "txQLen": 2000});
     let (att, bridge, tuning) = chain(&mut side, &options);
-    let ns = ns_name(&att);
+    let ns = Side::ns_of(&att);
     let keys = ["net/ipv4/conf/eth0/proxy_arp", "net/core/somaxconn"];
     let before = (eth0(&ns), keys.map(|k| sysctl(&ns, k)));
     let result = side.run("ADD", &tuning, &att).assert_ok().json();
@@ -127,7 +124,7 @@ struct Trace {
 fn trace(imp: Impl) -> Trace {
     let mut side = Side::new(imp);
     let (att, bridge, tuning) = chain(&mut side, &shared_options());
-    let ns = ns_name(&att);
+    let ns = Side::ns_of(&att);
     let before = eth0(&ns);
     let result = side.run("ADD", &tuning, &att).assert_ok().json();
     let keys = ["net/ipv4/conf/eth0/proxy_arp", "net/core/somaxconn"];
@@ -188,23 +185,13 @@ fn a_state_saved_by_either_is_restored_by_the_other() {
         let mut add_side = Side::new(adder);
         let del_side = Side::new(deleter);
         let (att, bridge, tuning) = chain(&mut add_side, &shared_options());
-        let ns = ns_name(&att);
+        let ns = Side::ns_of(&att);
         let before = eth0(&ns);
         add_side.run("ADD", &tuning, &att).assert_ok();
         assert_ne!(eth0(&ns), before);
         // The other implementation's binary, in the same namespaces and dataDir.
-        let run = add_side.net.run_plugin(
-            &add_side.host,
-            &del_side.plugin_path("tuning"),
-            &[
-                ("CNI_COMMAND", "DEL"),
-                ("CNI_CONTAINERID", &att.container_id),
-                ("CNI_NETNS", &att.netns),
-                ("CNI_IFNAME", &att.ifname),
-                ("CNI_PATH", "/nonexistent"),
-            ],
-            tuning.to_string().as_bytes(),
-        );
+        let binary = del_side.plugin_path("tuning");
+        let run = add_side.run_binary(&binary, "DEL", tuning.to_string().as_bytes(), &att, None);
         run.assert_ok();
         assert_eq!(eth0(&ns), before, "{adder:?} ADD, {deleter:?} DEL");
         assert_eq!(

@@ -3,6 +3,8 @@
 //!
 //! Pure logic: nothing here makes a syscall that changes the network.
 
+#[cfg(feature = "dhcp")]
+pub mod dhcp;
 pub mod error;
 pub mod fsio;
 pub mod fuzz;

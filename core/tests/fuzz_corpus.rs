@@ -9,3 +9,11 @@ fn every_core_fuzz_corpus_replays_and_reaches_both_outcomes() {
         replay_corpus(env!("CARGO_MANIFEST_DIR"), target, *oracle);
     }
 }
+
+#[cfg(feature = "dhcp")]
+#[test]
+fn every_dhcp_fuzz_corpus_replays_and_reaches_both_outcomes() {
+    for (target, oracle) in cni_core::fuzz::DHCP_TARGETS {
+        replay_corpus(env!("CARGO_MANIFEST_DIR"), target, *oracle);
+    }
+}

@@ -17,12 +17,7 @@ fn is_link_local(net: &ipnet::IpNet) -> bool {
 /// and main-table routes other than IPv6 link-local ones, each sorted.
 pub fn normalized_view(ns: &dyn Netns) -> NetResult<String> {
     let links = ns.links()?;
-    let name_of = |i: u32| {
-        links
-            .iter()
-            .find(|l| l.index == i)
-            .map_or_else(|| format!("if{i}"), |l| l.name.clone())
-    };
+    let name_of = |i: u32| link_name(&links, i);
     let mut lines: Vec<String> = links.iter().map(|l| link_line(l, &name_of)).collect();
     for a in ns.addresses(None)? {
         if !is_link_local(&a.addr) {
@@ -36,6 +31,14 @@ pub fn normalized_view(ns: &dyn Netns) -> NetResult<String> {
     }
     lines.sort();
     Ok(lines.join("\n"))
+}
+
+/// The name of the link with index `i` among `links` (`if<i>` when none).
+pub fn link_name(links: &[LinkInfo], i: u32) -> String {
+    links
+        .iter()
+        .find(|l| l.index == i)
+        .map_or_else(|| format!("if{i}"), |l| l.name.clone())
 }
 
 fn link_line(l: &LinkInfo, name_of: &dyn Fn(u32) -> String) -> String {

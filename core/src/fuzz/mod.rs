@@ -5,10 +5,14 @@
 //! corpus reaches both the accepting and the refusing paths.
 
 mod config;
+#[cfg(feature = "dhcp")]
+mod dhcp;
 mod invoke;
 mod libcni;
 
 pub use config::valid_attachments;
+#[cfg(feature = "dhcp")]
+pub use dhcp::{dhcp_v4_reply, dhcp_v6_reply};
 pub use invoke::{delegate_output, version_info};
 pub use libcni::{base64_text, conf_files, config_inject, result_cache};
 use std::path::{Path, PathBuf};
@@ -26,6 +30,13 @@ pub const TARGETS: &[(&str, Oracle)] = &[
     ("base64", libcni::base64_text),
     ("config_inject", libcni::config_inject),
     ("valid_attachments", config::valid_attachments),
+];
+
+/// The targets of the `dhcp` feature's client machines.
+#[cfg(feature = "dhcp")]
+pub const DHCP_TARGETS: &[(&str, Oracle)] = &[
+    ("dhcp_v4_reply", dhcp::dhcp_v4_reply),
+    ("dhcp_v6_reply", dhcp::dhcp_v6_reply),
 ];
 
 /// An input of two parts: the bytes before the first NUL and those after it

@@ -1,0 +1,331 @@
+//! Our dhcp plugin and daemon against dnsmasq, all inside namespaces the
+//! test makes (`cni_conformance::dhcp_lab`): leases for bridge and macvlan
+//! networks (IPv4, IPv6, dual stack), DEL releasing them at the server,
+//! renewal across a daemon restart, an interface that disappears, 100
+//! containers at once, and the errors of a missing or foreign daemon.
+
+use cni_conformance::dhcp_lab::{
+    addresses, files_in, wait_for, DhcpLab, ServerSetup, DNS4, DNS6, ROUTER4, SUBNET4,
+};
+use serde_json::Value;
+use std::path::Path;
+use std::time::Duration;
+
+fn have(name: &str) -> bool {
+    let ok = cni_core::testsupport::is_root() && Path::new("/usr/sbin/dnsmasq").exists();
+    cni_core::testsupport::require(name, "root and dnsmasq (Debian dnsmasq-base)", ok)
+}
+
+fn ip_of(result: &Value, family: &str) -> String {
+    let sep = if family == "4" { '.' } else { ':' };
+    result["ips"]
+        .as_array()
+        .expect("ips")
+        .iter()
+        .filter_map(|ip| ip["address"].as_str())
+        .find(|a| a.contains(sep))
+        .unwrap_or_else(|| panic!("no IPv{family} address in {result}"))
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn a_bridge_network_leases_ipv4_and_ipv6_and_del_releases_both() {
+    if !have("a_bridge_network_leases_ipv4_and_ipv6_and_del_releases_both") {
+        return;
+    }
+    let mut lab = DhcpLab::new(&ServerSetup::default());
+    lab.start_daemon();
+    let ctr = lab.net.add_ns("ctr");
+    let conf = lab.conf("bridge", &["ipv4", "ipv6"]);
+
+    let added = lab.run("bridge", "ADD", "dual1", &ctr, &conf);
+    added.assert_ok();
+    let result = added.json();
+    let v4 = ip_of(&result, "4");
+    let v6 = ip_of(&result, "6");
+    assert!(v4.starts_with(&format!("{SUBNET4}.")), "{result}");
+    assert!(v6.starts_with("fd97::1"), "{result}");
+    let gateways: Vec<&str> = result["ips"].as_array().unwrap().iter().filter_map(|i| i["gateway"].as_str()).collect();
+    assert_eq!(gateways, vec![ROUTER4], "{result}");
+    let nameservers = &result["dns"]["nameservers"];
+    assert_eq!(nameservers, &serde_json::json!([DNS4, DNS6]), "{result}");
+    assert_eq!(result["dns"]["search"], serde_json::json!(["lab.test"]), "{result}");
+    let shown = addresses(&ctr, "eth0");
+    assert!(shown.contains(&format!("{v4}/24")) && shown.contains(&format!("{v6}/64")), "{shown}");
+    assert_eq!(files_in(&lab.state_dir()).len(), 1, "one lease file per attachment");
+    assert!(lab.leases().contains(&v4) && lab.leases().contains(&v6), "{}", lab.leases());
+
+    lab.run("bridge", "CHECK", "dual1", &ctr, &conf).assert_ok();
+    // A retried ADD (a lost reply) gets the same addresses.
+    let again = lab.run("dhcp", "ADD", "dual1", &ctr, &conf);
+    again.assert_ok();
+    assert_eq!(ip_of(&again.json(), "4"), v4);
+
+    lab.run("bridge", "DEL", "dual1", &ctr, &conf).assert_ok();
+    wait_for("dnsmasq to log both releases", Duration::from_secs(10), || {
+        lab.count_in_log(&format!("DHCPRELEASE({}) {v4}", lab.bridge)) == 1
+            && lab.log().lines().any(|l| l.contains("DHCPRELEASE") && l.contains(&v6))
+    });
+    wait_for("the released leases to leave dnsmasq's lease file", Duration::from_secs(10), || {
+        !lab.leases().contains(&v4) && !lab.leases().contains(&v6)
+    });
+    assert!(files_in(&lab.state_dir()).is_empty(), "lease file left: {:?}", files_in(&lab.state_dir()));
+    lab.run("bridge", "DEL", "dual1", &ctr, &conf).assert_ok();
+}
+
+#[test]
+fn a_macvlan_network_gets_an_ipv4_lease_and_an_ipv6_only_network_an_ipv6_one() {
+    if !have("a_macvlan_network_gets_an_ipv4_lease_and_an_ipv6_only_network_an_ipv6_one") {
+        return;
+    }
+    let mut lab = DhcpLab::new(&ServerSetup::default());
+    lab.start_daemon();
+    let ctr = lab.net.add_ns("mv");
+    let conf = lab.conf("macvlan", &["ipv4"]);
+    let added = lab.run("macvlan", "ADD", "mv1", &ctr, &conf);
+    added.assert_ok();
+    let result = added.json();
+    let v4 = ip_of(&result, "4");
+    assert!(addresses(&ctr, "eth0").contains(&format!("{v4}/24")));
+    assert_eq!(result["ips"].as_array().unwrap().len(), 1, "{result}");
+    lab.run("macvlan", "DEL", "mv1", &ctr, &conf).assert_ok();
+    wait_for("dnsmasq to log the release", Duration::from_secs(10), || {
+        lab.log().contains(&format!("DHCPRELEASE({}) {v4}", lab.bridge))
+    });
+
+    let ctr6 = lab.net.add_ns("v6");
+    let conf6 = lab.conf("bridge", &["ipv6"]);
+    let added = lab.run("bridge", "ADD", "v6only", &ctr6, &conf6);
+    added.assert_ok();
+    let result = added.json();
+    let v6 = ip_of(&result, "6");
+    assert_eq!(result["ips"].as_array().unwrap().len(), 1, "{result}");
+    assert!(addresses(&ctr6, "eth0").contains(&format!("{v6}/64")));
+    lab.run("bridge", "DEL", "v6only", &ctr6, &conf6).assert_ok();
+}
+
+#[test]
+fn a_restarted_daemon_resumes_its_leases_and_renews_them_with_the_server() {
+    if !have("a_restarted_daemon_resumes_its_leases_and_renews_them_with_the_server") {
+        return;
+    }
+    let setup = ServerSetup {
+        lease: "2m",
+        t1_t2: Some((6, 12)),
+        classless: vec!["192.168.77.0/24,10.97.0.254", "0.0.0.0/0,10.97.0.1"],
+    };
+    let mut lab = DhcpLab::new(&setup);
+    lab.start_daemon();
+    let ctr = lab.net.add_ns("ctr");
+    let conf = lab.conf("bridge", &["ipv4"]);
+    let added = lab.run("bridge", "ADD", "renew1", &ctr, &conf);
+    added.assert_ok();
+    let result = added.json();
+    let v4 = ip_of(&result, "4");
+    let routes: Vec<String> = result["routes"].as_array().unwrap().iter().map(|r| format!("{} {}", r["dst"], r["gw"])).collect();
+    assert_eq!(
+        routes,
+        vec!["\"192.168.77.0/24\" \"10.97.0.254\"", "\"0.0.0.0/0\" \"10.97.0.1\""],
+        "option 121 routes replace the router's default route"
+    );
+    let acks_before = lab.count_in_log(&format!("DHCPACK({}) {v4}", lab.bridge));
+
+    lab.kill_daemon();
+    assert_eq!(files_in(&lab.state_dir()).len(), 1, "the lease stays on disk");
+    lab.start_daemon();
+    lab.run("dhcp", "CHECK", "renew1", &ctr, &conf).assert_ok();
+    wait_for("a renewal by the restarted daemon", Duration::from_secs(20), || {
+        lab.count_in_log(&format!("DHCPACK({}) {v4}", lab.bridge)) > acks_before
+    });
+    assert!(lab.daemon_log().contains("resuming 1"), "{}", lab.daemon_log());
+    lab.run("bridge", "DEL", "renew1", &ctr, &conf).assert_ok();
+    wait_for("dnsmasq to log the release", Duration::from_secs(10), || {
+        lab.log().contains(&format!("DHCPRELEASE({}) {v4}", lab.bridge))
+    });
+}
+
+#[test]
+fn an_interface_that_disappears_ends_its_lease() {
+    if !have("an_interface_that_disappears_ends_its_lease") {
+        return;
+    }
+    let mut lab = DhcpLab::new(&ServerSetup::default());
+    lab.start_daemon();
+    let ctr = lab.net.add_ns("ctr");
+    let conf = lab.conf("bridge", &["ipv4"]);
+    lab.run("bridge", "ADD", "gone1", &ctr, &conf).assert_ok();
+    assert_eq!(files_in(&lab.state_dir()).len(), 1);
+    let status = std::process::Command::new("ip")
+        .args(["-n", &ctr, "link", "del", "eth0"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    wait_for("the daemon to drop the lease", Duration::from_secs(10), || {
+        files_in(&lab.state_dir()).is_empty()
+    });
+    assert!(lab.daemon_log().contains("its interface was removed"), "{}", lab.daemon_log());
+    let check = lab.run("dhcp", "CHECK", "gone1", &ctr, &conf);
+    assert_ne!(check.code, 0, "CHECK of a dropped lease must fail");
+    assert!(check.stdout.contains("holds no lease"), "{}", check.stdout);
+    lab.run("bridge", "DEL", "gone1", &ctr, &conf).assert_ok();
+}
+
+#[test]
+fn one_daemon_serves_a_hundred_containers_at_once() {
+    if !have("one_daemon_serves_a_hundred_containers_at_once") {
+        return;
+    }
+    let mut lab = DhcpLab::new(&ServerSetup::default());
+    lab.start_daemon();
+    let conf = lab.conf("bridge", &["ipv4"]);
+    let namespaces: Vec<String> = (0..100).map(|i| lab.net.add_ns(&format!("c{i}"))).collect();
+    let results: Vec<Value> = std::thread::scope(|s| {
+        let runs: Vec<_> = namespaces
+            .iter()
+            .enumerate()
+            .map(|(i, ns)| {
+                let (lab, conf) = (&lab, &conf);
+                s.spawn(move || lab.run("bridge", "ADD", &format!("many{i}"), ns, conf))
+            })
+            .collect();
+        runs.into_iter()
+            .map(|r| {
+                let run = r.join().unwrap();
+                run.assert_ok();
+                run.json()
+            })
+            .collect()
+    });
+    let mut ips: Vec<String> = results.iter().map(|r| ip_of(r, "4")).collect();
+    ips.sort();
+    ips.dedup();
+    assert_eq!(ips.len(), 100, "every container got its own address");
+    assert_eq!(files_in(&lab.state_dir()).len(), 100);
+    std::thread::scope(|s| {
+        for (i, ns) in namespaces.iter().enumerate() {
+            let (lab, conf) = (&lab, &conf);
+            s.spawn(move || lab.run("bridge", "DEL", &format!("many{i}"), ns, conf).assert_ok().code);
+        }
+    });
+    assert!(files_in(&lab.state_dir()).is_empty());
+    wait_for("dnsmasq to log 100 releases", Duration::from_secs(10), || {
+        lab.count_in_log("DHCPRELEASE(") == 100
+    });
+}
+
+#[test]
+fn without_a_daemon_or_with_a_foreign_one_the_plugin_says_so() {
+    if !have("without_a_daemon_or_with_a_foreign_one_the_plugin_says_so") {
+        return;
+    }
+    let lab = DhcpLab::new(&ServerSetup::default());
+    let ctr = lab.net.add_ns("ctr");
+    let conf = lab.conf("bridge", &["ipv4"]);
+    let run = lab.run("dhcp", "ADD", "none1", &ctr, &conf);
+    assert_eq!(run.code, 1);
+    let error = run.json();
+    assert_eq!(error["code"], 11, "{error}");
+    let msg = error["msg"].as_str().unwrap();
+    assert!(msg.contains("dhcp daemon") && msg.contains(lab.socket.to_str().unwrap()), "{msg}");
+    let mut conf11 = conf.clone();
+    conf11["cniVersion"] = "1.1.0".into();
+    let status = lab.run("dhcp", "STATUS", "", "", &conf11);
+    assert_eq!(status.json()["code"], 50, "{}", status.stdout);
+
+    if !cni_core::testsupport::require(
+        "without_a_daemon_or_with_a_foreign_one_the_plugin_says_so (foreign daemon part)",
+        "the reference's /usr/lib/cni/dhcp",
+        Path::new("/usr/lib/cni/dhcp").exists(),
+    ) {
+        return;
+    }
+    let mut foreign = std::process::Command::new("ip")
+        .args(["netns", "exec", &lab.host, "/usr/lib/cni/dhcp", "daemon", "-socketpath"])
+        .arg(&lab.socket)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let socket = lab.socket.clone();
+    wait_for("the reference daemon's socket", Duration::from_secs(10), || {
+        std::os::unix::net::UnixStream::connect(&socket).is_ok()
+    });
+    let run = lab.run("dhcp", "ADD", "foreign1", &ctr, &conf);
+    let _ = foreign.kill();
+    let _ = foreign.wait();
+    let error = run.json();
+    assert_eq!(error["code"], 100, "{error}");
+    assert!(error["msg"].as_str().unwrap().contains("HTTP"), "{error}");
+}
+
+#[test]
+fn malformed_server_replies_are_ignored_and_add_ends_in_a_clear_error() {
+    if !have("malformed_server_replies_are_ignored_and_add_ends_in_a_clear_error") {
+        return;
+    }
+    let mut lab = DhcpLab::without_server();
+    lab.timeout = "3s";
+    lab.start_daemon();
+    let ctr = lab.net.add_ns("ctr");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let server = {
+        let (host, stop, answered) = (lab.host.clone(), stop.clone(), answered.clone());
+        std::thread::spawn(move || garbage_server(&host, &stop, &answered))
+    };
+    let conf = lab.conf("bridge", &["ipv4"]);
+    let run = lab.run("bridge", "ADD", "junk1", &ctr, &conf);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    server.join().unwrap();
+    assert!(answered.load(std::sync::atomic::Ordering::SeqCst) > 0, "the fake server saw no DISCOVER");
+    let error = run.json();
+    assert_eq!(error["code"], 11, "{error}");
+    let msg = error["msg"].as_str().unwrap();
+    assert!(msg.contains("no lease") && msg.contains("eth0"), "{msg}");
+    assert!(files_in(&lab.state_dir()).is_empty());
+    let links = std::process::Command::new("ip").args(["-n", &ctr, "-o", "link"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&links.stdout).contains("eth0"), "the failed ADD left its interface");
+}
+
+/// Answers every datagram on port 67 of the host namespace with broken
+/// DHCP replies: truncated, a wrong magic cookie, an option running past the
+/// end, and an OFFER-looking packet with a bad message type.
+fn garbage_server(
+    host: &str,
+    stop: &std::sync::atomic::AtomicBool,
+    answered: &std::sync::atomic::AtomicUsize,
+) {
+    use std::sync::atomic::Ordering;
+    let ns = cni_backend_linux::netns::NetnsFile::open(format!("/var/run/netns/{host}")).unwrap();
+    cni_backend_linux::netns::run_in(&ns, || {
+        let socket = std::net::UdpSocket::bind("0.0.0.0:67").unwrap();
+        socket.set_broadcast(true).unwrap();
+        socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+        let mut buf = [0u8; 1500];
+        while !stop.load(Ordering::SeqCst) {
+            let Ok((n, _)) = socket.recv_from(&mut buf) else { continue };
+            if n < 240 {
+                continue;
+            }
+            answered.fetch_add(1, Ordering::SeqCst);
+            let mut reply = buf[..n].to_vec();
+            reply[0] = 2; // BOOTREPLY, same xid and chaddr: it reaches the client's machine
+            let to = "255.255.255.255:68";
+            let _ = socket.send_to(&reply[..100], to);
+            let mut bad_cookie = reply.clone();
+            bad_cookie[236] = 0;
+            let _ = socket.send_to(&bad_cookie, to);
+            let mut overrun = reply[..240].to_vec();
+            overrun.extend_from_slice(&[53, 200, 2]);
+            let _ = socket.send_to(&overrun, to);
+            let mut bad_type = reply[..240].to_vec();
+            bad_type[16..20].copy_from_slice(&[10, 97, 0, 99]);
+            bad_type.extend_from_slice(&[53, 1, 77, 54, 4, 10, 97, 0, 1, 255]);
+            let _ = socket.send_to(&bad_type, to);
+        }
+    })
+    .unwrap();
+}

@@ -1,0 +1,453 @@
+//! One attachment's leases, kept alive by one task: it feeds the sans-IO
+//! clients (core's `dhcp::v4` and `dhcp::v6`) with packets, timer expiries and
+//! link events, and carries out what they answer (send a packet, persist a
+//! lease, report the result). The task ends on release, when the interface
+//! or its namespace goes away, or when the first acquisition fails.
+
+use super::endpoint::{self, Endpoint, ALL_SERVERS, SERVER_PORT_V4, SERVER_PORT_V6};
+use super::store::{Record, Store};
+use crate::result::ipam_result;
+use cni_core::dhcp::{v4, v6, ClientOptions, Time};
+use cni_core::error::code;
+use cni_core::{CniError, CniResult};
+use futures::StreamExt;
+use rtnetlink::packet_core::NetlinkPayload;
+use rtnetlink::packet_route::RouteNetlinkMessage;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::time::Duration;
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// What the registry sees of an attachment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    Acquiring,
+    Bound(CniResult),
+    /// The task ended; `Some` when it ended in an error an ADD should report.
+    Ended(Option<CniError>),
+}
+
+pub enum Command {
+    /// Release every lease (DHCPRELEASE), forget the record, end.
+    Release(oneshot::Sender<()>),
+}
+
+/// How the daemon's clients behave (its flags).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientTuning {
+    pub broadcast: bool,
+    pub acquire_timeout: Duration,
+    pub resend_max: Duration,
+}
+
+/// Where the task starts: a new attachment, or one persisted before a restart.
+pub enum Start {
+    Acquire,
+    Resume,
+}
+
+pub struct Attachment {
+    pub record: Record,
+    /// The namespace path with the daemon's host prefix.
+    pub netns_path: String,
+    pub tuning: ClientTuning,
+    pub store: Store,
+}
+
+impl Attachment {
+    /// Opens the endpoint and runs the task until it ends. `status` reports
+    /// progress to the registry; `commands` come from it.
+    pub async fn run(
+        mut self,
+        start: Start,
+        status: watch::Sender<Status>,
+        mut commands: mpsc::Receiver<Command>,
+    ) {
+        let families = self.record.options.families;
+        let (netns, ifname) = (self.netns_path.clone(), self.record.ifname.clone());
+        // Making the endpoint starts a thread in the namespace and waits for it.
+        let opened = tokio::task::spawn_blocking(move || {
+            endpoint::open(&netns, &ifname, families.ipv4, families.ipv6)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(endpoint::EndpointError::Netns {
+                path: self.netns_path.clone(),
+                reason: format!("the thread that entered it failed: {e}"),
+            })
+        });
+        let mut endpoint = match opened {
+            Ok(endpoint) => endpoint,
+            Err(e) => {
+                if matches!(start, Start::Resume) {
+                    tracing::info!("{}: not resumed, forgetting its leases: {e}", self.record.key);
+                    let _ = self.store.remove(&self.record.key);
+                }
+                let _ = status.send(Status::Ended(Some(CniError::try_again_later(format!(
+                    "dhcp: {e}"
+                )))));
+                return;
+            }
+        };
+        if matches!(start, Start::Resume) && self.record.hwaddr != endpoint.interface.hwaddr {
+            tracing::info!("{}: the interface changed (another MAC); forgetting its leases", self.record.key);
+            let _ = self.store.remove(&self.record.key);
+            let _ = status.send(Status::Ended(None));
+            return;
+        }
+        self.record.hwaddr = endpoint.interface.hwaddr;
+        let netns_id = endpoint::netns_id(&self.netns_path);
+        let sockets = match Sockets::adopt(&mut endpoint) {
+            Ok(sockets) => sockets,
+            Err(e) => {
+                let _ = status.send(Status::Ended(Some(CniError::io(format!(
+                    "dhcp: {}: client socket: {e}",
+                    self.record.key
+                )))));
+                return;
+            }
+        };
+        let mut clients = Clients::start(&self.record, self.tuning, &start);
+        let mut task = Task {
+            attachment: self,
+            sockets,
+            status,
+            index: endpoint.interface.index,
+            netns_id,
+        };
+        let first = clients.take_pending();
+        if let Some(end) = task.apply(&mut clients, first).await {
+            task.finish(end, &mut clients).await;
+            return;
+        }
+        let mut buf4 = vec![0u8; 1500];
+        let mut buf6 = vec![0u8; 1500];
+        let mut connection = endpoint.connection;
+        let mut events = endpoint.events;
+        loop {
+            let wake = clients.next_timer().map(to_instant);
+            let actions = tokio::select! {
+                received = recv(task.sockets.v4.as_ref(), &mut buf4) => match received {
+                    Some(n) => clients.v4_packet(Time::now(), &buf4[..n]),
+                    None => Vec::new(),
+                },
+                received = recv(task.sockets.v6.as_ref(), &mut buf6) => match received {
+                    Some(n) => clients.v6_packet(Time::now(), &buf6[..n]),
+                    None => Vec::new(),
+                },
+                _ = sleep_until(wake) => {
+                    if !task.netns_unchanged() {
+                        task.finish(End::Gone("its network namespace is gone".into()), &mut clients).await;
+                        return;
+                    }
+                    clients.timer(Time::now())
+                },
+                command = commands.recv() => {
+                    let reply = match command {
+                        Some(Command::Release(reply)) => Some(reply),
+                        None => None,
+                    };
+                    task.finish(End::Released, &mut clients).await;
+                    if let Some(reply) = reply {
+                        let _ = reply.send(());
+                    }
+                    return;
+                },
+                event = events.next() => match event {
+                    Some((message, _)) if link_removed(&message.payload, task.index) => {
+                        task.finish(End::Gone("its interface was removed".into()), &mut clients).await;
+                        return;
+                    }
+                    _ => Vec::new(),
+                },
+                _ = &mut connection => Vec::new(),
+            };
+            if let Some(end) = task.apply(&mut clients, actions).await {
+                task.finish(end, &mut clients).await;
+                return;
+            }
+        }
+    }
+}
+
+/// Why a task ends.
+enum End {
+    Released,
+    Gone(String),
+    Failed(CniError),
+}
+
+/// The sans-IO clients of the attachment's families, with their actions
+/// tagged by family.
+struct Clients {
+    v4: Option<v4::Client>,
+    v6: Option<v6::Client>,
+    pending: Vec<Action>,
+}
+
+enum Action {
+    V4(v4::Action),
+    V6(v6::Action),
+}
+
+impl Clients {
+    fn start(record: &Record, tuning: ClientTuning, start: &Start) -> Clients {
+        let now = Time::now();
+        let options = client_options(record, tuning);
+        let mut pending = Vec::new();
+        let v4 = record.options.families.ipv4.then(|| {
+            let (client, actions) = match (start, record.lease4.clone()) {
+                (Start::Resume, Some(lease)) => v4::Client::resume(options.clone(), lease, now),
+                _ => {
+                    let mut client = v4::Client::new(options.clone());
+                    let actions = client.start(now);
+                    (client, actions)
+                }
+            };
+            pending.extend(actions.into_iter().map(Action::V4));
+            client
+        });
+        let v6 = record.options.families.ipv6.then(|| {
+            let (client, actions) = match (start, record.lease6.clone()) {
+                (Start::Resume, Some(lease)) => v6::Client::resume(options.clone(), lease, now),
+                _ => {
+                    let mut client = v6::Client::new(options.clone());
+                    let actions = client.start(now);
+                    (client, actions)
+                }
+            };
+            pending.extend(actions.into_iter().map(Action::V6));
+            client
+        });
+        Clients { v4, v6, pending }
+    }
+
+    fn take_pending(&mut self) -> Vec<Action> {
+        std::mem::take(&mut self.pending)
+    }
+
+    fn next_timer(&self) -> Option<Time> {
+        let t4 = self.v4.as_ref().and_then(|c| c.next_timer());
+        let t6 = self.v6.as_ref().and_then(|c| c.next_timer());
+        match (t4, t6) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn v4_packet(&mut self, now: Time, packet: &[u8]) -> Vec<Action> {
+        self.v4
+            .as_mut()
+            .map(|c| c.on_packet(now, packet).into_iter().map(Action::V4).collect())
+            .unwrap_or_default()
+    }
+
+    fn v6_packet(&mut self, now: Time, packet: &[u8]) -> Vec<Action> {
+        self.v6
+            .as_mut()
+            .map(|c| c.on_packet(now, packet).into_iter().map(Action::V6).collect())
+            .unwrap_or_default()
+    }
+
+    fn timer(&mut self, now: Time) -> Vec<Action> {
+        let mut actions = Vec::new();
+        if let Some(c) = self.v4.as_mut() {
+            actions.extend(c.on_timer(now).into_iter().map(Action::V4));
+        }
+        if let Some(c) = self.v6.as_mut() {
+            actions.extend(c.on_timer(now).into_iter().map(Action::V6));
+        }
+        actions
+    }
+
+    fn release(&mut self, now: Time) -> Vec<Action> {
+        let mut actions = Vec::new();
+        if let Some(c) = self.v4.as_mut() {
+            actions.extend(c.release(now).into_iter().map(Action::V4));
+        }
+        if let Some(c) = self.v6.as_mut() {
+            actions.extend(c.release(now).into_iter().map(Action::V6));
+        }
+        actions
+    }
+
+    /// Every family has its lease.
+    fn all_bound(&self) -> bool {
+        self.v4.as_ref().is_none_or(|c| c.lease().is_some())
+            && self.v6.as_ref().is_none_or(|c| c.lease().is_some())
+    }
+}
+
+/// The client identity: stable for the attachment (its key), so a server
+/// hands the same address back after a restart, a retried ADD or a resume.
+fn client_options(record: &Record, tuning: ClientTuning) -> ClientOptions {
+    let mut client_id = record.key.clone().into_bytes();
+    client_id.truncate(254);
+    let seed = Time::now().0 ^ u64::from_le_bytes(
+        sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&client_id))[..8]
+            .try_into()
+            .unwrap_or_default(),
+    );
+    ClientOptions {
+        client_id,
+        hwaddr: record.hwaddr,
+        request: record.options.request.clone(),
+        provide: record.options.provide.clone(),
+        broadcast: tuning.broadcast,
+        resend_max: tuning.resend_max,
+        acquire_timeout: tuning.acquire_timeout,
+        seed,
+    }
+}
+
+struct Sockets {
+    v4: Option<UdpSocket>,
+    v6: Option<UdpSocket>,
+}
+
+impl Sockets {
+    fn adopt(endpoint: &mut Endpoint) -> std::io::Result<Sockets> {
+        let v4 = endpoint.v4.take().map(UdpSocket::from_std).transpose()?;
+        let v6 = endpoint.v6.take().map(UdpSocket::from_std).transpose()?;
+        Ok(Sockets { v4, v6 })
+    }
+}
+
+struct Task {
+    attachment: Attachment,
+    sockets: Sockets,
+    status: watch::Sender<Status>,
+    index: u32,
+    netns_id: Option<(u64, u64)>,
+}
+
+impl Task {
+    /// Carries out the clients' actions; `Some` when the attachment must end.
+    async fn apply(&mut self, clients: &mut Clients, actions: Vec<Action>) -> Option<End> {
+        let mut changed = false;
+        for action in actions {
+            match action {
+                Action::V4(v4::Action::Send { to, packet }) => self.send4(to, &packet).await,
+                Action::V6(v6::Action::Send { to, packet }) => self.send6(to, &packet).await,
+                Action::V4(v4::Action::Bound(lease) | v4::Action::Renewed(lease)) => {
+                    self.attachment.record.lease4 = Some(lease);
+                    changed = true;
+                }
+                Action::V6(v6::Action::Bound(lease) | v6::Action::Renewed(lease)) => {
+                    self.attachment.record.lease6 = Some(lease);
+                    changed = true;
+                }
+                Action::V4(v4::Action::Lost { reason }) | Action::V6(v6::Action::Lost { reason }) => {
+                    tracing::warn!("{}: lease lost ({reason}); acquiring again", self.attachment.record.key);
+                }
+                Action::V4(v4::Action::GaveUp { reason }) | Action::V6(v6::Action::GaveUp { reason }) => {
+                    return Some(End::Failed(CniError::try_again_later(format!(
+                        "dhcp: no lease for {} on {}: {reason}",
+                        self.attachment.record.key, self.attachment.record.ifname
+                    ))));
+                }
+            }
+        }
+        if changed && clients.all_bound() {
+            if let Err(e) = self.attachment.store.save(&self.attachment.record) {
+                tracing::error!("{}: cannot persist the lease: {e}", self.attachment.record.key);
+            }
+            let record = &self.attachment.record;
+            let result = ipam_result(&record.options, record.lease4.as_ref(), record.lease6.as_ref());
+            let _ = self.status.send(Status::Bound(result));
+        }
+        None
+    }
+
+    async fn finish(&mut self, end: End, clients: &mut Clients) {
+        let key = self.attachment.record.key.clone();
+        let error = match end {
+            End::Released => {
+                let actions = clients.release(Time::now());
+                Box::pin(self.apply(clients, actions)).await;
+                tracing::info!("{key}: released");
+                None
+            }
+            End::Gone(why) => {
+                tracing::info!("{key}: {why}; no longer maintaining its leases");
+                None
+            }
+            End::Failed(e) => {
+                // A family that got its lease gives it back: ADD is all or nothing.
+                let actions = clients.release(Time::now());
+                Box::pin(self.apply(clients, actions)).await;
+                Some(e)
+            }
+        };
+        if let Err(e) = self.attachment.store.remove(&key) {
+            tracing::error!("{key}: cannot remove its lease file: {e}");
+        }
+        let _ = self.status.send(Status::Ended(error));
+    }
+
+    fn netns_unchanged(&self) -> bool {
+        self.netns_id.is_some() && endpoint::netns_id(&self.attachment.netns_path) == self.netns_id
+    }
+
+    async fn send4(&self, to: v4::Destination, packet: &[u8]) {
+        let Some(socket) = &self.sockets.v4 else { return };
+        let ip = match to {
+            v4::Destination::Broadcast => Ipv4Addr::BROADCAST,
+            v4::Destination::Unicast(ip) => ip,
+        };
+        let target = SocketAddr::V4(SocketAddrV4::new(ip, SERVER_PORT_V4));
+        if let Err(e) = socket.send_to(packet, target).await {
+            tracing::debug!("{}: DHCPv4 send to {target}: {e}", self.attachment.record.key);
+        }
+    }
+
+    async fn send6(&self, to: v6::Destination, packet: &[u8]) {
+        let Some(socket) = &self.sockets.v6 else { return };
+        let ip = match to {
+            v6::Destination::AllServers => ALL_SERVERS,
+            v6::Destination::Unicast(ip) => ip,
+        };
+        let scope = if ip.is_unicast_link_local() || ip.is_multicast() { self.index } else { 0 };
+        let target = SocketAddr::V6(SocketAddrV6::new(ip, SERVER_PORT_V6, 0, scope));
+        // Before the interface's link-local address has passed DAD the
+        // kernel has no source for it; the client retransmits.
+        if let Err(e) = socket.send_to(packet, target).await {
+            tracing::debug!("{}: DHCPv6 send to {target}: {e}", self.attachment.record.key);
+        }
+    }
+}
+
+/// The next datagram on `socket`, or never when the family is not in use.
+async fn recv(socket: Option<&UdpSocket>, buf: &mut [u8]) -> Option<usize> {
+    match socket {
+        Some(socket) => socket.recv(buf).await.ok(),
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(wake: Option<tokio::time::Instant>) {
+    match wake {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A wall-clock time as the runtime's monotonic clock reads it.
+fn to_instant(at: Time) -> tokio::time::Instant {
+    let now = Time::now();
+    tokio::time::Instant::now() + at.since(now)
+}
+
+fn link_removed(payload: &NetlinkPayload<RouteNetlinkMessage>, index: u32) -> bool {
+    matches!(payload, NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(link)) if link.header.index == index)
+}
+
+/// Failure codes an ADD reports.
+pub fn add_failed(e: Option<CniError>, key: &str) -> CniError {
+    e.unwrap_or_else(|| {
+        CniError::new(
+            code::TRY_AGAIN_LATER,
+            format!("dhcp: the attachment {key} ended before it got its lease"),
+        )
+    })
+}
