@@ -221,7 +221,7 @@ fn without_a_daemon_or_with_a_foreign_one_the_plugin_says_so() {
     if !have("without_a_daemon_or_with_a_foreign_one_the_plugin_says_so") {
         return;
     }
-    let lab = DhcpLab::new(&ServerSetup::default());
+    let mut lab = DhcpLab::new(&ServerSetup::default());
     let ctr = lab.net.add_ns("ctr");
     let conf = lab.conf("bridge", &["ipv4"]);
     let run = lab.run("dhcp", "ADD", "none1", &ctr, &conf);
