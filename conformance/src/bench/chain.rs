@@ -116,7 +116,7 @@ impl ChainAttacher {
             .with_cache_dir(&self.cache_dir)
             .with_base_env(vec![("PATH".into(), PATH.into())]);
         let start = Instant::now();
-        let value = run(&cni, &self.list).map_err(|e| format!("{}: {e}", self.label))?;
+        let value = run(&cni, &self.list).map_err(|e| e.to_string())?;
         let wall = match probe {
             Probe::Timed => start.elapsed(),
             Probe::Traced => Duration::ZERO,

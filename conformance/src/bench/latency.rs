@@ -78,9 +78,13 @@ struct Verbs {
 /// Every ADD, then every CHECK, then every DEL, as a runtime would space them.
 fn verbs(attacher: &dyn Attacher, containers: &[Container], probe: Probe) -> Result<Verbs, String> {
     let mut v = Verbs::default();
+    let failed = |verb: &'static str, c: Container| {
+        let label = attacher.label();
+        move |e: String| format!("{label}: {verb} of container {}: {e}", c.index)
+    };
     let mut added = Vec::new();
     for &c in containers {
-        let outcome = attacher.add(c, probe)?;
+        let outcome = attacher.add(c, probe).map_err(failed("ADD", c))?;
         v.add.push(outcome.wall);
         v.rss = v.rss.max(outcome.rss);
         added.push(outcome.stdout);
@@ -95,7 +99,7 @@ fn verbs(attacher: &dyn Attacher, containers: &[Container], probe: Probe) -> Res
         }
     }
     for (&c, result) in containers.iter().zip(&added) {
-        let outcome = attacher.del(c, result, probe)?;
+        let outcome = attacher.del(c, result, probe).map_err(failed("DEL", c))?;
         v.del.push(outcome.wall);
         v.rss = v.rss.max(outcome.rss);
     }

@@ -98,7 +98,7 @@ impl Report {
             if let Some(failed) = &r.check_failed {
                 writeln!(
                     f,
-                    "(CHECK failed, {} {}: {})",
+                    "(CHECK failed, {}, {}: {})",
                     r.mode.name(),
                     r.implementation,
                     failed.error.trim()
