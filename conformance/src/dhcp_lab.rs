@@ -49,6 +49,7 @@ pub struct DhcpLab {
     pub timeout: &'static str,
     dnsmasq: Option<Child>,
     daemon: Option<Child>,
+    reference_daemon: Option<Child>,
 }
 
 impl DhcpLab {
@@ -69,9 +70,18 @@ impl DhcpLab {
         let ip = |args: &[&str]| run_ok(Command::new("ip").arg("-n").arg(&host).args(args));
         ip(&["link", "add", &bridge, "type", "bridge"]);
         ip(&["addr", "add", &format!("{ROUTER4}/24"), "dev", &bridge]);
-        ip(&["addr", "add", &format!("{PREFIX6}1/64"), "dev", &bridge, "nodad"]);
+        ip(&[
+            "addr",
+            "add",
+            &format!("{PREFIX6}1/64"),
+            "dev",
+            &bridge,
+            "nodad",
+        ]);
         ip(&["link", "set", &bridge, "up"]);
-        ip(&["link", "add", &uplink, "type", "veth", "peer", "name", &peer]);
+        ip(&[
+            "link", "add", &uplink, "type", "veth", "peer", "name", &peer,
+        ]);
         ip(&["link", "set", &peer, "master", &bridge, "up"]);
         ip(&["link", "set", &uplink, "up"]);
         let dir = tempfile::tempdir().expect("tempdir");
@@ -91,16 +101,28 @@ impl DhcpLab {
             timeout: "20s",
             dnsmasq: None,
             daemon: None,
+            reference_daemon: None,
         }
     }
 
     fn start_dnsmasq(&mut self, setup: &ServerSetup) {
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", &self.host, "dnsmasq", "--no-daemon"])
-            .args(["--conf-file=/dev/null", "--port=0", "--bind-interfaces", "--no-ping"])
+            .args([
+                "--conf-file=/dev/null",
+                "--port=0",
+                "--bind-interfaces",
+                "--no-ping",
+            ])
             .arg(format!("--interface={}", self.bridge))
-            .arg(format!("--dhcp-range={SUBNET4}.100,{SUBNET4}.250,{}", setup.lease))
-            .arg(format!("--dhcp-range={PREFIX6}100,{PREFIX6}1ff,64,{}", setup.lease))
+            .arg(format!(
+                "--dhcp-range={SUBNET4}.100,{SUBNET4}.250,{}",
+                setup.lease
+            ))
+            .arg(format!(
+                "--dhcp-range={PREFIX6}100,{PREFIX6}1ff,64,{}",
+                setup.lease
+            ))
             .arg(format!("--dhcp-option=option:router,{ROUTER4}"))
             .arg(format!("--dhcp-option=option:dns-server,{DNS4}"))
             .arg("--dhcp-option=option:domain-search,lab.test")
@@ -156,6 +178,41 @@ impl DhcpLab {
         });
     }
 
+    /// Starts the reference's daemon (`/usr/lib/cni/dhcp daemon`) beside
+    /// ours, on its own socket, and returns a bin directory whose `dhcp` is
+    /// the reference's (and `bridge`/`macvlan` ours) plus that socket.
+    pub fn start_reference_daemon(&mut self) -> (PathBuf, PathBuf) {
+        let socket = self.dir.path().join("reference-dhcp.sock");
+        let bin = self.dir.path().join("reference-bin");
+        std::fs::create_dir_all(&bin).expect("bin dir");
+        for plugin in ["bridge", "macvlan"] {
+            std::os::unix::fs::symlink(our_plugin(plugin), bin.join(plugin)).expect("symlink");
+        }
+        std::os::unix::fs::symlink("/usr/lib/cni/dhcp", bin.join("dhcp")).expect("symlink");
+        let child = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &self.host,
+                "/usr/lib/cni/dhcp",
+                "daemon",
+                "-socketpath",
+            ])
+            .arg(&socket)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn the reference dhcp daemon");
+        self.reference_daemon = Some(child);
+        let probe = socket.clone();
+        wait_for(
+            "the reference dhcp daemon's socket",
+            Duration::from_secs(10),
+            || std::os::unix::net::UnixStream::connect(&probe).is_ok(),
+        );
+        (bin, socket)
+    }
+
     /// Kills the daemon without warning (SIGKILL): leases stay on disk.
     pub fn kill_daemon(&mut self) {
         if let Some(mut child) = self.daemon.take() {
@@ -206,16 +263,37 @@ impl DhcpLab {
 
     /// Runs `plugin` (in the lab's bin) for container `id` in namespace `ctr`.
     pub fn run(&self, plugin: &str, verb: &str, id: &str, ctr: &str, conf: &Value) -> PluginRun {
-        let netns = if ctr.is_empty() { String::new() } else { TestNet::path(ctr) };
+        self.run_from(&self.bin, plugin, verb, id, ctr, conf)
+    }
+
+    /// [`run`](Self::run) with the plugins of `bin`.
+    pub fn run_from(
+        &self,
+        bin: &Path,
+        plugin: &str,
+        verb: &str,
+        id: &str,
+        ctr: &str,
+        conf: &Value,
+    ) -> PluginRun {
+        let netns = if ctr.is_empty() {
+            String::new()
+        } else {
+            TestNet::path(ctr)
+        };
         let env = [
             ("CNI_COMMAND", verb),
             ("CNI_CONTAINERID", id),
             ("CNI_NETNS", netns.as_str()),
             ("CNI_IFNAME", "eth0"),
-            ("CNI_PATH", self.bin.to_str().expect("utf-8 path")),
+            ("CNI_PATH", bin.to_str().expect("utf-8 path")),
         ];
-        self.net
-            .run_plugin(&self.host, &self.bin.join(plugin), &env, conf.to_string().as_bytes())
+        self.net.run_plugin(
+            &self.host,
+            &bin.join(plugin),
+            &env,
+            conf.to_string().as_bytes(),
+        )
     }
 
     /// How many lines of dnsmasq's log contain `needle`.
@@ -226,8 +304,15 @@ impl DhcpLab {
 
 impl Drop for DhcpLab {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- dnsmasq log ---\n{}", self.log());
+            eprintln!("--- our dhcp daemon's log ---\n{}", self.daemon_log());
+        }
         self.kill_daemon();
-        if let Some(mut child) = self.dnsmasq.take() {
+        for child in [self.dnsmasq.take(), self.reference_daemon.take()]
+            .iter_mut()
+            .flatten()
+        {
             let _ = child.kill();
             let _ = child.wait();
         }

@@ -48,31 +48,65 @@ fn a_bridge_network_leases_ipv4_and_ipv6_and_del_releases_both() {
     let v6 = ip_of(&result, "6");
     assert!(v4.starts_with(&format!("{SUBNET4}.")), "{result}");
     assert!(v6.starts_with("fd97::1"), "{result}");
-    let gateways: Vec<&str> = result["ips"].as_array().unwrap().iter().filter_map(|i| i["gateway"].as_str()).collect();
+    let gateways: Vec<&str> = result["ips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["gateway"].as_str())
+        .collect();
     assert_eq!(gateways, vec![ROUTER4], "{result}");
     let nameservers = &result["dns"]["nameservers"];
     assert_eq!(nameservers, &serde_json::json!([DNS4, DNS6]), "{result}");
-    assert_eq!(result["dns"]["search"], serde_json::json!(["lab.test"]), "{result}");
+    assert_eq!(
+        result["dns"]["search"],
+        serde_json::json!(["lab.test"]),
+        "{result}"
+    );
     let shown = addresses(&ctr, "eth0");
-    assert!(shown.contains(&format!("{v4}/24")) && shown.contains(&format!("{v6}/64")), "{shown}");
-    assert_eq!(files_in(&lab.state_dir()).len(), 1, "one lease file per attachment");
-    assert!(lab.leases().contains(&v4) && lab.leases().contains(&v6), "{}", lab.leases());
+    assert!(
+        shown.contains(&format!("{v4}/24")) && shown.contains(&format!("{v6}/64")),
+        "{shown}"
+    );
+    assert_eq!(
+        files_in(&lab.state_dir()).len(),
+        1,
+        "one lease file per attachment"
+    );
+    assert!(
+        lab.leases().contains(&v4) && lab.leases().contains(&v6),
+        "{}",
+        lab.leases()
+    );
 
-    lab.run("bridge", "CHECK", "dual1", &ctr, &conf).assert_ok();
+    let mut checked = conf.clone();
+    checked["prevResult"] = result.clone();
+    lab.run("bridge", "CHECK", "dual1", &ctr, &checked)
+        .assert_ok();
     // A retried ADD (a lost reply) gets the same addresses.
     let again = lab.run("dhcp", "ADD", "dual1", &ctr, &conf);
     again.assert_ok();
     assert_eq!(ip_of(&again.json(), "4"), v4);
 
     lab.run("bridge", "DEL", "dual1", &ctr, &conf).assert_ok();
-    wait_for("dnsmasq to log both releases", Duration::from_secs(10), || {
-        lab.count_in_log(&format!("DHCPRELEASE({}) {v4}", lab.bridge)) == 1
-            && lab.log().lines().any(|l| l.contains("DHCPRELEASE") && l.contains(&v6))
-    });
-    wait_for("the released leases to leave dnsmasq's lease file", Duration::from_secs(10), || {
-        !lab.leases().contains(&v4) && !lab.leases().contains(&v6)
-    });
-    assert!(files_in(&lab.state_dir()).is_empty(), "lease file left: {:?}", files_in(&lab.state_dir()));
+    wait_for(
+        "dnsmasq to log both releases",
+        Duration::from_secs(10),
+        || {
+            // dnsmasq names a DHCPv6 release by the client's DUID, not the address.
+            lab.count_in_log(&format!("DHCPRELEASE({}) {v4}", lab.bridge)) == 1
+                && lab.count_in_log(&format!("DHCPRELEASE({}) 00:04:", lab.bridge)) == 1
+        },
+    );
+    wait_for(
+        "the released leases to leave dnsmasq's lease file",
+        Duration::from_secs(10),
+        || !lab.leases().contains(&v4) && !lab.leases().contains(&v6),
+    );
+    assert!(
+        files_in(&lab.state_dir()).is_empty(),
+        "lease file left: {:?}",
+        files_in(&lab.state_dir())
+    );
     lab.run("bridge", "DEL", "dual1", &ctr, &conf).assert_ok();
 }
 
@@ -92,9 +126,14 @@ fn a_macvlan_network_gets_an_ipv4_lease_and_an_ipv6_only_network_an_ipv6_one() {
     assert!(addresses(&ctr, "eth0").contains(&format!("{v4}/24")));
     assert_eq!(result["ips"].as_array().unwrap().len(), 1, "{result}");
     lab.run("macvlan", "DEL", "mv1", &ctr, &conf).assert_ok();
-    wait_for("dnsmasq to log the release", Duration::from_secs(10), || {
-        lab.log().contains(&format!("DHCPRELEASE({}) {v4}", lab.bridge))
-    });
+    wait_for(
+        "dnsmasq to log the release",
+        Duration::from_secs(10),
+        || {
+            lab.log()
+                .contains(&format!("DHCPRELEASE({}) {v4}", lab.bridge))
+        },
+    );
 
     let ctr6 = lab.net.add_ns("v6");
     let conf6 = lab.conf("bridge", &["ipv6"]);
@@ -104,7 +143,8 @@ fn a_macvlan_network_gets_an_ipv4_lease_and_an_ipv6_only_network_an_ipv6_one() {
     let v6 = ip_of(&result, "6");
     assert_eq!(result["ips"].as_array().unwrap().len(), 1, "{result}");
     assert!(addresses(&ctr6, "eth0").contains(&format!("{v6}/64")));
-    lab.run("bridge", "DEL", "v6only", &ctr6, &conf6).assert_ok();
+    lab.run("bridge", "DEL", "v6only", &ctr6, &conf6)
+        .assert_ok();
 }
 
 #[test]
@@ -125,26 +165,49 @@ fn a_restarted_daemon_resumes_its_leases_and_renews_them_with_the_server() {
     added.assert_ok();
     let result = added.json();
     let v4 = ip_of(&result, "4");
-    let routes: Vec<String> = result["routes"].as_array().unwrap().iter().map(|r| format!("{} {}", r["dst"], r["gw"])).collect();
+    let routes: Vec<String> = result["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {}", r["dst"], r["gw"]))
+        .collect();
     assert_eq!(
         routes,
-        vec!["\"192.168.77.0/24\" \"10.97.0.254\"", "\"0.0.0.0/0\" \"10.97.0.1\""],
+        vec![
+            "\"192.168.77.0/24\" \"10.97.0.254\"",
+            "\"0.0.0.0/0\" \"10.97.0.1\""
+        ],
         "option 121 routes replace the router's default route"
     );
     let acks_before = lab.count_in_log(&format!("DHCPACK({}) {v4}", lab.bridge));
 
     lab.kill_daemon();
-    assert_eq!(files_in(&lab.state_dir()).len(), 1, "the lease stays on disk");
+    assert_eq!(
+        files_in(&lab.state_dir()).len(),
+        1,
+        "the lease stays on disk"
+    );
     lab.start_daemon();
     lab.run("dhcp", "CHECK", "renew1", &ctr, &conf).assert_ok();
-    wait_for("a renewal by the restarted daemon", Duration::from_secs(20), || {
-        lab.count_in_log(&format!("DHCPACK({}) {v4}", lab.bridge)) > acks_before
-    });
-    assert!(lab.daemon_log().contains("resuming 1"), "{}", lab.daemon_log());
+    wait_for(
+        "a renewal by the restarted daemon",
+        Duration::from_secs(20),
+        || lab.count_in_log(&format!("DHCPACK({}) {v4}", lab.bridge)) > acks_before,
+    );
+    assert!(
+        lab.daemon_log().contains("resuming 1"),
+        "{}",
+        lab.daemon_log()
+    );
     lab.run("bridge", "DEL", "renew1", &ctr, &conf).assert_ok();
-    wait_for("dnsmasq to log the release", Duration::from_secs(10), || {
-        lab.log().contains(&format!("DHCPRELEASE({}) {v4}", lab.bridge))
-    });
+    wait_for(
+        "dnsmasq to log the release",
+        Duration::from_secs(10),
+        || {
+            lab.log()
+                .contains(&format!("DHCPRELEASE({}) {v4}", lab.bridge))
+        },
+    );
 }
 
 #[test]
@@ -163,10 +226,16 @@ fn an_interface_that_disappears_ends_its_lease() {
         .status()
         .unwrap();
     assert!(status.success());
-    wait_for("the daemon to drop the lease", Duration::from_secs(10), || {
-        files_in(&lab.state_dir()).is_empty()
-    });
-    assert!(lab.daemon_log().contains("its interface was removed"), "{}", lab.daemon_log());
+    wait_for(
+        "the daemon to drop the lease",
+        Duration::from_secs(10),
+        || files_in(&lab.state_dir()).is_empty(),
+    );
+    assert!(
+        lab.daemon_log().contains("its interface was removed"),
+        "{}",
+        lab.daemon_log()
+    );
     let check = lab.run("dhcp", "CHECK", "gone1", &ctr, &conf);
     assert_ne!(check.code, 0, "CHECK of a dropped lease must fail");
     assert!(check.stdout.contains("holds no lease"), "{}", check.stdout);
@@ -207,13 +276,19 @@ fn one_daemon_serves_a_hundred_containers_at_once() {
     std::thread::scope(|s| {
         for (i, ns) in namespaces.iter().enumerate() {
             let (lab, conf) = (&lab, &conf);
-            s.spawn(move || lab.run("bridge", "DEL", &format!("many{i}"), ns, conf).assert_ok().code);
+            s.spawn(move || {
+                lab.run("bridge", "DEL", &format!("many{i}"), ns, conf)
+                    .assert_ok()
+                    .code
+            });
         }
     });
     assert!(files_in(&lab.state_dir()).is_empty());
-    wait_for("dnsmasq to log 100 releases", Duration::from_secs(10), || {
-        lab.count_in_log("DHCPRELEASE(") == 100
-    });
+    wait_for(
+        "dnsmasq to log 100 releases",
+        Duration::from_secs(10),
+        || lab.count_in_log("DHCPRELEASE(") == 100,
+    );
 }
 
 #[test]
@@ -229,7 +304,10 @@ fn without_a_daemon_or_with_a_foreign_one_the_plugin_says_so() {
     let error = run.json();
     assert_eq!(error["code"], 11, "{error}");
     let msg = error["msg"].as_str().unwrap();
-    assert!(msg.contains("dhcp daemon") && msg.contains(lab.socket.to_str().unwrap()), "{msg}");
+    assert!(
+        msg.contains("dhcp daemon") && msg.contains(lab.socket.to_str().unwrap()),
+        "{msg}"
+    );
     let mut conf11 = conf.clone();
     conf11["cniVersion"] = "1.1.0".into();
     let status = lab.run("dhcp", "STATUS", "", "", &conf11);
@@ -243,16 +321,25 @@ fn without_a_daemon_or_with_a_foreign_one_the_plugin_says_so() {
         return;
     }
     let mut foreign = std::process::Command::new("ip")
-        .args(["netns", "exec", &lab.host, "/usr/lib/cni/dhcp", "daemon", "-socketpath"])
+        .args([
+            "netns",
+            "exec",
+            &lab.host,
+            "/usr/lib/cni/dhcp",
+            "daemon",
+            "-socketpath",
+        ])
         .arg(&lab.socket)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     let socket = lab.socket.clone();
-    wait_for("the reference daemon's socket", Duration::from_secs(10), || {
-        std::os::unix::net::UnixStream::connect(&socket).is_ok()
-    });
+    wait_for(
+        "the reference daemon's socket",
+        Duration::from_secs(10),
+        || std::os::unix::net::UnixStream::connect(&socket).is_ok(),
+    );
     let run = lab.run("dhcp", "ADD", "foreign1", &ctr, &conf);
     let _ = foreign.kill();
     let _ = foreign.wait();
@@ -280,14 +367,23 @@ fn malformed_server_replies_are_ignored_and_add_ends_in_a_clear_error() {
     let run = lab.run("bridge", "ADD", "junk1", &ctr, &conf);
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     server.join().unwrap();
-    assert!(answered.load(std::sync::atomic::Ordering::SeqCst) > 0, "the fake server saw no DISCOVER");
+    assert!(
+        answered.load(std::sync::atomic::Ordering::SeqCst) > 0,
+        "the fake server saw no DISCOVER"
+    );
     let error = run.json();
     assert_eq!(error["code"], 11, "{error}");
     let msg = error["msg"].as_str().unwrap();
     assert!(msg.contains("no lease") && msg.contains("eth0"), "{msg}");
     assert!(files_in(&lab.state_dir()).is_empty());
-    let links = std::process::Command::new("ip").args(["-n", &ctr, "-o", "link"]).output().unwrap();
-    assert!(!String::from_utf8_lossy(&links.stdout).contains("eth0"), "the failed ADD left its interface");
+    let links = std::process::Command::new("ip")
+        .args(["-n", &ctr, "-o", "link"])
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&links.stdout).contains("eth0"),
+        "the failed ADD left its interface"
+    );
 }
 
 /// Answers every datagram on port 67 of the host namespace with broken
@@ -303,10 +399,14 @@ fn garbage_server(
     cni_backend_linux::netns::run_in(&ns, || {
         let socket = std::net::UdpSocket::bind("0.0.0.0:67").unwrap();
         socket.set_broadcast(true).unwrap();
-        socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
         let mut buf = [0u8; 1500];
         while !stop.load(Ordering::SeqCst) {
-            let Ok((n, _)) = socket.recv_from(&mut buf) else { continue };
+            let Ok((n, _)) = socket.recv_from(&mut buf) else {
+                continue;
+            };
             if n < 240 {
                 continue;
             }
@@ -328,4 +428,118 @@ fn garbage_server(
         }
     })
     .unwrap();
+}
+
+#[test]
+fn a_namespace_removed_without_del_ends_its_lease() {
+    if !have("a_namespace_removed_without_del_ends_its_lease") {
+        return;
+    }
+    let mut lab = DhcpLab::new(&ServerSetup::default());
+    lab.start_daemon();
+    let ctr = lab.net.add_ns("ctr");
+    let conf = lab.conf("bridge", &["ipv4"]);
+    lab.run("bridge", "ADD", "nsgone1", &ctr, &conf).assert_ok();
+    assert_eq!(files_in(&lab.state_dir()).len(), 1);
+    let status = std::process::Command::new("ip")
+        .args(["netns", "del", &ctr])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    wait_for(
+        "the daemon to drop the lease",
+        Duration::from_secs(10),
+        || files_in(&lab.state_dir()).is_empty(),
+    );
+    assert!(
+        lab.daemon_log().contains("its network namespace is gone"),
+        "{}",
+        lab.daemon_log()
+    );
+    // Its sockets closed, the namespace goes, and with it the container's end
+    // of the veth: the host end leaves the bridge.
+    wait_for(
+        "the veth to leave the bridge",
+        Duration::from_secs(10),
+        || {
+            let out = std::process::Command::new("ip")
+                .args(["-n", &lab.host, "-o", "link", "show", "master", &lab.bridge])
+                .output()
+                .unwrap();
+            !String::from_utf8_lossy(&out.stdout).contains("veth")
+        },
+    );
+}
+
+#[test]
+fn our_result_is_the_references_plus_dns() {
+    let name = "our_result_is_the_references_plus_dns";
+    if !have(name)
+        || !cni_core::testsupport::require(
+            name,
+            "the reference's /usr/lib/cni/dhcp",
+            Path::new("/usr/lib/cni/dhcp").exists(),
+        )
+    {
+        return;
+    }
+    let mut lab = DhcpLab::new(&ServerSetup::default());
+    lab.start_daemon();
+    let (reference_bin, reference_socket) = lab.start_reference_daemon();
+    let ours_ns = lab.net.add_ns("ours");
+    let theirs_ns = lab.net.add_ns("theirs");
+    let ours_conf = lab.conf("bridge", &["ipv4"]);
+    let mut theirs_conf = ours_conf.clone();
+    theirs_conf["ipam"] = serde_json::json!({"type": "dhcp", "daemonSocketPath": reference_socket});
+
+    let ours = lab.run("bridge", "ADD", "diff1", &ours_ns, &ours_conf);
+    let theirs = lab.run_from(
+        &reference_bin,
+        "bridge",
+        "ADD",
+        "diff2",
+        &theirs_ns,
+        &theirs_conf,
+    );
+    let (mut ours, mut theirs) = (ours.ok_json(), theirs.ok_json());
+    for result in [&mut ours, &mut theirs] {
+        let ip = ip_of(result, "4");
+        assert!(ip.starts_with(&format!("{SUBNET4}.")), "{result}");
+        result["ips"][0]["address"] = "leased".into();
+        for iface in result["interfaces"].as_array_mut().unwrap() {
+            iface["mac"] = "mac".into();
+            if iface.get("sandbox").is_some() {
+                iface["sandbox"] = "netns".into();
+            }
+            if iface["name"].as_str().unwrap().starts_with("veth") {
+                iface["name"] = "veth".into();
+            }
+        }
+    }
+    assert_eq!(
+        theirs.get("dns"),
+        None,
+        "the reference returns no DNS: {theirs}"
+    );
+    assert_eq!(
+        ours["dns"]["nameservers"],
+        serde_json::json!([DNS4]),
+        "{ours}"
+    );
+    ours.as_object_mut().unwrap().remove("dns");
+    assert_eq!(
+        ours, theirs,
+        "apart from the leased address and DNS, our result is the reference's"
+    );
+    lab.run("bridge", "DEL", "diff1", &ours_ns, &ours_conf)
+        .assert_ok();
+    lab.run_from(
+        &reference_bin,
+        "bridge",
+        "DEL",
+        "diff2",
+        &theirs_ns,
+        &theirs_conf,
+    )
+    .assert_ok();
 }

@@ -141,9 +141,11 @@ fn provided(ipam: &Fields<'_>, cni_args: &str) -> Result<Vec<(u8, Vec<u8>)>, Con
     let mut options = Vec::new();
     for item in ipam.items("provide")? {
         let entry = item.object()?;
-        let name = entry.string("option")?.ok_or_else(|| ConfigError::Missing {
-            field: entry.path_of("option"),
-        })?;
+        let name = entry
+            .string("option")?
+            .ok_or_else(|| ConfigError::Missing {
+                field: entry.path_of("option"),
+            })?;
         let code = named_code(&entry, &name)?;
         if let Some(value) = entry.string("value")? {
             options.push((code, checked_value(&entry, "value", value)?));
@@ -161,7 +163,10 @@ fn checked_value(entry: &Fields<'_>, key: &str, value: String) -> Result<Vec<u8>
     if value.len() > 255 {
         return Err(ConfigError::invalid(
             entry.path_of(key),
-            format!("value is {} bytes; a DHCP option holds at most 255", value.len()),
+            format!(
+                "value is {} bytes; a DHCP option holds at most 255",
+                value.len()
+            ),
         ));
     }
     Ok(value.into_bytes())
@@ -198,13 +203,16 @@ fn priority(ipam: &Fields<'_>) -> Result<u32, ConfigError> {
 
 fn non_negative(f: &Field<'_>) -> Result<u32, ConfigError> {
     let value: i64 = f.parse()?;
-    u32::try_from(value).map_err(|_| f.invalid(format!("{value} is not a route metric (0-4294967295)")))
+    u32::try_from(value)
+        .map_err(|_| f.invalid(format!("{value} is not a route metric (0-4294967295)")))
 }
 
 /// `CNI_ARGS` split as the reference's dhcp plugin splits it: pairs without
 /// `=` are ignored rather than refused (runtimes pass K8S_* pairs freely).
 fn loose_cni_args(raw: &str) -> Vec<(&str, &str)> {
-    raw.split(';').filter_map(|pair| pair.split_once('=')).collect()
+    raw.split(';')
+        .filter_map(|pair| pair.split_once('='))
+        .collect()
 }
 
 #[cfg(test)]
@@ -253,7 +261,11 @@ mod tests {
 
     #[test]
     fn errors_name_the_field() {
-        let e = parse(json!({"type": "dhcp", "request": [{"option": "no-such"}]}), "").unwrap_err();
+        let e = parse(
+            json!({"type": "dhcp", "request": [{"option": "no-such"}]}),
+            "",
+        )
+        .unwrap_err();
         assert_eq!(e.code, 7);
         assert!(e.msg.contains("ipam.request[0].option"), "{}", e.msg);
         let e = parse(json!({"type": "dhcp", "families": ["ipv5"]}), "").unwrap_err();
@@ -265,15 +277,21 @@ mod tests {
         let e = parse(json!({"type": "dhcp", "priority": -1}), "").unwrap_err();
         assert!(e.msg.contains("ipam.priority"), "{}", e.msg);
         let long = "x".repeat(256);
-        let e = parse(json!({"type": "dhcp", "provide": [{"option": "host-name", "value": long}]}), "")
-            .unwrap_err();
+        let e = parse(
+            json!({"type": "dhcp", "provide": [{"option": "host-name", "value": long}]}),
+            "",
+        )
+        .unwrap_err();
         assert!(e.msg.contains("ipam.provide[0].value"), "{}", e.msg);
     }
 
     #[test]
     fn the_socket_path_is_read_even_from_a_config_that_is_otherwise_wrong() {
         let conf = json!({"name": "lan", "ipam": {"type": "dhcp", "daemonSocketPath": "/tmp/x.sock", "families": 3}});
-        assert_eq!(socket_path(conf.to_string().as_bytes()), PathBuf::from("/tmp/x.sock"));
+        assert_eq!(
+            socket_path(conf.to_string().as_bytes()),
+            PathBuf::from("/tmp/x.sock")
+        );
         assert_eq!(socket_path(b"not json"), PathBuf::from(DEFAULT_SOCKET_PATH));
     }
 }

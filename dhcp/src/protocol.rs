@@ -75,7 +75,7 @@ impl Reply {
 /// What came back from the socket, read as our reply if it is one.
 #[derive(Debug, PartialEq)]
 pub enum Answer {
-    Ours(Reply),
+    Ours(Box<Reply>),
     /// An HTTP status line: a daemon built on Go net/rpc (the reference's).
     Http(String),
     Garbage(String),
@@ -88,7 +88,7 @@ pub fn read_answer(bytes: &[u8]) -> Answer {
         return Answer::Http(first_line);
     }
     match serde_json::from_str::<Reply>(&first_line) {
-        Ok(reply) if reply.protocol == PROTOCOL => Answer::Ours(reply),
+        Ok(reply) if reply.protocol == PROTOCOL => Answer::Ours(Box::new(reply)),
         Ok(reply) => Answer::Garbage(format!("protocol {:?}", reply.protocol)),
         Err(_) => Answer::Garbage(first_line.chars().take(80).collect()),
     }
@@ -96,9 +96,8 @@ pub fn read_answer(bytes: &[u8]) -> Answer {
 
 /// A request line, read by the daemon.
 pub fn read_request(line: &[u8]) -> Result<Request, CniError> {
-    let request: Request = serde_json::from_slice(line).map_err(|e| {
-        CniError::decode(format!("dhcp daemon: not a {PROTOCOL} request: {e}"))
-    })?;
+    let request: Request = serde_json::from_slice(line)
+        .map_err(|e| CniError::decode(format!("dhcp daemon: not a {PROTOCOL} request: {e}")))?;
     if request.protocol != PROTOCOL {
         return Err(CniError::incompatible_version(format!(
             "dhcp daemon speaks {PROTOCOL}, the plugin {:?}: install the plugin and the daemon from the same build",
@@ -122,12 +121,15 @@ mod tests {
     #[test]
     fn a_reply_round_trips_and_others_are_recognised() {
         let reply = Reply::failed(CniError::try_again_later("busy"));
-        assert_eq!(read_answer(&to_line(&reply)), Answer::Ours(reply));
+        assert_eq!(read_answer(&to_line(&reply)), Answer::Ours(Box::new(reply)));
         assert_eq!(
             read_answer(b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n\r\n"),
             Answer::Http("HTTP/1.1 400 Bad Request".to_string())
         );
-        assert!(matches!(read_answer(b"{\"protocol\":\"x\"}\n"), Answer::Garbage(_)));
+        assert!(matches!(
+            read_answer(b"{\"protocol\":\"x\"}\n"),
+            Answer::Garbage(_)
+        ));
         assert!(matches!(read_answer(b""), Answer::Garbage(_)));
     }
 

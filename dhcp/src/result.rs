@@ -100,7 +100,9 @@ fn classful(dst: Ipv4Addr) -> Ipv4Net {
         128..=191 => 16,
         _ => 24,
     };
-    Ipv4Net::new(dst, len).map(|n| n.trunc()).unwrap_or_default()
+    Ipv4Net::new(dst, len)
+        .map(|n| n.trunc())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -182,8 +184,17 @@ mod tests {
 
     #[test]
     fn classful_destinations() {
-        assert_eq!(classful("10.1.2.3".parse().unwrap()).to_string(), "10.0.0.0/8");
-        assert_eq!(classful("172.16.9.9".parse().unwrap()).to_string(), "172.16.0.0/16");
-        assert_eq!(classful("192.168.1.7".parse().unwrap()).to_string(), "192.168.1.0/24");
+        assert_eq!(
+            classful("10.1.2.3".parse().unwrap()).to_string(),
+            "10.0.0.0/8"
+        );
+        assert_eq!(
+            classful("172.16.9.9".parse().unwrap()).to_string(),
+            "172.16.0.0/16"
+        );
+        assert_eq!(
+            classful("192.168.1.7".parse().unwrap()).to_string(),
+            "192.168.1.0/24"
+        );
     }
 }

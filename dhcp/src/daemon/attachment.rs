@@ -5,6 +5,7 @@
 //! or its namespace goes away, or when the first acquisition fails.
 
 use super::endpoint::{self, Endpoint, ALL_SERVERS, SERVER_PORT_V4, SERVER_PORT_V6};
+use super::nswatch::{self, NetnsWatch};
 use super::store::{Record, Store};
 use crate::result::ipam_result;
 use cni_core::dhcp::{v4, v6, ClientOptions, Time};
@@ -80,7 +81,10 @@ impl Attachment {
             Ok(endpoint) => endpoint,
             Err(e) => {
                 if matches!(start, Start::Resume) {
-                    tracing::info!("{}: not resumed, forgetting its leases: {e}", self.record.key);
+                    tracing::info!(
+                        "{}: not resumed, forgetting its leases: {e}",
+                        self.record.key
+                    );
                     let _ = self.store.remove(&self.record.key);
                 }
                 let _ = status.send(Status::Ended(Some(CniError::try_again_later(format!(
@@ -90,7 +94,10 @@ impl Attachment {
             }
         };
         if matches!(start, Start::Resume) && self.record.hwaddr != endpoint.interface.hwaddr {
-            tracing::info!("{}: the interface changed (another MAC); forgetting its leases", self.record.key);
+            tracing::info!(
+                "{}: the interface changed (another MAC); forgetting its leases",
+                self.record.key
+            );
             let _ = self.store.remove(&self.record.key);
             let _ = status.send(Status::Ended(None));
             return;
@@ -114,16 +121,23 @@ impl Attachment {
             status,
             index: endpoint.interface.index,
             netns_id,
+            unsent6: None,
         };
         let first = clients.take_pending();
         if let Some(end) = task.apply(&mut clients, first).await {
             task.finish(end, &mut clients).await;
             return;
         }
+        // A resumed lease that needs nothing yet produces no action: report
+        // it bound all the same.
+        if clients.all_bound() {
+            task.publish();
+        }
         let mut buf4 = vec![0u8; 1500];
         let mut buf6 = vec![0u8; 1500];
         let mut connection = endpoint.connection;
         let mut events = endpoint.events;
+        let netns_watch = NetnsWatch::new(&task.attachment.netns_path);
         loop {
             let wake = clients.next_timer().map(to_instant);
             let actions = tokio::select! {
@@ -143,10 +157,7 @@ impl Attachment {
                     clients.timer(Time::now())
                 },
                 command = commands.recv() => {
-                    let reply = match command {
-                        Some(Command::Release(reply)) => Some(reply),
-                        None => None,
-                    };
+                    let reply = command.map(|Command::Release(reply)| reply);
                     task.finish(End::Released, &mut clients).await;
                     if let Some(reply) = reply {
                         let _ = reply.send(());
@@ -158,7 +169,18 @@ impl Attachment {
                         task.finish(End::Gone("its interface was removed".into()), &mut clients).await;
                         return;
                     }
+                    Some((message, _)) if address_usable(&message.payload, task.index) => {
+                        task.send_unsent6().await;
+                        Vec::new()
+                    }
                     _ => Vec::new(),
+                },
+                _ = nswatch::removed(netns_watch.as_ref()) => {
+                    if !task.netns_unchanged() {
+                        task.finish(End::Gone("its network namespace is gone".into()), &mut clients).await;
+                        return;
+                    }
+                    Vec::new()
                 },
                 _ = &mut connection => Vec::new(),
             };
@@ -238,14 +260,24 @@ impl Clients {
     fn v4_packet(&mut self, now: Time, packet: &[u8]) -> Vec<Action> {
         self.v4
             .as_mut()
-            .map(|c| c.on_packet(now, packet).into_iter().map(Action::V4).collect())
+            .map(|c| {
+                c.on_packet(now, packet)
+                    .into_iter()
+                    .map(Action::V4)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     fn v6_packet(&mut self, now: Time, packet: &[u8]) -> Vec<Action> {
         self.v6
             .as_mut()
-            .map(|c| c.on_packet(now, packet).into_iter().map(Action::V6).collect())
+            .map(|c| {
+                c.on_packet(now, packet)
+                    .into_iter()
+                    .map(Action::V6)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -283,11 +315,13 @@ impl Clients {
 fn client_options(record: &Record, tuning: ClientTuning) -> ClientOptions {
     let mut client_id = record.key.clone().into_bytes();
     client_id.truncate(254);
-    let seed = Time::now().0 ^ u64::from_le_bytes(
-        sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&client_id))[..8]
-            .try_into()
-            .unwrap_or_default(),
-    );
+    let seed = Time::now().0
+        ^ u64::from_le_bytes(
+            sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&client_id))
+                [..8]
+                .try_into()
+                .unwrap_or_default(),
+        );
     ClientOptions {
         client_id,
         hwaddr: record.hwaddr,
@@ -319,6 +353,9 @@ struct Task {
     status: watch::Sender<Status>,
     index: u32,
     netns_id: Option<(u64, u64)>,
+    /// A DHCPv6 message the kernel could not send yet (no usable link-local
+    /// address before DAD ends): sent again as soon as one appears.
+    unsent6: Option<(std::net::SocketAddr, Vec<u8>)>,
 }
 
 impl Task {
@@ -337,10 +374,15 @@ impl Task {
                     self.attachment.record.lease6 = Some(lease);
                     changed = true;
                 }
-                Action::V4(v4::Action::Lost { reason }) | Action::V6(v6::Action::Lost { reason }) => {
-                    tracing::warn!("{}: lease lost ({reason}); acquiring again", self.attachment.record.key);
+                Action::V4(v4::Action::Lost { reason })
+                | Action::V6(v6::Action::Lost { reason }) => {
+                    tracing::warn!(
+                        "{}: lease lost ({reason}); acquiring again",
+                        self.attachment.record.key
+                    );
                 }
-                Action::V4(v4::Action::GaveUp { reason }) | Action::V6(v6::Action::GaveUp { reason }) => {
+                Action::V4(v4::Action::GaveUp { reason })
+                | Action::V6(v6::Action::GaveUp { reason }) => {
                     return Some(End::Failed(CniError::try_again_later(format!(
                         "dhcp: no lease for {} on {}: {reason}",
                         self.attachment.record.key, self.attachment.record.ifname
@@ -350,13 +392,25 @@ impl Task {
         }
         if changed && clients.all_bound() {
             if let Err(e) = self.attachment.store.save(&self.attachment.record) {
-                tracing::error!("{}: cannot persist the lease: {e}", self.attachment.record.key);
+                tracing::error!(
+                    "{}: cannot persist the lease: {e}",
+                    self.attachment.record.key
+                );
             }
-            let record = &self.attachment.record;
-            let result = ipam_result(&record.options, record.lease4.as_ref(), record.lease6.as_ref());
-            let _ = self.status.send(Status::Bound(result));
+            self.publish();
         }
         None
+    }
+
+    /// Reports the attachment bound, with its result.
+    fn publish(&self) {
+        let record = &self.attachment.record;
+        let result = ipam_result(
+            &record.options,
+            record.lease4.as_ref(),
+            record.lease6.as_ref(),
+        );
+        let _ = self.status.send(Status::Bound(result));
     }
 
     async fn finish(&mut self, end: End, clients: &mut Clients) {
@@ -390,29 +444,62 @@ impl Task {
     }
 
     async fn send4(&self, to: v4::Destination, packet: &[u8]) {
-        let Some(socket) = &self.sockets.v4 else { return };
+        let Some(socket) = &self.sockets.v4 else {
+            return;
+        };
         let ip = match to {
             v4::Destination::Broadcast => Ipv4Addr::BROADCAST,
             v4::Destination::Unicast(ip) => ip,
         };
         let target = SocketAddr::V4(SocketAddrV4::new(ip, SERVER_PORT_V4));
         if let Err(e) = socket.send_to(packet, target).await {
-            tracing::debug!("{}: DHCPv4 send to {target}: {e}", self.attachment.record.key);
+            tracing::debug!(
+                "{}: DHCPv4 send to {target}: {e}",
+                self.attachment.record.key
+            );
         }
     }
 
-    async fn send6(&self, to: v6::Destination, packet: &[u8]) {
-        let Some(socket) = &self.sockets.v6 else { return };
+    async fn send_unsent6(&mut self) {
+        let (Some(socket), Some((target, packet))) = (&self.sockets.v6, self.unsent6.take()) else {
+            return;
+        };
+        if let Err(e) = socket.send_to(&packet, target).await {
+            tracing::debug!(
+                "{}: DHCPv6 send to {target}: {e}",
+                self.attachment.record.key
+            );
+        }
+    }
+
+    async fn send6(&mut self, to: v6::Destination, packet: &[u8]) {
+        let Some(socket) = &self.sockets.v6 else {
+            return;
+        };
         let ip = match to {
             v6::Destination::AllServers => ALL_SERVERS,
             v6::Destination::Unicast(ip) => ip,
         };
-        let scope = if ip.is_unicast_link_local() || ip.is_multicast() { self.index } else { 0 };
+        let scope = if ip.is_unicast_link_local() || ip.is_multicast() {
+            self.index
+        } else {
+            0
+        };
         let target = SocketAddr::V6(SocketAddrV6::new(ip, SERVER_PORT_V6, 0, scope));
         // Before the interface's link-local address has passed DAD the
-        // kernel has no source for it; the client retransmits.
-        if let Err(e) = socket.send_to(packet, target).await {
-            tracing::debug!("{}: DHCPv6 send to {target}: {e}", self.attachment.record.key);
+        // kernel has no source for it: kept until an address event says
+        // there is one (the client also retransmits on its own schedule).
+        match socket.send_to(packet, target).await {
+            Ok(_) => self.unsent6 = None,
+            Err(e) => {
+                tracing::debug!(
+                    "{}: DHCPv6 send to {target}: {e}",
+                    self.attachment.record.key
+                );
+                if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) {
+                    self.unsent6 = Some((target, packet.to_vec()));
+                }
+            }
         }
     }
 }
@@ -436,6 +523,14 @@ async fn sleep_until(wake: Option<tokio::time::Instant>) {
 fn to_instant(at: Time) -> tokio::time::Instant {
     let now = Time::now();
     tokio::time::Instant::now() + at.since(now)
+}
+
+/// An IPv6 address of the interface that can be a source: not (or no
+/// longer) tentative.
+fn address_usable(payload: &NetlinkPayload<RouteNetlinkMessage>, index: u32) -> bool {
+    use rtnetlink::packet_route::address::AddressHeaderFlags;
+    matches!(payload, NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(a))
+        if a.header.index == index && !a.header.flags.contains(AddressHeaderFlags::Tentative))
 }
 
 fn link_removed(payload: &NetlinkPayload<RouteNetlinkMessage>, index: u32) -> bool {

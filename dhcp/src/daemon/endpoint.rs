@@ -38,7 +38,8 @@ pub struct Endpoint {
     pub interface: Interface,
     pub v4: Option<UdpSocket>,
     pub v6: Option<UdpSocket>,
-    /// Link events of the namespace: drive `connection`, read `events`.
+    /// Link and IPv6 address events of the namespace: drive `connection`,
+    /// read `events`.
     pub connection: Connection<RouteNetlinkMessage>,
     pub events: LinkEvents,
 }
@@ -93,9 +94,11 @@ fn make(netns: &str, ifname: &str, v4: bool, v6: bool) -> Result<Endpoint, Endpo
         ifname: ifname.to_string(),
         netns: netns.to_string(),
     })?;
-    let (connection, _handle, events) =
-        rtnetlink::new_multicast_connection(&[rtnetlink::MulticastGroup::Link])
-            .map_err(io_err("watch link events"))?;
+    let (connection, _handle, events) = rtnetlink::new_multicast_connection(&[
+        rtnetlink::MulticastGroup::Link,
+        rtnetlink::MulticastGroup::Ipv6Ifaddr,
+    ])
+    .map_err(io_err("watch link events"))?;
     let v4 = v4
         .then(|| client_socket(ifname, AddressFamily::Inet))
         .transpose()
@@ -140,7 +143,10 @@ fn client_socket(ifname: &str, family: AddressFamily) -> io::Result<UdpSocket> {
         AddressFamily::Inet6 => {
             socket::setsockopt(&fd, sockopt::Ipv6V6Only, &true)?;
             let any = SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, CLIENT_PORT_V6, 0, 0);
-            socket::bind(std::os::fd::AsRawFd::as_raw_fd(&fd), &SockaddrIn6::from(any))?;
+            socket::bind(
+                std::os::fd::AsRawFd::as_raw_fd(&fd),
+                &SockaddrIn6::from(any),
+            )?;
         }
         _ => {
             socket::setsockopt(&fd, sockopt::Broadcast, &true)?;

@@ -161,9 +161,15 @@ mod tests {
     #[test]
     fn bad_flags_are_named() {
         assert!(parse(&args(&["-nope"])).unwrap_err().contains("-nope"));
-        assert!(parse(&args(&["-timeout"])).unwrap_err().contains("-timeout"));
-        assert!(parse(&args(&["-timeout", "10"])).unwrap_err().contains("-timeout"));
-        assert!(parse(&args(&["-pidfile", "rel.pid"])).unwrap_err().contains("not absolute"));
+        assert!(parse(&args(&["-timeout"]))
+            .unwrap_err()
+            .contains("-timeout"));
+        assert!(parse(&args(&["-timeout", "10"]))
+            .unwrap_err()
+            .contains("-timeout"));
+        assert!(parse(&args(&["-pidfile", "rel.pid"]))
+            .unwrap_err()
+            .contains("not absolute"));
         assert!(parse(&args(&["-broadcast=maybe"])).is_err());
     }
 

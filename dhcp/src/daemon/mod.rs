@@ -5,6 +5,7 @@ mod attachment;
 mod endpoint;
 pub mod flags;
 mod listener;
+mod nswatch;
 mod registry;
 pub mod store;
 
@@ -18,8 +19,12 @@ use tokio::net::{UnixListener, UnixStream};
 /// Runs the daemon with `args` (after `daemon`) until SIGTERM or SIGINT.
 pub fn main(args: &[String]) -> Result<(), String> {
     let flags = flags::parse(args)?;
-    let socket_path = Path::new(&format!("{}{}", flags.host_prefix, flags.socket_path.display()))
-        .to_path_buf();
+    let socket_path = Path::new(&format!(
+        "{}{}",
+        flags.host_prefix,
+        flags.socket_path.display()
+    ))
+    .to_path_buf();
     let listener = listener::bind(&socket_path).map_err(|e| e.to_string())?;
     let store = store::Store::open(&flags.state_dir)
         .map_err(|e| format!("state directory {}: {e}", flags.state_dir.display()))?;

@@ -175,7 +175,11 @@ impl Registry {
 
     /// The live attachment under `key`, or a new one acquiring its leases;
     /// under one lock, so two ADDs at once share one attachment.
-    fn existing_or_new(&self, key: &str, record: impl FnOnce() -> Record) -> watch::Receiver<Status> {
+    fn existing_or_new(
+        &self,
+        key: &str,
+        record: impl FnOnce() -> Record,
+    ) -> watch::Receiver<Status> {
         let mut entries = self.lock();
         if let Some(entry) = entries.get(key) {
             if !matches!(*entry.status.borrow(), Status::Ended(_)) {
@@ -238,6 +242,8 @@ impl Registry {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
-        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

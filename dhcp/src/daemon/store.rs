@@ -125,7 +125,10 @@ fn read_record(path: &Path) -> io::Result<Record> {
 }
 
 fn set_aside(path: &Path, why: &str) {
-    tracing::warn!("lease file {} is unusable ({why}); renamed *.bad", path.display());
+    tracing::warn!(
+        "lease file {} is unusable ({why}); renamed *.bad",
+        path.display()
+    );
     let _ = fs::rename(path, path.with_extension("bad"));
 }
 
@@ -163,14 +166,24 @@ mod tests {
         let store = Store::open(&dir.path().join("state")).unwrap();
         store.save(&record("c1/lan/eth0")).unwrap();
         store.save(&record("c2/lan/eth0")).unwrap();
-        let mut keys: Vec<String> = store.load_all().unwrap().into_iter().map(|r| r.key).collect();
+        let mut keys: Vec<String> = store
+            .load_all()
+            .unwrap()
+            .into_iter()
+            .map(|r| r.key)
+            .collect();
         keys.sort();
         assert_eq!(keys, vec!["c1/lan/eth0", "c2/lan/eth0"]);
         store.remove("c1/lan/eth0").unwrap();
         store.remove("c1/lan/eth0").unwrap();
         assert_eq!(store.load_all().unwrap().len(), 1);
-        let mode = fs::metadata(store.path_of("c2/lan/eth0")).unwrap().permissions();
-        assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777, 0o600);
+        let mode = fs::metadata(store.path_of("c2/lan/eth0"))
+            .unwrap()
+            .permissions();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+            0o600
+        );
     }
 
     #[test]
@@ -184,7 +197,9 @@ mod tests {
         std::os::unix::fs::symlink(&victim, store.path_of(key).with_extension("tmp")).unwrap();
         store.save(&record(key)).unwrap();
         assert_eq!(fs::read_to_string(&victim).unwrap(), "keep");
-        assert!(!fs::symlink_metadata(store.path_of(key)).unwrap().is_symlink());
+        assert!(!fs::symlink_metadata(store.path_of(key))
+            .unwrap()
+            .is_symlink());
     }
 
     #[test]
