@@ -50,6 +50,11 @@ impl PluginAttacher {
                 conf["ipMasq"] = json!(self.mode.ip_masq());
                 conf["ipam"] = ipam;
             }
+            Mode::BridgeDhcp => {
+                conf["bridge"] = json!(lan.bridge);
+                conf["isGateway"] = json!(true);
+                conf["ipam"] = json!({"type": "dhcp", "daemonSocketPath": lan.dhcp_socket()});
+            }
             Mode::Ptp => conf["ipam"] = ipam,
             Mode::Macvlan => {
                 conf["master"] = json!(lan.parent);

@@ -20,7 +20,7 @@ pub struct FloorAttacher {
 impl FloorAttacher {
     /// Makes what a first ADD would make once (the bridge, the nat chain).
     pub fn create(label: String, mode: Mode, lan: Lan) -> Result<FloorAttacher, String> {
-        if mode.is_chain() {
+        if !mode.has_floor() {
             return Err(format!("the floor has no counterpart for {}", mode.name()));
         }
         if mode.has_bridge() {
@@ -63,7 +63,7 @@ impl FloorAttacher {
         let container_v4 =
             format!("addr add {addr}/16 dev eth0\nlink set eth0 up\nroute add default via {gw}\n");
         match self.mode {
-            Mode::Bridge | Mode::BridgeMasq | Mode::PodmanChain => (
+            Mode::Bridge | Mode::BridgeMasq | Mode::PodmanChain | Mode::BridgeDhcp => (
                 format!("{veth_pair}link set {veth} master {} up\n", lan.bridge),
                 container_v4,
             ),

@@ -64,6 +64,7 @@ impl fmt::Display for Goal {
 pub fn evaluate(report: &Report) -> Vec<Goal> {
     let mut goals = masq_goals(report);
     goals.extend(chain_goal(report));
+    goals.extend(dhcp_goal(report));
     if let Some(n) = report.concurrency.iter().map(|r| r.at_once).max() {
         if let (Some(ours), Some(reference)) = (
             report.concurrency_row(n, "ours"),
@@ -141,6 +142,19 @@ fn chain_goal(report: &Report) -> Option<Goal> {
         format!("{} ADD, ours / reference", mode.name()),
         ratio(ours.add.median, reference.add.median),
         1.0 / 3.0,
+    ))
+}
+
+/// Issue #13: a bridge ADD with dhcp IPAM against dnsmasq, ours at most a
+/// tenth of the reference's.
+fn dhcp_goal(report: &Report) -> Option<Goal> {
+    let mode = Mode::BridgeDhcp;
+    let ours = report.latency_row(mode, "ours")?;
+    let reference = report.latency_row(mode, "reference")?;
+    Some(Goal::at_most(
+        format!("{} ADD, ours / reference", mode.name()),
+        ratio(ours.add.median, reference.add.median),
+        0.1,
     ))
 }
 

@@ -5,12 +5,15 @@
 //! container at a time, many ADDs at once, and with many containers already
 //! attached. Real namespaces; the machine's own namespace is never touched.
 //! What is measured is an [`attach::Attacher`]; Podman's default chain run
-//! by our libcni is one ([`chain::ChainAttacher`]).
+//! by our libcni is one ([`chain::ChainAttacher`]), a bridge with dhcp IPAM
+//! against dnsmasq through each implementation's own daemon another
+//! ([`dhcp::DhcpAttacher`]).
 
 pub mod attach;
 pub mod chain;
 pub mod concurrency;
 pub mod density;
+pub mod dhcp;
 pub mod floor;
 pub mod goals;
 pub mod latency;

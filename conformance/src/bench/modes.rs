@@ -16,10 +16,13 @@ pub enum Mode {
     /// The list `podman network create` writes (bridge with host-local and
     /// `ipMasq`, portmap, firewall, tuning), run by our libcni.
     PodmanChain,
+    /// bridge with dhcp IPAM, leases from dnsmasq (`--no-ping`) through
+    /// each implementation's own dhcp daemon.
+    BridgeDhcp,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 7] = [
+    pub const ALL: [Mode; 8] = [
         Mode::Bridge,
         Mode::BridgeMasq,
         Mode::DualStack,
@@ -27,6 +30,7 @@ impl Mode {
         Mode::Macvlan,
         Mode::Loopback,
         Mode::PodmanChain,
+        Mode::BridgeDhcp,
     ];
 
     /// The name on the command line, in the table and in the JSON.
@@ -39,6 +43,7 @@ impl Mode {
             Mode::Macvlan => "macvlan",
             Mode::Loopback => "loopback",
             Mode::PodmanChain => "podman chain (libcni)",
+            Mode::BridgeDhcp => "bridge+dhcp",
         }
     }
 
@@ -48,6 +53,7 @@ impl Mode {
             "masq" | "ipmasq" => Some(Mode::BridgeMasq),
             "dual" | "dual-stack" => Some(Mode::DualStack),
             "podman" | "chain" => Some(Mode::PodmanChain),
+            "dhcp" => Some(Mode::BridgeDhcp),
             _ => Mode::ALL.into_iter().find(|m| m.name() == text),
         }
     }
@@ -55,7 +61,11 @@ impl Mode {
     /// The plugin binary (the config's `type`; a chain's first plugin).
     pub fn plugin(self) -> &'static str {
         match self {
-            Mode::Bridge | Mode::BridgeMasq | Mode::DualStack | Mode::PodmanChain => "bridge",
+            Mode::Bridge
+            | Mode::BridgeMasq
+            | Mode::DualStack
+            | Mode::PodmanChain
+            | Mode::BridgeDhcp => "bridge",
             Mode::Ptp => "ptp",
             Mode::Macvlan => "macvlan",
             Mode::Loopback => "loopback",
@@ -74,6 +84,12 @@ impl Mode {
     /// kernel floor has no counterpart for it.
     pub fn is_chain(self) -> bool {
         self == Mode::PodmanChain
+    }
+
+    /// Whether the kernel floor has a counterpart (it runs no chain and no
+    /// DHCP exchange).
+    pub fn has_floor(self) -> bool {
+        !self.is_chain() && self != Mode::BridgeDhcp
     }
 }
 
@@ -111,6 +127,12 @@ impl Lan {
     pub fn addr4(&self, i: usize) -> String {
         let n = i + 2;
         format!("10.{}.{}.{}", self.octet, n / 256, n % 256)
+    }
+
+    /// Where this network's dhcp daemon listens.
+    pub fn dhcp_socket(&self) -> PathBuf {
+        self.data_dir
+            .with_file_name(format!("{}-dhcp.sock", self.bridge))
     }
 
     pub fn addr6(&self, i: usize) -> String {
