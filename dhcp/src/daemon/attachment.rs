@@ -380,6 +380,8 @@ impl Task {
                         "{}: lease lost ({reason}); acquiring again",
                         self.attachment.record.key
                     );
+                    // CHECK fails until a lease is bound again.
+                    let _ = self.status.send(Status::Acquiring);
                 }
                 Action::V4(v4::Action::GaveUp { reason })
                 | Action::V6(v6::Action::GaveUp { reason }) => {
