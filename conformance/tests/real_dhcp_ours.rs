@@ -211,22 +211,33 @@ fn a_restarted_daemon_resumes_its_leases_and_renews_them_with_the_server() {
     );
 }
 
+/// A lab with our daemon and one bridge attachment `id`, bound, in a
+/// namespace of its own.
+fn lab_with_one_lease(id: &str) -> (DhcpLab, String, Value) {
+    let mut lab = DhcpLab::new(&ServerSetup::default());
+    lab.start_daemon();
+    let ctr = lab.net.add_ns("ctr");
+    let conf = lab.conf("bridge", &["ipv4"]);
+    lab.run("bridge", "ADD", id, &ctr, &conf).assert_ok();
+    assert_eq!(files_in(&lab.state_dir()).len(), 1);
+    (lab, ctr, conf)
+}
+
+fn ip_ok(args: &[&str]) {
+    let status = std::process::Command::new("ip")
+        .args(args)
+        .status()
+        .unwrap();
+    assert!(status.success(), "ip {args:?}");
+}
+
 #[test]
 fn an_interface_that_disappears_ends_its_lease() {
     if !have("an_interface_that_disappears_ends_its_lease") {
         return;
     }
-    let mut lab = DhcpLab::new(&ServerSetup::default());
-    lab.start_daemon();
-    let ctr = lab.net.add_ns("ctr");
-    let conf = lab.conf("bridge", &["ipv4"]);
-    lab.run("bridge", "ADD", "gone1", &ctr, &conf).assert_ok();
-    assert_eq!(files_in(&lab.state_dir()).len(), 1);
-    let status = std::process::Command::new("ip")
-        .args(["-n", &ctr, "link", "del", "eth0"])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let (lab, ctr, conf) = lab_with_one_lease("gone1");
+    ip_ok(&["-n", &ctr, "link", "del", "eth0"]);
     wait_for(
         "the daemon to drop the lease",
         Duration::from_secs(10),
@@ -436,17 +447,8 @@ fn a_namespace_removed_without_del_ends_its_lease() {
     if !have("a_namespace_removed_without_del_ends_its_lease") {
         return;
     }
-    let mut lab = DhcpLab::new(&ServerSetup::default());
-    lab.start_daemon();
-    let ctr = lab.net.add_ns("ctr");
-    let conf = lab.conf("bridge", &["ipv4"]);
-    lab.run("bridge", "ADD", "nsgone1", &ctr, &conf).assert_ok();
-    assert_eq!(files_in(&lab.state_dir()).len(), 1);
-    let status = std::process::Command::new("ip")
-        .args(["netns", "del", &ctr])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let (lab, ctr, conf) = lab_with_one_lease("nsgone1");
+    ip_ok(&["netns", "del", &ctr]);
     wait_for(
         "the daemon to drop the lease",
         Duration::from_secs(10),
