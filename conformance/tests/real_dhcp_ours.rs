@@ -472,6 +472,8 @@ fn a_namespace_removed_without_del_ends_its_lease() {
             !String::from_utf8_lossy(&out.stdout).contains("veth")
         },
     );
+    // The runtime's DEL after the fact, with a namespace path that is gone.
+    lab.run("bridge", "DEL", "nsgone1", &ctr, &conf).assert_ok();
 }
 
 #[test]
