@@ -11,6 +11,7 @@ use cni_plugins::bandwidth::Bandwidth;
 use cni_plugins::bridge::Bridge;
 use cni_plugins::common::delegate::InProcessDelegate;
 use cni_plugins::firewall::Firewall;
+use cni_plugins::host_device::HostDevice;
 use cni_plugins::host_local::HostLocal;
 use cni_plugins::loopback::Loopback;
 use cni_plugins::macvlan::Macvlan;
@@ -96,12 +97,27 @@ impl InProcess {
         if conf["type"] == "tuning" && conf.get("dataDir").is_none() {
             conf["dataDir"] = Value::from(self.tuning_dir().to_string_lossy());
         }
+        if conf["type"] == "host-device" && conf.get("dataDir").is_none() {
+            conf["dataDir"] = Value::from(self.host_device_dir().to_string_lossy());
+        }
         conf
     }
 
     /// Where tuning keeps its saved state when the config names no `dataDir`.
     pub fn tuning_dir(&self) -> PathBuf {
         self.data_dir.path().join("tuning")
+    }
+
+    /// Where host-device keeps the devices' host state when the config names
+    /// no `dataDir`.
+    pub fn host_device_dir(&self) -> PathBuf {
+        self.data_dir.path().join("host-device")
+    }
+
+    /// The sysfs tree host-device looks `kernelpath` and `pciBusID` up in
+    /// (empty until a test makes one).
+    pub fn sys_root(&self) -> PathBuf {
+        self.data_dir.path().join("sys")
     }
 
     /// The files tuning saved (names only), sorted.
@@ -149,6 +165,13 @@ impl InProcess {
             backend,
             ipam: &ipam,
         };
+        let sys = self.sys_root();
+        let host_device = HostDevice {
+            backend,
+            ipam: &ipam,
+            fs: &RealFs,
+            sys: &sys,
+        };
         let loopback = Loopback { backend };
         let portmap = Portmap { backend };
         let firewall = Firewall { backend };
@@ -165,6 +188,7 @@ impl InProcess {
             "bridge" => &bridge,
             "ptp" => &ptp,
             "macvlan" => &macvlan,
+            "host-device" => &host_device,
             "loopback" => &loopback,
             "portmap" => &portmap,
             "firewall" => &firewall,
