@@ -122,14 +122,7 @@ impl InProcess {
 
     /// The files tuning saved (names only), sorted.
     pub fn tuning_saved(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(self.tuning_dir())
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
+        file_names(&self.tuning_dir())
     }
 
     /// Runs one verb of the plugin named by the config's `type` (a main
@@ -266,6 +259,18 @@ impl InProcess {
     pub fn scratch_path(&self, name: &str) -> PathBuf {
         self.data_dir.path().join(name)
     }
+}
+
+/// The names of the files in `dir` (none when it is absent), sorted.
+pub fn file_names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 /// A link in the host for macvlan to sit on: one end of a veth pair

@@ -6,6 +6,7 @@
 //! only), after an interrupted DEL; each operation of ADD failed in turn.
 
 use cni_conformance::faults::NetOp;
+use cni_conformance::in_process::file_names;
 use cni_conformance::sim_scenarios::{with_prev_result, Attachment, SimWorld};
 use cni_core::net::{AddressSpec, NetErrorKind, Netns, NsRef, VethSpec};
 use serde_json::{json, Value};
@@ -48,15 +49,7 @@ fn conf(world: &SimWorld, selector: Value) -> Value {
 }
 
 fn saved_files(world: &SimWorld) -> Vec<String> {
-    let dir = world.scratch_path("host-device");
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
+    file_names(&world.scratch_path("host-device"))
 }
 
 fn v4_addrs(ns: &dyn Netns, name: &str) -> Vec<String> {

@@ -15,7 +15,7 @@ pub mod sysfs;
 pub use config::HostDeviceConf;
 
 use crate::common::attachment::FirstError;
-use crate::common::{add_result, container_link, delegate, iface, netns, state_file};
+use crate::common::{add_result, container_link, delegate, netns, state_file};
 use crate::common::{AbsentOk, Attachment, DelConf, IpamDelegate, NetContext, Undo, Verb};
 use cni_core::fsio::{FileOps, RealFs};
 use cni_core::net::{LinkInfo, LinkKind, NetBackend, Netns, NsRef};
@@ -197,7 +197,7 @@ impl Plugin for HostDevice<'_> {
         let link = move_in(&*host, &*container, &device, args, &state, &mut undo)?;
 
         // 3. Addresses (DHCP works on the interface, so it is up first), up, routes.
-        let mut result = match conf.common.ipam_type() {
+        let result = match conf.common.ipam_type() {
             Some(t) => {
                 if delegate::needs_interface_first(t) {
                     container
@@ -212,19 +212,13 @@ impl Plugin for HostDevice<'_> {
             }
             None => CniResult::default(),
         };
-        iface::configure(
+        let result = add_result::single_container_interface(
+            &conf.common,
             &*container,
             &link,
-            &result,
-            CONTAINER_IFACE,
-            iface::Dad::Skip,
+            result,
+            &args.netns,
         )?;
-
-        let link = container
-            .link_by_index(link.index)
-            .ctx(&format!("looking up {}", link.name))?;
-        result.interfaces = vec![iface::container_interface(&link, &args.netns)];
-        let result = add_result::finish(&conf.common, result)?;
         undo.commit();
         Ok(result)
     }
