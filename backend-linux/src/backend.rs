@@ -144,6 +144,9 @@ impl Netns for LinuxNetns {
     fn rename(&self, index: u32, name: &str) -> NetResult<()> {
         self.rtnl.rename(index, name)
     }
+    fn set_alias(&self, index: u32, alias: &str) -> NetResult<()> {
+        self.rtnl.set_alias(index, alias)
+    }
     fn move_to(&self, index: u32, target_ns: &NsRef) -> NetResult<LinkInfo> {
         let target_file = ns_file(target_ns)?;
         let name = self.rtnl.move_to(index, &target_file)?;

@@ -98,6 +98,10 @@ impl Netns for SimNetns {
         self.write(|net, ns| links::rename(net, ns, index, name))
     }
 
+    fn set_alias(&self, index: u32, alias: &str) -> NetResult<()> {
+        self.write(|net, ns| links::set_alias(net, ns, index, alias))
+    }
+
     fn move_to(&self, index: u32, target_ns: &NsRef) -> NetResult<LinkInfo> {
         self.write(|net, ns| links::move_to(net, ns, index, &NsId::from_ref(target_ns)))
     }

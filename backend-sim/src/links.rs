@@ -404,6 +404,20 @@ pub(crate) fn rename(net: &mut Net, ns: &NsId, index: u32, name: &str) -> NetRes
     Ok(())
 }
 
+/// The kernel's IFALIASZ: an alias holds at most 255 bytes.
+const IFALIASZ: usize = 256;
+
+pub(crate) fn set_alias(net: &mut Net, ns: &NsId, index: u32, alias: &str) -> NetResult<()> {
+    if alias.len() >= IFALIASZ {
+        return Err(NetError::invalid(format!(
+            "alias {alias:?}: longer than {} bytes",
+            IFALIASZ - 1
+        )));
+    }
+    net.ns_mut(ns)?.link_mut(index)?.alias = alias.to_string();
+    Ok(())
+}
+
 pub(crate) fn move_to(net: &mut Net, ns: &NsId, index: u32, target: &NsId) -> NetResult<LinkInfo> {
     let link = net.ns(ns)?.link(index)?;
     if matches!(link.kind, LinkKind::Loopback | LinkKind::Bridge) {

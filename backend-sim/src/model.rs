@@ -63,6 +63,8 @@ pub(crate) struct Link {
     pub macvlan_mode: Option<MacvlanMode>,
     /// Macvlan: the broadcast queue length asked for at creation (or the default).
     pub bc_queue_len: Option<u32>,
+    /// IFLA_IFALIAS; empty when unset. Kept across moves and renames.
+    pub alias: String,
     /// Bridge: it had a port once. Linux gives a fresh bridge carrier, then
     /// derives carrier from its ports, so a bridge whose ports all left has none.
     pub had_ports: bool,
@@ -217,6 +219,7 @@ impl Link {
             parent: None,
             macvlan_mode: None,
             bc_queue_len: None,
+            alias: String::new(),
             had_ports: false,
             link_local_done: false,
             conf: LINK_SYSCTL_DEFAULTS
@@ -328,6 +331,7 @@ impl Net {
             hairpin: is_port.then_some(link.hairpin),
             isolated: is_port.then_some(link.isolated),
             bc_queue_len: link.bc_queue_len,
+            alias: (!link.alias.is_empty()).then(|| link.alias.clone()),
         }
     }
 }

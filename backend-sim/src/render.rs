@@ -98,6 +98,9 @@ fn link_line(net: &Net, id: &NsId, space: &Namespace, l: &Link, detail: Detail) 
     if l.isolated {
         s.push_str(" isolated");
     }
+    if !l.alias.is_empty() {
+        let _ = write!(s, " alias {:?}", l.alias);
+    }
     if let Some(q) = l
         .bc_queue_len
         .filter(|q| *q != crate::links::MACVLAN_DEFAULT_BC_QUEUE_LEN)

@@ -33,6 +33,7 @@ pub enum NetOp {
     SetHairpin,
     Rename,
     MoveTo,
+    SetAlias,
     Addresses,
     AddAddress,
     DelAddress,
@@ -320,6 +321,9 @@ impl Netns for FaultyNetns {
     }
     fn rename(&self, index: u32, name: &str) -> NetResult<()> {
         self.run(NetOp::Rename, |n| n.rename(index, name))
+    }
+    fn set_alias(&self, index: u32, alias: &str) -> NetResult<()> {
+        self.run(NetOp::SetAlias, |n| n.set_alias(index, alias))
     }
     fn move_to(&self, index: u32, target_ns: &NsRef) -> NetResult<LinkInfo> {
         self.run(NetOp::MoveTo, |n| n.move_to(index, target_ns))

@@ -11,6 +11,7 @@ use cni_plugins::bandwidth::Bandwidth;
 use cni_plugins::bridge::Bridge;
 use cni_plugins::common::delegate::InProcessDelegate;
 use cni_plugins::firewall::Firewall;
+use cni_plugins::host_device::HostDevice;
 use cni_plugins::host_local::HostLocal;
 use cni_plugins::loopback::Loopback;
 use cni_plugins::macvlan::Macvlan;
@@ -96,6 +97,9 @@ impl InProcess {
         if conf["type"] == "tuning" && conf.get("dataDir").is_none() {
             conf["dataDir"] = Value::from(self.tuning_dir().to_string_lossy());
         }
+        if conf["type"] == "host-device" && conf.get("dataDir").is_none() {
+            conf["dataDir"] = Value::from(self.host_device_dir().to_string_lossy());
+        }
         conf
     }
 
@@ -104,16 +108,21 @@ impl InProcess {
         self.data_dir.path().join("tuning")
     }
 
+    /// Where host-device keeps the devices' host state when the config names
+    /// no `dataDir`.
+    pub fn host_device_dir(&self) -> PathBuf {
+        self.data_dir.path().join("host-device")
+    }
+
+    /// The sysfs tree host-device looks `kernelpath` and `pciBusID` up in
+    /// (empty until a test makes one).
+    pub fn sys_root(&self) -> PathBuf {
+        self.data_dir.path().join("sys")
+    }
+
     /// The files tuning saved (names only), sorted.
     pub fn tuning_saved(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(self.tuning_dir())
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
+        file_names(&self.tuning_dir())
     }
 
     /// Runs one verb of the plugin named by the config's `type` (a main
@@ -149,6 +158,13 @@ impl InProcess {
             backend,
             ipam: &ipam,
         };
+        let sys = self.sys_root();
+        let host_device = HostDevice {
+            backend,
+            ipam: &ipam,
+            fs: &RealFs,
+            sys: &sys,
+        };
         let loopback = Loopback { backend };
         let portmap = Portmap { backend };
         let firewall = Firewall { backend };
@@ -165,6 +181,7 @@ impl InProcess {
             "bridge" => &bridge,
             "ptp" => &ptp,
             "macvlan" => &macvlan,
+            "host-device" => &host_device,
             "loopback" => &loopback,
             "portmap" => &portmap,
             "firewall" => &firewall,
@@ -242,6 +259,18 @@ impl InProcess {
     pub fn scratch_path(&self, name: &str) -> PathBuf {
         self.data_dir.path().join(name)
     }
+}
+
+/// The names of the files in `dir` (none when it is absent), sorted.
+pub fn file_names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 /// A link in the host for macvlan to sit on: one end of a veth pair

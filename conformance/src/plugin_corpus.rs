@@ -107,6 +107,16 @@ pub const SCENARIOS: &[Scenario] = &[
         needs_uplink: true,
     },
     Scenario {
+        slug: "host-device",
+        versions: ALL_VERSIONS,
+        conf: || {
+            json!({"name": "hd-net", "type": "host-device", "device": "uplink1",
+                "ipam": {"type": "host-local", "subnet": "10.29.0.0/24",
+                         "routes": [{"dst": "0.0.0.0/0"}]}})
+        },
+        needs_uplink: true,
+    },
+    Scenario {
         slug: "loopback",
         versions: VERSIONS_0_3_ON,
         conf: || json!({"name": "lo-net", "type": "loopback"}),
@@ -148,6 +158,17 @@ pub const FAULT_CASES: &[Scenario] = &[
                 "master": "uplink0", "bcqueuelen": 300,
                 "ipam": {"type": "host-local", "subnet": "10.26.0.0/24",
                          "routes": [{"dst": "0.0.0.0/0"}]}})
+        },
+        needs_uplink: true,
+    },
+    Scenario {
+        slug: "host-device",
+        versions: &["1.0.0"],
+        conf: || {
+            json!({"name": "hd-net", "type": "host-device", "device": "uplink1",
+                "ipam": {"type": "host-local", "ranges": [
+                    [{"subnet": "10.29.0.0/24"}], [{"subnet": "fd29::/64"}]],
+                         "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]}})
         },
         needs_uplink: true,
     },

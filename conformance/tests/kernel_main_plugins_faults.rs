@@ -277,6 +277,7 @@ sweeps! {
     ptp_on_the_kernel_undoes_every_failed_step: Case::main("ptp");
     macvlan_on_the_kernel_undoes_every_failed_step: Case::main("macvlan");
     loopback_on_the_kernel_undoes_every_failed_step: Case::main("loopback");
+    host_device_on_the_kernel_undoes_every_failed_step: Case::main("host-device");
     chained_portmap_on_the_kernel_undoes_every_failed_step: Case::chained("portmap");
     chained_firewall_on_the_kernel_undoes_every_failed_step: Case::chained("firewall");
     chained_tuning_on_the_kernel_undoes_every_failed_step: Case::chained("tuning");

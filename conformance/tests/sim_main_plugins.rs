@@ -160,6 +160,11 @@ fn macvlan_bcqueuelen() {
 }
 
 #[test]
+fn host_device() {
+    run_scenario("host-device");
+}
+
+#[test]
 fn loopback() {
     run_scenario("loopback");
 }

@@ -148,6 +148,11 @@ fn macvlan_bcqueuelen() {
 }
 
 #[test]
+fn host_device() {
+    same_on_both("host_device", "host-device");
+}
+
+#[test]
 fn loopback() {
     same_on_both("loopback", "loopback");
 }

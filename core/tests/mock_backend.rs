@@ -26,6 +26,7 @@ fn info(index: u32, name: &str) -> LinkInfo {
         hairpin: None,
         isolated: None,
         bc_queue_len: None,
+        alias: None,
     }
 }
 

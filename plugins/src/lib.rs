@@ -9,6 +9,7 @@ pub mod cnitool;
 pub mod common;
 pub mod firewall;
 pub mod fuzz;
+pub mod host_device;
 pub mod host_local;
 pub mod logging;
 pub mod loopback;

@@ -20,6 +20,8 @@ use std::os::fd::{AsFd, AsRawFd};
 pub const DEFAULT_TXQUEUELEN: u32 = 1000;
 const IFLA_BRPORT_MODE: u16 = 4;
 const IFLA_BRPORT_ISOLATED: u16 = 33;
+/// The kernel's IFALIASZ: an alias holds at most 255 bytes.
+const IFALIASZ: usize = 256;
 
 /// The kernel's rules for interface names (`dev_valid_name`), as core checks them.
 pub fn validate_ifname(name: &str) -> NetResult<()> {
@@ -105,12 +107,14 @@ pub fn link_info_from(msg: &LinkMessage) -> LinkInfo {
         hairpin: None,
         isolated: None,
         bc_queue_len: None,
+        alias: None,
     };
     let mut operstate = State::Unknown;
     let mut link = None;
     for attr in &msg.attributes {
         match attr {
             LinkAttribute::IfName(n) => info.name = n.clone(),
+            LinkAttribute::IfAlias(a) if !a.is_empty() => info.alias = Some(a.clone()),
             LinkAttribute::Address(a) if a.len() == 6 => {
                 info.mac.0.copy_from_slice(a);
             }
@@ -423,6 +427,19 @@ impl Rtnl {
         self.set(
             message(index, vec![LinkAttribute::IfName(name.to_string())]),
             || format!("rename link #{index} to {name} in {}", self.ns),
+        )
+    }
+
+    pub fn set_alias(&self, index: u32, alias: &str) -> NetResult<()> {
+        if alias.len() >= IFALIASZ {
+            return Err(NetError::invalid(format!(
+                "alias {alias:?} for link #{index}: longer than {} bytes",
+                IFALIASZ - 1
+            )));
+        }
+        self.set(
+            message(index, vec![LinkAttribute::IfAlias(alias.to_string())]),
+            || format!("set alias {alias:?} on link #{index} in {}", self.ns),
         )
     }
 

@@ -433,6 +433,30 @@ pub fn move_to_drops_addresses_and_keeps_name(env: &mut dyn SuiteEnv) {
     assert!(v4.is_empty(), "addresses followed the link: {v4:?}");
 }
 
+/// host-device's record of a moved device's host name: the alias stays with
+/// the link through a rename and a move, and `""` clears it.
+pub fn alias_is_kept_across_rename_and_move(env: &mut dyn SuiteEnv) {
+    let (host, c, cref) = two(env);
+    let other = env.new_netns();
+    let pair = host
+        .create_veth(&VethSpec::new("al0", "al0p"), &other)
+        .unwrap();
+    assert_eq!(link(&*host, "al0").alias, None);
+    host.set_alias(pair.local.index, "al0").unwrap();
+    host.rename(pair.local.index, "al1").unwrap();
+    assert_eq!(link(&*host, "al1").alias.as_deref(), Some("al0"));
+    let moved = host.move_to(pair.local.index, &cref).unwrap();
+    assert_eq!(moved.alias.as_deref(), Some("al0"));
+    assert!(!moved.up);
+    c.set_alias(moved.index, "").unwrap();
+    assert_eq!(link(&*c, "al1").alias, None);
+    expect_kind(
+        c.set_alias(moved.index, &"a".repeat(256)),
+        NetErrorKind::Invalid,
+        "alias of 256 bytes",
+    );
+}
+
 pub fn rename_to_existing_name_is_exists(env: &mut dyn SuiteEnv) {
     let host = open(env, &env.host());
     let a = host.create_bridge(&bridge("rn0")).unwrap();

@@ -83,6 +83,7 @@ macro_rules! backend_suite_rules {
             move_to_drops_addresses_and_keeps_name,
             rename_to_existing_name_is_exists,
             rename_makes_link_findable_by_new_name,
+            alias_is_kept_across_rename_and_move,
             ipv4_prefix_route_exists_only_while_link_up,
             ipv6_prefix_route_has_metric_256,
             slash_32_address_adds_no_prefix_route,

@@ -65,12 +65,17 @@ pub trait Netns {
     fn set_promisc(&self, index: u32, on: bool) -> NetResult<()>;
     /// Hairpin mode of a bridge port (the link must have a bridge master).
     fn set_hairpin(&self, index: u32, on: bool) -> NetResult<()>;
-    /// Needed by `host-device` (the device takes `CNI_IFNAME` in the container); no plugin calls it yet.
+    /// `host-device`: the device takes `CNI_IFNAME` in the container, and its
+    /// own name again on DEL.
     fn rename(&self, index: u32, name: &str) -> NetResult<()>;
-    /// Moves the link to another namespace; it keeps its name and loses its
-    /// addresses and routes. Returns its info (new index) as seen there.
-    /// Needed by `host-device` (moves the device into the container); no plugin calls it yet.
+    /// Moves the link to another namespace; it keeps its name and alias and
+    /// loses its addresses and routes (and goes down). Returns its info (new
+    /// index) as seen there. `host-device` moves the device in and back out.
     fn move_to(&self, index: u32, target_ns: &NsRef) -> NetResult<LinkInfo>;
+    /// Sets IFLA_IFALIAS, read back as [`LinkInfo::alias`]; `""` clears it.
+    /// `host-device` records a moved device's host name there (the
+    /// reference's DEL renames the device back to its alias).
+    fn set_alias(&self, index: u32, alias: &str) -> NetResult<()>;
 
     // ---- addresses ----
     /// All addresses, or only those of one link.

@@ -167,6 +167,9 @@ pub struct LinkInfo {
     pub isolated: Option<bool>,
     /// Macvlan: the broadcast queue length it asks for (the kernel's default: 1000).
     pub bc_queue_len: Option<u32>,
+    /// IFLA_IFALIAS (`ip link set X alias A`); `None` when unset or empty.
+    /// host-device keeps a moved device's host name here, as the reference does.
+    pub alias: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

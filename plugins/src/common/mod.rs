@@ -14,6 +14,7 @@ pub mod iface;
 pub mod masq;
 pub mod names;
 pub mod netns;
+pub mod state_file;
 pub mod sysctl;
 pub mod undo;
 pub mod veth;

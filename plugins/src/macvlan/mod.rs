@@ -77,20 +77,13 @@ impl Plugin for Macvlan<'_> {
                 .ctx(&format!("setting {} up for IPAM", link.name))?;
             result = delegate::allocate(self.ipam, t, args, CONTAINER_IFACE, &mut undo)?;
         }
-        iface::configure(
+        let result = add_result::single_container_interface(
+            &conf.common,
             &*container,
             &link,
-            &result,
-            CONTAINER_IFACE,
-            iface::Dad::Skip,
+            result,
+            &args.netns,
         )?;
-
-        // Report the link as configured; a failed read fails ADD (and undoes it).
-        let link = container
-            .link_by_index(link.index)
-            .ctx(&format!("looking up {}", link.name))?;
-        result.interfaces = vec![iface::container_interface(&link, &args.netns)];
-        let result = add_result::finish(&conf.common, result)?;
         undo.commit();
         Ok(result)
     }

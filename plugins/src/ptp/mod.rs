@@ -219,6 +219,7 @@ mod tests {
             hairpin: None,
             isolated: None,
             bc_queue_len: None,
+            alias: None,
         }
     }
 
