@@ -1,9 +1,18 @@
 //! Finding a network by name in a configuration directory, as the reference's
 //! `ConfFiles` + `LoadConfList` do: every `.conflist` in file-name order
 //! first, then every `.conf`/`.json` (turned into a one-plugin list).
+//!
+//! As current upstream libcni, a `.conflist` is completed by the plugin
+//! configurations in `<its dir>/<network name>/*.conf` (file-name order,
+//! after any inline `plugins`) unless it sets `loadOnlyInlinedPlugins`, so
+//! an operator can drop one plugin's configuration in without rewriting the
+//! list.
 
 use super::error::LibcniError;
-use super::raw_conf::NetworkConfigList;
+use super::raw_conf::{NetworkConfigList, PluginConfig};
+use super::validate;
+use crate::spec::config::object_from_bytes;
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// The files in `dir` (not subdirectories) whose extension is one of
@@ -45,10 +54,42 @@ pub fn conf_files(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>, Libcn
     Ok(files)
 }
 
-/// Reads and parses one `.conflist` file.
+/// Reads and parses one `.conflist` file, with the plugin files beside it
+/// (see the module docs). A list that ends up with no plugin is an error.
 pub fn conf_list_from_file(path: &Path) -> Result<NetworkConfigList, LibcniError> {
     let bytes = read(path)?;
-    NetworkConfigList::from_bytes(&bytes, &path.display().to_string())
+    let origin = path.display().to_string();
+    let mut list = NetworkConfigList::from_bytes_without_plugin_files(&bytes, &origin)?;
+    if !list.load_only_inlined_plugins {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        list.plugins.extend(plugin_conf_files(dir, &list.name)?);
+    }
+    if list.plugins.is_empty() {
+        let name = &list.name;
+        return Err(LibcniError::config(
+            &origin,
+            "plugins",
+            format!("missing, and no plugin configurations in {name}/*.conf beside the list"),
+        ));
+    }
+    Ok(list)
+}
+
+/// The plugin configurations in `<dir>/<network>/*.conf`, in file-name
+/// order; none when that directory does not exist.
+pub fn plugin_conf_files(dir: &Path, network: &str) -> Result<Vec<PluginConfig>, LibcniError> {
+    // The name becomes a path component: no separators, no `..`.
+    validate::network_name(network)?;
+    conf_files(&dir.join(network), &["conf"])?
+        .iter()
+        .map(|file| {
+            let origin = file.display().to_string();
+            let bytes = read(file)?;
+            let conf = object_from_bytes(&bytes)
+                .map_err(|e| LibcniError::config(&origin, "(document)", e.reason()))?;
+            PluginConfig::from_value(Value::Object(conf), &origin, "")
+        })
+        .collect()
 }
 
 /// Reads one single-plugin `.conf`/`.json` file as a one-plugin list.
