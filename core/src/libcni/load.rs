@@ -10,6 +10,7 @@
 
 use super::error::LibcniError;
 use super::raw_conf::{NetworkConfigList, PluginConfig};
+use super::single::NetworkConfig;
 use super::validate;
 use crate::spec::config::object_from_bytes;
 use serde_json::Value;
@@ -96,6 +97,13 @@ pub fn plugin_conf_files(dir: &Path, network: &str) -> Result<Vec<PluginConfig>,
 pub fn conf_from_file(path: &Path) -> Result<NetworkConfigList, LibcniError> {
     let bytes = read(path)?;
     NetworkConfigList::from_single_conf_bytes(&bytes, &path.display().to_string())
+}
+
+/// Reads one single-plugin `.conf`/`.json` file as it is (libcni's
+/// single-plugin APIs).
+pub(super) fn single_conf_from_file(path: &Path) -> Result<NetworkConfig, LibcniError> {
+    let bytes = read(path)?;
+    NetworkConfig::from_bytes(&bytes, &path.display().to_string())
 }
 
 /// The network called `name` in `dir`. As in the reference, an invalid file
