@@ -141,6 +141,33 @@ pub fn load_conf_list(dir: &Path, name: &str) -> Result<NetworkConfigList, Libcn
     })
 }
 
+/// Every network in `dir`, each name once (the one `load_conf_list` would
+/// find: `.conflist` files first, then `.conf`/`.json`, in file-name order),
+/// and the errors of the files that did not load, so one bad file does not
+/// hide the other networks from a node-wide operation.
+pub fn load_networks(
+    dir: &Path,
+) -> Result<(Vec<NetworkConfigList>, Vec<LibcniError>), LibcniError> {
+    let mut lists: Vec<NetworkConfigList> = Vec::new();
+    let mut errors = Vec::new();
+    let loaded = conf_files(dir, &["conflist"])?
+        .into_iter()
+        .map(|f| conf_list_from_file(&f))
+        .chain(
+            conf_files(dir, &["conf", "json"])?
+                .into_iter()
+                .map(|f| conf_from_file(&f)),
+        );
+    for list in loaded {
+        match list {
+            Ok(list) if lists.iter().any(|l| l.name == list.name) => {}
+            Ok(list) => lists.push(list),
+            Err(e) => errors.push(e),
+        }
+    }
+    Ok((lists, errors))
+}
+
 fn read(path: &Path) -> Result<Vec<u8>, LibcniError> {
     std::fs::read(path).map_err(|source| LibcniError::Io {
         path: path.to_path_buf(),

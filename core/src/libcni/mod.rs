@@ -46,6 +46,6 @@ pub use cache::{CacheEntry, CachedInfo, CACHE_KIND_V1, DEFAULT_CACHE_DIR};
 pub use error::LibcniError;
 pub use gc::VALID_ATTACHMENTS_KEYS;
 pub use inject::build_one_config;
-pub use load::{conf_files, load_conf_list};
+pub use load::{conf_files, load_conf_list, load_networks};
 pub use raw_conf::{NetworkConfigList, PluginConfig};
 pub use single::{load_conf, NetworkConfig};
