@@ -63,6 +63,6 @@ impl Plugin for Firewall<'_> {
     }
 
     fn about(&self) -> String {
-        "CNI firewall plugin (cni-rs)".to_string()
+        cni_core::skel::about_text("firewall plugin")
     }
 }

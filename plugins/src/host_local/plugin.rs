@@ -99,6 +99,10 @@ impl Plugin for HostLocal {
     }
 
     fn about(&self) -> String {
-        "CNI host-local IPAM plugin (cni-rs) supporting spec versions 0.1.0, 0.2.0, 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0".to_string()
+        format!(
+            "{} supporting spec versions {}",
+            cni_core::skel::about_text("host-local IPAM plugin"),
+            cni_core::spec::version::ALL.join(", ")
+        )
     }
 }

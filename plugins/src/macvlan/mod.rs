@@ -123,7 +123,7 @@ impl Plugin for Macvlan<'_> {
     }
 
     fn about(&self) -> String {
-        "CNI macvlan plugin (cni-rs)".to_string()
+        cni_core::skel::about_text("macvlan plugin")
     }
 }
 

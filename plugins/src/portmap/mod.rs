@@ -90,7 +90,7 @@ impl Plugin for Portmap<'_> {
     }
 
     fn about(&self) -> String {
-        "CNI portmap plugin (cni-rs)".to_string()
+        cni_core::skel::about_text("portmap plugin")
     }
 }
 

@@ -121,7 +121,7 @@ impl Plugin for Ptp<'_> {
     }
 
     fn about(&self) -> String {
-        "CNI ptp plugin (cni-rs)".to_string()
+        cni_core::skel::about_text("ptp plugin")
     }
 }
 
