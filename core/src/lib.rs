@@ -8,6 +8,7 @@ pub mod dhcp;
 pub mod error;
 pub mod fsio;
 pub mod fuzz;
+pub mod hash;
 pub mod invoke;
 pub mod ipam;
 pub mod json;
