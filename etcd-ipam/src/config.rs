@@ -244,17 +244,17 @@ mod tests {
         for (ipam, field) in [
             (r#""endpoints":[]"#, "ipam.endpoints"),
             (r#""endpoints":["127.0.0.1:2379"]"#, "ipam.endpoints[0]"),
-            (r#""endpoints":["http://a:1"],"prefix":"x"#, "ipam.prefix"),
+            (r#""endpoints":["http://a:1"],"prefix":"x""#, "ipam.prefix"),
             (
                 r#""endpoints":["http://a:1"],"requestTimeoutMs":0"#,
                 "ipam.requestTimeoutMs",
             ),
             (
-                r#""endpoints":["http://a:1"],"caFile":"/nonexistent/ca"#,
+                r#""endpoints":["http://a:1"],"caFile":"/nonexistent/ca""#,
                 "ipam.caFile",
             ),
             (
-                r#""endpoints":["http://a:1"],"certFile":"/etc/hostname"#,
+                r#""endpoints":["http://a:1"],"certFile":"/etc/hostname""#,
                 "ipam.certFile",
             ),
             (

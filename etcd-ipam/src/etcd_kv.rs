@@ -16,9 +16,10 @@ use tokio::runtime::Runtime;
 
 pub struct EtcdKv {
     rt: Runtime,
-    client: Client,
-    timeout: Duration,
-    endpoints: String,
+    settings: EtcdSettings,
+    /// The endpoint in use and its client; the next call starts there.
+    current: usize,
+    client: Option<Client>,
 }
 
 /// gRPC codes (by number: etcd-client does not re-export tonic's enum) that
@@ -43,14 +44,24 @@ fn classify(e: etcd_client::Error, endpoints: &str) -> KvError {
 }
 
 impl EtcdKv {
-    /// Connects (lazily: an endpoint that does not answer shows at the first
-    /// call, within the timeout).
+    /// Prepares the client; nothing is dialled until the first call.
     pub fn connect(s: &EtcdSettings) -> Result<Self, KvError> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| KvError::Failed(format!("starting the etcd client runtime: {e}")))?;
-        let endpoints = s.endpoints.join(",");
+        // Spread nodes over the members; the same node keeps its first choice.
+        let current = std::process::id() as usize % s.endpoints.len().max(1);
+        Ok(EtcdKv {
+            rt,
+            settings: s.clone(),
+            current,
+            client: None,
+        })
+    }
+
+    fn options(&self) -> ConnectOptions {
+        let s = &self.settings;
         let mut opts = ConnectOptions::new()
             .with_connect_timeout(s.dial_timeout)
             .with_timeout(s.request_timeout)
@@ -69,15 +80,70 @@ impl EtcdKv {
             }
             opts = opts.with_tls(t);
         }
-        let timeout = s.dial_timeout + s.request_timeout;
-        let connect = Client::connect(s.endpoints.clone(), Some(opts));
-        let client = run(&rt, timeout, &endpoints, connect)?;
-        Ok(EtcdKv {
-            rt,
-            client,
-            timeout: s.request_timeout,
-            endpoints,
-        })
+        opts
+    }
+
+    /// Runs `op` on one endpoint after another until one answers. The
+    /// client's own balancing sends requests to a dead member and fails
+    /// them, so each endpoint gets its own connection here. Retrying a
+    /// transaction elsewhere is safe: every one the allocator sends is
+    /// guarded by compares, so a second application fails them.
+    fn call<T, F, Fut>(&mut self, op: F) -> Result<T, KvError>
+    where
+        F: Fn(Client) -> Fut,
+        Fut: Future<Output = Result<T, etcd_client::Error>>,
+    {
+        let n = self.settings.endpoints.len();
+        let mut errors = Vec::new();
+        for _ in 0..n {
+            let endpoint = self.settings.endpoints[self.current].clone();
+            let client = match self.client.clone() {
+                Some(c) => c,
+                None => {
+                    let dial = Client::connect([endpoint.as_str()], Some(self.options()));
+                    match run(&self.rt, self.settings.dial_timeout, &endpoint, dial) {
+                        Ok(c) => {
+                            self.client = Some(c.clone());
+                            c
+                        }
+                        Err(e) => {
+                            errors.push(e);
+                            self.next_endpoint();
+                            continue;
+                        }
+                    }
+                }
+            };
+            match run(
+                &self.rt,
+                self.settings.request_timeout,
+                &endpoint,
+                op(client),
+            ) {
+                Err(KvError::Unavailable(m)) => {
+                    errors.push(KvError::Unavailable(m));
+                    self.next_endpoint();
+                }
+                other => return other,
+            }
+        }
+        let text = errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("; ");
+        // Any refusal is the answer; otherwise nobody answered.
+        match errors.iter().find(|e| matches!(e, KvError::Failed(_))) {
+            Some(_) => Err(KvError::Failed(text)),
+            None => Err(KvError::Unavailable(format!(
+                "no etcd endpoint answered: {text}"
+            ))),
+        }
+    }
+
+    fn next_endpoint(&mut self) {
+        self.client = None;
+        self.current = (self.current + 1) % self.settings.endpoints.len().max(1);
     }
 }
 
@@ -109,23 +175,18 @@ fn entry(kv: &etcd_client::KeyValue) -> (String, Entry) {
 
 impl Kv for EtcdKv {
     fn get(&mut self, key: &str) -> Result<Option<Entry>, KvError> {
-        let resp = run(
-            &self.rt,
-            self.timeout,
-            &self.endpoints,
-            self.client.get(key, None),
-        )?;
+        let resp = self.call(|mut c| {
+            let key = key.to_string();
+            async move { c.get(key, None).await }
+        })?;
         Ok(resp.kvs().first().map(|kv| entry(kv).1))
     }
 
     fn range(&mut self, prefix: &str) -> Result<Vec<(String, Entry)>, KvError> {
-        let resp = run(
-            &self.rt,
-            self.timeout,
-            &self.endpoints,
-            self.client
-                .get(prefix, Some(GetOptions::new().with_prefix())),
-        )?;
+        let resp = self.call(|mut c| {
+            let prefix = prefix.to_string();
+            async move { c.get(prefix, Some(GetOptions::new().with_prefix())).await }
+        })?;
         Ok(resp.kvs().iter().map(entry).collect())
     }
 
@@ -149,7 +210,10 @@ impl Kv for EtcdKv {
             })
             .collect();
         let t = etcd_client::Txn::new().when(when).and_then(then);
-        let resp = run(&self.rt, self.timeout, &self.endpoints, self.client.txn(t))?;
+        let resp = self.call(|mut c| {
+            let t = t.clone();
+            async move { c.txn(t).await }
+        })?;
         Ok(resp.succeeded())
     }
 }

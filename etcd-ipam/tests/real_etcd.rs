@@ -144,23 +144,22 @@ fn three_members_leader_killed_mid_run() {
     let eps = etcd.endpoints();
     let ipam = json!({"subnet": "10.30.0.0/24"});
     let ids: Vec<String> = (0..120).map(|i| format!("lk-{i}")).collect();
-    let children: Vec<_> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| {
-            let conf = netconf(
-                "1.0.0",
-                "leaderkill",
-                &eps,
-                &format!("node-{}", i % 4),
-                ipam.clone(),
-            );
-            spawn("ADD", id, &conf)
-        })
-        .collect();
-    std::thread::sleep(Duration::from_millis(150));
-    let leader = etcd.leader().expect("a leader");
-    etcd.kill(leader);
+    // Started a few milliseconds apart so that the leader dies while some
+    // are mid-transaction, some have finished and some have not started.
+    let mut children = Vec::new();
+    let mut leader = None;
+    for (i, id) in ids.iter().enumerate() {
+        if i == 40 {
+            let l = etcd.leader().expect("a leader");
+            etcd.kill(l);
+            leader = Some(l);
+        }
+        let node = format!("node-{}", i % 4);
+        let conf = netconf("1.0.0", "leaderkill", &eps, &node, ipam.clone());
+        children.push(spawn("ADD", id, &conf));
+        std::thread::sleep(Duration::from_millis(3));
+    }
+    let leader = leader.unwrap_or_default();
     let runs: Vec<_> = children.into_iter().map(finish).collect();
     assert_distinct(&runs);
     let failed: Vec<&String> = ids
