@@ -34,7 +34,17 @@ struct Member {
     name: String,
     client_port: u16,
     peer_port: u16,
+    /// Plain HTTP `/health` and `/metrics`, also when clients use TLS.
+    metrics_port: u16,
     child: Option<Child>,
+}
+
+/// Server TLS: clients must present a certificate signed by `ca`.
+#[derive(Clone)]
+pub struct ServerTls {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// One etcd cluster of 1 or 3 members.
@@ -42,16 +52,22 @@ pub struct Etcd {
     dir: tempfile::TempDir,
     members: Vec<Member>,
     token: String,
+    tls: Option<ServerTls>,
 }
 
 impl Etcd {
     pub fn start(n: usize) -> Etcd {
+        Self::start_with(n, None)
+    }
+
+    pub fn start_with(n: usize, tls: Option<ServerTls>) -> Etcd {
         let dir = tempfile::tempdir().expect("temp dir");
         let members = (0..n)
             .map(|i| Member {
                 name: format!("m{i}"),
                 client_port: free_port(),
                 peer_port: free_port(),
+                metrics_port: free_port(),
                 child: None,
             })
             .collect();
@@ -60,6 +76,7 @@ impl Etcd {
             dir,
             members,
             token,
+            tls,
         };
         for i in 0..n {
             etcd.spawn(i);
@@ -80,8 +97,19 @@ impl Etcd {
         let initial = self.initial_cluster();
         let data = self.dir.path().join(format!("data{i}"));
         let log = std::fs::File::create(self.dir.path().join(format!("log{i}"))).expect("log file");
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        let tls_args: Vec<String> = match &self.tls {
+            Some(t) => vec![
+                "--client-cert-auth".into(),
+                format!("--trusted-ca-file={}", t.ca.display()),
+                format!("--cert-file={}", t.cert.display()),
+                format!("--key-file={}", t.key.display()),
+            ],
+            None => Vec::new(),
+        };
         let m = &mut self.members[i];
-        let client = format!("http://127.0.0.1:{}", m.client_port);
+        let client = format!("{scheme}://127.0.0.1:{}", m.client_port);
+        let metrics = format!("http://127.0.0.1:{}", m.metrics_port);
         let peer = format!("http://127.0.0.1:{}", m.peer_port);
         let child = Command::new(ETCD)
             .args(["--name", &m.name, "--data-dir"])
@@ -105,6 +133,8 @@ impl Etcd {
                 "new",
             ])
             .args(["--initial-cluster-token", &self.token])
+            .args(["--listen-metrics-urls", &metrics])
+            .args(&tls_args)
             // Fast elections: a killed leader is replaced within a second.
             .args(["--heartbeat-interval", "50", "--election-timeout", "500"])
             .stdin(Stdio::null())
@@ -128,9 +158,10 @@ impl Etcd {
     }
 
     pub fn endpoints(&self) -> Vec<String> {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
         self.members
             .iter()
-            .map(|m| format!("http://127.0.0.1:{}", m.client_port))
+            .map(|m| format!("{scheme}://127.0.0.1:{}", m.client_port))
             .collect()
     }
 
@@ -143,7 +174,7 @@ impl Etcd {
     /// The member whose metrics say it leads.
     pub fn leader(&self) -> Option<usize> {
         self.running().into_iter().find(|i| {
-            http_get(self.members[*i].client_port, "/metrics")
+            http_get(self.members[*i].metrics_port, "/metrics")
                 .is_some_and(|body| body.lines().any(|l| l == "etcd_server_is_leader 1"))
         })
     }
@@ -153,7 +184,7 @@ impl Etcd {
         let start = Instant::now();
         loop {
             let ok = self.running().iter().all(|i| {
-                http_get(self.members[*i].client_port, "/health")
+                http_get(self.members[*i].metrics_port, "/health")
                     .is_some_and(|b| b.contains("\"health\":\"true\""))
             });
             if ok && self.leader().is_some() {
@@ -240,8 +271,14 @@ impl Run {
 
 /// Starts the plugin for `command` on `container` (not waiting).
 pub fn spawn(command: &str, container: &str, conf: &Value) -> Child {
+    spawn_args(command, container, conf, "")
+}
+
+/// As [`spawn`], with `CNI_ARGS`.
+pub fn spawn_args(command: &str, container: &str, conf: &Value, cni_args: &str) -> Child {
     let mut child = Command::new(plugin())
         .env_clear()
+        .env("CNI_ARGS", cni_args)
         .env("CNI_COMMAND", command)
         .env("CNI_CONTAINERID", container)
         .env("CNI_NETNS", "/var/run/netns/unused")
@@ -290,4 +327,95 @@ pub fn dump(endpoints: &[String], prefix: &str) -> Vec<(String, String)> {
         .into_iter()
         .map(|(k, e)| (k, String::from_utf8_lossy(&e.value).into_owned()))
         .collect()
+}
+
+/// Makes a CA, a server certificate for 127.0.0.1 and a client certificate
+/// with openssl (P-256 keys) in `dir`; None when openssl is missing.
+pub fn make_certs(dir: &Path) -> Option<(ServerTls, PathBuf, PathBuf)> {
+    let ossl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .ok()?;
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Some(())
+    };
+    let key = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    ossl(
+        &[
+            &["req", "-x509"][..],
+            &key,
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=cni-rs test CA",
+            ],
+        ]
+        .concat(),
+    )?;
+    for (name, ext) in [
+        (
+            "server",
+            "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth",
+        ),
+        ("client", "extendedKeyUsage=clientAuth"),
+    ] {
+        std::fs::write(dir.join(format!("{name}.ext")), ext).ok()?;
+        let (k, csr, pem, extf) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("{name}.pem"),
+            format!("{name}.ext"),
+        );
+        ossl(
+            &[
+                &["req"][..],
+                &key,
+                &["-keyout", &k, "-out", &csr, "-subj", &format!("/CN={name}")],
+            ]
+            .concat(),
+        )?;
+        ossl(&[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            &pem,
+            "-days",
+            "1",
+            "-extfile",
+            &extf,
+        ])?;
+    }
+    Some((
+        ServerTls {
+            ca: dir.join("ca.pem"),
+            cert: dir.join("server.pem"),
+            key: dir.join("server.key"),
+        },
+        dir.join("client.pem"),
+        dir.join("client.key"),
+    ))
 }
