@@ -15,6 +15,7 @@ pub mod json;
 pub mod libcni;
 pub mod mac;
 pub mod net;
+pub mod rng;
 pub mod skel;
 pub mod spec;
 #[cfg(feature = "testing")]

@@ -7,9 +7,9 @@ use cni_core::error::code;
 use cni_core::ipam::cluster::{Cluster, ClusterError, RealPace};
 use cni_core::skel::{CmdArgs, Plugin};
 use cni_core::spec::config::Attachment;
-use cni_core::spec::IpConfig;
 use cni_core::{CniError, CniResult};
 use cni_plugins::host_local::dns::read_resolv_conf;
+use cni_plugins::host_local::plugin::ipam_result;
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct EtcdIpam;
@@ -44,20 +44,12 @@ impl Plugin for EtcdIpam {
         };
         let att = attachment(args);
         let allocs = with_cluster(&conf, |c| c.add(&att, &add.ranges, &add.requested))?;
-        Ok(CniResult {
-            cni_version: conf.net.common.version().to_string(),
-            interfaces: Vec::new(),
-            ips: allocs
-                .into_iter()
-                .map(|a| IpConfig {
-                    address: a.address,
-                    gateway: Some(a.gateway),
-                    interface: None,
-                })
-                .collect(),
-            routes: add.routes,
+        Ok(ipam_result(
+            conf.net.common.version(),
+            allocs,
+            add.routes,
             dns,
-        })
+        ))
     }
 
     /// Reads only where the store is: ranges may have changed since the ADD.

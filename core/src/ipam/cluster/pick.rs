@@ -6,36 +6,13 @@
 
 use super::super::addr::{from_u128, to_u128};
 use super::super::range::RangeSet;
+pub use crate::rng::Rng;
 use std::collections::HashSet;
 use std::net::IpAddr;
 
 /// Random probes before the scan; at 90% occupancy 16 probes all miss 18%
 /// of the time, and the scan then finds a free address in a bounded walk.
 const PROBES: u32 = 16;
-
-/// SplitMix64: a small, well-mixed generator (not for secrets).
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform enough in `0..n` for spreading (n > 0).
-    pub fn below(&mut self, n: u128) -> u128 {
-        let wide = (u128::from(self.next_u64()) << 64) | u128::from(self.next_u64());
-        wide % n
-    }
-}
 
 /// Addresses of the set, gateways included (skipped when picked).
 fn size(set: &RangeSet) -> u128 {
