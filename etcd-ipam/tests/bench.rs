@@ -11,8 +11,7 @@ mod support;
 use cni_core::ipam::cluster::{Cluster, RealPace};
 use cni_core::spec::config::Attachment;
 use serde_json::{json, Value};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use support::{have_etcd, netconf, Etcd};
 
@@ -23,7 +22,7 @@ const SUBNET: &str = "10.60.0.0/22";
 const POOL: usize = 1021;
 
 fn time_adds(
-    bin: &PathBuf,
+    bin: &Path,
     conf: &Value,
     prefix: &str,
     concurrency: usize,
@@ -52,27 +51,8 @@ fn time_adds(
     (ADDS as f64 / wall.as_secs_f64(), pct(50), pct(99))
 }
 
-fn run_bin(bin: &PathBuf, cmd: &str, id: &str, conf: &Value) -> bool {
-    use std::io::Write;
-    let mut c = Command::new(bin)
-        .env("CNI_COMMAND", cmd)
-        .env("CNI_CONTAINERID", id)
-        .env("CNI_NETNS", "/var/run/netns/unused")
-        .env("CNI_IFNAME", "eth0")
-        .env("CNI_PATH", "/nonexistent")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("plugin");
-    let _ = c
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(conf.to_string().as_bytes());
-    c.wait_with_output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
+fn run_bin(bin: &Path, cmd: &str, id: &str, conf: &Value) -> bool {
+    support::finish(support::spawn_bin(bin, cmd, id, conf, "")).ok
 }
 
 fn row(what: &str, members: &str, fill: usize, c: usize, r: (f64, Duration, Duration)) {

@@ -276,7 +276,18 @@ pub fn spawn(command: &str, container: &str, conf: &Value) -> Child {
 
 /// As [`spawn`], with `CNI_ARGS`.
 pub fn spawn_args(command: &str, container: &str, conf: &Value, cni_args: &str) -> Child {
-    let mut child = Command::new(plugin())
+    spawn_bin(&plugin(), command, container, conf, cni_args)
+}
+
+/// Starts the plugin `bin` as a runtime would.
+pub fn spawn_bin(
+    bin: &Path,
+    command: &str,
+    container: &str,
+    conf: &Value,
+    cni_args: &str,
+) -> Child {
+    let mut child = Command::new(bin)
         .env_clear()
         .env("CNI_ARGS", cni_args)
         .env("CNI_COMMAND", command)

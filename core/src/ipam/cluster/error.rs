@@ -3,6 +3,7 @@
 use super::keys::CorruptRecord;
 use super::kv::KvError;
 use crate::error::{code, CniError};
+use crate::ipam::addr::join;
 use std::net::IpAddr;
 use thiserror::Error;
 
@@ -52,13 +53,6 @@ pub enum ClusterError {
     Full { index: usize, set: String },
     #[error("etcd-ipam: {0}")]
     Corrupt(#[from] CorruptRecord),
-}
-
-fn join(ips: &[IpAddr]) -> String {
-    ips.iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 impl From<KvError> for ClusterError {
