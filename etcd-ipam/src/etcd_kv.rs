@@ -50,7 +50,7 @@ impl EtcdKv {
             .enable_all()
             .build()
             .map_err(|e| KvError::Failed(format!("starting the etcd client runtime: {e}")))?;
-        // Spread nodes over the members; the same node keeps its first choice.
+        // Spread concurrent plugin processes over the members.
         let current = std::process::id() as usize % s.endpoints.len().max(1);
         Ok(EtcdKv {
             rt,

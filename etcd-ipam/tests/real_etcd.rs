@@ -144,22 +144,40 @@ fn three_members_leader_killed_mid_run() {
     let eps = etcd.endpoints();
     let ipam = json!({"subnet": "10.30.0.0/24"});
     let ids: Vec<String> = (0..120).map(|i| format!("lk-{i}")).collect();
-    // Started a few milliseconds apart so that the leader dies while some
-    // are mid-transaction, some have finished and some have not started.
-    let mut children = Vec::new();
-    let mut leader = None;
-    for (i, id) in ids.iter().enumerate() {
-        if i == 40 {
-            let l = etcd.leader().expect("a leader");
-            etcd.kill(l);
-            leader = Some(l);
+    // All started at once; the leader dies once a sixth have finished, so
+    // some ADDs are done, some mid-transaction and some not yet connected.
+    let mut children: Vec<_> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let node = format!("node-{}", i % 4);
+            spawn(
+                "ADD",
+                id,
+                &netconf("1.0.0", "leaderkill", &eps, &node, ipam.clone()),
+            )
+        })
+        .collect();
+    let started = Instant::now();
+    let in_flight = loop {
+        let running = children
+            .iter_mut()
+            .map(|c| c.try_wait())
+            .filter(|w| matches!(w, Ok(None)))
+            .count();
+        if running <= 100 || started.elapsed() > Duration::from_secs(10) {
+            break running;
         }
-        let node = format!("node-{}", i % 4);
-        let conf = netconf("1.0.0", "leaderkill", &eps, &node, ipam.clone());
-        children.push(spawn("ADD", id, &conf));
-        std::thread::sleep(Duration::from_millis(3));
-    }
-    let leader = leader.unwrap_or_default();
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let leader = etcd.leader().expect("a leader");
+    etcd.kill(leader);
+    eprintln!("leader {leader} killed with {in_flight} of 120 ADDs still running");
+    // The kill must land mid-run, or this test proves nothing.
+    assert!(
+        in_flight > 0,
+        "every ADD had finished before the leader died"
+    );
     let runs: Vec<_> = children.into_iter().map(finish).collect();
     assert_distinct(&runs);
     let failed: Vec<&String> = ids

@@ -63,7 +63,7 @@ impl<K: Kv + ?Sized, P: Pace + ?Sized> Cluster<'_, K, P> {
             }
             let snap = self.snapshot()?;
             let now = self.pace.now_ms();
-            let record = AttachmentRecord {
+            let mut record = AttachmentRecord {
                 node: self.settings.node.clone(),
                 ips: Vec::with_capacity(sets.len()),
                 created: now,
@@ -77,7 +77,6 @@ impl<K: Kv + ?Sized, P: Pace + ?Sized> Cluster<'_, K, P> {
                 when: vec![Compare::Absent(att_key.clone())],
                 then: Vec::new(),
             };
-            let mut record = record;
             let mut chosen: HashSet<IpAddr> = HashSet::new();
             for (index, set) in sets.iter().enumerate() {
                 let ip = match wanted[index] {
