@@ -322,3 +322,29 @@ fn gc_and_dead_node_free_exactly_theirs() {
     assert_eq!(held(&eps), ["a2"]);
     assert_eq!(dump(&eps, "/cni-rs/ipam/gcnet/addr/").len(), 1);
 }
+
+#[test]
+fn freed_address_stays_quarantined() {
+    if !have_etcd("freed_address_stays_quarantined") {
+        return;
+    }
+    let etcd = Etcd::start(1);
+    let eps = etcd.endpoints();
+    let ipam = json!({"subnet": "10.80.0.0/24", "quarantineSeconds": 1});
+    let conf = netconf("1.0.0", "quar", &eps, "node-a", ipam);
+    let first = support::finish(support::spawn_args("ADD", "q1", &conf, "IP=10.80.0.9"));
+    assert!(first.ok, "{}", first.json);
+    let freed = Instant::now();
+    assert!(run("DEL", "q1", &conf).ok);
+    let again = support::finish(support::spawn_args("ADD", "q2", &conf, "IP=10.80.0.9"));
+    if freed.elapsed() < Duration::from_millis(900) {
+        assert_eq!(again.code(), 999, "{}", again.json);
+        let msg = again.json["msg"].as_str().unwrap_or("");
+        assert!(msg.contains("quarantined"), "{msg}");
+    }
+    std::thread::sleep(Duration::from_millis(1100));
+    let later = support::finish(support::spawn_args("ADD", "q2", &conf, "IP=10.80.0.9"));
+    assert_eq!(later.addrs(), ["10.80.0.9/24"], "{}", later.json);
+    // The expired entry was consumed by the claim.
+    assert!(dump(&eps, "/cni-rs/ipam/quar/quarantine/").is_empty());
+}
