@@ -13,7 +13,7 @@ apt-get install -y -qq --no-install-recommends \
     iputils-ping runc busybox-static file >/dev/null
 # etcd-ipam: its tests and demo start Debian's etcd (etcd-server) on
 # 127.0.0.1; the etcd-client crate's build compiles etcd's .proto files with
-# protoc (protobuf-compiler).
-apt-get install -y -qq --no-install-recommends etcd-server protobuf-compiler >/dev/null
+# protoc (protobuf-compiler); its TLS test makes a CA with openssl.
+apt-get install -y -qq --no-install-recommends etcd-server protobuf-compiler openssl >/dev/null
 # Podman for the real-runtime test, with its recommended helpers, as seen working.
 apt-get install -y -qq podman >/dev/null
