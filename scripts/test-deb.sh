@@ -4,9 +4,15 @@
 # plugins in /usr/lib/cni must be the same bytes throughout. Root only; CI runs
 # it on a fresh machine after scripts/package-deb.sh:
 #
-#   sudo scripts/test-deb.sh [DEB]   # default: the newest target/debian/cni-rs-plugins_*.deb
+#   sudo scripts/test-deb.sh [--podman] [DEB]   # default: the newest target/debian/cni-rs-plugins_*.deb
+#
+#   --podman  while installed, Podman also runs its default chain on the
+#             installed /opt/cni/bin alone (conformance/tests/podman_cni.rs
+#             with CNI_RS_BIN_DIR=/opt/cni/bin; cargo builds that test first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+podman=0
+if [ "${1:-}" = --podman ]; then podman=1; shift; fi
 PKG=cni-rs-plugins
 PLUGINS="bridge ptp veth macvlan host-device loopback host-local static dhcp portmap firewall tuning bandwidth sbr"
 fail() { echo "test-deb: FAIL: $*" >&2; exit 1; }
@@ -45,6 +51,12 @@ grep -q '"supportedVersions"' <<<"$out" || fail "bridge VERSION: $out"
 about=$(env -i /opt/cni/bin/bridge 2>&1 || true)
 grep -q "v${version%%-*}" <<<"$about" || fail "bridge about: $about (package $version)"
 /usr/bin/cnitool --help >/dev/null || fail "cnitool --help"
+
+if [ "$podman" = 1 ]; then
+    . scripts/cargo-env.sh
+    CNI_RS_BIN_DIR=/opt/cni/bin CNI_TEST_REQUIRE_PRIVILEGED=1 cargo test --workspace --test podman_cni \
+        podman_runs_its_default_chain_on_our_binaries_only >&2 || fail "Podman on the installed plugins"
+fi
 
 dpkg -r "$PKG" >/dev/null
 case "$(dpkg-query -W -f='${Status}' "$PKG" 2>/dev/null || true)" in *" installed") fail "still installed after dpkg -r" ;; esac
