@@ -112,20 +112,25 @@ fn a_bridge_network_leases_ipv4_and_ipv6_and_del_releases_both() {
 }
 
 #[test]
-fn a_macvlan_network_gets_an_ipv4_lease_and_an_ipv6_only_network_an_ipv6_one() {
-    if !have("a_macvlan_network_gets_an_ipv4_lease_and_an_ipv6_only_network_an_ipv6_one") {
+fn a_macvlan_network_gets_an_ipv4_lease_with_its_host_name_and_an_ipv6_only_network_an_ipv6_one() {
+    if !have("a_macvlan_network_gets_an_ipv4_lease_with_its_host_name_and_an_ipv6_only_network_an_ipv6_one") {
         return;
     }
     let mut lab = DhcpLab::new(&ServerSetup::default());
     lab.start_daemon();
     let ctr = lab.net.add_ns("mv");
-    let conf = lab.conf("macvlan", &["ipv4"]);
+    let mut conf = lab.conf("macvlan", &["ipv4"]);
+    conf["ipam"]["provide"] = serde_json::json!([{"option": "host-name", "value": "mv-web"}]);
     let added = lab.run("macvlan", "ADD", "mv1", &ctr, &conf);
     added.assert_ok();
     let result = added.json();
     let v4 = ip_of(&result, "4");
     assert!(addresses(&ctr, "eth0").contains(&format!("{v4}/{PREFIX_LEN4}")));
     assert_eq!(result["ips"].as_array().unwrap().len(), 1, "{result}");
+    assert!(
+        lab.log().contains("client provides name: mv-web"),
+        "the provided host name reaches the server"
+    );
     lab.run("macvlan", "DEL", "mv1", &ctr, &conf).assert_ok();
     wait_for(
         "dnsmasq to log the release",
