@@ -309,7 +309,7 @@ fn static_bin_dir() -> PathBuf {
     target.join(host).join("release")
 }
 
-const SHIPPED_PLUGINS: [&str; 14] = [
+const SHIPPED_PLUGINS: [&str; 15] = [
     "bridge",
     "ptp",
     "veth",
@@ -319,6 +319,7 @@ const SHIPPED_PLUGINS: [&str; 14] = [
     "host-local",
     "static",
     "dhcp",
+    "etcd-ipam",
     "portmap",
     "firewall",
     "tuning",
@@ -412,7 +413,7 @@ fn installer_image_installs_the_plugins_podman_then_runs_on() {
         "--conf-name",
         "50-installed.conflist",
     ]);
-    assert!(said.contains("14 plugins"), "{said}");
+    assert!(said.contains("15 plugins"), "{said}");
 
     // Complete (the same bytes as the build), executable, nothing else left.
     for p in SHIPPED_PLUGINS {
