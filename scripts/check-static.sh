@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 cargo build-static
 BIN=$(static_bin_dir)
 status=0
-for name in bridge ptp veth macvlan host-device loopback host-local static portmap firewall tuning bandwidth sbr dhcp etcd-ipam cnitool; do
+for name in bridge ptp veth macvlan host-device loopback host-local static portmap firewall tuning bandwidth sbr dhcp etcd-ipam cnitool cni-install; do
     kind=$(file -b "$BIN/$name")
     linkage=$(ldd "$BIN/$name" 2>&1 || true)
     case "$kind" in
@@ -19,5 +19,5 @@ for name in bridge ptp veth macvlan host-device loopback host-local static portm
         *) echo "check-static: ldd lists libraries for $name: $linkage" >&2; status=1 ;;
     esac
 done
-[ "$status" = 0 ] && echo "check-static: every plugin and cnitool in $BIN is statically linked"
+[ "$status" = 0 ] && echo "check-static: every plugin, cnitool and cni-install in $BIN is statically linked"
 exit "$status"
