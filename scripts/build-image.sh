@@ -11,7 +11,8 @@
 # PODMAN overrides the podman command (e.g. "nsenter --net=/var/run/netns/X podman").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PLUGINS="bridge ptp veth macvlan host-device loopback host-local static dhcp etcd-ipam portmap firewall tuning bandwidth sbr"
+. scripts/shipped-plugins.sh
+PLUGINS="$SHIPPED_PLUGINS"
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 from=""
 tag="localhost/cni-rs-installer:$version"

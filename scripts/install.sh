@@ -16,7 +16,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL_PLUGINS="bridge ptp macvlan loopback host-local static dhcp portmap firewall tuning bandwidth sbr"
+. scripts/shipped-plugins.sh
+ALL_PLUGINS="$SHIPPED_PLUGINS"
 cni_bin_dir=/opt/cni/bin
 prefix=/usr/local
 from=""

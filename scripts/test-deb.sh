@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 podman=0
 if [ "${1:-}" = --podman ]; then podman=1; shift; fi
 PKG=cni-rs-plugins
-PLUGINS="bridge ptp veth macvlan host-device loopback host-local static dhcp etcd-ipam portmap firewall tuning bandwidth sbr"
+. scripts/shipped-plugins.sh
+PLUGINS="$SHIPPED_PLUGINS"
 fail() { echo "test-deb: FAIL: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || fail "needs root (dpkg -i)"
 deb=${1:-$(ls -t "${CARGO_TARGET_DIR:-$PWD/target}"/debian/${PKG}_*.deb 2>/dev/null | head -n 1)}
