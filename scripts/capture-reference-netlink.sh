@@ -1,6 +1,8 @@
 #!/bin/sh
 # Captures the RTM_NEWLINK request a reference plugin (/usr/lib/cni, 1.1.1)
-# sends for one config, for conformance/tests/netlink_link_requests.rs.
+# sends for one config, for backend-linux/tests/reference_newlink.rs
+# (fixtures in backend-linux/tests/fixtures/reference-newlink/: CONFIG.json
+# beside the OUT.strace captured from it, 1.1.1 on Linux 6.18).
 #
 #   scripts/capture-reference-netlink.sh PLUGIN CONFIG.json > OUT.strace
 #

@@ -6,7 +6,7 @@ use cni_core::net::{
     BridgeSpec, IpvlanMode, IpvlanSpec, LinkInfo, LinkKind, MacAddr, MacvlanMode, MacvlanSpec,
     NetError, NetErrorKind, NetResult, VethSpec, VlanSpec,
 };
-use netlink_packet_core::{DefaultNla, NLM_F_CREATE, NLM_F_EXCL};
+use netlink_packet_core::{DefaultNla, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST};
 use netlink_packet_route::link::{
     InfoBridge, InfoBridgePort, InfoData, InfoIpVlan, InfoKind, InfoMacVlan, InfoPortData,
     InfoVeth, InfoVlan, IpVlanFlags, IpVlanMode as NlIpvlanMode, LinkAttribute, LinkExtentMask,
@@ -104,7 +104,7 @@ fn from_nl_ipvlan_mode(mode: &NlIpvlanMode) -> Option<IpvlanMode> {
 
 /// The attributes of an RTM_NEWLINK that creates an ipvlan on `spec.parent`
 /// directly inside the namespace `target_fd` refers to. Compared with what
-/// the reference sends in `conformance/tests/netlink_link_requests.rs`.
+/// the reference sends in `backend-linux/tests/reference_newlink.rs`.
 pub fn ipvlan_request(spec: &IpvlanSpec, target_fd: RawFd) -> Vec<LinkAttribute> {
     let mut attrs = common_attrs(&spec.name, spec.mtu, None, spec.txqueuelen);
     attrs.push(LinkAttribute::Link(spec.parent));
@@ -131,6 +131,20 @@ pub fn vlan_request(spec: &VlanSpec, target_fd: RawFd) -> Vec<LinkAttribute> {
         NlLinkInfo::Data(InfoData::Vlan(vec![InfoVlan::Id(spec.vlan_id)])),
     ]));
     attrs
+}
+
+/// A new link never replaces one that exists.
+const CREATE_FLAGS: u16 = NLM_F_CREATE | NLM_F_EXCL;
+
+/// The whole RTM_NEWLINK datagram creating a link with `attributes` sends
+/// as request number `seq` (the socket adds NLM_F_REQUEST | NLM_F_ACK), for
+/// comparing with what other implementations send.
+pub fn create_frame(attributes: Vec<LinkAttribute>, seq: u32) -> Vec<u8> {
+    super::socket::frame(
+        &RouteNetlinkMessage::NewLink(message(0, attributes)),
+        NLM_F_REQUEST | NLM_F_ACK | CREATE_FLAGS,
+        seq,
+    )
 }
 
 /// A kernel that answers EOPNOTSUPP to a new link of `kind` has no driver
@@ -314,7 +328,7 @@ impl Rtnl {
     fn create(&self, attributes: Vec<LinkAttribute>, what: impl Fn() -> String) -> NetResult<()> {
         self.sock.request(
             RouteNetlinkMessage::NewLink(message(0, attributes)),
-            NLM_F_CREATE | NLM_F_EXCL,
+            CREATE_FLAGS,
             what,
         )
     }
