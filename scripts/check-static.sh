@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 cargo build-static
 BIN=$(static_bin_dir)
 status=0
-for name in bridge ptp veth macvlan host-device loopback host-local static portmap firewall tuning bandwidth sbr dhcp cnitool; do
+for name in bridge ptp veth macvlan ipvlan vlan host-device loopback host-local static portmap firewall tuning bandwidth sbr dhcp cnitool; do
     kind=$(file -b "$BIN/$name")
     linkage=$(ldd "$BIN/$name" 2>&1 || true)
     case "$kind" in
