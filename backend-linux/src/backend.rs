@@ -5,9 +5,9 @@ use crate::netns::NetnsFile;
 use crate::nftables::{self, tagged_sets, NfSocket};
 use crate::sysctl;
 use cni_core::net::{
-    AddressInfo, AddressSpec, BridgeSpec, FirewallRule, FirewallSet, LinkInfo, MacAddr,
+    AddressInfo, AddressSpec, BridgeSpec, FirewallRule, FirewallSet, IpvlanSpec, LinkInfo, MacAddr,
     MacvlanSpec, MasqRule, NetBackend, NetResult, Netns, NsRef, PortMapRule, PortMapSet, RouteInfo,
-    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec,
+    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec, VlanSpec,
 };
 use ipnet::IpNet;
 use std::sync::OnceLock;
@@ -115,6 +115,16 @@ impl Netns for LinuxNetns {
     fn create_macvlan(&self, spec: &MacvlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo> {
         let target_file = ns_file(target_ns)?;
         self.rtnl.create_macvlan(spec, &target_file)?;
+        self.in_other(target_ns, &target_file, |r| r.created(&spec.name))
+    }
+    fn create_ipvlan(&self, spec: &IpvlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo> {
+        let target_file = ns_file(target_ns)?;
+        self.rtnl.create_ipvlan(spec, &target_file)?;
+        self.in_other(target_ns, &target_file, |r| r.created(&spec.name))
+    }
+    fn create_vlan(&self, spec: &VlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo> {
+        let target_file = ns_file(target_ns)?;
+        self.rtnl.create_vlan(spec, &target_file)?;
         self.in_other(target_ns, &target_file, |r| r.created(&spec.name))
     }
     fn delete_link(&self, index: u32) -> NetResult<()> {

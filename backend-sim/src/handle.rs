@@ -4,9 +4,9 @@ use crate::kernel::SimKernel;
 use crate::model::{Net, NsId};
 use crate::{addrs, firewall, links, routes, rules, shaping, spoof, sysctl, tagged_sets};
 use cni_core::net::{
-    AddressInfo, AddressSpec, BridgeSpec, FirewallRule, FirewallSet, LinkInfo, MacAddr,
+    AddressInfo, AddressSpec, BridgeSpec, FirewallRule, FirewallSet, IpvlanSpec, LinkInfo, MacAddr,
     MacvlanSpec, MasqRule, NetError, NetResult, Netns, NsRef, PortMapRule, PortMapSet, RouteInfo,
-    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec,
+    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec, VlanSpec,
 };
 use ipnet::IpNet;
 
@@ -60,6 +60,12 @@ impl Netns for SimNetns {
 
     fn create_macvlan(&self, spec: &MacvlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo> {
         self.write(|net, ns| links::create_macvlan(net, ns, spec, &NsId::from_ref(target_ns)))
+    }
+    fn create_ipvlan(&self, spec: &IpvlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo> {
+        self.write(|net, ns| links::create_ipvlan(net, ns, spec, &NsId::from_ref(target_ns)))
+    }
+    fn create_vlan(&self, spec: &VlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo> {
+        self.write(|net, ns| links::create_vlan(net, ns, spec, &NsId::from_ref(target_ns)))
     }
 
     fn delete_link(&self, index: u32) -> NetResult<()> {

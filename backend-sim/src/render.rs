@@ -36,6 +36,8 @@ fn kind(k: &LinkKind) -> &str {
         LinkKind::Bridge => "bridge",
         LinkKind::Veth => "veth",
         LinkKind::Macvlan => "macvlan",
+        LinkKind::Ipvlan => "ipvlan",
+        LinkKind::Vlan => "vlan",
         LinkKind::Other(s) => s,
     }
 }
@@ -85,6 +87,12 @@ fn link_line(net: &Net, id: &NsId, space: &Namespace, l: &Link, detail: Detail) 
     }
     if let Some(m) = l.macvlan_mode {
         let _ = write!(s, " mode {m}");
+    }
+    if let Some(m) = l.ipvlan_mode {
+        let _ = write!(s, " mode {m}");
+    }
+    if let Some(id) = l.vlan_id {
+        let _ = write!(s, " id {id}");
     }
     if l.promisc {
         s.push_str(" promisc");

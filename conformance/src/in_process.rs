@@ -13,12 +13,14 @@ use cni_plugins::common::delegate::InProcessDelegate;
 use cni_plugins::firewall::Firewall;
 use cni_plugins::host_device::HostDevice;
 use cni_plugins::host_local::HostLocal;
+use cni_plugins::ipvlan::Ipvlan;
 use cni_plugins::loopback::Loopback;
 use cni_plugins::macvlan::Macvlan;
 use cni_plugins::portmap::Portmap;
 use cni_plugins::ptp::Ptp;
 use cni_plugins::sbr::Sbr;
 use cni_plugins::tuning::Tuning;
+use cni_plugins::vlan::Vlan;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -158,6 +160,14 @@ impl InProcess {
             backend,
             ipam: &ipam,
         };
+        let ipvlan = Ipvlan {
+            backend,
+            ipam: &ipam,
+        };
+        let vlan = Vlan {
+            backend,
+            ipam: &ipam,
+        };
         let sys = self.sys_root();
         let host_device = HostDevice {
             backend,
@@ -181,6 +191,8 @@ impl InProcess {
             "bridge" => &bridge,
             "ptp" => &ptp,
             "macvlan" => &macvlan,
+            "ipvlan" => &ipvlan,
+            "vlan" => &vlan,
             "host-device" => &host_device,
             "loopback" => &loopback,
             "portmap" => &portmap,

@@ -309,23 +309,19 @@ fn static_bin_dir() -> PathBuf {
     target.join(host).join("release")
 }
 
-const SHIPPED_PLUGINS: [&str; 15] = [
-    "bridge",
-    "ptp",
-    "veth",
-    "macvlan",
-    "host-device",
-    "loopback",
-    "host-local",
-    "static",
-    "dhcp",
-    "etcd-ipam",
-    "portmap",
-    "firewall",
-    "tuning",
-    "bandwidth",
-    "sbr",
-];
+/// Every shipped plugin, from the scripts' one list.
+fn shipped_plugins() -> Vec<String> {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/shipped-plugins.sh");
+    let script =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let list = script
+        .lines()
+        .find_map(|l| l.strip_prefix("SHIPPED_PLUGINS=\""))
+        .and_then(|l| l.strip_suffix('"'))
+        .expect("SHIPPED_PLUGINS=\"...\" in scripts/shipped-plugins.sh");
+    list.split_whitespace().map(str::to_owned).collect()
+}
 
 /// Removes the installer image, also when the test fails.
 struct RemoveImage<'a>(&'a Podman, String);
@@ -344,9 +340,10 @@ impl Drop for RemoveImage<'_> {
 fn installer_image_installs_the_plugins_podman_then_runs_on() {
     let test = "installer_image_installs_the_plugins_podman_then_runs_on";
     let built = static_bin_dir();
-    let have_static = SHIPPED_PLUGINS
+    let have_static = shipped_plugins()
         .iter()
-        .chain(&["cni-install"])
+        .map(String::as_str)
+        .chain(["cni-install"])
         .all(|p| built.join(p).is_file());
     if !cni_core::testsupport::require(
         test,
@@ -413,10 +410,14 @@ fn installer_image_installs_the_plugins_podman_then_runs_on() {
         "--conf-name",
         "50-installed.conflist",
     ]);
-    assert!(said.contains("15 plugins"), "{said}");
+    let shipped = shipped_plugins();
+    assert!(
+        said.contains(&format!("{} plugins", shipped.len())),
+        "{said}"
+    );
 
     // Complete (the same bytes as the build), executable, nothing else left.
-    for p in SHIPPED_PLUGINS {
+    for p in &shipped {
         let installed = bin_dir.join(p);
         let meta = std::fs::metadata(&installed).unwrap_or_else(|e| panic!("{p}: {e}"));
         use std::os::unix::fs::PermissionsExt;
@@ -431,7 +432,7 @@ fn installer_image_installs_the_plugins_podman_then_runs_on() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    let mut expected: Vec<String> = SHIPPED_PLUGINS.iter().map(|p| p.to_string()).collect();
+    let mut expected = shipped.clone();
     expected.sort();
     assert_eq!(
         names, expected,

@@ -204,6 +204,16 @@ fn host_device_undoes_every_failed_step() {
 }
 
 #[test]
+fn ipvlan_undoes_every_failed_step() {
+    fail_each_operation_in_turn("ipvlan");
+}
+
+#[test]
+fn vlan_undoes_every_failed_step() {
+    fail_each_operation_in_turn("vlan");
+}
+
+#[test]
 fn loopback_undoes_every_failed_step() {
     fail_each_operation_in_turn("loopback");
 }

@@ -80,6 +80,8 @@ macro_rules! backend_suite_rules {
             macvlan_is_created_in_target_namespace,
             macvlan_inherits_parent_mtu_and_default_qlen,
             macvlan_with_missing_parent_is_not_found,
+            ipvlan_is_created_in_target_namespace_with_parent_mac,
+            vlan_is_created_in_target_namespace_and_ids_are_unique_per_parent,
             move_to_drops_addresses_and_keeps_name,
             rename_to_existing_name_is_exists,
             rename_makes_link_findable_by_new_name,

@@ -51,6 +51,13 @@ pub trait Netns {
     /// places it directly in `target_ns` under `spec.name`. The returned info is
     /// as seen in `target_ns`.
     fn create_macvlan(&self, spec: &MacvlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo>;
+    /// Creates an ipvlan on `spec.parent` (an index in *this* namespace)
+    /// directly in `target_ns` under `spec.name`, as `create_macvlan` does.
+    /// A kernel without the driver: `Unsupported`, saying which module.
+    fn create_ipvlan(&self, spec: &IpvlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo>;
+    /// Creates an 802.1Q VLAN on `spec.parent` (an index in *this*
+    /// namespace) directly in `target_ns` under `spec.name`.
+    fn create_vlan(&self, spec: &VlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo>;
     /// Deleting a veth end deletes its peer too.
     fn delete_link(&self, index: u32) -> NetResult<()>;
     fn set_up(&self, index: u32, up: bool) -> NetResult<()>;

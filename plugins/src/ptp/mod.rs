@@ -216,6 +216,8 @@ mod tests {
             peer_index: Some(3),
             parent_index: None,
             macvlan_mode: None,
+            ipvlan_mode: None,
+            vlan_id: None,
             hairpin: None,
             isolated: None,
             bc_queue_len: None,
