@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 cargo build-static
 BIN=$(static_bin_dir)
 status=0
-for name in bridge ptp macvlan loopback host-local static portmap firewall tuning bandwidth sbr dhcp cnitool; do
+. scripts/shipped-plugins.sh
+for name in $SHIPPED_PLUGINS cnitool cni-install; do
     kind=$(file -b "$BIN/$name")
     linkage=$(ldd "$BIN/$name" 2>&1 || true)
     case "$kind" in
@@ -19,5 +20,5 @@ for name in bridge ptp macvlan loopback host-local static portmap firewall tunin
         *) echo "check-static: ldd lists libraries for $name: $linkage" >&2; status=1 ;;
     esac
 done
-[ "$status" = 0 ] && echo "check-static: every plugin and cnitool in $BIN is statically linked"
+[ "$status" = 0 ] && echo "check-static: every plugin, cnitool and cni-install in $BIN is statically linked"
 exit "$status"

@@ -2,12 +2,12 @@
 
 use crate::netlink::Rtnl;
 use crate::netns::NetnsFile;
-use crate::nftables::{self, NfSocket};
+use crate::nftables::{self, tagged_sets, NfSocket};
 use crate::sysctl;
 use cni_core::net::{
-    AddressInfo, AddressSpec, BridgeSpec, FirewallSet, LinkInfo, MacAddr, MacvlanSpec, MasqRule,
-    NetBackend, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, RuleInfo, RuleSpec,
-    Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec,
+    AddressInfo, AddressSpec, BridgeSpec, FirewallRule, FirewallSet, IpvlanSpec, LinkInfo, MacAddr,
+    MacvlanSpec, MasqRule, NetBackend, NetResult, Netns, NsRef, PortMapRule, PortMapSet, RouteInfo,
+    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec, VlanSpec,
 };
 use ipnet::IpNet;
 use std::sync::OnceLock;
@@ -117,6 +117,16 @@ impl Netns for LinuxNetns {
         self.rtnl.create_macvlan(spec, &target_file)?;
         self.in_other(target_ns, &target_file, |r| r.created(&spec.name))
     }
+    fn create_ipvlan(&self, spec: &IpvlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo> {
+        let target_file = ns_file(target_ns)?;
+        self.rtnl.create_ipvlan(spec, &target_file)?;
+        self.in_other(target_ns, &target_file, |r| r.created(&spec.name))
+    }
+    fn create_vlan(&self, spec: &VlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo> {
+        let target_file = ns_file(target_ns)?;
+        self.rtnl.create_vlan(spec, &target_file)?;
+        self.in_other(target_ns, &target_file, |r| r.created(&spec.name))
+    }
     fn delete_link(&self, index: u32) -> NetResult<()> {
         self.rtnl.delete_link(index)
     }
@@ -143,6 +153,9 @@ impl Netns for LinuxNetns {
     }
     fn rename(&self, index: u32, name: &str) -> NetResult<()> {
         self.rtnl.rename(index, name)
+    }
+    fn set_alias(&self, index: u32, alias: &str) -> NetResult<()> {
+        self.rtnl.set_alias(index, alias)
     }
     fn move_to(&self, index: u32, target_ns: &NsRef) -> NetResult<LinkInfo> {
         let target_file = ns_file(target_ns)?;
@@ -194,19 +207,19 @@ impl Netns for LinuxNetns {
     }
 
     fn portmap_add(&self, set: &PortMapSet) -> NetResult<()> {
-        nftables::portmap::add(self.nf()?, &self.file, set)
+        tagged_sets::add(self.nf()?, &self.file, set)
     }
     fn portmap_check(&self, set: &PortMapSet) -> NetResult<()> {
-        nftables::portmap::check(self.nf()?, &self.file, set)
+        tagged_sets::check(self.nf()?, &self.file, set)
     }
     fn portmap_del(&self, network: &str, container_id: &str) -> NetResult<()> {
-        nftables::portmap::del(self.nf()?, &self.file, network, container_id)
+        tagged_sets::del::<PortMapRule>(self.nf()?, &self.file, network, container_id)
     }
     fn portmap_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
-        nftables::portmap::gc(self.nf()?, &self.file, network, live_container_ids)
+        tagged_sets::gc::<PortMapRule>(self.nf()?, &self.file, network, live_container_ids)
     }
     fn portmap_list(&self) -> NetResult<Vec<PortMapSet>> {
-        nftables::portmap::list(self.nf()?, &self.file)
+        tagged_sets::list(self.nf()?, &self.file)
     }
     // ---- link flags for `tuning` ----
     fn set_allmulti(&self, index: u32, on: bool) -> NetResult<()> {
@@ -215,19 +228,19 @@ impl Netns for LinuxNetns {
 
     // ---- forwarding rules (firewall) ----
     fn firewall_add(&self, set: &FirewallSet) -> NetResult<()> {
-        nftables::firewall::add(self.nf()?, &self.file, set)
+        tagged_sets::add(self.nf()?, &self.file, set)
     }
     fn firewall_check(&self, set: &FirewallSet) -> NetResult<()> {
-        nftables::firewall::check(self.nf()?, &self.file, set)
+        tagged_sets::check(self.nf()?, &self.file, set)
     }
     fn firewall_del(&self, network: &str, container_id: &str) -> NetResult<()> {
-        nftables::firewall::del(self.nf()?, &self.file, network, container_id)
+        tagged_sets::del::<FirewallRule>(self.nf()?, &self.file, network, container_id)
     }
     fn firewall_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
-        nftables::firewall::gc(self.nf()?, &self.file, network, live_container_ids)
+        tagged_sets::gc::<FirewallRule>(self.nf()?, &self.file, network, live_container_ids)
     }
     fn firewall_list(&self) -> NetResult<Vec<FirewallSet>> {
-        nftables::firewall::list(self.nf()?, &self.file)
+        tagged_sets::list(self.nf()?, &self.file)
     }
 
     fn set_port_isolated(&self, index: u32, on: bool) -> NetResult<()> {

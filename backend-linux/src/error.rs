@@ -15,6 +15,7 @@ pub fn kind_of(errno: Errno) -> NetErrorKind {
         Errno::EBUSY => NetErrorKind::Busy,
         Errno::EINVAL | Errno::ERANGE | Errno::ENAMETOOLONG => NetErrorKind::Invalid,
         Errno::EPERM | Errno::EACCES => NetErrorKind::Permission,
+        Errno::EOPNOTSUPP => NetErrorKind::Unsupported,
         _ => NetErrorKind::Other,
     }
 }
@@ -58,6 +59,7 @@ mod tests {
         assert_eq!(kind_of(Errno::ERANGE), NetErrorKind::Invalid);
         assert_eq!(kind_of(Errno::EPERM), NetErrorKind::Permission);
         assert_eq!(kind_of(Errno::EACCES), NetErrorKind::Permission);
+        assert_eq!(kind_of(Errno::EOPNOTSUPP), NetErrorKind::Unsupported);
         assert_eq!(kind_of(Errno::EIO), NetErrorKind::Other);
     }
 

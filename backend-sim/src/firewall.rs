@@ -3,22 +3,10 @@
 //! kernel's rule tag shows them (long ones cut, see `masq_tag`).
 
 use crate::model::{Net, NsId};
-use cni_core::net::{is_taggable, masq_tag_shown_names, MasqRule, NetError, NetResult};
-
-/// The names a rule tag carries; `what` names the kind of rule.
-pub(crate) fn validate_names(what: &str, network: &str, container_id: &str) -> NetResult<()> {
-    for (field, value) in [("network name", network), ("container id", container_id)] {
-        if !is_taggable(value) {
-            return Err(NetError::invalid(format!(
-                "{what}: {field} {value:?} must be non-empty letters, digits, '_', '.' or '-'"
-            )));
-        }
-    }
-    Ok(())
-}
+use cni_core::net::{masq_tag_shown_names, validate_tag_names, MasqRule, NetError, NetResult};
 
 fn validate(rule: &MasqRule) -> NetResult<()> {
-    validate_names("masquerade rule", &rule.network, &rule.container_id)?;
+    validate_tag_names("masquerade rule", &rule.network, &rule.container_id)?;
     if rule.addrs.is_empty() {
         return Err(NetError::invalid("masquerade rule: no addresses"));
     }

@@ -2,13 +2,11 @@
 
 use crate::kernel::SimKernel;
 use crate::model::{Net, NsId};
-use crate::{
-    addrs, firewall, forward_rules, links, portmap, routes, rules, shaping, spoof, sysctl,
-};
+use crate::{addrs, firewall, links, routes, rules, shaping, spoof, sysctl, tagged_sets};
 use cni_core::net::{
-    AddressInfo, AddressSpec, BridgeSpec, FirewallSet, LinkInfo, MacAddr, MacvlanSpec, MasqRule,
-    NetError, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec, RuleInfo, RuleSpec,
-    Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec,
+    AddressInfo, AddressSpec, BridgeSpec, FirewallRule, FirewallSet, IpvlanSpec, LinkInfo, MacAddr,
+    MacvlanSpec, MasqRule, NetError, NetResult, Netns, NsRef, PortMapRule, PortMapSet, RouteInfo,
+    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec, VlanSpec,
 };
 use ipnet::IpNet;
 
@@ -63,6 +61,12 @@ impl Netns for SimNetns {
     fn create_macvlan(&self, spec: &MacvlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo> {
         self.write(|net, ns| links::create_macvlan(net, ns, spec, &NsId::from_ref(target_ns)))
     }
+    fn create_ipvlan(&self, spec: &IpvlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo> {
+        self.write(|net, ns| links::create_ipvlan(net, ns, spec, &NsId::from_ref(target_ns)))
+    }
+    fn create_vlan(&self, spec: &VlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo> {
+        self.write(|net, ns| links::create_vlan(net, ns, spec, &NsId::from_ref(target_ns)))
+    }
 
     fn delete_link(&self, index: u32) -> NetResult<()> {
         self.write(|net, ns| links::delete_link(net, ns, index))
@@ -98,6 +102,10 @@ impl Netns for SimNetns {
 
     fn rename(&self, index: u32, name: &str) -> NetResult<()> {
         self.write(|net, ns| links::rename(net, ns, index, name))
+    }
+
+    fn set_alias(&self, index: u32, alias: &str) -> NetResult<()> {
+        self.write(|net, ns| links::set_alias(net, ns, index, alias))
     }
 
     fn move_to(&self, index: u32, target_ns: &NsRef) -> NetResult<LinkInfo> {
@@ -157,23 +165,23 @@ impl Netns for SimNetns {
     }
 
     fn portmap_add(&self, set: &PortMapSet) -> NetResult<()> {
-        self.write(|net, ns| portmap::add(net, ns, set))
+        self.write(|net, ns| tagged_sets::add(net, ns, set))
     }
 
     fn portmap_check(&self, set: &PortMapSet) -> NetResult<()> {
-        self.read(|net, ns| portmap::check(net, ns, set))
+        self.read(|net, ns| tagged_sets::check(net, ns, set))
     }
 
     fn portmap_del(&self, network: &str, container_id: &str) -> NetResult<()> {
-        self.write(|net, ns| portmap::del(net, ns, network, container_id))
+        self.write(|net, ns| tagged_sets::del::<PortMapRule>(net, ns, network, container_id))
     }
 
     fn portmap_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
-        self.write(|net, ns| portmap::gc(net, ns, network, live_container_ids))
+        self.write(|net, ns| tagged_sets::gc::<PortMapRule>(net, ns, network, live_container_ids))
     }
 
     fn portmap_list(&self) -> NetResult<Vec<PortMapSet>> {
-        self.read(portmap::list)
+        self.read(tagged_sets::list::<PortMapRule>)
     }
     // ---- link flags for `tuning` ----
     fn set_allmulti(&self, index: u32, on: bool) -> NetResult<()> {
@@ -182,23 +190,23 @@ impl Netns for SimNetns {
 
     // ---- forwarding rules (firewall) ----
     fn firewall_add(&self, set: &FirewallSet) -> NetResult<()> {
-        self.write(|net, ns| forward_rules::add(net, ns, set))
+        self.write(|net, ns| tagged_sets::add(net, ns, set))
     }
 
     fn firewall_check(&self, set: &FirewallSet) -> NetResult<()> {
-        self.read(|net, ns| forward_rules::check(net, ns, set))
+        self.read(|net, ns| tagged_sets::check(net, ns, set))
     }
 
     fn firewall_del(&self, network: &str, container_id: &str) -> NetResult<()> {
-        self.write(|net, ns| forward_rules::del(net, ns, network, container_id))
+        self.write(|net, ns| tagged_sets::del::<FirewallRule>(net, ns, network, container_id))
     }
 
     fn firewall_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
-        self.write(|net, ns| forward_rules::gc(net, ns, network, live_container_ids))
+        self.write(|net, ns| tagged_sets::gc::<FirewallRule>(net, ns, network, live_container_ids))
     }
 
     fn firewall_list(&self) -> NetResult<Vec<FirewallSet>> {
-        self.read(forward_rules::list)
+        self.read(tagged_sets::list::<FirewallRule>)
     }
 
     fn set_port_isolated(&self, index: u32, on: bool) -> NetResult<()> {

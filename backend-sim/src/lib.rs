@@ -27,12 +27,10 @@
 
 mod addrs;
 mod firewall;
-mod forward_rules;
 mod handle;
 mod kernel;
 mod links;
 mod model;
-mod portmap;
 mod render;
 mod routes;
 mod rules;

@@ -2,7 +2,8 @@
 
 use crate::model::{validate_mtu, validate_name, Link, LinkAddr, Net, NsId};
 use cni_core::net::{
-    BridgeSpec, LinkInfo, LinkKind, MacAddr, MacvlanSpec, NetError, NetResult, VethPair, VethSpec,
+    BridgeSpec, IpvlanSpec, LinkInfo, LinkKind, MacAddr, MacvlanSpec, NetError, NetErrorKind,
+    NetResult, VethPair, VethSpec, VlanSpec, VLAN_ID_MAX,
 };
 
 pub(crate) fn ensure_name_free(net: &Net, ns: &NsId, name: &str) -> NetResult<()> {
@@ -149,10 +150,11 @@ pub(crate) fn create_macvlan(
     if parent.master.is_some() {
         // Linux refuses a macvlan on a bridge port with EBUSY.
         return Err(NetError::new(
-            cni_core::net::NetErrorKind::Busy,
+            NetErrorKind::Busy,
             format!("macvlan parent {:?} is a bridge port", parent.name),
         ));
     }
+    refuse_other_rx_handler(net, ns, spec.parent, LinkKind::Macvlan)?;
     let parent_mtu = parent.mtu;
     ensure_name_free(net, target, &spec.name)?;
     let mtu = spec.mtu.unwrap_or(parent_mtu);
@@ -176,6 +178,161 @@ pub(crate) fn create_macvlan(
         l.parent = Some((ns.clone(), spec.parent));
         l.macvlan_mode = Some(spec.mode);
         l.bc_queue_len = Some(spec.bc_queue_len.unwrap_or(MACVLAN_DEFAULT_BC_QUEUE_LEN));
+    }
+    info(net, target, index)
+}
+
+/// Macvlan and ipvlan take over the parent's receive handler, so a parent
+/// carries one kind of them only (Linux: EBUSY).
+fn refuse_other_rx_handler(net: &Net, ns: &NsId, parent: u32, kind: LinkKind) -> NetResult<()> {
+    let at = (ns.clone(), parent);
+    let taken = net
+        .namespaces
+        .values()
+        .flat_map(|s| s.links.values())
+        .find(|l| {
+            l.parent.as_ref() == Some(&at)
+                && matches!(l.kind, LinkKind::Macvlan | LinkKind::Ipvlan)
+                && l.kind != kind
+        });
+    match taken {
+        Some(l) => Err(NetError::new(
+            NetErrorKind::Busy,
+            format!(
+                "link #{parent} in {} already carries the {:?} {:?}",
+                ns.label(),
+                l.kind,
+                l.name
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The parent of a stacked link (ipvlan, vlan) in `ns`, with the checks
+/// Linux makes for both: it exists, is not the loopback, and the new link's
+/// MTU (default: the parent's) is not above the parent's. Returns the
+/// parent's MAC (the new link takes it) and the MTU.
+fn stacked_parent(
+    net: &Net,
+    ns: &NsId,
+    parent: u32,
+    mtu: Option<u32>,
+    kind: &str,
+) -> NetResult<(MacAddr, u32)> {
+    let p = net.ns(ns)?.links.get(&parent).ok_or_else(|| {
+        NetError::not_found(format!(
+            "{kind} parent index {parent} not found in {}",
+            ns.label()
+        ))
+    })?;
+    if p.kind == LinkKind::Loopback {
+        return Err(NetError::invalid(format!(
+            "{kind} parent {:?} cannot carry a {kind}",
+            p.name
+        )));
+    }
+    let mtu = mtu.unwrap_or(p.mtu);
+    validate_mtu(mtu)?;
+    if mtu > p.mtu {
+        return Err(NetError::invalid(format!(
+            "{kind} mtu {mtu} exceeds its parent's mtu {}",
+            p.mtu
+        )));
+    }
+    Ok((p.mac, mtu))
+}
+
+/// Inserts a stacked link on `parent` (in `ns`) into `target`.
+fn insert_stacked(
+    net: &mut Net,
+    target: &NsId,
+    name: &str,
+    kind: LinkKind,
+    (mac, mtu): (MacAddr, u32),
+    qlen: Option<u32>,
+    parent: LinkAddr,
+) -> NetResult<u32> {
+    let index = insert_link(net, target, name, kind, mtu, Some(mac), qlen)?;
+    if let Some(l) = net.link_at_mut(&(target.clone(), index)) {
+        l.parent = Some(parent);
+        // The parent's MAC, not one the user chose.
+        l.mac_set = false;
+    }
+    Ok(index)
+}
+
+pub(crate) fn create_ipvlan(
+    net: &mut Net,
+    ns: &NsId,
+    spec: &IpvlanSpec,
+    target: &NsId,
+) -> NetResult<LinkInfo> {
+    net.ns(target)?;
+    let parent = stacked_parent(net, ns, spec.parent, spec.mtu, "ipvlan")?;
+    if net.ns(ns)?.link(spec.parent)?.master.is_some() {
+        // The bridge holds the receive handler ipvlan needs (EBUSY).
+        return Err(NetError::new(
+            NetErrorKind::Busy,
+            format!("ipvlan parent #{} is a bridge port", spec.parent),
+        ));
+    }
+    refuse_other_rx_handler(net, ns, spec.parent, LinkKind::Ipvlan)?;
+    ensure_name_free(net, target, &spec.name)?;
+    let index = insert_stacked(
+        net,
+        target,
+        &spec.name,
+        LinkKind::Ipvlan,
+        parent,
+        spec.txqueuelen,
+        (ns.clone(), spec.parent),
+    )?;
+    if let Some(l) = net.link_at_mut(&(target.clone(), index)) {
+        l.ipvlan_mode = Some(spec.mode);
+    }
+    info(net, target, index)
+}
+
+pub(crate) fn create_vlan(
+    net: &mut Net,
+    ns: &NsId,
+    spec: &VlanSpec,
+    target: &NsId,
+) -> NetResult<LinkInfo> {
+    net.ns(target)?;
+    if spec.vlan_id > VLAN_ID_MAX {
+        // Linux: ERANGE.
+        return Err(NetError::invalid(format!(
+            "vlan id {} is above {VLAN_ID_MAX}",
+            spec.vlan_id
+        )));
+    }
+    let parent = stacked_parent(net, ns, spec.parent, spec.mtu, "vlan")?;
+    let at = (ns.clone(), spec.parent);
+    let same_id = net
+        .namespaces
+        .values()
+        .flat_map(|s| s.links.values())
+        .find(|l| l.parent.as_ref() == Some(&at) && l.vlan_id == Some(spec.vlan_id));
+    if let Some(l) = same_id {
+        return Err(NetError::exists(format!(
+            "parent #{} already has vlan id {} ({:?})",
+            spec.parent, spec.vlan_id, l.name
+        )));
+    }
+    ensure_name_free(net, target, &spec.name)?;
+    let index = insert_stacked(
+        net,
+        target,
+        &spec.name,
+        LinkKind::Vlan,
+        parent,
+        spec.txqueuelen,
+        at,
+    )?;
+    if let Some(l) = net.link_at_mut(&(target.clone(), index)) {
+        l.vlan_id = Some(spec.vlan_id);
     }
     info(net, target, index)
 }
@@ -401,6 +558,20 @@ pub(crate) fn rename(net: &mut Net, ns: &NsId, index: u32, name: &str) -> NetRes
     // Linux >= 6.2 renames links that are up too (checked on 6.18), so no Busy.
     ensure_name_free(net, ns, name)?;
     net.ns_mut(ns)?.link_mut(index)?.name = name.to_string();
+    Ok(())
+}
+
+/// The kernel's IFALIASZ: an alias holds at most 255 bytes.
+const IFALIASZ: usize = 256;
+
+pub(crate) fn set_alias(net: &mut Net, ns: &NsId, index: u32, alias: &str) -> NetResult<()> {
+    if alias.len() >= IFALIASZ {
+        return Err(NetError::invalid(format!(
+            "alias {alias:?}: longer than {} bytes",
+            IFALIASZ - 1
+        )));
+    }
+    net.ns_mut(ns)?.link_mut(index)?.alias = alias.to_string();
     Ok(())
 }
 

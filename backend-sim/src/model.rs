@@ -1,7 +1,8 @@
 //! The simulated kernel's state and the lookups every operation shares.
 
 use cni_core::net::{
-    LinkInfo, LinkKind, MacAddr, MacvlanMode, NetError, NetResult, NsRef, RouteInfo, RouteScope,
+    IpvlanMode, LinkInfo, LinkKind, MacAddr, MacvlanMode, NetError, NetResult, NsRef, RouteInfo,
+    RouteScope,
 };
 use ipnet::IpNet;
 use std::collections::BTreeMap;
@@ -61,8 +62,12 @@ pub(crate) struct Link {
     pub peer: Option<LinkAddr>,
     pub parent: Option<LinkAddr>,
     pub macvlan_mode: Option<MacvlanMode>,
+    pub ipvlan_mode: Option<IpvlanMode>,
+    pub vlan_id: Option<u16>,
     /// Macvlan: the broadcast queue length asked for at creation (or the default).
     pub bc_queue_len: Option<u32>,
+    /// IFLA_IFALIAS; empty when unset. Kept across moves and renames.
+    pub alias: String,
     /// Bridge: it had a port once. Linux gives a fresh bridge carrier, then
     /// derives carrier from its ports, so a bridge whose ports all left has none.
     pub had_ports: bool,
@@ -216,7 +221,10 @@ impl Link {
             peer: None,
             parent: None,
             macvlan_mode: None,
+            ipvlan_mode: None,
+            vlan_id: None,
             bc_queue_len: None,
+            alias: String::new(),
             had_ports: false,
             link_local_done: false,
             conf: LINK_SYSCTL_DEFAULTS
@@ -292,7 +300,7 @@ impl Net {
                 .as_ref()
                 .and_then(|p| self.link_at(p))
                 .is_some_and(|p| p.up),
-            LinkKind::Macvlan => link
+            LinkKind::Macvlan | LinkKind::Ipvlan | LinkKind::Vlan => link
                 .parent
                 .as_ref()
                 .is_some_and(|(pns, pidx)| self.oper_up_depth(pns, *pidx, depth + 1)),
@@ -325,9 +333,12 @@ impl Net {
             peer_index: link.peer.as_ref().map(|p| p.1),
             parent_index: link.parent.as_ref().map(|p| p.1),
             macvlan_mode: link.macvlan_mode,
+            ipvlan_mode: link.ipvlan_mode,
+            vlan_id: link.vlan_id,
             hairpin: is_port.then_some(link.hairpin),
             isolated: is_port.then_some(link.isolated),
             bc_queue_len: link.bc_queue_len,
+            alias: (!link.alias.is_empty()).then(|| link.alias.clone()),
         }
     }
 }

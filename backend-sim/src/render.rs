@@ -2,7 +2,8 @@
 
 use crate::model::{Link, Namespace, Net, NsId, GLOBAL_SYSCTL_DEFAULTS, LINK_SYSCTL_DEFAULTS};
 use cni_core::net::{
-    LinkKind, NetResult, RootQdisc, RouteInfo, RouteProtocol, RouteScope, TABLE_MAIN,
+    LinkKind, NetResult, RootQdisc, RouteInfo, RouteProtocol, RouteScope, RuleSet, TaggedRule,
+    TABLE_MAIN,
 };
 use std::fmt::Write;
 
@@ -35,6 +36,8 @@ fn kind(k: &LinkKind) -> &str {
         LinkKind::Bridge => "bridge",
         LinkKind::Veth => "veth",
         LinkKind::Macvlan => "macvlan",
+        LinkKind::Ipvlan => "ipvlan",
+        LinkKind::Vlan => "vlan",
         LinkKind::Other(s) => s,
     }
 }
@@ -85,6 +88,12 @@ fn link_line(net: &Net, id: &NsId, space: &Namespace, l: &Link, detail: Detail) 
     if let Some(m) = l.macvlan_mode {
         let _ = write!(s, " mode {m}");
     }
+    if let Some(m) = l.ipvlan_mode {
+        let _ = write!(s, " mode {m}");
+    }
+    if let Some(id) = l.vlan_id {
+        let _ = write!(s, " id {id}");
+    }
     if l.promisc {
         s.push_str(" promisc");
     }
@@ -96,6 +105,9 @@ fn link_line(net: &Net, id: &NsId, space: &Namespace, l: &Link, detail: Detail) 
     }
     if l.isolated {
         s.push_str(" isolated");
+    }
+    if !l.alias.is_empty() {
+        let _ = write!(s, " alias {:?}", l.alias);
     }
     if let Some(q) = l
         .bc_queue_len
@@ -130,8 +142,12 @@ pub(crate) fn namespace(net: &Net, id: &NsId, detail: Detail) -> NetResult<Strin
         sysctl_lines(space, &links),
     );
     push_section(&mut out, "masquerade", masquerade_lines(space));
-    push_section(&mut out, "port mappings", portmap_lines(space));
-    push_section(&mut out, "forwarding rules", forward_rule_lines(space));
+    push_section(&mut out, "port mappings", set_lines(&space.portmaps));
+    push_section(
+        &mut out,
+        "forwarding rules",
+        set_lines(&space.forward_rules),
+    );
     push_section(&mut out, "MAC spoof checks", spoof_lines(space));
     push_section(&mut out, "rules", crate::rules::lines(&space.rules));
     push_section(&mut out, "qdiscs", qdisc_lines(space));
@@ -265,25 +281,15 @@ fn masquerade_lines(space: &Namespace) -> Vec<String> {
         .collect()
 }
 
-fn portmap_lines(space: &Namespace) -> Vec<String> {
-    let sets = space.portmaps.iter();
-    set_lines(sets.map(|s| (&s.network, &s.container_id, &s.rules)))
-}
-
-fn forward_rule_lines(space: &Namespace) -> Vec<String> {
-    let sets = space.forward_rules.iter();
-    set_lines(sets.map(|s| (&s.network, &s.container_id, &s.rules)))
-}
-
-/// One line per rule of each attachment's set, the sets in order.
-fn set_lines<'a, R: std::fmt::Display + Ord + 'a>(
-    sets: impl Iterator<Item = (&'a String, &'a String, &'a Vec<R>)>,
-) -> Vec<String> {
-    let mut sets: Vec<_> = sets.collect();
+/// One line per rule of each attachment's set (port mappings, forwarding
+/// rules), the sets in order.
+fn set_lines<R: TaggedRule>(sets: &[RuleSet<R>]) -> Vec<String> {
+    let mut sets: Vec<&RuleSet<R>> = sets.iter().collect();
     sets.sort();
     sets.into_iter()
-        .flat_map(|(network, container_id, rules)| {
-            rules
+        .flat_map(|s| {
+            let (network, container_id) = (&s.network, &s.container_id);
+            s.rules
                 .iter()
                 .map(move |r| format!("network {network:?} container {container_id:?}: {r}"))
         })

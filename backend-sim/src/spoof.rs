@@ -3,19 +3,10 @@
 //! as the kernel's rule tag shows them.
 
 use crate::model::{validate_name, Net, NsId};
-use cni_core::net::{is_taggable, masq_tag_shown_names, NetError, NetResult, SpoofCheck};
+use cni_core::net::{masq_tag_shown_names, validate_tag_names, NetResult, SpoofCheck};
 
 fn validate(check: &SpoofCheck) -> NetResult<()> {
-    for (field, value) in [
-        ("network name", &check.network),
-        ("container id", &check.container_id),
-    ] {
-        if !is_taggable(value) {
-            return Err(NetError::invalid(format!(
-                "MAC spoof check: {field} {value:?} must be non-empty letters, digits, '_', '.' or '-'"
-            )));
-        }
-    }
+    validate_tag_names("MAC spoof check", &check.network, &check.container_id)?;
     validate_name(&check.iface)
 }
 

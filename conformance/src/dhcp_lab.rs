@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub const SUBNET4: &str = "10.97.0";
+/// The lab's IPv4 network (`10.97.0.0/16`, leases from 10.97.0.100 to
+/// 10.97.7.250: room for a thousand containers) as an address prefix.
+pub const SUBNET4: &str = "10.97";
+pub const PREFIX_LEN4: u8 = 16;
 pub const ROUTER4: &str = "10.97.0.1";
 pub const DNS4: &str = "10.97.0.53";
 pub const PREFIX6: &str = "fd97::";
@@ -69,7 +72,13 @@ impl DhcpLab {
         let peer = format!("{}upp", net.prefix);
         let ip = |args: &[&str]| run_ok(Command::new("ip").arg("-n").arg(&host).args(args));
         ip(&["link", "add", &bridge, "type", "bridge"]);
-        ip(&["addr", "add", &format!("{ROUTER4}/24"), "dev", &bridge]);
+        ip(&[
+            "addr",
+            "add",
+            &format!("{ROUTER4}/{PREFIX_LEN4}"),
+            "dev",
+            &bridge,
+        ]);
         ip(&[
             "addr",
             "add",
@@ -116,7 +125,7 @@ impl DhcpLab {
             ])
             .arg(format!("--interface={}", self.bridge))
             .arg(format!(
-                "--dhcp-range={SUBNET4}.100,{SUBNET4}.250,{}",
+                "--dhcp-range={SUBNET4}.0.100,{SUBNET4}.7.250,{}",
                 setup.lease
             ))
             .arg(format!(
@@ -276,6 +285,18 @@ impl DhcpLab {
         ctr: &str,
         conf: &Value,
     ) -> PluginRun {
+        self.run_on(bin, plugin, verb, (id, ctr, "eth0"), conf)
+    }
+
+    /// Runs `plugin` of `bin` for the attachment (container ID, namespace, ifname).
+    pub fn run_on(
+        &self,
+        bin: &Path,
+        plugin: &str,
+        verb: &str,
+        (id, ctr, ifname): (&str, &str, &str),
+        conf: &Value,
+    ) -> PluginRun {
         let netns = if ctr.is_empty() {
             String::new()
         } else {
@@ -285,7 +306,7 @@ impl DhcpLab {
             ("CNI_COMMAND", verb),
             ("CNI_CONTAINERID", id),
             ("CNI_NETNS", netns.as_str()),
-            ("CNI_IFNAME", "eth0"),
+            ("CNI_IFNAME", ifname),
             ("CNI_PATH", bin.to_str().expect("utf-8 path")),
         ];
         self.net.run_plugin(

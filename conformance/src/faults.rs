@@ -6,9 +6,9 @@
 //! the simulator and on the real kernel.
 
 use cni_core::net::{
-    AddressInfo, AddressSpec, BridgeSpec, FirewallSet, LinkInfo, MacAddr, MacvlanSpec, MasqRule,
-    NetBackend, NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet, RouteInfo, RouteSpec,
-    RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec,
+    AddressInfo, AddressSpec, BridgeSpec, FirewallSet, IpvlanSpec, LinkInfo, MacAddr, MacvlanSpec,
+    MasqRule, NetBackend, NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet, RouteInfo,
+    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec, VlanSpec,
 };
 use ipnet::IpNet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -23,6 +23,8 @@ pub enum NetOp {
     CreateBridge,
     CreateVeth,
     CreateMacvlan,
+    CreateIpvlan,
+    CreateVlan,
     DeleteLink,
     SetUp,
     SetMaster,
@@ -33,6 +35,7 @@ pub enum NetOp {
     SetHairpin,
     Rename,
     MoveTo,
+    SetAlias,
     Addresses,
     AddAddress,
     DelAddress,
@@ -294,6 +297,12 @@ impl Netns for FaultyNetns {
     fn create_macvlan(&self, spec: &MacvlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo> {
         self.run(NetOp::CreateMacvlan, |n| n.create_macvlan(spec, target_ns))
     }
+    fn create_ipvlan(&self, spec: &IpvlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo> {
+        self.run(NetOp::CreateIpvlan, |n| n.create_ipvlan(spec, target_ns))
+    }
+    fn create_vlan(&self, spec: &VlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo> {
+        self.run(NetOp::CreateVlan, |n| n.create_vlan(spec, target_ns))
+    }
     fn delete_link(&self, index: u32) -> NetResult<()> {
         self.run(NetOp::DeleteLink, |n| n.delete_link(index))
     }
@@ -320,6 +329,9 @@ impl Netns for FaultyNetns {
     }
     fn rename(&self, index: u32, name: &str) -> NetResult<()> {
         self.run(NetOp::Rename, |n| n.rename(index, name))
+    }
+    fn set_alias(&self, index: u32, alias: &str) -> NetResult<()> {
+        self.run(NetOp::SetAlias, |n| n.set_alias(index, alias))
     }
     fn move_to(&self, index: u32, target_ns: &NsRef) -> NetResult<LinkInfo> {
         self.run(NetOp::MoveTo, |n| n.move_to(index, target_ns))

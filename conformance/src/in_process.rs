@@ -11,13 +11,16 @@ use cni_plugins::bandwidth::Bandwidth;
 use cni_plugins::bridge::Bridge;
 use cni_plugins::common::delegate::InProcessDelegate;
 use cni_plugins::firewall::Firewall;
+use cni_plugins::host_device::HostDevice;
 use cni_plugins::host_local::HostLocal;
+use cni_plugins::ipvlan::Ipvlan;
 use cni_plugins::loopback::Loopback;
 use cni_plugins::macvlan::Macvlan;
 use cni_plugins::portmap::Portmap;
 use cni_plugins::ptp::Ptp;
 use cni_plugins::sbr::Sbr;
 use cni_plugins::tuning::Tuning;
+use cni_plugins::vlan::Vlan;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -96,6 +99,9 @@ impl InProcess {
         if conf["type"] == "tuning" && conf.get("dataDir").is_none() {
             conf["dataDir"] = Value::from(self.tuning_dir().to_string_lossy());
         }
+        if conf["type"] == "host-device" && conf.get("dataDir").is_none() {
+            conf["dataDir"] = Value::from(self.host_device_dir().to_string_lossy());
+        }
         conf
     }
 
@@ -104,16 +110,21 @@ impl InProcess {
         self.data_dir.path().join("tuning")
     }
 
+    /// Where host-device keeps the devices' host state when the config names
+    /// no `dataDir`.
+    pub fn host_device_dir(&self) -> PathBuf {
+        self.data_dir.path().join("host-device")
+    }
+
+    /// The sysfs tree host-device looks `kernelpath` and `pciBusID` up in
+    /// (empty until a test makes one).
+    pub fn sys_root(&self) -> PathBuf {
+        self.data_dir.path().join("sys")
+    }
+
     /// The files tuning saved (names only), sorted.
     pub fn tuning_saved(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(self.tuning_dir())
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
+        file_names(&self.tuning_dir())
     }
 
     /// Runs one verb of the plugin named by the config's `type` (a main
@@ -149,6 +160,21 @@ impl InProcess {
             backend,
             ipam: &ipam,
         };
+        let ipvlan = Ipvlan {
+            backend,
+            ipam: &ipam,
+        };
+        let vlan = Vlan {
+            backend,
+            ipam: &ipam,
+        };
+        let sys = self.sys_root();
+        let host_device = HostDevice {
+            backend,
+            ipam: &ipam,
+            fs: &RealFs,
+            sys: &sys,
+        };
         let loopback = Loopback { backend };
         let portmap = Portmap { backend };
         let firewall = Firewall { backend };
@@ -165,6 +191,9 @@ impl InProcess {
             "bridge" => &bridge,
             "ptp" => &ptp,
             "macvlan" => &macvlan,
+            "ipvlan" => &ipvlan,
+            "vlan" => &vlan,
+            "host-device" => &host_device,
             "loopback" => &loopback,
             "portmap" => &portmap,
             "firewall" => &firewall,
@@ -244,6 +273,18 @@ impl InProcess {
     }
 }
 
+/// The names of the files in `dir` (none when it is absent), sorted.
+pub fn file_names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// A link in the host for macvlan to sit on: one end of a veth pair
 /// kept in the host (the simulator, like this kernel, has no dummy links),
 /// up, with an address and the host's default route through it. `host` is
@@ -277,4 +318,16 @@ pub fn with_prev_result(conf: &Value, prev: &Value) -> Value {
     let mut conf = conf.clone();
     conf["prevResult"] = prev.clone();
     conf
+}
+
+/// `conf` as GC gets it: at 1.1.0, with the containers `keep` (on `eth0`)
+/// as the runtime's valid attachments.
+pub fn gc_keeping(conf: &Value, keep: &[&str]) -> Value {
+    let mut gc = conf.clone();
+    gc["cniVersion"] = "1.1.0".into();
+    gc["cni.dev/valid-attachments"] = keep
+        .iter()
+        .map(|id| serde_json::json!({"containerID": id, "ifname": "eth0"}))
+        .collect();
+    gc
 }

@@ -15,6 +15,20 @@ pub struct Scenario {
     pub needs_uplink: bool,
 }
 
+impl Scenario {
+    /// The kernel module the scenario's link kind needs, for the link kinds
+    /// a kernel may lack (this project's test machine has neither): on a
+    /// kernel without it, the kernel runners check instead that ADD fails
+    /// naming the module and leaves nothing behind.
+    pub fn kernel_driver(&self) -> Option<&'static str> {
+        match (self.conf)()["type"].as_str()? {
+            "ipvlan" => Some("ipvlan"),
+            "vlan" => Some("8021q"),
+            _ => None,
+        }
+    }
+}
+
 /// The slugs of [`SCENARIOS`] that a test file's source never names.
 pub fn scenarios_not_named_in(source: &str) -> Vec<&'static str> {
     SCENARIOS
@@ -107,6 +121,57 @@ pub const SCENARIOS: &[Scenario] = &[
         needs_uplink: true,
     },
     Scenario {
+        slug: "host-device",
+        versions: ALL_VERSIONS,
+        conf: || {
+            json!({"name": "hd-net", "type": "host-device", "device": "uplink1",
+                "ipam": {"type": "host-local", "subnet": "10.29.0.0/24",
+                         "routes": [{"dst": "0.0.0.0/0"}]}})
+        },
+        needs_uplink: true,
+    },
+    Scenario {
+        slug: "ipvlan-l2",
+        versions: ALL_VERSIONS,
+        conf: || {
+            json!({"name": "iv-net", "type": "ipvlan", "master": "uplink0",
+                "ipam": {"type": "host-local", "subnet": "10.30.0.0/24",
+                         "routes": [{"dst": "0.0.0.0/0"}]}})
+        },
+        needs_uplink: true,
+    },
+    Scenario {
+        slug: "ipvlan-l3-dual-stack-mtu1400",
+        versions: &["0.3.1", "1.1.0"],
+        conf: || {
+            json!({"name": "iv-l3", "type": "ipvlan", "master": "uplink0", "mode": "l3",
+                "mtu": 1400,
+                "ipam": {"type": "host-local",
+                         "ranges": [[{"subnet": "10.31.0.0/24"}], [{"subnet": "fd31::/64"}]]}})
+        },
+        needs_uplink: true,
+    },
+    Scenario {
+        slug: "vlan",
+        versions: ALL_VERSIONS,
+        conf: || {
+            json!({"name": "vl-net", "type": "vlan", "master": "uplink0", "vlanId": 42,
+                "ipam": {"type": "host-local", "subnet": "10.32.0.0/24",
+                         "routes": [{"dst": "0.0.0.0/0"}]}})
+        },
+        needs_uplink: true,
+    },
+    Scenario {
+        slug: "vlan-mtu1400",
+        versions: &["1.0.0"],
+        conf: || {
+            json!({"name": "vl-mtu", "type": "vlan", "master": "uplink0", "vlanId": 7,
+                "mtu": 1400,
+                "ipam": {"type": "host-local", "subnet": "10.33.0.0/24"}})
+        },
+        needs_uplink: true,
+    },
+    Scenario {
         slug: "loopback",
         versions: VERSIONS_0_3_ON,
         conf: || json!({"name": "lo-net", "type": "loopback"}),
@@ -148,6 +213,40 @@ pub const FAULT_CASES: &[Scenario] = &[
                 "master": "uplink0", "bcqueuelen": 300,
                 "ipam": {"type": "host-local", "subnet": "10.26.0.0/24",
                          "routes": [{"dst": "0.0.0.0/0"}]}})
+        },
+        needs_uplink: true,
+    },
+    Scenario {
+        slug: "host-device",
+        versions: &["1.0.0"],
+        conf: || {
+            json!({"name": "hd-net", "type": "host-device", "device": "uplink1",
+                "ipam": {"type": "host-local", "ranges": [
+                    [{"subnet": "10.29.0.0/24"}], [{"subnet": "fd29::/64"}]],
+                         "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]}})
+        },
+        needs_uplink: true,
+    },
+    Scenario {
+        slug: "ipvlan",
+        versions: &["1.0.0"],
+        conf: || {
+            json!({"name": "iv-net", "type": "ipvlan", "master": "uplink0", "mode": "l3s",
+                "ipam": {"type": "host-local", "ranges": [
+                    [{"subnet": "10.30.0.0/24"}], [{"subnet": "fd30::/64"}]],
+                         "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]}})
+        },
+        needs_uplink: true,
+    },
+    Scenario {
+        slug: "vlan",
+        versions: &["1.0.0"],
+        conf: || {
+            json!({"name": "vl-net", "type": "vlan", "master": "uplink0", "vlanId": 42,
+                "mtu": 1400,
+                "ipam": {"type": "host-local", "ranges": [
+                    [{"subnet": "10.32.0.0/24"}], [{"subnet": "fd32::/64"}]],
+                         "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]}})
         },
         needs_uplink: true,
     },

@@ -1,14 +1,14 @@
 //! The main plugins in process ([`InProcess`]) on the kernel simulator,
 //! reached through a [`FaultyBackend`] so tests can fail any operation.
 
-use crate::faults::FaultyBackend;
+use crate::faults::{FaultyBackend, NetOp};
 pub use crate::in_process::{
-    add_uplink, with_prev_result, Attachment, Failure, InProcess, NETNS_DIR,
+    add_uplink, gc_keeping, with_prev_result, Attachment, Failure, InProcess, NETNS_DIR,
 };
 use crate::plugin_corpus::Scenario;
 use crate::plugin_state::{attachment_owned, host_and_containers};
 use cni_backend_sim::SimKernel;
-use cni_core::net::{NetBackend, Netns, NsRef};
+use cni_core::net::{NetBackend, NetErrorKind, Netns, NsRef};
 use cni_core::skel::Outcome;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -48,6 +48,58 @@ impl SimWorld {
         world.add_container(&att);
         let conf = world.netconf(&(scenario.conf)(), version);
         (world, att, conf)
+    }
+
+    /// A fresh kernel with the containers `ids` attached by `main` (a main
+    /// plugin's config at 1.0.0, e.g. bridge with host-local), each with
+    /// its ADD result: the `prevResult` of a plugin chained after it.
+    pub fn with_attached(main: &Value, ids: &[&str]) -> (SimWorld, Vec<(Attachment, Value)>) {
+        let world = SimWorld::new();
+        let conf = world.netconf(main, "1.0.0");
+        let attached = ids
+            .iter()
+            .map(|id| {
+                let att = Attachment::new(id);
+                world.add_container(&att);
+                let prev = world
+                    .call("ADD", &conf, &att)
+                    .unwrap_or_else(|e| panic!("ADD of {id} on {main}: {e}"));
+                (att, prev)
+            })
+            .collect();
+        (world, attached)
+    }
+
+    /// Each backend operation of an ADD of `conf` failed in turn. The ADD
+    /// runs once to count its operations (returned, for the caller to look
+    /// for its own) and is deleted; then, for each `n`, the ADD with its
+    /// `n`th operation failing must fail with code 5, and `after(n)` looks
+    /// at what it left, faults cleared, before the next.
+    pub fn fail_each_op_of_add(
+        &self,
+        conf: &Value,
+        att: &Attachment,
+        mut after: impl FnMut(u64),
+    ) -> Vec<NetOp> {
+        let first = self.faults.op_count();
+        self.call("ADD", conf, att)
+            .unwrap_or_else(|e| panic!("ADD: {e}"));
+        let ops: Vec<NetOp> = self.faults.ops()[first as usize..]
+            .iter()
+            .map(|o| o.op)
+            .collect();
+        self.call("DEL", conf, att)
+            .unwrap_or_else(|e| panic!("DEL: {e}"));
+        for n in 1..=ops.len() as u64 {
+            self.faults.fail_nth(n, NetErrorKind::Other);
+            let e = self
+                .call("ADD", conf, att)
+                .expect_err("an ADD with a failed operation");
+            assert_eq!(e.code, 5, "op {n}: {}", e.msg);
+            self.faults.clear_faults();
+            after(n);
+        }
+        ops
     }
 
     /// Makes the container's namespace (as the runtime does before ADD).

@@ -1,7 +1,9 @@
 //! A real runtime on our plugins: Podman 4 (its CNI backend) runs a container
 //! on a network whose bridge and host-local are ours, with the reference's
 //! portmap, firewall and tuning chained after them (Podman's default list);
-//! then that default list on our binaries alone. Podman runs inside a namespace that plays the host (`nsenter --net=...`,
+//! then that default list on our binaries alone; then on the plugins that our
+//! node-installer image (scripts/build-image.sh) copied into a host directory.
+//! Podman runs inside a namespace that plays the host (`nsenter --net=...`,
 //! since `ip netns exec` remounts /sys and Podman then finds no cgroups).
 //! Needs root, podman, runc and busybox; CI installs them and forbids skipping.
 
@@ -291,4 +293,177 @@ fn podman_runs_its_default_chain_on_our_binaries_only() {
 
     s.podman.ok(&["rm", "-f", "-t", "0", &cleanup.container]);
     s.assert_nothing_left(&cleanup.network, "10.95.0.60", "18082");
+}
+
+/// Where `cargo build-static` leaves the shipped binaries (the image needs
+/// them static: it has no libc).
+fn static_bin_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let out = Command::new("rustc").arg("-vV").output().unwrap();
+    let host = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        .unwrap();
+    target.join(host).join("release")
+}
+
+/// Every shipped plugin, from the scripts' one list.
+fn shipped_plugins() -> Vec<String> {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/shipped-plugins.sh");
+    let script =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let list = script
+        .lines()
+        .find_map(|l| l.strip_prefix("SHIPPED_PLUGINS=\""))
+        .and_then(|l| l.strip_suffix('"'))
+        .expect("SHIPPED_PLUGINS=\"...\" in scripts/shipped-plugins.sh");
+    list.split_whitespace().map(str::to_owned).collect()
+}
+
+/// Removes the installer image, also when the test fails.
+struct RemoveImage<'a>(&'a Podman, String);
+
+impl Drop for RemoveImage<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.run(&["rmi", "-f", &self.1]);
+    }
+}
+
+/// The node-installer image (scripts/build-image.sh) copies every plugin into
+/// a mounted host directory, complete and executable, and writes the network
+/// configuration it is given into the mounted config directory; Podman then
+/// runs a container on that network with those plugins alone.
+#[test]
+fn installer_image_installs_the_plugins_podman_then_runs_on() {
+    let test = "installer_image_installs_the_plugins_podman_then_runs_on";
+    let built = static_bin_dir();
+    let have_static = shipped_plugins()
+        .iter()
+        .map(String::as_str)
+        .chain(["cni-install"])
+        .all(|p| built.join(p).is_file());
+    if !cni_core::testsupport::require(
+        test,
+        "the static binaries (`cargo build-static`, CI's check-static.sh)",
+        have_static,
+    ) {
+        return;
+    }
+    let node = tempfile::tempdir().unwrap();
+    let bin_dir = node.path().join("opt/cni/bin");
+    std::fs::create_dir_all(&bin_dir).unwrap();
+    let Some(s) = setup(test, &[&bin_dir]) else {
+        return;
+    };
+    let cleanup = s.cleanup();
+    let installer = RemoveImage(
+        &s.podman,
+        format!("localhost/{}-installer:test", s.net.prefix),
+    );
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/build-image.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .arg("--from")
+        .arg(&built)
+        .args(["--tag", &installer.1])
+        .env(
+            "PODMAN",
+            format!("nsenter --net=/var/run/netns/{} podman", s.host),
+        )
+        .env("CONTAINERS_CONF", &s.podman.conf)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "build-image.sh: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let conf_dir = s.dir.path().join("net.d");
+    let conflist = serde_json::json!({
+        "cniVersion": "1.0.0", "name": cleanup.network,
+        "plugins": [
+            {"type": "bridge", "bridge": "cnirsinst0", "isGateway": true, "ipMasq": false,
+             "ipam": {"type": "host-local", "routes": [{"dst": "0.0.0.0/0"}],
+                      "ranges": [[{"subnet": "10.97.0.0/24", "gateway": "10.97.0.1"}]]}},
+            {"type": "portmap", "capabilities": {"portMappings": true}},
+            {"type": "firewall"},
+            {"type": "tuning"}
+        ]
+    });
+    let said = s.podman.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "-v",
+        &format!("{}:/host/opt/cni/bin", bin_dir.display()),
+        "-v",
+        &format!("{}:/host/etc/cni/net.d", conf_dir.display()),
+        "-e",
+        &format!("CNI_NETWORK_CONFIG={conflist}"),
+        &installer.1,
+        "--conf-name",
+        "50-installed.conflist",
+    ]);
+    let shipped = shipped_plugins();
+    assert!(
+        said.contains(&format!("{} plugins", shipped.len())),
+        "{said}"
+    );
+
+    // Complete (the same bytes as the build), executable, nothing else left.
+    for p in &shipped {
+        let installed = bin_dir.join(p);
+        let meta = std::fs::metadata(&installed).unwrap_or_else(|e| panic!("{p}: {e}"));
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(meta.permissions().mode() & 0o777, 0o755, "{p}");
+        assert!(
+            std::fs::read(&installed).unwrap() == std::fs::read(built.join(p)).unwrap(),
+            "{p} arrived complete"
+        );
+    }
+    let mut names: Vec<String> = std::fs::read_dir(&bin_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut expected = shipped.clone();
+    expected.sort();
+    assert_eq!(
+        names, expected,
+        "the plugins and nothing else (no temporary files)"
+    );
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(conf_dir.join("50-installed.conflist")).unwrap())
+            .unwrap();
+    assert_eq!(written, conflist);
+
+    // Podman finds the network in the config the installer wrote, and runs
+    // it on the plugins the installer copied (its only plugin directory).
+    import_busybox(&s.podman, s.dir.path(), &cleanup.image);
+    let out = s.podman.ok(&[
+        "run",
+        "--rm",
+        "--name",
+        &cleanup.container,
+        "--network",
+        &cleanup.network,
+        "--ip",
+        "10.97.0.70",
+        &cleanup.image,
+        "sh",
+        "-c",
+        "ip addr show eth0; ping -c 1 -W 2 10.97.0.1",
+    ]);
+    assert!(out.contains("inet 10.97.0.70/24"), "{out}");
+    assert!(
+        out.contains("1 packets received"),
+        "the gateway answers: {out}"
+    );
+    s.assert_nothing_left(&cleanup.network, "10.97.0.70", "18083");
 }

@@ -4,7 +4,7 @@
 
 use cni_conformance::faults::NetOp;
 use cni_conformance::sim_scenarios::{with_prev_result, Attachment, SimWorld};
-use cni_core::net::{NetErrorKind, RootQdisc, TokenBucket};
+use cni_core::net::{RootQdisc, TokenBucket};
 use cni_plugins::bandwidth::ifb_name;
 use serde_json::{json, Value};
 
@@ -24,11 +24,8 @@ fn bandwidth_conf(prev: &Value) -> Value {
 }
 
 fn attached() -> (SimWorld, Attachment, Value) {
-    let world = SimWorld::new();
-    let conf = world.netconf(&bridge_conf(), "1.0.0");
-    let att = Attachment::new("c1");
-    world.add_container(&att);
-    let prev = world.call("ADD", &conf, &att).expect("bridge ADD");
+    let (world, mut attached) = SimWorld::with_attached(&bridge_conf(), &["c1"]);
+    let (att, prev) = attached.remove(0);
     (world, att, prev)
 }
 
@@ -130,21 +127,10 @@ fn each_failed_operation_of_an_add_leaves_the_state_as_it_was() {
     let (world, att, prev) = attached();
     let conf = bandwidth_conf(&prev);
     let start = world.kernel.snapshot();
-    let first = world.faults.op_count();
-    world.call("ADD", &conf, &att).unwrap();
-    let ops = world.faults.op_count() - first;
-    let seen: Vec<NetOp> = world.faults.ops().iter().map(|o| o.op).collect();
+    let seen = world.fail_each_op_of_add(&conf, &att, |n| {
+        assert_eq!(world.kernel.snapshot(), start, "op {n}");
+    });
     for op in [NetOp::CreateIfb, NetOp::TbfAdd, NetOp::IngressRedirectAdd] {
         assert!(seen.contains(&op), "{op:?} not in {seen:?}");
-    }
-    world.call("DEL", &conf, &att).unwrap();
-    for n in 1..=ops {
-        world.faults.fail_nth(n, NetErrorKind::Other);
-        let e = world
-            .call("ADD", &conf, &att)
-            .expect_err("an ADD with a failed operation");
-        assert_eq!(e.code, 5, "op {n}: {}", e.msg);
-        world.faults.clear_faults();
-        assert_eq!(world.kernel.snapshot(), start, "op {n}");
     }
 }

@@ -3,8 +3,8 @@
 //! of an ADD failed in turn.
 
 use cni_conformance::faults::NetOp;
-use cni_conformance::sim_scenarios::{with_prev_result, Attachment, SimWorld};
-use cni_core::net::{FirewallRule, NetErrorKind};
+use cni_conformance::sim_scenarios::{gc_keeping, with_prev_result, SimWorld};
+use cni_core::net::FirewallRule;
 use serde_json::{json, Value};
 
 fn bridge_conf() -> Value {
@@ -19,25 +19,9 @@ fn firewall_conf(prev: &Value, ingress: &str) -> Value {
     with_prev_result(&conf, prev)
 }
 
-/// A world with `ids` attached to the bridge; their bridge results.
-fn attached(ids: &[&str]) -> (SimWorld, Vec<(Attachment, Value)>) {
-    let world = SimWorld::new();
-    let conf = world.netconf(&bridge_conf(), "1.0.0");
-    let atts = ids
-        .iter()
-        .map(|id| {
-            let att = Attachment::new(id);
-            world.add_container(&att);
-            let prev = world.call("ADD", &conf, &att).expect("bridge ADD");
-            (att, prev)
-        })
-        .collect();
-    (world, atts)
-}
-
 #[test]
 fn add_passes_prev_result_through_and_allows_both_families() {
-    let (world, atts) = attached(&["c1"]);
+    let (world, atts) = SimWorld::with_attached(&bridge_conf(), &["c1"]);
     let (att, prev) = &atts[0];
     let out = world
         .call("ADD", &firewall_conf(prev, "open"), att)
@@ -60,7 +44,7 @@ fn add_passes_prev_result_through_and_allows_both_families() {
 
 #[test]
 fn same_bridge_drops_new_connections_not_from_the_bridge() {
-    let (world, atts) = attached(&["c1"]);
+    let (world, atts) = SimWorld::with_attached(&bridge_conf(), &["c1"]);
     let (att, prev) = &atts[0];
     world
         .call("ADD", &firewall_conf(prev, "same-bridge"), att)
@@ -74,7 +58,7 @@ fn same_bridge_drops_new_connections_not_from_the_bridge() {
 
 #[test]
 fn check_passes_then_names_the_missing_rule_and_del_removes_everything() {
-    let (world, atts) = attached(&["c1"]);
+    let (world, atts) = SimWorld::with_attached(&bridge_conf(), &["c1"]);
     let (att, prev) = &atts[0];
     let conf = firewall_conf(prev, "open");
     world.call("ADD", &conf, att).unwrap();
@@ -101,7 +85,7 @@ fn check_passes_then_names_the_missing_rule_and_del_removes_everything() {
 
 #[test]
 fn del_succeeds_on_a_config_add_would_refuse() {
-    let (world, atts) = attached(&["c1"]);
+    let (world, atts) = SimWorld::with_attached(&bridge_conf(), &["c1"]);
     let (att, prev) = &atts[0];
     world
         .call("ADD", &firewall_conf(prev, "open"), att)
@@ -116,14 +100,13 @@ fn del_succeeds_on_a_config_add_would_refuse() {
 
 #[test]
 fn gc_removes_only_attachments_not_valid() {
-    let (world, atts) = attached(&["c1", "c2"]);
+    let (world, atts) = SimWorld::with_attached(&bridge_conf(), &["c1", "c2"]);
     for (att, prev) in &atts {
         world
             .call("ADD", &firewall_conf(prev, "open"), att)
             .unwrap();
     }
-    let mut gc = json!({"cniVersion": "1.1.0", "name": "fw-net", "type": "firewall"});
-    gc["cni.dev/valid-attachments"] = json!([{"containerID": "c2", "ifname": "eth0"}]);
+    let gc = gc_keeping(&json!({"name": "fw-net", "type": "firewall"}), &["c2"]);
     world.call("GC", &gc, &atts[0].0).unwrap();
     let left: Vec<String> = world
         .host()
@@ -137,7 +120,7 @@ fn gc_removes_only_attachments_not_valid() {
 
 #[test]
 fn status_succeeds_and_without_prev_result_add_is_refused() {
-    let (world, atts) = attached(&["c1"]);
+    let (world, atts) = SimWorld::with_attached(&bridge_conf(), &["c1"]);
     let (att, prev) = &atts[0];
     let conf = firewall_conf(prev, "open");
     let mut status = conf.clone();
@@ -152,26 +135,12 @@ fn status_succeeds_and_without_prev_result_add_is_refused() {
 
 #[test]
 fn each_failed_operation_of_an_add_leaves_the_state_as_it_was() {
-    let (world, atts) = attached(&["c1"]);
+    let (world, atts) = SimWorld::with_attached(&bridge_conf(), &["c1"]);
     let (att, prev) = &atts[0];
     let conf = firewall_conf(prev, "same-bridge");
     let start = world.kernel.snapshot();
-    let first = world.faults.op_count();
-    world.call("ADD", &conf, att).unwrap();
-    let ops = world.faults.op_count() - first;
-    assert!(world
-        .faults
-        .ops()
-        .iter()
-        .any(|o| o.op == NetOp::FirewallAdd));
-    world.call("DEL", &conf, att).unwrap();
-    for n in 1..=ops {
-        world.faults.fail_nth(n, NetErrorKind::Other);
-        let e = world
-            .call("ADD", &conf, att)
-            .expect_err("an ADD with a failed operation");
-        assert_eq!(e.code, 5, "op {n}: {}", e.msg);
-        world.faults.clear_faults();
+    let ops = world.fail_each_op_of_add(&conf, att, |n| {
         assert_eq!(world.kernel.snapshot(), start, "op {n}");
-    }
+    });
+    assert!(ops.contains(&NetOp::FirewallAdd), "{ops:?}");
 }

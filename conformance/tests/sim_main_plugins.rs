@@ -160,6 +160,31 @@ fn macvlan_bcqueuelen() {
 }
 
 #[test]
+fn host_device() {
+    run_scenario("host-device");
+}
+
+#[test]
+fn ipvlan_l2() {
+    run_scenario("ipvlan-l2");
+}
+
+#[test]
+fn ipvlan_l3_dual_stack_mtu1400() {
+    run_scenario("ipvlan-l3-dual-stack-mtu1400");
+}
+
+#[test]
+fn vlan() {
+    run_scenario("vlan");
+}
+
+#[test]
+fn vlan_mtu1400() {
+    run_scenario("vlan-mtu1400");
+}
+
+#[test]
 fn loopback() {
     run_scenario("loopback");
 }

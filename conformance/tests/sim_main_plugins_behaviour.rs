@@ -3,7 +3,7 @@
 //! txqueuelen, IPAM errors passed through, duplicate ADD, DEL after the
 //! namespace is gone, CHECK naming what differs, GC.
 
-use cni_conformance::sim_scenarios::{with_prev_result, Attachment, Failure, SimWorld};
+use cni_conformance::sim_scenarios::{gc_keeping, with_prev_result, Attachment, Failure, SimWorld};
 use cni_core::mac;
 use cni_core::net::{LinkKind, MacAddr, Netns};
 use cni_plugins::common::names::host_veth_name;
@@ -469,8 +469,7 @@ fn gc_releases_what_no_valid_attachment_holds() {
         add_ok(&world, &conf, &keep);
         add_ok(&world, &conf, &gone);
         assert_eq!(world.leases().len(), 2, "{plugin}");
-        let mut gc = conf.clone();
-        gc["cni.dev/valid-attachments"] = json!([{"containerID": "keep", "ifname": "eth0"}]);
+        let gc = gc_keeping(&conf, &["keep"]);
         assert_eq!(world.call("GC", &gc, &keep), Ok(Value::Null), "{plugin}");
         let leases = world.leases();
         assert_eq!(leases.len(), 1, "{plugin}: {leases:?}");

@@ -199,6 +199,21 @@ fn macvlan_undoes_every_failed_step() {
 }
 
 #[test]
+fn host_device_undoes_every_failed_step() {
+    fail_each_operation_in_turn("host-device");
+}
+
+#[test]
+fn ipvlan_undoes_every_failed_step() {
+    fail_each_operation_in_turn("ipvlan");
+}
+
+#[test]
+fn vlan_undoes_every_failed_step() {
+    fail_each_operation_in_turn("vlan");
+}
+
+#[test]
 fn loopback_undoes_every_failed_step() {
     fail_each_operation_in_turn("loopback");
 }

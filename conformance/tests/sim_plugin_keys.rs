@@ -4,7 +4,7 @@
 //! sysctls the reference sets on the links it makes.
 
 use cni_conformance::faults::NetOp;
-use cni_conformance::sim_scenarios::{Attachment, SimWorld};
+use cni_conformance::sim_scenarios::{gc_keeping, Attachment, SimWorld};
 use cni_core::net::{LinkKind, NetErrorKind, Netns, NsRef};
 use serde_json::{json, Value};
 
@@ -91,10 +91,9 @@ fn macspoofchk_is_undone_when_a_later_step_fails_and_gc_removes_stale_checks() {
 
     world.call("ADD", &conf, &atts[0]).unwrap();
     world.call("ADD", &conf, &atts[1]).unwrap();
-    let mut gc = conf.clone();
-    gc["cniVersion"] = json!("1.1.0");
-    gc["cni.dev/valid-attachments"] = json!([{"containerID": "c2", "ifname": "eth0"}]);
-    world.call("GC", &gc, &atts[0]).unwrap();
+    world
+        .call("GC", &gc_keeping(&conf, &["c2"]), &atts[0])
+        .unwrap();
     let left = host.spoofcheck_list().unwrap();
     assert_eq!(
         left.iter()

@@ -3,8 +3,8 @@
 //! of an ADD failed in turn.
 
 use cni_conformance::faults::NetOp;
-use cni_conformance::sim_scenarios::{with_prev_result, Attachment, SimWorld};
-use cni_core::net::{NetErrorKind, PortMapRule};
+use cni_conformance::sim_scenarios::{gc_keeping, with_prev_result, SimWorld};
+use cni_core::net::PortMapRule;
 use serde_json::{json, Value};
 
 fn bridge_conf() -> Value {
@@ -21,25 +21,9 @@ fn portmap_conf(prev: &Value) -> Value {
     with_prev_result(&conf, prev)
 }
 
-/// A world with `ids` attached to the bridge; their bridge results.
-fn attached(ids: &[&str]) -> (SimWorld, Vec<(Attachment, Value)>) {
-    let world = SimWorld::new();
-    let conf = world.netconf(&bridge_conf(), "1.0.0");
-    let atts = ids
-        .iter()
-        .map(|id| {
-            let att = Attachment::new(id);
-            world.add_container(&att);
-            let prev = world.call("ADD", &conf, &att).expect("bridge ADD");
-            (att, prev)
-        })
-        .collect();
-    (world, atts)
-}
-
 #[test]
 fn add_passes_prev_result_through_and_maps_both_families() {
-    let (world, atts) = attached(&["c1"]);
+    let (world, atts) = SimWorld::with_attached(&bridge_conf(), &["c1"]);
     let (att, prev) = &atts[0];
     let out = world.call("ADD", &portmap_conf(prev), att).unwrap();
     assert_eq!(&out, prev);
@@ -65,7 +49,7 @@ fn add_passes_prev_result_through_and_maps_both_families() {
 
 #[test]
 fn check_passes_then_names_the_missing_rule_and_del_removes_everything() {
-    let (world, atts) = attached(&["c1"]);
+    let (world, atts) = SimWorld::with_attached(&bridge_conf(), &["c1"]);
     let (att, prev) = &atts[0];
     let conf = portmap_conf(prev);
     world.call("ADD", &conf, att).unwrap();
@@ -84,12 +68,11 @@ fn check_passes_then_names_the_missing_rule_and_del_removes_everything() {
 
 #[test]
 fn gc_removes_only_attachments_not_valid() {
-    let (world, atts) = attached(&["c1", "c2"]);
+    let (world, atts) = SimWorld::with_attached(&bridge_conf(), &["c1", "c2"]);
     for (att, prev) in &atts {
         world.call("ADD", &portmap_conf(prev), att).unwrap();
     }
-    let mut gc = json!({"cniVersion": "1.1.0", "name": "pm-net", "type": "portmap"});
-    gc["cni.dev/valid-attachments"] = json!([{"containerID": "c2", "ifname": "eth0"}]);
+    let gc = gc_keeping(&json!({"name": "pm-net", "type": "portmap"}), &["c2"]);
     world.call("GC", &gc, &atts[0].0).unwrap();
     let left: Vec<String> = world
         .host()
@@ -103,7 +86,7 @@ fn gc_removes_only_attachments_not_valid() {
 
 #[test]
 fn without_mappings_nothing_changes_and_without_prev_result_add_is_refused() {
-    let (world, atts) = attached(&["c1"]);
+    let (world, atts) = SimWorld::with_attached(&bridge_conf(), &["c1"]);
     let (att, prev) = &atts[0];
     let mut conf = portmap_conf(prev);
     conf["runtimeConfig"] = json!({});
@@ -119,25 +102,15 @@ fn without_mappings_nothing_changes_and_without_prev_result_add_is_refused() {
 
 #[test]
 fn each_failed_operation_of_an_add_leaves_no_rule() {
-    let (world, atts) = attached(&["c1"]);
+    let (world, atts) = SimWorld::with_attached(&bridge_conf(), &["c1"]);
     let (att, prev) = &atts[0];
     let conf = portmap_conf(prev);
     let start = world.kernel.snapshot();
-    let first = world.faults.op_count();
-    world.call("ADD", &conf, att).unwrap();
-    let ops = world.faults.op_count() - first;
-    assert!(world.faults.ops().iter().any(|o| o.op == NetOp::PortmapAdd));
-    world.call("DEL", &conf, att).unwrap();
-    for n in 1..=ops {
-        world.faults.fail_nth(n, NetErrorKind::Other);
-        let e = world
-            .call("ADD", &conf, att)
-            .expect_err("an ADD with a failed operation");
-        assert_eq!(e.code, 5, "op {n}: {}", e.msg);
-        world.faults.clear_faults();
+    let ops = world.fail_each_op_of_add(&conf, att, |n| {
         assert!(world.host().portmap_list().unwrap().is_empty(), "op {n}");
         world.call("DEL", &conf, att).unwrap();
-    }
+    });
+    assert!(ops.contains(&NetOp::PortmapAdd), "{ops:?}");
     // route_localnet is a shared host setting the first ADD turned on.
     let end = world.kernel.snapshot();
     let strip = |s: &str| {

@@ -22,11 +22,8 @@ fn sbr_conf(prev: &Value, extra: Value) -> Value {
 }
 
 fn attached() -> (SimWorld, Attachment, Value) {
-    let world = SimWorld::new();
-    let conf = world.netconf(&bridge_conf(), "1.0.0");
-    let att = Attachment::new("c1");
-    world.add_container(&att);
-    let prev = world.call("ADD", &conf, &att).expect("bridge ADD");
+    let (world, mut attached) = SimWorld::with_attached(&bridge_conf(), &["c1"]);
+    let (att, prev) = attached.remove(0);
     (world, att, prev)
 }
 

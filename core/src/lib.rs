@@ -8,12 +8,14 @@ pub mod dhcp;
 pub mod error;
 pub mod fsio;
 pub mod fuzz;
+pub mod hash;
 pub mod invoke;
 pub mod ipam;
 pub mod json;
 pub mod libcni;
 pub mod mac;
 pub mod net;
+pub mod rng;
 pub mod skel;
 pub mod spec;
 #[cfg(feature = "testing")]

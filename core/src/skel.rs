@@ -52,6 +52,14 @@ impl CmdArgs {
     }
 }
 
+/// What a plugin says it is (the first line of its answer to a person who
+/// runs it with no environment): `CNI <what> (cni-rs) v<version>`. Every
+/// binary of the workspace shares the one version, so operators can tell
+/// which build a node runs.
+pub fn about_text(what: &str) -> String {
+    format!("CNI {what} (cni-rs) v{}", env!("CARGO_PKG_VERSION"))
+}
+
 mod capped;
 mod dispatch;
 

@@ -23,9 +23,12 @@ fn info(index: u32, name: &str) -> LinkInfo {
         peer_index: None,
         parent_index: None,
         macvlan_mode: None,
+        ipvlan_mode: None,
+        vlan_id: None,
         hairpin: None,
         isolated: None,
         bc_queue_len: None,
+        alias: None,
     }
 }
 

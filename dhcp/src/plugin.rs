@@ -52,7 +52,7 @@ impl Plugin for DhcpPlugin {
     }
 
     fn about(&self) -> String {
-        format!("CNI dhcp plugin (cni-rs) {}", env!("CARGO_PKG_VERSION"))
+        cni_core::skel::about_text("dhcp plugin")
     }
 }
 

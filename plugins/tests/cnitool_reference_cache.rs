@@ -4,13 +4,15 @@
 //! needs `go` and the reference source, skipped loudly without them unless
 //! CNI_TEST_REQUIRE_REFERENCE_LIBCNI=1.
 
+#[path = "reference_libcni/build.rs"]
+mod reference_build;
+
 use serde_json::{json, Value};
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 const CNITOOL: &str = env!("CARGO_BIN_EXE_cnitool");
-const REFERENCE_SRC: &str = "/usr/share/gocode/src/github.com/containernetworking/cni/libcni";
 const NETNS: &str = "/var/run/netns/refcache";
 
 struct Setup {
@@ -21,34 +23,8 @@ struct Setup {
 impl Setup {
     /// None (after a loud skip) when the reference cannot be built here.
     fn new(test: &str) -> Option<Self> {
-        let have_go = Command::new("go")
-            .arg("version")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !have_go || !Path::new(REFERENCE_SRC).exists() {
-            if std::env::var("CNI_TEST_REQUIRE_REFERENCE_LIBCNI").as_deref() == Ok("1") {
-                panic!("{test}: needs `go` and {REFERENCE_SRC} (apt-get install golang-go golang-github-appc-cni-dev)");
-            }
-            eprintln!("SKIPPED (needs go and golang-github-appc-cni-dev): {test}");
-            return None;
-        }
         let dir = tempfile::tempdir().unwrap();
-        let reference = dir.path().join("reference_libcni");
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference_libcni/main.go");
-        let out = Command::new("go")
-            .args(["build", "-o"])
-            .arg(&reference)
-            .arg(&src)
-            .env("GO111MODULE", "off")
-            .env("GOPATH", "/usr/share/gocode")
-            .env("GOCACHE", dir.path().join("gocache"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "go build: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let reference = reference_build::build(test, dir.path())?;
         for sub in ["net.d", "bin"] {
             std::fs::create_dir(dir.path().join(sub)).unwrap();
         }

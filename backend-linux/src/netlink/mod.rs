@@ -30,4 +30,4 @@ impl Rtnl {
     }
 }
 
-pub use link::validate_ifname;
+pub use link::{create_frame, ipvlan_request, validate_ifname, vlan_request};

@@ -32,7 +32,7 @@ impl Family for Route {
 pub type RtSocket = NlSocket<Route>;
 
 /// `msg` as one netlink message with `flags` and `seq`.
-fn frame(msg: &RouteNetlinkMessage, flags: u16, seq: u32) -> Vec<u8> {
+pub(crate) fn frame(msg: &RouteNetlinkMessage, flags: u16, seq: u32) -> Vec<u8> {
     let mut out = Vec::new();
     let header = NlHeaderRepr {
         kind: msg.message_type(),

@@ -1,142 +1,100 @@
 //! The `firewall` plugin's forwarding rules in our own nftables table
-//! (`table inet cni_rs_firewall`, see `firewall_plan`), every rule tagged as
-//! the masquerade rules are (`cni_core::net::masq_tag`), so DEL and GC
-//! remove exactly one attachment's.
+//! (`table inet cni_rs_firewall`), one set per attachment (see
+//! `tagged_sets`): here only where the rules go and how one is written and
+//! read back.
+//!
+//! One base chain, `forward`, hooked at forward with priority filter - 10
+//! (-10), so it runs before the usual `filter` chains (priority 0). Drop
+//! rules are inserted at the chain's head and accept rules appended, so
+//! every drop runs before every accept whatever the order concurrent ADDs
+//! commit in.
 
-use super::firewall_plan::{self, Chain, Found, CHAIN, TABLE};
-use super::firewall_rule::parse_expressions;
-use super::rule::{parse_comment, NFTA_RULE_EXPRESSIONS, NFTA_RULE_HANDLE, NFTA_RULE_USERDATA};
-use super::wire::{be64, parse_attrs, NFPROTO_INET};
-use super::{apply_planned, group_by_tag, is_stale, validate_tag_names, NfSocket};
-use crate::netns::NetnsFile;
-use cni_core::net::{masq_tag, FirewallSet, NetError, NetResult, ParsedMasqTag};
+use super::firewall_rule::{expressions, parse_expressions};
+use super::tagged_plan::ChainDef;
+use super::tagged_sets::NftRule;
+use super::wire::Attrs;
+use cni_core::net::FirewallRule;
 
-const WHAT: &str = "forwarding rules";
+const NF_INET_FORWARD: u32 = 2;
+/// `filter - 10`: before a `filter`-priority chain's drop policy.
+const PRIORITY: i32 = -10;
 
-fn parse_found(payload: &[u8]) -> Option<Found> {
-    let (mut handle, mut tag, mut rule) = (None, None, None);
-    for (kind, value) in parse_attrs(payload) {
-        match kind {
-            NFTA_RULE_HANDLE => handle = be64(value),
-            NFTA_RULE_USERDATA => tag = parse_comment(value).and_then(|c| ParsedMasqTag::parse(&c)),
-            NFTA_RULE_EXPRESSIONS => rule = parse_expressions(value),
-            _ => {}
-        }
+impl NftRule for FirewallRule {
+    const TABLE: &'static str = "cni_rs_firewall";
+    const CHAINS: &'static [ChainDef] = &[ChainDef {
+        name: "forward",
+        kind: "filter",
+        hook: NF_INET_FORWARD,
+        priority: PRIORITY,
+    }];
+
+    fn chains(&self) -> &'static [usize] {
+        &[0]
     }
-    Some(Found {
-        handle: handle?,
-        tag: tag?,
-        rule: rule?,
-    })
-}
-
-/// One dump; an empty one asks whether the chain is there at all.
-fn look_up(sock: &NfSocket, ns: &NetnsFile) -> NetResult<Chain> {
-    let what = format!("list forwarding rules in netns {}", ns.path().display());
-    let dumped = sock.dump_rules(NFPROTO_INET, TABLE, CHAIN, &what)?;
-    Ok(Chain {
-        present: !dumped.is_empty() || sock.chain_exists(NFPROTO_INET, TABLE, CHAIN, &what)?,
-        rules: dumped.iter().filter_map(|r| parse_found(r)).collect(),
-    })
-}
-
-fn validate(set: &FirewallSet) -> NetResult<()> {
-    validate_tag_names(WHAT, &set.network, &set.container_id)?;
-    if set.rules.is_empty() {
-        return Err(NetError::invalid(format!(
-            "{WHAT} of container {:?}: no rules",
-            set.container_id
-        )));
+    fn expressions(&self) -> Attrs {
+        expressions(self)
     }
-    set.rules
-        .iter()
-        .try_for_each(|r| r.validate().map_err(NetError::invalid))
-}
-
-pub fn add(sock: &NfSocket, ns: &NetnsFile, set: &FirewallSet) -> NetResult<()> {
-    validate(set)?;
-    let tag = masq_tag(&set.network, &set.container_id);
-    let what = format!(
-        "add {WHAT} for {} (network {}) in netns {}",
-        set.container_id,
-        set.network,
-        ns.path().display()
-    );
-    apply_planned(
-        sock,
-        NFPROTO_INET,
-        &what,
-        || look_up(sock, ns),
-        |chain| firewall_plan::add(chain, &set.network, &set.container_id, &tag, &set.rules),
-    )
-}
-
-pub fn check(sock: &NfSocket, ns: &NetnsFile, set: &FirewallSet) -> NetResult<()> {
-    validate(set)?;
-    let chain = look_up(sock, ns)?;
-    for rule in &set.rules {
-        if !chain
-            .rules_of(&set.network, &set.container_id)
-            .any(|f| f.rule == *rule)
-        {
-            return Err(NetError::not_found(format!(
-                "forwarding rule \"{rule}\" of container {} (network {}) not found in chain {CHAIN} of table inet {TABLE} in netns {}",
-                set.container_id,
-                set.network,
-                ns.path().display()
-            )));
-        }
+    fn parse_expressions(list: &[u8]) -> Option<FirewallRule> {
+        parse_expressions(list)
     }
-    Ok(())
-}
-
-/// Names ADD would refuse cannot be on any rule: nothing to delete.
-pub fn del(sock: &NfSocket, ns: &NetnsFile, network: &str, container_id: &str) -> NetResult<()> {
-    if validate_tag_names(WHAT, network, container_id).is_err() {
-        return Ok(());
+    fn at_head(&self) -> bool {
+        self.is_drop()
     }
-    let what = format!(
-        "delete {WHAT} for {container_id} (network {network}) in netns {}",
-        ns.path().display()
-    );
-    apply_planned(
-        sock,
-        NFPROTO_INET,
-        &what,
-        || look_up(sock, ns),
-        |chain| firewall_plan::delete(chain.rules_of(network, container_id)),
-    )
 }
 
-pub fn gc(sock: &NfSocket, ns: &NetnsFile, network: &str, live: &[String]) -> NetResult<()> {
-    let what = format!(
-        "remove stale {WHAT} of network {network} in netns {}",
-        ns.path().display()
-    );
-    apply_planned(
-        sock,
-        NFPROTO_INET,
-        &what,
-        || look_up(sock, ns),
-        |chain| {
-            firewall_plan::delete(
-                chain
-                    .rules
-                    .iter()
-                    .filter(|f| is_stale(&f.tag, network, live)),
-            )
-        },
-    )
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nftables::tagged_plan::testing::{installed, set};
+    use crate::nftables::tagged_plan::{add, delete, Table};
+    use crate::nftables::wire::{
+        kinds, NFT_MSG_DELRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE,
+    };
+    use cni_core::net::masq_tag;
+    use netlink_packet_core::NLM_F_APPEND;
 
-pub fn list(sock: &NfSocket, ns: &NetnsFile) -> NetResult<Vec<FirewallSet>> {
-    let found = look_up(sock, ns)?
-        .rules
-        .into_iter()
-        .map(|f| (f.tag, f.rule));
-    Ok(group_by_tag(found, |tag, rules| FirewallSet {
-        network: tag.network.clone(),
-        container_id: tag.container_id.clone(),
-        rules,
-    }))
+    fn rules() -> Vec<FirewallRule> {
+        let ip = "10.1.0.5".parse().unwrap();
+        vec![
+            FirewallRule::AcceptFrom(ip),
+            FirewallRule::DropNewTo {
+                to: ip,
+                except_in: Some("cni0".into()),
+            },
+        ]
+    }
+
+    #[test]
+    fn first_add_creates_the_table_and_chain_and_puts_drops_at_the_head() {
+        let msgs = add(&Table::missing(1), &set("c", &rules()), &masq_tag("n", "c"));
+        assert_eq!(
+            kinds(&msgs),
+            [
+                NFT_MSG_NEWTABLE,
+                NFT_MSG_NEWCHAIN,
+                NFT_MSG_NEWRULE,
+                NFT_MSG_NEWRULE
+            ]
+        );
+        // Sorted: the drop rule comes first and is inserted, the accept appended.
+        assert_eq!(msgs[2].flags & NLM_F_APPEND, 0);
+        assert_ne!(msgs[3].flags & NLM_F_APPEND, 0);
+    }
+
+    #[test]
+    fn a_repeat_sends_nothing_and_a_change_replaces_only_this_attachments_rules() {
+        let tag = masq_tag("n", "c");
+        let mut table = installed(&set("c", &rules()));
+        assert!(add(&table, &set("c", &rules()), &tag).is_empty());
+        table.rules.extend(installed(&set("other", &rules())).rules);
+        let msgs = add(&table, &set("c", &rules()[..1]), &tag);
+        assert_eq!(
+            kinds(&msgs),
+            [NFT_MSG_DELRULE, NFT_MSG_DELRULE, NFT_MSG_NEWRULE]
+        );
+        assert_eq!(
+            delete::<FirewallRule>(table.rules_of("n", "other")).len(),
+            2
+        );
+    }
 }

@@ -2,14 +2,14 @@
 //! of their corpora (`tests/nftables_fuzz_corpus.rs`). An input is one rule
 //! as a dump gives it: the `NFTA_RULE_*` attributes of a NEWRULE reply.
 
-use super::portmap::parse_found;
-use super::portmap_plan::{CHAINS, TABLE as PORTMAP_TABLE};
 use super::portmap_rule::{expressions, parse_expressions};
 use super::rule::{
     new_rule, new_rule_in, parse_comment, parse_rule, NFTA_RULE_HANDLE, NFTA_RULE_USERDATA,
 };
+use super::tagged_sets::{parse_found, NftRule};
 use super::wire::{parse_attrs, Attrs};
 use cni_core::fuzz::Oracle;
+use cni_core::net::{PortMapRule, TaggedRule};
 
 /// The targets whose oracles live in this crate, by corpus directory name.
 pub const TARGETS: &[(&str, Oracle)] = &[
@@ -38,7 +38,7 @@ pub fn masquerade_rule(dumped: &[u8]) -> bool {
 /// A port-mapping rule that reads as ours and validates, once written as we
 /// write it, reads back as itself from then on, with its comment and handle.
 pub fn portmap_rule(dumped: &[u8]) -> bool {
-    let Some(found) = parse_found(0, dumped) else {
+    let Some(found) = parse_found::<PortMapRule>(0, dumped) else {
         return false;
     };
     // `expressions` takes only validated rules; a foreign invalid one is
@@ -51,8 +51,10 @@ pub fn portmap_rule(dumped: &[u8]) -> bool {
     let comment = comment_of(dumped).expect("a rule read as ours has a comment");
     if comment.len() <= LONGEST_REENCODED_COMMENT {
         let exprs = expressions(&written);
-        let msg = new_rule_in(PORTMAP_TABLE, CHAINS[0].name, &exprs, &comment);
-        let again = parse_found(0, &as_dumped(found.handle, msg.attrs)).expect("re-read");
+        let chain = PortMapRule::CHAINS[0].name;
+        let msg = new_rule_in(PortMapRule::TABLE, chain, &exprs, &comment);
+        let again =
+            parse_found::<PortMapRule>(0, &as_dumped(found.handle, msg.attrs)).expect("re-read");
         assert_eq!((again.handle, &again.tag), (found.handle, &found.tag));
         assert_eq!(again.rule, written, "written as {}", found.rule);
     }

@@ -14,21 +14,21 @@
 //! replacing them, so ADD looks the chain up and creates it only when it is
 //! missing: a plain ADD's transaction then only adds rules, which free nothing.
 
-pub mod firewall;
-mod firewall_plan;
+mod firewall;
 mod firewall_rule;
 pub mod fuzz;
 mod plan;
-pub mod portmap;
-mod portmap_plan;
+mod portmap;
 mod portmap_rule;
 mod rule;
 mod spoof;
 mod spoof_rule;
+mod tagged_plan;
+pub(crate) mod tagged_sets;
 mod wire;
 
 use crate::netns::NetnsFile;
-use cni_core::net::{is_taggable, masq_tag, MasqRule, NetError, NetResult, ParsedMasqTag};
+use cni_core::net::{masq_tag, validate_tag_names, MasqRule, NetError, NetResult, ParsedMasqTag};
 use plan::Chain;
 use rule::parse_rule;
 pub use spoof::{spoof_add, spoof_del, spoof_gc, spoof_list};
@@ -44,18 +44,6 @@ const ATTEMPTS: usize = 3;
 
 pub(crate) fn validate_names(network: &str, container_id: &str) -> NetResult<()> {
     validate_tag_names("masquerade", network, container_id)
-}
-
-/// The names a rule tag carries; `what` names the kind of rule.
-fn validate_tag_names(what: &str, network: &str, container_id: &str) -> NetResult<()> {
-    for (field, value) in [("network name", network), ("container ID", container_id)] {
-        if !is_taggable(value) {
-            return Err(NetError::invalid(format!(
-                "{what}: {field} {value:?} must be non-empty letters, digits, '_', '.' or '-'"
-            )));
-        }
-    }
-    Ok(())
 }
 
 fn validate_addrs(rule: &MasqRule) -> NetResult<()> {
@@ -164,9 +152,12 @@ pub fn gc(sock: &NfSocket, ns: &NetnsFile, network: &str, live: &[String]) -> Ne
         ns.path().display()
     );
     apply(sock, ns, &what, |chain| {
-        plan::delete(chain.rules().iter().filter(|e| {
-            e.tag.is_of_network(network) && !live.iter().any(|id| e.tag.is_of(network, id))
-        }))
+        plan::delete(
+            chain
+                .rules()
+                .iter()
+                .filter(|e| is_stale(&e.tag, network, live)),
+        )
     })
 }
 
@@ -195,33 +186,8 @@ pub fn list(sock: &NfSocket, ns: &NetnsFile) -> NetResult<Vec<MasqRule>> {
     Ok(rules)
 }
 
-/// Tagged rules grouped into one set per attachment, each set's rules sorted
-/// and unique, the sets sorted: what the `*_list` operations return. Grouped
-/// by the whole tag, since two long names may show the same cut prefix.
-fn group_by_tag<R: Ord, S: Ord>(
-    found: impl IntoIterator<Item = (ParsedMasqTag, R)>,
-    set_of: impl Fn(&ParsedMasqTag, Vec<R>) -> S,
-) -> Vec<S> {
-    let mut groups: Vec<(ParsedMasqTag, Vec<R>)> = Vec::new();
-    for (tag, rule) in found {
-        match groups.iter_mut().find(|(t, _)| *t == tag) {
-            Some((_, rules)) => rules.push(rule),
-            None => groups.push((tag, vec![rule])),
-        }
-    }
-    let mut sets: Vec<S> = groups
-        .into_iter()
-        .map(|(tag, mut rules)| {
-            rules.sort();
-            rules.dedup();
-            set_of(&tag, rules)
-        })
-        .collect();
-    sets.sort();
-    sets
-}
-
-/// GC's question for a tagged rule: of `network`, but of no live container.
+/// GC's question for a tagged rule (masquerade, spoof check, rule sets): of
+/// `network`, but of no live container.
 fn is_stale(tag: &ParsedMasqTag, network: &str, live: &[String]) -> bool {
     tag.is_of_network(network) && !live.iter().any(|id| tag.is_of(network, id))
 }

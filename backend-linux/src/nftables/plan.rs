@@ -77,13 +77,9 @@ pub(super) fn delete<'a>(rules: impl Iterator<Item = &'a Existing>) -> Vec<NfMsg
 mod tests {
     use super::*;
     use crate::nftables::wire::{
-        NFT_MSG_DELRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE,
+        kinds, NFT_MSG_DELRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE,
     };
     use cni_core::net::{masq_tag, ParsedMasqTag};
-
-    fn kinds(msgs: &[NfMsg]) -> Vec<u8> {
-        msgs.iter().map(|m| m.kind).collect()
-    }
 
     fn existing(handle: u64, comment: &str, addr: &str) -> Existing {
         Existing {

@@ -1,150 +1,128 @@
 //! Port mappings in our own nftables table (`table inet cni_rs_portmap`):
 //! DNAT from host ports to containers and the masquerade that hairpin and
-//! localhost connections need, every rule tagged as the masquerade rules are
-//! (`cni_core::net::masq_tag`), so DEL and GC remove exactly one
-//! attachment's. See `portmap_plan` for where each rule goes.
+//! localhost connections need, one set per attachment (see `tagged_sets`):
+//! here only where the rules go and how one is written and read back.
+//!
+//! DNAT rules sit in two base chains (`prerouting` for traffic from outside
+//! and from containers, `output` for the host's own), each with its own
+//! `fib daddr type local`: no shared jump rule, so concurrent first ADDs
+//! cannot duplicate anything. Masquerade rules sit in `postrouting`.
 
-use super::portmap_plan::{self, placed, Found, Table, CHAINS, TABLE};
-use super::portmap_rule::parse_expressions;
-use super::rule::{parse_comment, NFTA_RULE_EXPRESSIONS, NFTA_RULE_HANDLE, NFTA_RULE_USERDATA};
-use super::wire::{be64, parse_attrs, NFPROTO_INET};
-use super::{apply_planned, group_by_tag, is_stale, validate_tag_names, NfSocket};
-use crate::netns::NetnsFile;
-use cni_core::net::{masq_tag, NetError, NetResult, ParsedMasqTag, PortMapSet};
+use super::portmap_rule::{expressions, parse_expressions};
+use super::tagged_plan::ChainDef;
+use super::tagged_sets::NftRule;
+use super::wire::Attrs;
+use cni_core::net::PortMapRule;
 
-const WHAT: &str = "port mappings";
+const NF_INET_PRE_ROUTING: u32 = 0;
+const NF_INET_LOCAL_OUT: u32 = 3;
+const NF_INET_POST_ROUTING: u32 = 4;
+const DSTNAT: i32 = -100;
+const SRCNAT: i32 = 100;
 
-pub(super) fn parse_found(chain: usize, payload: &[u8]) -> Option<Found> {
-    let (mut handle, mut tag, mut rule) = (None, None, None);
-    for (kind, value) in parse_attrs(payload) {
-        match kind {
-            NFTA_RULE_HANDLE => handle = be64(value),
-            NFTA_RULE_USERDATA => tag = parse_comment(value).and_then(|c| ParsedMasqTag::parse(&c)),
-            NFTA_RULE_EXPRESSIONS => rule = parse_expressions(value),
-            _ => {}
-        }
-    }
-    Some(Found {
-        chain,
-        handle: handle?,
-        tag: tag?,
-        rule: rule?,
-    })
-}
-
-/// One dump per chain; an empty one asks whether the chain is there at all.
-fn look_up(sock: &NfSocket, ns: &NetnsFile) -> NetResult<Table> {
-    let what = format!("list port-mapping rules in netns {}", ns.path().display());
-    let mut table = Table::default();
-    for (i, def) in CHAINS.iter().enumerate() {
-        let dumped = sock.dump_rules(NFPROTO_INET, TABLE, def.name, &what)?;
-        table.present[i] =
-            !dumped.is_empty() || sock.chain_exists(NFPROTO_INET, TABLE, def.name, &what)?;
-        table
-            .rules
-            .extend(dumped.iter().filter_map(|r| parse_found(i, r)));
-    }
-    Ok(table)
-}
-
-fn validate(set: &PortMapSet) -> NetResult<()> {
-    validate_tag_names(WHAT, &set.network, &set.container_id)?;
-    if set.rules.is_empty() {
-        return Err(NetError::invalid(format!(
-            "{WHAT} of container {:?}: no rules",
-            set.container_id
-        )));
-    }
-    set.rules
-        .iter()
-        .try_for_each(|r| r.validate().map_err(NetError::invalid))
-}
-
-pub fn add(sock: &NfSocket, ns: &NetnsFile, set: &PortMapSet) -> NetResult<()> {
-    validate(set)?;
-    let tag = masq_tag(&set.network, &set.container_id);
-    let what = format!(
-        "add {WHAT} for {} (network {}) in netns {}",
-        set.container_id,
-        set.network,
-        ns.path().display()
-    );
-    apply_planned(
-        sock,
-        NFPROTO_INET,
-        &what,
-        || look_up(sock, ns),
-        |table| portmap_plan::add(table, &set.network, &set.container_id, &tag, &set.rules),
-    )
-}
-
-pub fn check(sock: &NfSocket, ns: &NetnsFile, set: &PortMapSet) -> NetResult<()> {
-    validate(set)?;
-    let table = look_up(sock, ns)?;
-    for (chain, rule) in placed(&set.rules) {
-        if !table
-            .rules_of(&set.network, &set.container_id)
-            .any(|f| f.chain == chain && f.rule == rule)
-        {
-            return Err(NetError::not_found(format!(
-                "port-mapping rule {rule} of container {} (network {}) not found in chain {} of table inet {TABLE} in netns {}",
-                set.container_id,
-                set.network,
-                CHAINS[chain].name,
-                ns.path().display()
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Names ADD would refuse cannot be on any rule: nothing to delete.
-pub fn del(sock: &NfSocket, ns: &NetnsFile, network: &str, container_id: &str) -> NetResult<()> {
-    if validate_tag_names(WHAT, network, container_id).is_err() {
-        return Ok(());
-    }
-    let what = format!(
-        "delete {WHAT} for {container_id} (network {network}) in netns {}",
-        ns.path().display()
-    );
-    apply_planned(
-        sock,
-        NFPROTO_INET,
-        &what,
-        || look_up(sock, ns),
-        |table| portmap_plan::delete(table.rules_of(network, container_id)),
-    )
-}
-
-pub fn gc(sock: &NfSocket, ns: &NetnsFile, network: &str, live: &[String]) -> NetResult<()> {
-    let what = format!(
-        "remove stale {WHAT} of network {network} in netns {}",
-        ns.path().display()
-    );
-    apply_planned(
-        sock,
-        NFPROTO_INET,
-        &what,
-        || look_up(sock, ns),
-        |table| {
-            portmap_plan::delete(
-                table
-                    .rules
-                    .iter()
-                    .filter(|f| is_stale(&f.tag, network, live)),
-            )
+impl NftRule for PortMapRule {
+    const TABLE: &'static str = "cni_rs_portmap";
+    const CHAINS: &'static [ChainDef] = &[
+        ChainDef {
+            name: "prerouting",
+            kind: "nat",
+            hook: NF_INET_PRE_ROUTING,
+            priority: DSTNAT,
         },
-    )
+        ChainDef {
+            name: "output",
+            kind: "nat",
+            hook: NF_INET_LOCAL_OUT,
+            priority: DSTNAT,
+        },
+        ChainDef {
+            name: "postrouting",
+            kind: "nat",
+            hook: NF_INET_POST_ROUTING,
+            priority: SRCNAT,
+        },
+    ];
+
+    fn chains(&self) -> &'static [usize] {
+        match self {
+            PortMapRule::Dnat { .. } => &[0, 1],
+            PortMapRule::Masquerade { .. } => &[2],
+        }
+    }
+    fn expressions(&self) -> Attrs {
+        expressions(self)
+    }
+    fn parse_expressions(list: &[u8]) -> Option<PortMapRule> {
+        parse_expressions(list)
+    }
 }
 
-pub fn list(sock: &NfSocket, ns: &NetnsFile) -> NetResult<Vec<PortMapSet>> {
-    let found = look_up(sock, ns)?
-        .rules
-        .into_iter()
-        .map(|f| (f.tag, f.rule));
-    Ok(group_by_tag(found, |tag, rules| PortMapSet {
-        network: tag.network.clone(),
-        container_id: tag.container_id.clone(),
-        rules,
-    }))
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nftables::tagged_plan::testing::{installed, set};
+    use crate::nftables::tagged_plan::{add, delete, Table};
+    use crate::nftables::wire::{
+        kinds, NFT_MSG_DELRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE,
+    };
+    use cni_core::net::{masq_tag, PortProtocol};
+
+    fn rules() -> Vec<PortMapRule> {
+        vec![
+            PortMapRule::Dnat {
+                protocol: PortProtocol::Tcp,
+                host_ip: None,
+                host_port: 8080,
+                to: "10.1.0.5:80".parse().unwrap(),
+            },
+            PortMapRule::Masquerade {
+                from: Some("10.1.0.0/24".parse().unwrap()),
+                to: "10.1.0.5".parse().unwrap(),
+            },
+        ]
+    }
+
+    #[test]
+    fn first_add_creates_the_table_and_each_chain_then_the_rules() {
+        let msgs = add(&Table::missing(3), &set("c", &rules()), &masq_tag("n", "c"));
+        let mut want = vec![
+            NFT_MSG_NEWTABLE,
+            NFT_MSG_NEWCHAIN,
+            NFT_MSG_NEWCHAIN,
+            NFT_MSG_NEWCHAIN,
+        ];
+        want.extend([NFT_MSG_NEWRULE; 3]);
+        assert_eq!(kinds(&msgs), want);
+    }
+
+    #[test]
+    fn add_beside_another_attachment_only_adds_rules_and_a_repeat_sends_nothing() {
+        let tag = masq_tag("n", "c");
+        let table = installed(&set("other", &rules()));
+        let msgs = add(&table, &set("c", &rules()), &tag);
+        assert_eq!(kinds(&msgs), [NFT_MSG_NEWRULE; 3]);
+        let table = installed(&set("c", &rules()));
+        assert!(add(&table, &set("c", &rules()), &tag).is_empty());
+        let changed = set("c", &rules()[..1]);
+        let msgs = add(&table, &changed, &tag);
+        assert_eq!(
+            kinds(&msgs),
+            [
+                NFT_MSG_DELRULE,
+                NFT_MSG_DELRULE,
+                NFT_MSG_DELRULE,
+                NFT_MSG_NEWRULE,
+                NFT_MSG_NEWRULE
+            ]
+        );
+    }
+
+    #[test]
+    fn delete_takes_only_the_chosen_attachments_rules() {
+        let mut table = installed(&set("c", &rules()));
+        table.rules.extend(installed(&set("other", &rules())).rules);
+        assert_eq!(delete::<PortMapRule>(table.rules_of("n", "c")).len(), 3);
+        let empty = Table::<PortMapRule>::missing(3);
+        assert!(delete::<PortMapRule>(empty.rules_of("n", "c")).is_empty());
+    }
 }

@@ -8,7 +8,7 @@ use super::spoof_rule::{
     SPOOF_TABLE,
 };
 use super::wire::{NfMsg, NfSocket, NFPROTO_BRIDGE};
-use super::{apply_planned, validate_names};
+use super::{apply_planned, is_stale, validate_names};
 use crate::netlink::validate_ifname;
 use crate::netns::NetnsFile;
 use cni_core::net::{masq_tag, NetResult, SpoofCheck};
@@ -104,10 +104,9 @@ pub fn spoof_gc(sock: &NfSocket, ns: &NetnsFile, network: &str, live: &[String])
         ns.path().display()
     );
     apply(sock, ns, &what, |checks| {
-        let stale = |e: &ExistingCheck| {
-            e.tag.is_of_network(network) && !live.iter().any(|id| e.tag.is_of(network, id))
-        };
-        of(checks, stale).map(|e| del_check(e.handle)).collect()
+        of(checks, |e| is_stale(&e.tag, network, live))
+            .map(|e| del_check(e.handle))
+            .collect()
     })
 }
 
@@ -130,7 +129,7 @@ pub fn spoof_list(sock: &NfSocket, ns: &NetnsFile) -> NetResult<Vec<SpoofCheck>>
 mod tests {
     use super::*;
     use crate::nftables::wire::{
-        NFT_MSG_DELRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE,
+        kinds, NFT_MSG_DELRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE,
     };
     use cni_core::net::ParsedMasqTag;
 
@@ -150,10 +149,6 @@ mod tests {
             iface: c.iface.clone(),
             mac: c.mac,
         }
-    }
-
-    fn kinds(msgs: &[NfMsg]) -> Vec<u8> {
-        msgs.iter().map(|m| m.kind).collect()
     }
 
     #[test]

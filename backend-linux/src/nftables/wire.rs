@@ -70,6 +70,12 @@ pub struct NfMsg {
     pub attrs: Attrs,
 }
 
+/// A transaction's message types in order, for the planners' tests.
+#[cfg(test)]
+pub(crate) fn kinds(msgs: &[NfMsg]) -> Vec<u8> {
+    msgs.iter().map(|m| m.kind).collect()
+}
+
 /// NETLINK_NETFILTER, nf_tables subsystem; replies kept are rules, as their
 /// attributes after the nfgenmsg header.
 pub struct Nftables;

@@ -1,8 +1,10 @@
-//! Rules about links: names, indexes, veths, bridges, macvlans, flags, moves.
+//! Rules about links: names, indexes, veths, bridges, macvlans, ipvlans,
+//! vlans, flags, moves.
 
 use super::{expect_kind, link, open, two, SuiteEnv};
 use cni_core::net::{
-    AddressSpec, BridgeSpec, LinkKind, MacAddr, MacvlanMode, MacvlanSpec, NetErrorKind, VethSpec,
+    AddressSpec, BridgeSpec, IpvlanMode, IpvlanSpec, LinkInfo, LinkKind, MacAddr, MacvlanMode,
+    MacvlanSpec, NetErrorKind, NetResult, Netns, VethSpec, VlanSpec,
 };
 
 pub fn new_netns_has_only_loopback(env: &mut dyn SuiteEnv) {
@@ -433,6 +435,30 @@ pub fn move_to_drops_addresses_and_keeps_name(env: &mut dyn SuiteEnv) {
     assert!(v4.is_empty(), "addresses followed the link: {v4:?}");
 }
 
+/// host-device's record of a moved device's host name: the alias stays with
+/// the link through a rename and a move, and `""` clears it.
+pub fn alias_is_kept_across_rename_and_move(env: &mut dyn SuiteEnv) {
+    let (host, c, cref) = two(env);
+    let other = env.new_netns();
+    let pair = host
+        .create_veth(&VethSpec::new("al0", "al0p"), &other)
+        .unwrap();
+    assert_eq!(link(&*host, "al0").alias, None);
+    host.set_alias(pair.local.index, "al0").unwrap();
+    host.rename(pair.local.index, "al1").unwrap();
+    assert_eq!(link(&*host, "al1").alias.as_deref(), Some("al0"));
+    let moved = host.move_to(pair.local.index, &cref).unwrap();
+    assert_eq!(moved.alias.as_deref(), Some("al0"));
+    assert!(!moved.up);
+    c.set_alias(moved.index, "").unwrap();
+    assert_eq!(link(&*c, "al1").alias, None);
+    expect_kind(
+        c.set_alias(moved.index, &"a".repeat(256)),
+        NetErrorKind::Invalid,
+        "alias of 256 bytes",
+    );
+}
+
 pub fn rename_to_existing_name_is_exists(env: &mut dyn SuiteEnv) {
     let host = open(env, &env.host());
     let a = host.create_bridge(&bridge("rn0")).unwrap();
@@ -451,4 +477,128 @@ pub fn rename_makes_link_findable_by_new_name(env: &mut dyn SuiteEnv) {
     host.rename(a.index, "rm1").unwrap();
     assert_eq!(link(&*host, "rm1").index, a.index);
     assert!(host.link_by_name("rm0").unwrap_err().is_not_found());
+}
+
+/// A stacked link's creation either worked, or the kernel has no driver for
+/// its kind: then the error says which module, and nothing was left in the
+/// target namespace. `None` in that case (the rest of the rule cannot run).
+fn created_or_no_driver(
+    r: NetResult<LinkInfo>,
+    target: &dyn Netns,
+    name: &str,
+    module: &str,
+) -> Option<LinkInfo> {
+    match r {
+        Ok(info) => Some(info),
+        Err(e) if e.kind == NetErrorKind::Unsupported => {
+            assert!(
+                e.msg.contains(&format!("(modprobe {module})")),
+                "the error names the module: {e}"
+            );
+            assert!(target.link_by_name(name).unwrap_err().is_not_found());
+            None
+        }
+        Err(e) => panic!("creating {name}: {e}"),
+    }
+}
+
+pub fn ipvlan_is_created_in_target_namespace_with_parent_mac(env: &mut dyn SuiteEnv) {
+    let (host, c, cref) = two(env);
+    let other = env.new_netns();
+    let pair = host
+        .create_veth(&VethSpec::new("ivp0", "ivp0p"), &other)
+        .unwrap();
+    let spec = IpvlanSpec {
+        name: "eth0".into(),
+        parent: pair.local.index,
+        mode: IpvlanMode::L3,
+        mtu: Some(1400),
+        txqueuelen: None,
+    };
+    let Some(iv) = created_or_no_driver(host.create_ipvlan(&spec, &cref), &*c, "eth0", "ipvlan")
+    else {
+        return;
+    };
+    let seen = link(&*c, "eth0");
+    assert_eq!(seen.index, iv.index);
+    assert_eq!(
+        (seen.kind, seen.ipvlan_mode, seen.parent_index),
+        (
+            LinkKind::Ipvlan,
+            Some(IpvlanMode::L3),
+            Some(pair.local.index)
+        )
+    );
+    assert_eq!((seen.mtu, seen.txqueuelen), (1400, 1000));
+    assert_eq!(
+        seen.mac, pair.local.mac,
+        "an ipvlan shares its parent's MAC"
+    );
+    assert!(host.link_by_name("eth0").unwrap_err().is_not_found());
+    let too_big = IpvlanSpec {
+        name: "eth1".into(),
+        mtu: Some(9000),
+        ..spec
+    };
+    expect_kind(
+        host.create_ipvlan(&too_big, &cref),
+        NetErrorKind::Invalid,
+        "mtu above the parent's",
+    );
+    host.delete_link(pair.local.index).unwrap();
+    assert!(
+        c.link_by_name("eth0").unwrap_err().is_not_found(),
+        "the ipvlan goes with its parent"
+    );
+}
+
+pub fn vlan_is_created_in_target_namespace_and_ids_are_unique_per_parent(env: &mut dyn SuiteEnv) {
+    let (host, c, cref) = two(env);
+    let other = env.new_netns();
+    let pair = host
+        .create_veth(&VethSpec::new("vlp0", "vlp0p"), &other)
+        .unwrap();
+    let spec = VlanSpec {
+        name: "eth0".into(),
+        parent: pair.local.index,
+        vlan_id: 42,
+        mtu: None,
+        txqueuelen: None,
+    };
+    let Some(vl) = created_or_no_driver(host.create_vlan(&spec, &cref), &*c, "eth0", "8021q")
+    else {
+        return;
+    };
+    let seen = link(&*c, "eth0");
+    assert_eq!(seen.index, vl.index);
+    assert_eq!(
+        (seen.kind, seen.vlan_id, seen.parent_index),
+        (LinkKind::Vlan, Some(42), Some(pair.local.index))
+    );
+    assert_eq!((seen.mtu, seen.txqueuelen), (1500, 1000));
+    assert_eq!(seen.mac, pair.local.mac, "a vlan takes its parent's MAC");
+    let again = VlanSpec {
+        name: "eth1".into(),
+        ..spec.clone()
+    };
+    expect_kind(
+        host.create_vlan(&again, &cref),
+        NetErrorKind::Exists,
+        "the same id on the same parent",
+    );
+    let reserved = VlanSpec {
+        name: "eth2".into(),
+        vlan_id: 4095,
+        ..spec
+    };
+    expect_kind(
+        host.create_vlan(&reserved, &cref),
+        NetErrorKind::Invalid,
+        "vlan id 4095",
+    );
+    host.delete_link(pair.local.index).unwrap();
+    assert!(
+        c.link_by_name("eth0").unwrap_err().is_not_found(),
+        "the vlan goes with its parent"
+    );
 }

@@ -47,6 +47,8 @@ fn link_line(l: &LinkInfo, name_of: &dyn Fn(u32) -> String) -> String {
         LinkKind::Bridge => "bridge",
         LinkKind::Veth => "veth",
         LinkKind::Macvlan => "macvlan",
+        LinkKind::Ipvlan => "ipvlan",
+        LinkKind::Vlan => "vlan",
         LinkKind::Other(k) => k,
     };
     let state = match (l.up, l.oper_up) {
@@ -63,6 +65,12 @@ fn link_line(l: &LinkInfo, name_of: &dyn Fn(u32) -> String) -> String {
     }
     if let Some(mode) = l.macvlan_mode {
         let _ = write!(s, " mode {mode}");
+    }
+    if let Some(mode) = l.ipvlan_mode {
+        let _ = write!(s, " mode {mode}");
+    }
+    if let Some(id) = l.vlan_id {
+        let _ = write!(s, " id {id}");
     }
     if l.hairpin == Some(true) {
         s.push_str(" hairpin");

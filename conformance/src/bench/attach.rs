@@ -1,9 +1,9 @@
 //! An implementation under test, as the sections of the benchmark see it:
 //! something that attaches, checks and detaches one container. Our plugins
 //! and the reference's are [`PluginAttacher`]s; the kernel floor is
-//! `floor::FloorAttacher`. A libcni chain (the Podman default chain: bridge,
-//! portmap, firewall, tuning) becomes one more `Attacher` whose steps run
-//! `cnitool` on a conflist, and every section measures it unchanged.
+//! `floor::FloorAttacher`; the Podman default chain (bridge, portmap,
+//! firewall, tuning) run by our libcni is `chain::ChainAttacher`, and every
+//! section measures it unchanged.
 
 use super::modes::{Lan, Mode};
 use super::step::{Outcome, Probe, Step};
@@ -44,11 +44,16 @@ impl PluginAttacher {
         };
         let mut conf = json!({"cniVersion": "1.0.0", "name": "bench", "type": self.mode.plugin()});
         match self.mode {
-            Mode::Bridge | Mode::BridgeMasq | Mode::DualStack => {
+            Mode::Bridge | Mode::BridgeMasq | Mode::DualStack | Mode::PodmanChain => {
                 conf["bridge"] = json!(lan.bridge);
                 conf["isGateway"] = json!(true);
                 conf["ipMasq"] = json!(self.mode.ip_masq());
                 conf["ipam"] = ipam;
+            }
+            Mode::BridgeDhcp => {
+                conf["bridge"] = json!(lan.bridge);
+                conf["isGateway"] = json!(true);
+                conf["ipam"] = json!({"type": "dhcp", "daemonSocketPath": lan.dhcp_socket()});
             }
             Mode::Ptp => conf["ipam"] = ipam,
             Mode::Macvlan => {
@@ -115,11 +120,9 @@ impl Attacher for PluginAttacher {
 }
 
 impl Drop for PluginAttacher {
-    /// The bridge is shared and never removed by a DEL.
     fn drop(&mut self) {
         if self.mode.has_bridge() {
-            let _ = Step::tool("/usr/sbin/ip", &["link", "del", &self.lan.bridge], "")
-                .run(Probe::Timed);
+            self.lan.remove_bridge();
         }
     }
 }

@@ -20,6 +20,9 @@ pub struct FloorAttacher {
 impl FloorAttacher {
     /// Makes what a first ADD would make once (the bridge, the nat chain).
     pub fn create(label: String, mode: Mode, lan: Lan) -> Result<FloorAttacher, String> {
+        if !mode.has_floor() {
+            return Err(format!("the floor has no counterpart for {}", mode.name()));
+        }
         if mode.has_bridge() {
             let br = &lan.bridge;
             let mut setup = format!(
@@ -60,7 +63,7 @@ impl FloorAttacher {
         let container_v4 =
             format!("addr add {addr}/16 dev eth0\nlink set eth0 up\nroute add default via {gw}\n");
         match self.mode {
-            Mode::Bridge | Mode::BridgeMasq => (
+            Mode::Bridge | Mode::BridgeMasq | Mode::PodmanChain | Mode::BridgeDhcp => (
                 format!("{veth_pair}link set {veth} master {} up\n", lan.bridge),
                 container_v4,
             ),
@@ -132,7 +135,7 @@ impl Attacher for FloorAttacher {
 impl Drop for FloorAttacher {
     fn drop(&mut self) {
         if self.mode.has_bridge() {
-            let _ = Step::tool(IP, &["link", "del", &self.lan.bridge], "").run(Probe::Timed);
+            self.lan.remove_bridge();
         }
     }
 }

@@ -63,6 +63,8 @@ impl fmt::Display for Goal {
 /// Every goal this run has the rows for.
 pub fn evaluate(report: &Report) -> Vec<Goal> {
     let mut goals = masq_goals(report);
+    goals.extend(chain_goal(report));
+    goals.extend(dhcp_goal(report));
     if let Some(n) = report.concurrency.iter().map(|r| r.at_once).max() {
         if let (Some(ours), Some(reference)) = (
             report.concurrency_row(n, "ours"),
@@ -130,6 +132,32 @@ fn masq_goals(report: &Report) -> Vec<Goal> {
     goals
 }
 
+/// Issue #12: Podman's default chain through libcni, ADD on our plugins at
+/// most a third of the reference's.
+fn chain_goal(report: &Report) -> Option<Goal> {
+    let mode = Mode::PodmanChain;
+    let ours = report.latency_row(mode, "ours")?;
+    let reference = report.latency_row(mode, "reference")?;
+    Some(Goal::at_most(
+        format!("{} ADD, ours / reference", mode.name()),
+        ratio(ours.add.median, reference.add.median),
+        1.0 / 3.0,
+    ))
+}
+
+/// Issue #13: a bridge ADD with dhcp IPAM against dnsmasq, ours at most a
+/// tenth of the reference's.
+fn dhcp_goal(report: &Report) -> Option<Goal> {
+    let mode = Mode::BridgeDhcp;
+    let ours = report.latency_row(mode, "ours")?;
+    let reference = report.latency_row(mode, "reference")?;
+    Some(Goal::at_most(
+        format!("{} ADD, ours / reference", mode.name()),
+        ratio(ours.add.median, reference.add.median),
+        0.1,
+    ))
+}
+
 fn density_goals(report: &Report) -> Vec<Goal> {
     let levels: Vec<usize> = report.density.iter().map(|r| r.attached).collect();
     let (Some(&low), Some(&high)) = (levels.iter().min(), levels.iter().max()) else {
@@ -156,4 +184,49 @@ fn density_goals(report: &Report) -> Vec<Goal> {
             1.2,
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::latency::LatencyRow;
+    use crate::bench::measure::Stats;
+    use std::time::Duration;
+
+    fn row(mode: Mode, implementation: &str, add_ms: u64) -> LatencyRow {
+        let add = Stats::of_walls(vec![Duration::from_millis(add_ms)]);
+        LatencyRow {
+            mode,
+            implementation: implementation.into(),
+            add,
+            check: Stats::default(),
+            check_failed: None,
+            del: Stats::default(),
+            rss: Default::default(),
+        }
+    }
+
+    fn chain_goal_with(ours_ms: u64, reference_ms: u64) -> Goal {
+        let report = Report {
+            latency: vec![
+                row(Mode::PodmanChain, "ours", ours_ms),
+                row(Mode::PodmanChain, "reference", reference_ms),
+            ],
+            ..Report::default()
+        };
+        let goals = evaluate(&report);
+        let chain = goals
+            .iter()
+            .find(|g| g.what.contains("ADD, ours / reference"));
+        chain.expect("the chain's goal").clone()
+    }
+
+    #[test]
+    fn the_chain_goal_is_a_third_of_the_references_add() {
+        let met = chain_goal_with(10, 80);
+        assert!(met.met(), "{met}");
+        assert_eq!(met.to_json()["value"], 0.13);
+        let missed = chain_goal_with(30, 80);
+        assert!(!missed.met(), "{missed}");
+    }
 }

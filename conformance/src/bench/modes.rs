@@ -1,6 +1,8 @@
 //! What is attached: one main plugin with host-local, in the shapes a node
-//! uses, and the address plan each implementation gets for it.
+//! uses, or Podman's default chain through libcni; and the address plan each
+//! implementation gets for it.
 
+use super::step::{Probe, Step};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,16 +13,24 @@ pub enum Mode {
     Ptp,
     Macvlan,
     Loopback,
+    /// The list `podman network create` writes (bridge with host-local and
+    /// `ipMasq`, portmap, firewall, tuning), run by our libcni.
+    PodmanChain,
+    /// bridge with dhcp IPAM, leases from dnsmasq (`--no-ping`) through
+    /// each implementation's own dhcp daemon.
+    BridgeDhcp,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 6] = [
+    pub const ALL: [Mode; 8] = [
         Mode::Bridge,
         Mode::BridgeMasq,
         Mode::DualStack,
         Mode::Ptp,
         Mode::Macvlan,
         Mode::Loopback,
+        Mode::PodmanChain,
+        Mode::BridgeDhcp,
     ];
 
     /// The name on the command line, in the table and in the JSON.
@@ -32,22 +42,30 @@ impl Mode {
             Mode::Ptp => "ptp",
             Mode::Macvlan => "macvlan",
             Mode::Loopback => "loopback",
+            Mode::PodmanChain => "podman chain (libcni)",
+            Mode::BridgeDhcp => "bridge+dhcp",
         }
     }
 
-    /// Accepts the table's names and short ones (`masq`, `dual`).
+    /// Accepts the table's names and short ones (`masq`, `dual`, `podman`).
     pub fn parse(text: &str) -> Option<Mode> {
         match text {
             "masq" | "ipmasq" => Some(Mode::BridgeMasq),
             "dual" | "dual-stack" => Some(Mode::DualStack),
+            "podman" | "chain" => Some(Mode::PodmanChain),
+            "dhcp" => Some(Mode::BridgeDhcp),
             _ => Mode::ALL.into_iter().find(|m| m.name() == text),
         }
     }
 
-    /// The plugin binary (the config's `type`).
+    /// The plugin binary (the config's `type`; a chain's first plugin).
     pub fn plugin(self) -> &'static str {
         match self {
-            Mode::Bridge | Mode::BridgeMasq | Mode::DualStack => "bridge",
+            Mode::Bridge
+            | Mode::BridgeMasq
+            | Mode::DualStack
+            | Mode::PodmanChain
+            | Mode::BridgeDhcp => "bridge",
             Mode::Ptp => "ptp",
             Mode::Macvlan => "macvlan",
             Mode::Loopback => "loopback",
@@ -60,6 +78,18 @@ impl Mode {
 
     pub fn ip_masq(self) -> bool {
         self == Mode::BridgeMasq
+    }
+
+    /// A network list run by libcni rather than one plugin run directly; the
+    /// kernel floor has no counterpart for it.
+    pub fn is_chain(self) -> bool {
+        self == Mode::PodmanChain
+    }
+
+    /// Whether the kernel floor has a counterpart (it runs no chain and no
+    /// DHCP exchange).
+    pub fn has_floor(self) -> bool {
+        !self.is_chain() && self != Mode::BridgeDhcp
     }
 }
 
@@ -99,7 +129,19 @@ impl Lan {
         format!("10.{}.{}.{}", self.octet, n / 256, n % 256)
     }
 
+    /// Where this network's dhcp daemon listens.
+    pub fn dhcp_socket(&self) -> PathBuf {
+        self.data_dir
+            .with_file_name(format!("{}-dhcp.sock", self.bridge))
+    }
+
     pub fn addr6(&self, i: usize) -> String {
         format!("fd00:{}::{:x}", self.octet, i + 2)
+    }
+
+    /// The bridge is shared and never removed by a DEL: the attacher that
+    /// made it removes it when done.
+    pub fn remove_bridge(&self) {
+        let _ = Step::tool("/usr/sbin/ip", &["link", "del", &self.bridge], "").run(Probe::Timed);
     }
 }

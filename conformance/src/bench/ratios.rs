@@ -1,6 +1,7 @@
 //! The ratios printed under the tables: ours against the reference and the
 //! floor per mode, what ipMasq adds, ADDs at once, and growth with density.
 
+use super::latency::LatencyRow;
 use super::modes::Mode;
 use super::report::{Report, FLOOR};
 use std::fmt;
@@ -37,10 +38,10 @@ fn per_mode(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(reference) = report.latency_row(mode, "reference") {
             writeln!(
                 f,
-                "{}: reference / ours (medians) ADD {:.2}x, CHECK {:.2}x, DEL {:.2}x; peak RSS ours / reference plugin {:.2}, tree {:.2}",
+                "{}: reference / ours (medians) ADD {:.2}x, CHECK {}, DEL {:.2}x; peak RSS ours / reference plugin {:.2}, tree {:.2}",
                 mode.name(),
                 ratio(reference.add.median, ours.add.median),
-                ratio(reference.check.median, ours.check.median),
+                check_ratio(reference, ours),
                 ratio(reference.del.median, ours.del.median),
                 kib_ratio(ours.rss.main_kib, reference.rss.main_kib),
                 kib_ratio(ours.rss.tree_kib, reference.rss.tree_kib),
@@ -49,15 +50,27 @@ fn per_mode(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(floor) = report.latency_row(mode, FLOOR) {
             writeln!(
                 f,
-                "{}: ours / floor (medians) ADD {:.2}x, CHECK {:.2}x, DEL {:.2}x",
+                "{}: ours / floor (medians) ADD {:.2}x, CHECK {}, DEL {:.2}x",
                 mode.name(),
                 ratio(ours.add.median, floor.add.median),
-                ratio(ours.check.median, floor.check.median),
+                check_ratio(ours, floor),
                 ratio(ours.del.median, floor.del.median),
             )?;
         }
     }
     Ok(())
+}
+
+/// `a / b` of the CHECK medians, or why there is none.
+fn check_ratio(a: &LatencyRow, b: &LatencyRow) -> String {
+    let failed = |r: &LatencyRow| {
+        r.check_failed
+            .as_ref()
+            .map(|_| format!("- ({} failed)", r.implementation))
+    };
+    failed(a)
+        .or_else(|| failed(b))
+        .unwrap_or_else(|| format!("{:.2}x", ratio(a.check.median, b.check.median)))
 }
 
 fn masq_cost(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {

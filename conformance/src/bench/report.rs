@@ -46,7 +46,11 @@ impl Report {
             "containers": self.containers,
             "latency": self.latency.iter().map(|r| json!({
                 "mode": r.mode.name(), "implementation": r.implementation,
-                "add": stats(&r.add), "check": stats(&r.check), "del": stats(&r.del),
+                "add": stats(&r.add), "del": stats(&r.del),
+                "check": match &r.check_failed {
+                    None => stats(&r.check),
+                    Some(f) => json!({"failed": f.count, "of": f.of, "error": f.error}),
+                },
                 "peak_rss_kib": {"plugin": r.rss.main_kib, "tree": r.rss.tree_kib},
             })).collect::<Vec<_>>(),
             "concurrency": self.concurrency.iter().map(|r| json!({
@@ -79,7 +83,7 @@ impl Report {
                 r.mode.name(),
                 r.implementation,
                 median_p99(&r.add),
-                median_p99(&r.check),
+                check_cell(r),
                 median_p99(&r.del),
                 r.rss.main_kib,
                 r.rss.tree_kib
@@ -89,7 +93,19 @@ impl Report {
             f,
             "(peak RSS: VmHWM at exit, largest over ADD, CHECK and DEL of traced extra containers; \
              plugin = the process started, tree = largest of it and every process it started)"
-        )
+        )?;
+        for r in &self.latency {
+            if let Some(failed) = &r.check_failed {
+                writeln!(
+                    f,
+                    "(CHECK failed, {}, {}: {})",
+                    r.mode.name(),
+                    r.implementation,
+                    failed.error.trim()
+                )?;
+            }
+        }
+        Ok(())
     }
 
     fn concurrency_table(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -148,6 +164,15 @@ impl Report {
 
 pub fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0 * 100.0).round() / 100.0
+}
+
+/// The CHECK column: its times, or how many failed (times of the rest, if any).
+fn check_cell(r: &LatencyRow) -> String {
+    match &r.check_failed {
+        None => median_p99(&r.check),
+        Some(f) if f.count == f.of => "failed".into(),
+        Some(f) => format!("{} ({} of {} failed)", median_p99(&r.check), f.count, f.of),
+    }
 }
 
 fn median_p99(s: &Stats) -> String {

@@ -3,6 +3,8 @@
 //! removes again, also on failure.
 
 use super::attach::{Attacher, Container, PluginAttacher};
+use super::chain::ChainAttacher;
+use super::dhcp::DhcpAttacher;
 use super::floor::FloorAttacher;
 use super::modes::{Lan, Mode};
 use super::report::{Report, FLOOR};
@@ -29,6 +31,8 @@ pub struct BenchConfig {
 
 /// Extra containers per implementation whose verbs run traced, for memory.
 const TRACED_CONTAINERS: usize = 3;
+/// Containers timed in the DHCP mode.
+const DHCP_CONTAINERS: usize = 5;
 /// Containers attached and detached (timed) on top of each density level.
 pub const DENSITY_PROBES: usize = 10;
 
@@ -88,6 +92,11 @@ impl Bench<'_> {
         let (timed, rest) = containers.split_at(self.cfg.containers);
         let traced = &rest[..TRACED_CONTAINERS];
         for &mode in &self.cfg.modes {
+            // A reference DHCP ADD takes seconds: a few containers tell.
+            let timed = match mode {
+                Mode::BridgeDhcp => &timed[..timed.len().min(DHCP_CONTAINERS)],
+                _ => timed,
+            };
             for attacher in self.attachers(mode)? {
                 let row = latency::measure(mode, attacher.as_ref(), timed, traced)?;
                 report.latency.push(row);
@@ -110,24 +119,35 @@ impl Bench<'_> {
         Ok(report)
     }
 
-    /// Ours, the reference (when present) and the floor, each on a fresh
-    /// network of its own.
+    /// Ours, the reference (when present) and the floor (which has no
+    /// chain), each on a fresh network of its own.
     fn attachers(&self, mode: Mode) -> Result<Vec<Box<dyn Attacher>>, String> {
         let mut all: Vec<Box<dyn Attacher>> = Vec::new();
-        let plugin = |label: &'static str, dir: &Path, octet| -> Box<dyn Attacher> {
-            Box::new(PluginAttacher {
-                label: label.to_string(),
+        let plugins = |label: &str, dir: &Path, octet| -> Result<Box<dyn Attacher>, String> {
+            let (label, lan) = (label.to_string(), self.lan(octet));
+            if mode.is_chain() {
+                return Ok(Box::new(ChainAttacher::new(label, dir, lan)?));
+            }
+            let attacher = PluginAttacher {
+                label,
                 dir: dir.to_path_buf(),
                 mode,
-                lan: self.lan(octet),
-            })
+                lan,
+            };
+            if mode == Mode::BridgeDhcp {
+                let ours = dir == self.cfg.ours.as_path();
+                return Ok(Box::new(DhcpAttacher::start(attacher, ours)?));
+            }
+            Ok(Box::new(attacher))
         };
-        all.push(plugin("ours", &self.cfg.ours, 252));
+        all.push(plugins("ours", &self.cfg.ours, 252)?);
         if let Some(dir) = &self.cfg.reference {
-            all.push(plugin("reference", dir, 253));
+            all.push(plugins("reference", dir, 253)?);
         }
-        let floor = FloorAttacher::create(FLOOR.to_string(), mode, self.lan(251))?;
-        all.push(Box::new(floor));
+        if mode.has_floor() {
+            let floor = FloorAttacher::create(FLOOR.to_string(), mode, self.lan(251))?;
+            all.push(Box::new(floor));
+        }
         Ok(all)
     }
 

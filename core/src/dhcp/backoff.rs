@@ -1,7 +1,7 @@
 //! Retransmission intervals: RFC 2131's for DHCPv4, RFC 8415's for DHCPv6.
 
-use super::rng::Rng;
 use super::time::millis;
+use crate::rng::Rng;
 use std::time::Duration;
 
 /// RFC 2131 4.1: the first retransmission waits 4 s, each next one twice as

@@ -21,7 +21,6 @@
 mod backoff;
 mod names;
 mod options;
-mod rng;
 mod time;
 pub mod v4;
 pub mod v6;

@@ -37,6 +37,14 @@ pub fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// Addresses separated by spaces, as error messages list them.
+pub fn join(ips: &[IpAddr]) -> String {
+    ips.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 pub fn same_family(a: IpAddr, b: IpAddr) -> bool {
     a.is_ipv4() == b.is_ipv4()
 }

@@ -4,6 +4,7 @@
 
 pub mod addr;
 pub mod allocator;
+pub mod cluster;
 pub mod config;
 pub mod mem_store;
 pub mod parse;

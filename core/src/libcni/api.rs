@@ -44,7 +44,14 @@ pub struct CniConfig<'e> {
     pub(super) exec: &'e dyn Exec,
     cache_dir: Option<PathBuf>,
     base_env: Vec<(String, String)>,
+    /// `TRACEPARENT`/`TRACESTATE` (W3C trace context) handed to every plugin.
+    trace: Vec<(String, String)>,
 }
+
+/// The W3C trace context variables: taken from the runtime's environment and
+/// passed to every plugin, as current upstream libcni does, so a plugin's
+/// logs join the runtime's trace.
+pub const TRACE_VARS: &[&str] = &["TRACEPARENT", "TRACESTATE"];
 
 /// The variables libcni sets itself; never taken from the base environment.
 const CNI_VARS: &[&str] = &[
@@ -63,7 +70,27 @@ impl<'e> CniConfig<'e> {
             exec,
             cache_dir: None,
             base_env: Vec::new(),
+            trace: TRACE_VARS
+                .iter()
+                .filter_map(|k| Some((k.to_string(), non_empty_var(k)?)))
+                .collect(),
         }
+    }
+
+    /// The trace context for the plugins this config runs, replacing the one
+    /// taken from the process environment (a runtime serving many requests
+    /// has one per request). `None`s pass no trace context.
+    pub fn with_trace_context(
+        mut self,
+        traceparent: Option<String>,
+        tracestate: Option<String>,
+    ) -> Self {
+        self.trace = TRACE_VARS
+            .iter()
+            .zip([traceparent, tracestate])
+            .filter_map(|(k, v)| Some((k.to_string(), v.filter(|v| !v.is_empty())?)))
+            .collect();
+        self
     }
 
     pub fn with_cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -73,11 +100,16 @@ impl<'e> CniConfig<'e> {
 
     /// Variables every plugin gets besides the `CNI_*` ones (the reference
     /// passes its whole process environment; a runtime passes e.g. `PATH`).
+    /// A trace context in `env` replaces the one this config holds.
     pub fn with_base_env(mut self, env: Vec<(String, String)>) -> Self {
-        self.base_env = env
+        let (trace, rest): (Vec<_>, Vec<_>) = env
             .into_iter()
             .filter(|(k, _)| !CNI_VARS.contains(&k.as_str()))
-            .collect();
+            .partition(|(k, _)| TRACE_VARS.contains(&k.as_str()));
+        if trace.iter().any(|(_, v)| !v.is_empty()) {
+            self.trace = trace.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+        }
+        self.base_env = rest;
         self
     }
 
@@ -195,68 +227,6 @@ impl<'e> CniConfig<'e> {
         cache::remove(&cache_path)
     }
 
-    /// GC (1.1.0): first DEL every cached attachment of this network that is
-    /// not in `valid`, then send GC to every plugin with
-    /// `cni.dev/valid-attachments` (omitted when `valid` is None).
-    pub fn gc_network_list(
-        &self,
-        list: &NetworkConfigList,
-        valid: Option<&[GcAttachment]>,
-    ) -> Result<(), LibcniError> {
-        require_version(list, "GC", version::GC_STATUS_MIN_VERSION)?;
-        if list.disable_gc {
-            return Ok(());
-        }
-        let keep: std::collections::HashSet<&GcAttachment> = valid.unwrap_or(&[]).iter().collect();
-        let mut errors = Vec::new();
-        for stale in self.get_cached_attachments("")? {
-            if stale.network_name != list.name {
-                continue;
-            }
-            let id = GcAttachment {
-                container_id: stale.container_id.clone(),
-                ifname: stale.ifname.clone(),
-            };
-            if keep.contains(&id) {
-                continue;
-            }
-            let rt = RuntimeConf {
-                container_id: stale.container_id,
-                netns: stale.netns,
-                ifname: stale.ifname,
-                args: stale.cni_args,
-                capability_args: stale.capability_args,
-                cache_dir: None,
-            };
-            if let Err(e) = self.del_network_list(list, &rt) {
-                errors.push(LibcniError::StaleAttachment {
-                    container_id: rt.container_id,
-                    ifname: rt.ifname,
-                    source: Box::new(e),
-                });
-            }
-        }
-        let mut inject = Map::new();
-        if let Some(valid) = valid {
-            let attachments = serde_json::to_value(valid).map_err(|e| {
-                LibcniError::config("GC arguments", "cni.dev/valid-attachments", e.to_string())
-            })?;
-            inject.insert("cni.dev/valid-attachments".into(), attachments);
-        }
-        for plugin in &list.plugins {
-            let stdin = build_with(list, plugin, inject.clone())?;
-            if let Err(e) = self.run(
-                plugin,
-                "gc",
-                &stdin,
-                self.env("GC", &RuntimeConf::default()),
-            ) {
-                errors.push(e);
-            }
-        }
-        into_result(errors)
-    }
-
     /// STATUS (1.1.0): every plugin in order; the first failure is returned.
     pub fn get_status_network_list(&self, list: &NetworkConfigList) -> Result<(), LibcniError> {
         require_version(list, "STATUS", version::GC_STATUS_MIN_VERSION)?;
@@ -341,7 +311,7 @@ impl<'e> CniConfig<'e> {
             })
     }
 
-    fn run(
+    pub(super) fn run(
         &self,
         plugin: &PluginConfig,
         verb: &'static str,
@@ -362,7 +332,7 @@ impl<'e> CniConfig<'e> {
 
     /// The environment as the reference's `invoke.Args` builds it: all six
     /// variables always set (empty where the verb has no value), then the
-    /// base environment.
+    /// base environment, then the trace context.
     pub(super) fn env(&self, command: &str, rt: &RuntimeConf) -> Vec<(String, String)> {
         let args = CniArgs::from_pairs(rt.args.clone()).to_env_string();
         let path = self
@@ -380,11 +350,12 @@ impl<'e> CniConfig<'e> {
             ("CNI_PATH".to_string(), path),
         ];
         env.extend(self.base_env.iter().cloned());
+        env.extend(self.trace.iter().cloned());
         env
     }
 }
 
-fn require_version(
+pub(super) fn require_version(
     list: &NetworkConfigList,
     verb: &'static str,
     min: &'static str,
@@ -399,6 +370,10 @@ fn require_version(
             min,
         })
     }
+}
+
+fn non_empty_var(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.is_empty())
 }
 
 pub(super) fn into_result(mut errors: Vec<LibcniError>) -> Result<(), LibcniError> {

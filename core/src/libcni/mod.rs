@@ -1,10 +1,14 @@
 //! libcni: the runtime side of CNI as a library (the reference's `libcni`).
 //!
-//! Load a network from a configuration directory ([`load_conf_list`]), then
-//! run it for a container with a [`CniConfig`]: ADD chains the plugins with
-//! `prevResult`, DEL runs them in reverse with the cached result, CHECK, GC
-//! and STATUS are gated by the network's spec version. Results are cached in
-//! the reference's format under `<cacheDir>/results/`.
+//! Load a network from a configuration directory ([`load_conf_list`]; its
+//! plugins inline or in `<dir>/<name>/*.conf`), then run it for a container
+//! with a [`CniConfig`]: ADD chains the plugins with `prevResult`, DEL runs
+//! them in reverse with the cached result, CHECK, GC and STATUS are gated by
+//! the network's spec version. A single `.conf` runs on its own through the
+//! single-plugin APIs ([`load_conf`], `add_network`, ...). GC can cover many
+//! lists in one call (`gc_network_lists`). Every plugin gets the runtime's
+//! trace context (`TRACEPARENT`/`TRACESTATE`). Results are cached in the
+//! reference's format under `<cacheDir>/results/`.
 //!
 //! Where we deliberately differ from the reference libcni:
 //! - GC and STATUS below 1.1.0 are refused (the reference silently succeeds,
@@ -27,17 +31,21 @@ mod api;
 pub(crate) mod base64;
 pub mod cache;
 mod error;
+mod gc;
 mod inject;
 pub mod load;
 mod probe;
 pub mod raw_conf;
 mod result;
+mod single;
 pub mod validate;
 pub mod version;
 
-pub use api::{CniConfig, GcAttachment, RuntimeConf};
+pub use api::{CniConfig, GcAttachment, RuntimeConf, TRACE_VARS};
 pub use cache::{CacheEntry, CachedInfo, CACHE_KIND_V1, DEFAULT_CACHE_DIR};
 pub use error::LibcniError;
+pub use gc::VALID_ATTACHMENTS_KEYS;
 pub use inject::build_one_config;
-pub use load::{conf_files, load_conf_list};
+pub use load::{conf_files, load_conf_list, load_networks};
 pub use raw_conf::{NetworkConfigList, PluginConfig};
+pub use single::{load_conf, NetworkConfig};

@@ -88,14 +88,37 @@ pub struct NetworkConfigList {
     pub cni_version: String,
     pub disable_check: bool,
     pub disable_gc: bool,
+    /// `loadOnlyInlinedPlugins`: when false (the default), loading the list
+    /// from a directory also takes the plugins in `<dir>/<name>/*.conf`.
+    pub load_only_inlined_plugins: bool,
     pub plugins: Vec<PluginConfig>,
     /// The list as it was read; what the result cache records.
     pub bytes: Vec<u8>,
 }
 
 impl NetworkConfigList {
-    /// Parses a `.conflist` document.
+    /// Parses a `.conflist` document that carries its plugins inline (the
+    /// bytes alone must make a runnable list).
     pub fn from_bytes(bytes: &[u8], origin: &str) -> Result<Self, LibcniError> {
+        let list = Self::from_bytes_without_plugin_files(bytes, origin)?;
+        if list.plugins.is_empty() {
+            return Err(LibcniError::config(
+                origin,
+                "plugins",
+                "missing (a list may leave its plugins to files under <confdir>/<name>/ \
+                 only when it is loaded from a configuration directory)",
+            ));
+        }
+        Ok(list)
+    }
+
+    /// Parses a `.conflist` document whose `plugins` may be absent: the
+    /// caller adds the plugins from `<confdir>/<name>/*.conf` unless
+    /// `load_only_inlined_plugins` (see `load::conf_list_from_file`).
+    pub fn from_bytes_without_plugin_files(
+        bytes: &[u8],
+        origin: &str,
+    ) -> Result<Self, LibcniError> {
         let top = object_from_bytes(bytes).map_err(config_error(origin))?;
         let read = || -> Result<_, ConfigError> {
             let f = Fields::new(&top);
@@ -105,27 +128,40 @@ impl NetworkConfigList {
             let flags = (
                 lenient_flag(&f, "disableCheck")?,
                 lenient_flag(&f, "disableGC")?,
+                f.get::<bool>("loadOnlyInlinedPlugins")?.unwrap_or(false),
             );
-            let plugins = f.field("plugins").ok_or_else(|| ConfigError::Missing {
-                field: "plugins".into(),
-            })?;
-            Ok((name, declared, versions, flags, plugins.items()?))
+            let items = match f.field("plugins") {
+                Some(plugins) => Some(plugins.items()?),
+                None => None,
+            };
+            Ok((name, declared, versions, flags, items))
         };
-        let (name, declared, versions, (disable_check, disable_gc), items) =
+        let (name, declared, versions, (disable_check, disable_gc, only_inlined), items) =
             read().map_err(config_error(origin))?;
         let cni_version = negotiate_version(declared, versions, origin)?;
-        if items.is_empty() {
-            return Err(LibcniError::config(origin, "plugins", "no plugins in list"));
-        }
-        let plugins = items
-            .into_iter()
-            .map(|p| PluginConfig::from_value(p.value.clone(), origin, &p.path))
-            .collect::<Result<Vec<_>, _>>()?;
+        let plugins = match items {
+            Some(items) if items.is_empty() => {
+                return Err(LibcniError::config(origin, "plugins", "no plugins in list"))
+            }
+            Some(items) => items
+                .into_iter()
+                .map(|p| PluginConfig::from_value(p.value.clone(), origin, &p.path))
+                .collect::<Result<Vec<_>, _>>()?,
+            None if only_inlined => {
+                return Err(LibcniError::config(
+                    origin,
+                    "plugins",
+                    "missing, and loadOnlyInlinedPlugins is true",
+                ))
+            }
+            None => Vec::new(),
+        };
         Ok(NetworkConfigList {
             name,
             cni_version,
             disable_check,
             disable_gc,
+            load_only_inlined_plugins: only_inlined,
             plugins,
             bytes: bytes.to_vec(),
         })

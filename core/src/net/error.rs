@@ -16,6 +16,8 @@ pub enum NetErrorKind {
     Invalid,
     /// EPERM, EACCES
     Permission,
+    /// EOPNOTSUPP: e.g. a link kind whose driver the kernel does not have
+    Unsupported,
     Other,
 }
 

@@ -3,6 +3,7 @@
 //! tagged with the network and container ID (the scheme of
 //! [`super::masq_tag`]), so DEL and GC remove exactly one attachment's.
 
+use super::rule_set::{RuleSet, TaggedRule};
 use std::fmt;
 use std::net::IpAddr;
 
@@ -28,9 +29,14 @@ impl FirewallRule {
     pub fn is_drop(&self) -> bool {
         matches!(self, FirewallRule::DropNewTo { .. })
     }
+}
+
+impl TaggedRule for FirewallRule {
+    const SET: &'static str = "forwarding rules";
+    const ONE: &'static str = "forwarding rule";
 
     /// An interface name a rule matches on must be one the kernel could have.
-    pub fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), String> {
         match self {
             FirewallRule::DropNewTo {
                 except_in: Some(name),
@@ -39,6 +45,10 @@ impl FirewallRule {
                 .map_err(|e| format!("{self}: interface {name:?}: {e}")),
             _ => Ok(()),
         }
+    }
+
+    fn describe(&self) -> String {
+        format!("{} \"{self}\"", Self::ONE)
     }
 }
 
@@ -59,10 +69,5 @@ impl fmt::Display for FirewallRule {
     }
 }
 
-/// Every rule of one attachment.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct FirewallSet {
-    pub network: String,
-    pub container_id: String,
-    pub rules: Vec<FirewallRule>,
-}
+/// Every forwarding rule of one attachment.
+pub type FirewallSet = RuleSet<FirewallRule>;

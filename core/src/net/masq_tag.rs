@@ -9,25 +9,13 @@
 //! a valid name). Rules of the previous format, `net=<N> id=<C>`, still match.
 //! This is a persistent format: the hashes must never change.
 
+use super::{NetError, NetResult};
+use crate::hash::fnv1a64;
+
 /// nftables keeps at most this many bytes of a rule comment.
 pub const MASQ_TAG_MAX: usize = 127;
 
 const CUT_MARK: char = '~';
-
-/// FNV-1a, 64 bits: stable across versions and platforms.
-fn fnv1a64(parts: &[&[u8]]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for (i, part) in parts.iter().enumerate() {
-        if i > 0 {
-            // A separator byte no name contains: ("ab","c") and ("a","bc") differ.
-            h = (h ^ 0xff).wrapping_mul(0x0100_0000_01b3);
-        }
-        for b in *part {
-            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    h
-}
 
 fn network_hash(network: &str) -> u32 {
     let h = fnv1a64(&[network.as_bytes()]);
@@ -45,6 +33,19 @@ pub fn is_taggable(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+/// The names a rule tag carries, both taggable (see [`is_taggable`]);
+/// `what` names the kind of rule for the message.
+pub fn validate_tag_names(what: &str, network: &str, container_id: &str) -> NetResult<()> {
+    for (field, value) in [("network name", network), ("container ID", container_id)] {
+        if !is_taggable(value) {
+            return Err(NetError::invalid(format!(
+                "{what}: {field} {value:?} must be non-empty letters, digits, '_', '.' or '-'"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `name` cut to `keep` bytes, the last replaced by the cut mark.

@@ -10,14 +10,18 @@ mod firewall_rules;
 mod masq_tag;
 mod portmap;
 mod rule;
+mod rule_set;
 mod shaping;
 mod types;
 
 pub use error::{NetError, NetErrorKind, NetResult};
 pub use firewall_rules::{FirewallRule, FirewallSet};
-pub use masq_tag::{is_taggable, masq_tag, masq_tag_shown_names, ParsedMasqTag, MASQ_TAG_MAX};
+pub use masq_tag::{
+    is_taggable, masq_tag, masq_tag_shown_names, validate_tag_names, ParsedMasqTag, MASQ_TAG_MAX,
+};
 pub use portmap::{PortMapRule, PortMapSet, PortProtocol};
 pub use rule::{RuleInfo, RuleSpec};
+pub use rule_set::{RuleSet, TaggedRule};
 pub use shaping::{RootQdisc, Shaping, TokenBucket, TBF_LATENCY_USEC};
 pub use types::*;
 
@@ -47,6 +51,13 @@ pub trait Netns {
     /// places it directly in `target_ns` under `spec.name`. The returned info is
     /// as seen in `target_ns`.
     fn create_macvlan(&self, spec: &MacvlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo>;
+    /// Creates an ipvlan on `spec.parent` (an index in *this* namespace)
+    /// directly in `target_ns` under `spec.name`, as `create_macvlan` does.
+    /// A kernel without the driver: `Unsupported`, saying which module.
+    fn create_ipvlan(&self, spec: &IpvlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo>;
+    /// Creates an 802.1Q VLAN on `spec.parent` (an index in *this*
+    /// namespace) directly in `target_ns` under `spec.name`.
+    fn create_vlan(&self, spec: &VlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo>;
     /// Deleting a veth end deletes its peer too.
     fn delete_link(&self, index: u32) -> NetResult<()>;
     fn set_up(&self, index: u32, up: bool) -> NetResult<()>;
@@ -61,12 +72,17 @@ pub trait Netns {
     fn set_promisc(&self, index: u32, on: bool) -> NetResult<()>;
     /// Hairpin mode of a bridge port (the link must have a bridge master).
     fn set_hairpin(&self, index: u32, on: bool) -> NetResult<()>;
-    /// Needed by `host-device` (the device takes `CNI_IFNAME` in the container); no plugin calls it yet.
+    /// `host-device`: the device takes `CNI_IFNAME` in the container, and its
+    /// own name again on DEL.
     fn rename(&self, index: u32, name: &str) -> NetResult<()>;
-    /// Moves the link to another namespace; it keeps its name and loses its
-    /// addresses and routes. Returns its info (new index) as seen there.
-    /// Needed by `host-device` (moves the device into the container); no plugin calls it yet.
+    /// Moves the link to another namespace; it keeps its name and alias and
+    /// loses its addresses and routes (and goes down). Returns its info (new
+    /// index) as seen there. `host-device` moves the device in and back out.
     fn move_to(&self, index: u32, target_ns: &NsRef) -> NetResult<LinkInfo>;
+    /// Sets IFLA_IFALIAS, read back as [`LinkInfo::alias`]; `""` clears it.
+    /// `host-device` records a moved device's host name there (the
+    /// reference's DEL renames the device back to its alias).
+    fn set_alias(&self, index: u32, alias: &str) -> NetResult<()>;
 
     // ---- addresses ----
     /// All addresses, or only those of one link.

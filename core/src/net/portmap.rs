@@ -3,6 +3,7 @@
 //! ID (the scheme of [`super::masq_tag`]), so DEL and GC remove exactly one
 //! attachment's.
 
+use super::rule_set::{RuleSet, TaggedRule};
 use ipnet::IpNet;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -89,10 +90,12 @@ impl fmt::Display for PortMapRule {
     }
 }
 
-impl PortMapRule {
-    /// The rule's addresses are of one family and its ports are not 0:
-    /// what both backends require before anything changes.
-    pub fn validate(&self) -> Result<(), String> {
+impl TaggedRule for PortMapRule {
+    const SET: &'static str = "port mappings";
+    const ONE: &'static str = "port-mapping rule";
+
+    /// The rule's addresses are of one family and its ports are not 0.
+    fn validate(&self) -> Result<(), String> {
         let (one, other) = match self {
             PortMapRule::Dnat { host_port: 0, .. } => return Err(format!("{self}: host port 0")),
             PortMapRule::Dnat { to, .. } if to.port() == 0 => {
@@ -110,10 +113,5 @@ impl PortMapRule {
     }
 }
 
-/// Every rule of one attachment.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct PortMapSet {
-    pub network: String,
-    pub container_id: String,
-    pub rules: Vec<PortMapRule>,
-}
+/// Every port mapping of one attachment.
+pub type PortMapSet = RuleSet<PortMapRule>;

@@ -99,6 +99,9 @@ pub enum LinkKind {
     Bridge,
     Veth,
     Macvlan,
+    Ipvlan,
+    /// An 802.1Q VLAN on a parent.
+    Vlan,
     /// Anything else, by its kernel kind string ("dummy", "vxlan", ...) or "" if none.
     Other(String),
 }
@@ -110,6 +113,38 @@ pub enum MacvlanMode {
     Bridge,
     Passthru,
     Source,
+}
+
+/// IFLA_IPVLAN_MODE: where an ipvlan switches (layer 2, layer 3, layer 3
+/// with the host's netfilter on the way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IpvlanMode {
+    L2,
+    L3,
+    L3s,
+}
+
+impl FromStr for IpvlanMode {
+    type Err = String;
+    /// The reference's names: `l2` (also "", its default), `l3`, `l3s`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "l2" | "" => Ok(IpvlanMode::L2),
+            "l3" => Ok(IpvlanMode::L3),
+            "l3s" => Ok(IpvlanMode::L3s),
+            other => Err(format!("unknown ipvlan mode {other:?}")),
+        }
+    }
+}
+
+impl fmt::Display for IpvlanMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IpvlanMode::L2 => "l2",
+            IpvlanMode::L3 => "l3",
+            IpvlanMode::L3s => "l3s",
+        })
+    }
 }
 
 impl FromStr for MacvlanMode {
@@ -158,15 +193,22 @@ pub struct LinkInfo {
     pub master: Option<u32>,
     /// Veth: the peer's index (in whatever namespace the peer is).
     pub peer_index: Option<u32>,
-    /// Macvlan: the parent's index (in the namespace the parent is in).
+    /// Macvlan, ipvlan, vlan: the parent's index (in the namespace the
+    /// parent is in).
     pub parent_index: Option<u32>,
     pub macvlan_mode: Option<MacvlanMode>,
+    pub ipvlan_mode: Option<IpvlanMode>,
+    /// Vlan: its 802.1Q id.
+    pub vlan_id: Option<u16>,
     /// Bridge port: hairpin mode.
     pub hairpin: Option<bool>,
     /// Bridge port: isolated (forwards only to ports that are not).
     pub isolated: Option<bool>,
     /// Macvlan: the broadcast queue length it asks for (the kernel's default: 1000).
     pub bc_queue_len: Option<u32>,
+    /// IFLA_IFALIAS (`ip link set X alias A`); `None` when unset or empty.
+    /// host-device keeps a moved device's host name here, as the reference does.
+    pub alias: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -220,6 +262,34 @@ pub struct MacvlanSpec {
     pub txqueuelen: Option<u32>,
     /// IFLA_MACVLAN_BC_QUEUE_LEN; `None`: the kernel default (1000).
     pub bc_queue_len: Option<u32>,
+}
+
+/// An ipvlan on a parent. It shares the parent's MAC, so there is none to set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpvlanSpec {
+    pub name: String,
+    pub parent: u32,
+    pub mode: IpvlanMode,
+    /// `None`: the parent's.
+    pub mtu: Option<u32>,
+    /// Unset: 1000, never 0.
+    pub txqueuelen: Option<u32>,
+}
+
+/// The highest 802.1Q VLAN id (4095 is reserved).
+pub const VLAN_ID_MAX: u16 = 4094;
+
+/// An 802.1Q VLAN on a parent; it takes the parent's MAC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VlanSpec {
+    pub name: String,
+    pub parent: u32,
+    /// 0..=[`VLAN_ID_MAX`].
+    pub vlan_id: u16,
+    /// `None`: the parent's.
+    pub mtu: Option<u32>,
+    /// Unset: 1000, never 0.
+    pub txqueuelen: Option<u32>,
 }
 
 /// An address to add.

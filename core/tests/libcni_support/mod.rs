@@ -130,6 +130,8 @@ pub fn config<'a>(exec: &'a FakeExec, cache: &Path) -> CniConfig<'a> {
         exec,
     )
     .with_cache_dir(cache)
+    // Tests assert exact environments: none taken from the test's own.
+    .with_trace_context(None, None)
 }
 
 pub fn obj(v: Value) -> Map<String, Value> {

@@ -59,69 +59,13 @@ impl Attachment {
     /// Opens the endpoint and runs the task until it ends. `status` reports
     /// progress to the registry; `commands` come from it.
     pub async fn run(
-        mut self,
+        self,
         start: Start,
         status: watch::Sender<Status>,
-        mut commands: mpsc::Receiver<Command>,
+        commands: mpsc::Receiver<Command>,
     ) {
-        let families = self.record.options.families;
-        let (netns, ifname) = (self.netns_path.clone(), self.record.ifname.clone());
-        // Making the endpoint starts a thread in the namespace and waits for it.
-        let opened = tokio::task::spawn_blocking(move || {
-            endpoint::open(&netns, &ifname, families.ipv4, families.ipv6)
-        })
-        .await
-        .unwrap_or_else(|e| {
-            Err(endpoint::EndpointError::Netns {
-                path: self.netns_path.clone(),
-                reason: format!("the thread that entered it failed: {e}"),
-            })
-        });
-        let mut endpoint = match opened {
-            Ok(endpoint) => endpoint,
-            Err(e) => {
-                if matches!(start, Start::Resume) {
-                    tracing::info!(
-                        "{}: not resumed, forgetting its leases: {e}",
-                        self.record.key
-                    );
-                    let _ = self.store.remove(&self.record.key);
-                }
-                let _ = status.send(Status::Ended(Some(CniError::try_again_later(format!(
-                    "dhcp: {e}"
-                )))));
-                return;
-            }
-        };
-        if matches!(start, Start::Resume) && self.record.hwaddr != endpoint.interface.hwaddr {
-            tracing::info!(
-                "{}: the interface changed (another MAC); forgetting its leases",
-                self.record.key
-            );
-            let _ = self.store.remove(&self.record.key);
-            let _ = status.send(Status::Ended(None));
+        let Some((mut task, mut clients, watches)) = self.begin(&start, status).await else {
             return;
-        }
-        self.record.hwaddr = endpoint.interface.hwaddr;
-        let netns_id = endpoint::netns_id(&self.netns_path);
-        let sockets = match Sockets::adopt(&mut endpoint) {
-            Ok(sockets) => sockets,
-            Err(e) => {
-                let _ = status.send(Status::Ended(Some(CniError::io(format!(
-                    "dhcp: {}: client socket: {e}",
-                    self.record.key
-                )))));
-                return;
-            }
-        };
-        let mut clients = Clients::start(&self.record, self.tuning, &start);
-        let mut task = Task {
-            attachment: self,
-            sockets,
-            status,
-            index: endpoint.interface.index,
-            netns_id,
-            unsent6: None,
         };
         let first = clients.take_pending();
         if let Some(end) = task.apply(&mut clients, first).await {
@@ -133,62 +77,167 @@ impl Attachment {
         if clients.all_bound() {
             task.publish();
         }
+        task.serve(&mut clients, watches, commands).await;
+    }
+
+    /// The endpoint in the container's namespace and the clients; `None`
+    /// (with the status reported) when the attachment cannot go on.
+    async fn begin(
+        mut self,
+        start: &Start,
+        status: watch::Sender<Status>,
+    ) -> Option<(Task, Clients, Watches)> {
+        let resuming = matches!(start, Start::Resume);
+        let mut endpoint = match self.open_endpoint().await {
+            Ok(endpoint) => endpoint,
+            Err(e) => {
+                if resuming {
+                    tracing::info!(
+                        "{}: not resumed, forgetting its leases: {e}",
+                        self.record.key
+                    );
+                    let _ = self.store.remove(&self.record.key);
+                }
+                let error = CniError::try_again_later(format!("dhcp: {e}"));
+                let _ = status.send(Status::Ended(Some(error)));
+                return None;
+            }
+        };
+        if resuming && self.record.hwaddr != endpoint.interface.hwaddr {
+            tracing::info!(
+                "{}: the interface changed (another MAC); forgetting its leases",
+                self.record.key
+            );
+            let _ = self.store.remove(&self.record.key);
+            let _ = status.send(Status::Ended(None));
+            return None;
+        }
+        self.record.hwaddr = endpoint.interface.hwaddr;
+        let sockets = match Sockets::adopt(&mut endpoint) {
+            Ok(sockets) => sockets,
+            Err(e) => {
+                let error = CniError::io(format!("dhcp: {}: client socket: {e}", self.record.key));
+                let _ = status.send(Status::Ended(Some(error)));
+                return None;
+            }
+        };
+        let clients = Clients::start(&self.record, self.tuning, start);
+        let watches = Watches {
+            connection: Some(endpoint.connection),
+            events: endpoint.events,
+            netns: NetnsWatch::new(&self.netns_path),
+        };
+        let task = Task {
+            netns_id: endpoint::netns_id(&self.netns_path),
+            attachment: self,
+            sockets,
+            status,
+            index: endpoint.interface.index,
+            unsent6: None,
+        };
+        Some((task, clients, watches))
+    }
+
+    /// Making the endpoint starts a thread in the namespace and waits for it.
+    async fn open_endpoint(&self) -> Result<Endpoint, endpoint::EndpointError> {
+        let families = self.record.options.families;
+        let (netns, ifname) = (self.netns_path.clone(), self.record.ifname.clone());
+        tokio::task::spawn_blocking(move || {
+            endpoint::open(&netns, &ifname, families.ipv4, families.ipv6)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(endpoint::EndpointError::Netns {
+                path: self.netns_path.clone(),
+                reason: format!("the thread that entered it failed: {e}"),
+            })
+        })
+    }
+}
+
+/// What tells a task that its interface or namespace went away.
+struct Watches {
+    /// Drives the link-event socket; `None` once it ended.
+    connection: Option<rtnetlink::proto::Connection<RouteNetlinkMessage>>,
+    events: endpoint::LinkEvents,
+    netns: Option<NetnsWatch>,
+}
+
+/// One thing that happened to a running attachment.
+enum Event {
+    Packet4(usize),
+    Packet6(usize),
+    Timer,
+    Command(Option<Command>),
+    Link(Option<NetlinkPayload<RouteNetlinkMessage>>),
+    NetnsFileRemoved,
+    ConnectionEnded,
+}
+
+impl Task {
+    /// The attachment's life after its start: events in, actions out, until
+    /// it ends.
+    async fn serve(
+        &mut self,
+        clients: &mut Clients,
+        mut watches: Watches,
+        mut commands: mpsc::Receiver<Command>,
+    ) {
         let mut buf4 = vec![0u8; 1500];
         let mut buf6 = vec![0u8; 1500];
-        let mut connection = endpoint.connection;
-        let mut events = endpoint.events;
-        let netns_watch = NetnsWatch::new(&task.attachment.netns_path);
         loop {
             let wake = clients.next_timer().map(to_instant);
-            let actions = tokio::select! {
-                received = recv(task.sockets.v4.as_ref(), &mut buf4) => match received {
-                    Some(n) => clients.v4_packet(Time::now(), &buf4[..n]),
-                    None => Vec::new(),
-                },
-                received = recv(task.sockets.v6.as_ref(), &mut buf6) => match received {
-                    Some(n) => clients.v6_packet(Time::now(), &buf6[..n]),
-                    None => Vec::new(),
-                },
-                _ = sleep_until(wake) => {
-                    if !task.netns_unchanged() {
-                        task.finish(End::Gone("its network namespace is gone".into()), &mut clients).await;
-                        return;
-                    }
-                    clients.timer(Time::now())
-                },
-                command = commands.recv() => {
-                    let reply = command.map(|Command::Release(reply)| reply);
-                    task.finish(End::Released, &mut clients).await;
-                    if let Some(reply) = reply {
+            let event = tokio::select! {
+                n = recv(self.sockets.v4.as_ref(), &mut buf4) => n.map_or(Event::Timer, Event::Packet4),
+                n = recv(self.sockets.v6.as_ref(), &mut buf6) => n.map_or(Event::Timer, Event::Packet6),
+                _ = sleep_until(wake) => Event::Timer,
+                command = commands.recv() => Event::Command(command),
+                event = watches.events.next() => Event::Link(event.map(|(m, _)| m.payload)),
+                _ = nswatch::removed(watches.netns.as_ref()) => Event::NetnsFileRemoved,
+                _ = connection(&mut watches.connection) => Event::ConnectionEnded,
+            };
+            let now = Time::now();
+            let actions = match event {
+                Event::Packet4(n) => clients.v4_packet(now, &buf4[..n]),
+                Event::Packet6(n) => clients.v6_packet(now, &buf6[..n]),
+                Event::Timer | Event::NetnsFileRemoved if !self.netns_unchanged() => {
+                    let gone = End::Gone("its network namespace is gone".into());
+                    return self.finish(gone, clients).await;
+                }
+                Event::Timer => clients.timer(now),
+                Event::Command(command) => {
+                    self.finish(End::Released, clients).await;
+                    if let Some(Command::Release(reply)) = command {
                         let _ = reply.send(());
                     }
                     return;
-                },
-                event = events.next() => match event {
-                    Some((message, _)) if link_removed(&message.payload, task.index) => {
-                        task.finish(End::Gone("its interface was removed".into()), &mut clients).await;
-                        return;
-                    }
-                    Some((message, _)) if address_usable(&message.payload, task.index) => {
-                        task.send_unsent6().await;
-                        Vec::new()
-                    }
-                    _ => Vec::new(),
-                },
-                _ = nswatch::removed(netns_watch.as_ref()) => {
-                    if !task.netns_unchanged() {
-                        task.finish(End::Gone("its network namespace is gone".into()), &mut clients).await;
-                        return;
-                    }
+                }
+                Event::Link(Some(payload)) if link_removed(&payload, self.index) => {
+                    let gone = End::Gone("its interface was removed".into());
+                    return self.finish(gone, clients).await;
+                }
+                Event::Link(Some(payload)) if address_usable(&payload, self.index) => {
+                    self.send_unsent6().await;
                     Vec::new()
-                },
-                _ = &mut connection => Vec::new(),
+                }
+                Event::ConnectionEnded => {
+                    watches.connection = None;
+                    Vec::new()
+                }
+                Event::Link(_) | Event::NetnsFileRemoved => Vec::new(),
             };
-            if let Some(end) = task.apply(&mut clients, actions).await {
-                task.finish(end, &mut clients).await;
-                return;
+            if let Some(end) = self.apply(clients, actions).await {
+                return self.finish(end, clients).await;
             }
         }
+    }
+}
+
+/// Drives the link-event connection while there is one.
+async fn connection(connection: &mut Option<rtnetlink::proto::Connection<RouteNetlinkMessage>>) {
+    match connection {
+        Some(connection) => connection.await,
+        None => std::future::pending().await,
     }
 }
 
@@ -380,6 +429,8 @@ impl Task {
                         "{}: lease lost ({reason}); acquiring again",
                         self.attachment.record.key
                     );
+                    // CHECK fails until a lease is bound again.
+                    let _ = self.status.send(Status::Acquiring);
                 }
                 Action::V4(v4::Action::GaveUp { reason })
                 | Action::V6(v6::Action::GaveUp { reason }) => {

@@ -94,11 +94,18 @@ fn make(netns: &str, ifname: &str, v4: bool, v6: bool) -> Result<Endpoint, Endpo
         ifname: ifname.to_string(),
         netns: netns.to_string(),
     })?;
-    let (connection, _handle, events) = rtnetlink::new_multicast_connection(&[
-        rtnetlink::MulticastGroup::Link,
-        rtnetlink::MulticastGroup::Ipv6Ifaddr,
-    ])
-    .map_err(io_err("watch link events"))?;
+    // Every attachment of a namespace hears every event of it: only the
+    // groups this one needs (IPv6 addresses only for DHCPv6).
+    let groups: &[rtnetlink::MulticastGroup] = if v6 {
+        &[
+            rtnetlink::MulticastGroup::Link,
+            rtnetlink::MulticastGroup::Ipv6Ifaddr,
+        ]
+    } else {
+        &[rtnetlink::MulticastGroup::Link]
+    };
+    let (connection, _handle, events) =
+        rtnetlink::new_multicast_connection(groups).map_err(io_err("watch link events"))?;
     let v4 = v4
         .then(|| client_socket(ifname, AddressFamily::Inet))
         .transpose()
@@ -116,14 +123,52 @@ fn make(netns: &str, ifname: &str, v4: bool, v6: bool) -> Result<Endpoint, Endpo
     })
 }
 
+/// The interface's index and MAC, asked of the kernel by name (one ioctl
+/// each: a namespace may hold many interfaces, which a full dump would list).
 fn find_interface(ifname: &str) -> Option<Interface> {
     let index = nix::net::if_::if_nametoindex(ifname).ok()?;
-    let hwaddr = nix::ifaddrs::getifaddrs()
-        .ok()?
-        .filter(|a| a.interface_name == ifname)
-        .find_map(|a| a.address?.as_link_addr()?.addr())
-        .unwrap_or_default();
-    Some(Interface { index, hwaddr })
+    Some(Interface {
+        index,
+        hwaddr: hardware_address(ifname).unwrap_or_default(),
+    })
+}
+
+fn hardware_address(ifname: &str) -> Option<[u8; 6]> {
+    let socket: OwnedFd = socket::socket(
+        AddressFamily::Inet,
+        SockType::Datagram,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .ok()?;
+    // SAFETY: ifreq is plain old data; zeroed is a valid value.
+    let mut request: libc::ifreq = unsafe { std::mem::zeroed() };
+    let name = ifname.as_bytes();
+    if name.len() >= request.ifr_name.len() {
+        return None;
+    }
+    for (dst, src) in request.ifr_name.iter_mut().zip(name) {
+        *dst = *src as libc::c_char;
+    }
+    // SAFETY: SIOCGIFHWADDR reads ifr_name and writes ifr_hwaddr of the
+    // ifreq we own; the descriptor is a valid socket.
+    let rc = unsafe {
+        libc::ioctl(
+            std::os::fd::AsRawFd::as_raw_fd(&socket),
+            libc::SIOCGIFHWADDR,
+            &mut request,
+        )
+    };
+    if rc != 0 {
+        return None;
+    }
+    // SAFETY: after SIOCGIFHWADDR the union holds ifr_hwaddr.
+    let data = unsafe { request.ifr_ifru.ifru_hwaddr.sa_data };
+    let mut mac = [0u8; 6];
+    for (dst, src) in mac.iter_mut().zip(data.iter()) {
+        *dst = *src as u8;
+    }
+    Some(mac)
 }
 
 /// A UDP socket on the client port, bound to the interface: several

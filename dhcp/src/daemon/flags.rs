@@ -12,6 +12,9 @@ pub struct Flags {
     /// Prepended to every namespace path (a daemon in a container sees the
     /// host's `/run/netns` under e.g. `/hostfs`).
     pub host_prefix: String,
+    /// Accepted for the reference's command lines; our client always sets
+    /// the BROADCAST flag (an interface without its address yet cannot
+    /// receive a unicast reply).
     pub broadcast: bool,
     /// How long an ADD waits for a lease.
     pub timeout: Duration,

@@ -77,7 +77,7 @@ impl Plugin for Bandwidth<'_> {
     }
 
     fn about(&self) -> String {
-        "CNI bandwidth plugin (cni-rs)".to_string()
+        cni_core::skel::about_text("bandwidth plugin")
     }
 }
 

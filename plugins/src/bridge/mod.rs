@@ -90,6 +90,6 @@ impl Plugin for Bridge<'_> {
     }
 
     fn about(&self) -> String {
-        "CNI bridge plugin (cni-rs)".to_string()
+        cni_core::skel::about_text("bridge plugin")
     }
 }

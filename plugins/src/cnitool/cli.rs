@@ -8,10 +8,12 @@ Environment:
   NETCONFPATH  directory of network configurations (.conflist, .conf, .json)
                [default: /etc/cni/net.d]
   CNI_PATH     plugin directories, separated by ':'
-  CNI_IFNAME   interface name inside the container [default: eth0]
+  CNI_IFNAME   interface name inside the container [default: eth0; -i overrides]
   CNI_ARGS     extra arguments for the plugins: 'K1=V1;K2=V2'
   CAP_ARGS     capability arguments as a JSON object, e.g.
                '{\"portMappings\":[{\"hostPort\":8080,\"containerPort\":80,\"protocol\":\"tcp\"}]}'
+
+TRACEPARENT and TRACESTATE (W3C trace context) reach every plugin.
 
 The container ID is 'cnitool-' followed by a hash of the absolute namespace
 path, so add, check and del of one path refer to the same attachment.
@@ -28,7 +30,9 @@ Examples:
   CNI_PATH=/usr/lib/cni cnitool check mynet /var/run/netns/demo
   CNI_PATH=/usr/lib/cni cnitool del mynet /var/run/netns/demo
   CNI_PATH=/usr/lib/cni cnitool status mynet
-  NETCONFPATH=./net.d CNI_IFNAME=net1 CNI_PATH=/usr/lib/cni cnitool add mynet /var/run/netns/demo
+  NETCONFPATH=./net.d CNI_PATH=/usr/lib/cni cnitool -i net1 add mynet /var/run/netns/demo
+  CNI_PATH=/usr/lib/cni cnitool gc mynet --keep-netns /var/run/netns/demo
+  CNI_PATH=/usr/lib/cni cnitool gc --all --keep 0123abcd:eth0
   cnitool netns del demo
 
 Exit status: 0 on success, 1 on any error (the error is printed on stderr).";
@@ -47,6 +51,10 @@ pub struct Cli {
     )]
     pub cache_dir: PathBuf,
 
+    /// Interface name inside the container; overrides CNI_IFNAME.
+    #[arg(short = 'i', long, global = true)]
+    pub ifname: Option<String>,
+
     #[command(subcommand)]
     pub command: Verb,
 }
@@ -64,12 +72,26 @@ pub enum Verb {
     Check { network: String, netns: PathBuf },
     /// Detach the namespace from the network (DEL).
     Del { network: String, netns: PathBuf },
-    /// Remove every cached attachment of the network and tell its plugins
-    /// to release everything (GC; spec 1.1.0).
+    /// Remove every cached attachment of the network that is not kept and
+    /// tell its plugins to release everything else (GC; spec 1.1.0).
     Gc {
-        network: String,
+        /// Network name; omitted with --all.
+        #[arg(required_unless_present = "all")]
+        network: Option<String>,
         /// Accepted and ignored, for the reference's 3-argument form.
         netns: Option<PathBuf>,
+        /// Every network under NETCONFPATH, in one pass (each plugin's
+        /// distinct GC request sent once).
+        #[arg(long, conflicts_with = "network")]
+        all: bool,
+        /// An attachment to keep: CONTAINERID, or CONTAINERID:IFNAME
+        /// (the interface defaults to --ifname / CNI_IFNAME). Repeatable.
+        #[arg(long, value_name = "CONTAINERID[:IFNAME]")]
+        keep: Vec<String>,
+        /// Keep the attachment `cnitool add` made for this namespace path
+        /// (the container ID derives from it). Repeatable.
+        #[arg(long, value_name = "NETNS")]
+        keep_netns: Vec<PathBuf>,
     },
     /// Ask whether the network is ready for `add` (STATUS; spec 1.1.0).
     Status {

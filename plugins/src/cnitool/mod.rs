@@ -2,6 +2,7 @@
 //! `cnitool`), built on libcni.
 
 pub mod cli;
+mod gc;
 pub mod netns_cmd;
 
 use cli::{Cli, Verb};
@@ -21,6 +22,8 @@ pub enum CnitoolError {
     CniArgs(String),
     #[error("invalid CAP_ARGS: {0}")]
     CapArgs(String),
+    #[error("invalid --keep {0:?}: expected CONTAINERID or CONTAINERID:IFNAME")]
+    Keep(String),
     #[error("{0}")]
     NetnsManage(String),
     #[error("cannot resolve namespace path {path}: {source}")]
@@ -127,19 +130,40 @@ pub fn run(
     exec: &dyn cni_core::invoke::Exec,
     named: &dyn NamedNetns,
 ) -> Result<Option<String>, CnitoolError> {
+    let mut settings = settings.clone();
+    if let Some(ifname) = &cli.ifname {
+        settings.ifname = ifname.clone();
+    }
+    let cni = CniConfig::new(settings.cni_path.clone(), exec)
+        .with_cache_dir(&cli.cache_dir)
+        .with_base_env(settings.base_env.clone());
     let (network, netns) = match &cli.command {
         Verb::Add { network, netns }
         | Verb::Check { network, netns }
         | Verb::Del { network, netns } => (network, Some(netns)),
-        Verb::Gc { network, .. } | Verb::Status { network, .. } => (network, None),
+        Verb::Status { network, .. } => (network, None),
+        Verb::Gc {
+            network,
+            all,
+            keep,
+            keep_netns,
+            ..
+        } => {
+            let valid = gc::keep_list(keep, keep_netns, &settings.ifname)?;
+            return gc::run(
+                &cni,
+                &settings.netconf_path,
+                network.as_deref(),
+                *all,
+                &valid,
+            )
+            .map(|()| None);
+        }
         Verb::Netns(verb) => return netns_cmd::run(verb, named),
     };
     let list = load_conf_list(&settings.netconf_path, network)?;
-    let cni = CniConfig::new(settings.cni_path.clone(), exec)
-        .with_cache_dir(&cli.cache_dir)
-        .with_base_env(settings.base_env.clone());
     let rt = match netns {
-        Some(netns) => runtime_conf(netns, settings)?,
+        Some(netns) => runtime_conf(netns, &settings)?,
         None => RuntimeConf::default(),
     };
     match &cli.command {
@@ -155,16 +179,11 @@ pub fn run(
             .del_network_list(&list, &rt)
             .map(|()| None)
             .map_err(Into::into),
-        // No attachment is valid any more: everything cached is deleted.
-        Verb::Gc { .. } => cni
-            .gc_network_list(&list, Some(&[]))
-            .map(|()| None)
-            .map_err(Into::into),
         Verb::Status { .. } => cni
             .get_status_network_list(&list)
             .map(|()| None)
             .map_err(Into::into),
-        Verb::Netns(_) => Ok(None),
+        Verb::Gc { .. } | Verb::Netns(_) => Ok(None),
     }
 }
 

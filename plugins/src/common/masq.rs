@@ -1,7 +1,7 @@
 //! `ipMasq`: masquerade for a container's addresses, tagged with the network
 //! name and container ID.
 
-use super::{iface, NetContext, Undo};
+use super::{conf, iface, NetContext, Undo};
 use cni_core::net::{MasqRule, Netns};
 use cni_core::spec::config::{ConfigError, Fields, NetConf};
 use cni_core::spec::IpConfig;
@@ -70,13 +70,7 @@ pub fn live_container_ids(conf: &NetConf) -> Result<Vec<String>, CniError> {
 }
 
 /// `ipMasqBackend`: the reference picks iptables or nftables; we masquerade
-/// with nftables only, so anything else is refused rather than ignored.
+/// with nftables only (see [`conf::nftables_only`]).
 pub fn validate_backend(f: &Fields) -> Result<(), ConfigError> {
-    match f.string("ipMasqBackend")?.as_deref() {
-        None | Some("nftables") => Ok(()),
-        Some(other) => Err(ConfigError::invalid(
-            "ipMasqBackend",
-            format!("{other:?} is not supported: cni-rs masquerades with nftables only (use \"nftables\" or leave it out)"),
-        )),
-    }
+    conf::nftables_only(f, "ipMasqBackend", "masquerades")
 }

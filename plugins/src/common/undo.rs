@@ -55,8 +55,15 @@ impl<'a> Undo<'a> {
     fn roll_back(&mut self) -> Vec<UndoFailed> {
         let mut failed = Vec::new();
         while let Some((step, undo)) = self.steps.pop() {
-            if let Err(cause) = undo() {
-                failed.push(UndoFailed { step, cause });
+            // Every step is logged, so an operator's log shows what a failed
+            // ADD took back, not only what it could not.
+            match undo() {
+                Ok(()) => tracing::info!("failed ADD: undid {step}"),
+                Err(cause) => {
+                    let failure = UndoFailed { step, cause };
+                    tracing::warn!("{failure}");
+                    failed.push(failure);
+                }
             }
         }
         failed
@@ -71,9 +78,8 @@ impl Default for Undo<'_> {
 
 impl Drop for Undo<'_> {
     fn drop(&mut self) {
-        for failure in self.roll_back() {
-            tracing::warn!("{failure}");
-        }
+        // Each step was logged as it ran.
+        self.roll_back();
     }
 }
 
@@ -126,5 +132,52 @@ mod tests {
             ]
         );
         u.commit();
+    }
+
+    /// Collects every event's message (the operator's log sees the same).
+    struct Messages(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Messages {
+        fn on_event(
+            &self,
+            event: &tracing::Event<'_>,
+            _: tracing_subscriber::layer::Context<'_, S>,
+        ) {
+            struct Msg(String);
+            impl tracing::field::Visit for Msg {
+                fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+                    if f.name() == "message" {
+                        self.0 = format!("{v:?}");
+                    }
+                }
+            }
+            let mut msg = Msg(String::new());
+            event.record(&mut msg);
+            let line = format!("{} {}", event.metadata().level(), msg.0);
+            self.0.lock().unwrap().push(line);
+        }
+    }
+
+    #[test]
+    fn a_failed_add_logs_every_undo_step() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let subscriber = tracing_subscriber::registry().with(Messages(seen.clone()));
+        tracing::subscriber::with_default(subscriber, || {
+            let mut u = Undo::new();
+            u.push("IPAM allocation", || Ok::<(), NetError>(()));
+            u.push("veth veth1", || {
+                Err(NetError::new(NetErrorKind::Busy, "device busy"))
+            });
+            u.push("address 10.0.0.2/24", || Ok::<(), NetError>(()));
+        });
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [
+                "INFO failed ADD: undid address 10.0.0.2/24",
+                "WARN undo veth veth1 failed: device busy",
+                "INFO failed ADD: undid IPAM allocation",
+            ]
+        );
     }
 }

@@ -25,7 +25,8 @@ pub struct FirewallConf {
 pub fn parse(stdin: &[u8]) -> Result<FirewallConf, CniError> {
     let common = conf::parse(stdin)?;
     let f = common.fields();
-    validate_backend(&f)?;
+    // The reference picks iptables or firewalld.
+    conf::nftables_only(&f, "backend", "filters forwarded traffic")?;
     if let Some(chain) = f.string("iptablesAdminChainName")? {
         // Our table has no admin chain to jump to: an administrator's own
         // chain at a lower priority than ours already runs first.
@@ -39,18 +40,6 @@ pub fn parse(stdin: &[u8]) -> Result<FirewallConf, CniError> {
         ingress: ingress_policy(&f)?,
         common,
     })
-}
-
-/// `backend`: the reference picks iptables or firewalld; we filter with
-/// nftables only, so either is refused rather than ignored.
-fn validate_backend(f: &Fields) -> Result<(), ConfigError> {
-    match f.string("backend")?.as_deref() {
-        None | Some("nftables") => Ok(()),
-        Some(other) => Err(ConfigError::invalid(
-            f.path_of("backend"),
-            format!("{other:?} is not supported: cni-rs filters forwarded traffic with nftables only (use \"nftables\" or leave it out)"),
-        )),
-    }
 }
 
 fn ingress_policy(f: &Fields) -> Result<IngressPolicy, ConfigError> {

@@ -1,7 +1,8 @@
 //! The `firewall` chained plugin: forwarded traffic from the container's
 //! addresses (from `prevResult`) and replies to them are accepted, and the
 //! ingress policy drops new connections to them, with nftables rules tagged
-//! per attachment in a table of our own (see the backend's `firewall_*`).
+//! per attachment in a table of our own (see `common::host_rules` and the
+//! backend's `firewall_*`).
 //! ADD hands `prevResult` on unchanged.
 
 mod config;
@@ -10,10 +11,9 @@ mod rules;
 pub use config::{parse as parse_config, FirewallConf, IngressPolicy};
 pub use rules::rules_for;
 
-use crate::common::{iface, masq, netns, CommonConf, NetContext, Undo};
-use cni_core::net::{FirewallSet, NetBackend};
+use crate::common::{host_rules, netns};
+use cni_core::net::{FirewallRule, FirewallSet, NetBackend};
 use cni_core::skel::{CmdArgs, Plugin};
-use cni_core::spec::config::NetConf;
 use cni_core::{CniError, CniResult};
 
 pub struct Firewall<'a> {
@@ -43,44 +43,26 @@ impl Plugin for Firewall<'_> {
         if set.rules.is_empty() {
             return Ok(prev);
         }
-        let host = netns::host(self.backend)?;
-        let host = &*host;
-        let mut undo = Undo::new();
-        host.firewall_add(&set).ctx("adding forwarding rules")?;
-        undo.push("forwarding rules", || {
-            host.firewall_del(&set.network, &set.container_id)
-        });
-        undo.commit();
+        // One transaction and the last step: nothing to undo when it fails.
+        host_rules::add(&*netns::host(self.backend)?, &set)?;
         Ok(prev)
     }
 
-    /// Reads only the common fields: nothing ADD validates can make DEL fail.
     fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
-        let conf: CommonConf = crate::common::conf::parse(&args.stdin)?;
-        let host = netns::host(self.backend)?;
-        host.firewall_del(&conf.name, &args.container_id)
-            .ctx("removing forwarding rules")
+        host_rules::del::<FirewallRule>(self.backend, args)
     }
 
     fn check(&self, args: &CmdArgs) -> Result<(), CniError> {
         let conf = config::parse(&args.stdin)?;
         let (_, set) = plan(&conf, args)?;
-        if set.rules.is_empty() {
-            return Ok(());
-        }
-        let host = netns::host(self.backend)?;
-        iface::checked(host.firewall_check(&set), "checking forwarding rules")
+        host_rules::check(self.backend, &set)
     }
 
     fn gc(&self, args: &CmdArgs) -> Result<(), CniError> {
-        let conf = NetConf::parse(&args.stdin)?;
-        let live = masq::live_container_ids(&conf)?;
-        netns::host(self.backend)?
-            .firewall_gc(&conf.name, &live)
-            .ctx("removing stale forwarding rules")
+        host_rules::gc::<FirewallRule>(self.backend, args)
     }
 
     fn about(&self) -> String {
-        "CNI firewall plugin (cni-rs)".to_string()
+        cni_core::skel::about_text("firewall plugin")
     }
 }

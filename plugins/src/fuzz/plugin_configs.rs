@@ -7,7 +7,7 @@ use crate::macvlan::MacvlanConf;
 use crate::portmap::{container_addrs, parse_config, rules_for};
 use crate::ptp::PtpConf;
 use cni_core::fuzz::split_at_nul;
-use cni_core::net::{MacAddr, PortProtocol};
+use cni_core::net::{MacAddr, PortProtocol, TaggedRule};
 use cni_core::spec::validate::validate_link_name;
 use cni_core::CniResult;
 

@@ -2,6 +2,7 @@
 //! STATUS do to leases, and which CNI error code each failure carries.
 
 use cni_core::error::{code, CniError};
+use cni_core::ipam::addr::join;
 use cni_core::ipam::allocator::{AllocError, Allocation, Allocator};
 use cni_core::ipam::store::{Attachment, LeaseOwner, Store, StoreError};
 use cni_core::ipam::RangeSet;
@@ -35,13 +36,6 @@ pub enum OpError {
     Unavailable { index: usize, set: String },
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-fn join(ips: &[IpAddr]) -> String {
-    ips.iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 impl OpError {

@@ -4,9 +4,10 @@ use super::config::HostLocalConf;
 use super::disk::DiskStore;
 use super::dns::read_resolv_conf;
 use super::ops;
+use cni_core::ipam::allocator::Allocation;
 use cni_core::ipam::{Attachment, StoreError};
 use cni_core::skel::{CmdArgs, Plugin};
-use cni_core::spec::IpConfig;
+use cni_core::spec::{Dns, IpConfig, Route};
 use cni_core::{CniError, CniResult};
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -34,6 +35,30 @@ fn attachment(args: &CmdArgs) -> Attachment {
     Attachment::new(args.container_id.clone(), args.ifname.clone())
 }
 
+/// An IPAM ADD's result: the addresses with their gateways, the routes and
+/// DNS (host-local's, and every IPAM plugin that reads its keys).
+pub fn ipam_result(
+    version: &str,
+    allocs: Vec<Allocation>,
+    routes: Vec<Route>,
+    dns: Dns,
+) -> CniResult {
+    CniResult {
+        cni_version: version.to_string(),
+        interfaces: Vec::new(),
+        ips: allocs
+            .into_iter()
+            .map(|a| IpConfig {
+                address: a.address,
+                gateway: Some(a.gateway),
+                interface: None,
+            })
+            .collect(),
+        routes,
+        dns,
+    }
+}
+
 impl Plugin for HostLocal {
     fn add(&self, args: &CmdArgs) -> Result<CniResult, CniError> {
         let conf = HostLocalConf::parse(&args.stdin)?;
@@ -47,20 +72,7 @@ impl Plugin for HostLocal {
         let allocs = with_store(&conf, |s| {
             ops::allocate(&add.ranges, s, &att, &add.requested).map_err(CniError::from)
         })?;
-        Ok(CniResult {
-            cni_version: conf.common.version().to_string(),
-            interfaces: Vec::new(),
-            ips: allocs
-                .into_iter()
-                .map(|a| IpConfig {
-                    address: a.address,
-                    gateway: Some(a.gateway),
-                    interface: None,
-                })
-                .collect(),
-            routes: add.routes,
-            dns,
-        })
+        Ok(ipam_result(conf.common.version(), allocs, add.routes, dns))
     }
 
     /// Reads only where the leases are: ranges and requests may have changed
@@ -99,6 +111,10 @@ impl Plugin for HostLocal {
     }
 
     fn about(&self) -> String {
-        "CNI host-local IPAM plugin (cni-rs) supporting spec versions 0.1.0, 0.2.0, 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0".to_string()
+        format!(
+            "{} supporting spec versions {}",
+            cni_core::skel::about_text("host-local IPAM plugin"),
+            cni_core::spec::version::ALL.join(", ")
+        )
     }
 }

@@ -84,7 +84,7 @@ impl Plugin for Loopback<'_> {
     }
 
     fn about(&self) -> String {
-        "CNI loopback plugin (cni-rs)".to_string()
+        cni_core::skel::about_text("loopback plugin")
     }
 }
 

@@ -1,8 +1,8 @@
 //! The macvlan plugin: a macvlan on a host interface, created directly in the
 //! container namespace under its final name.
 
-use crate::common::{add_result, container_link, delegate, iface, netns, sysctl};
-use crate::common::{AbsentOk, Attachment, DelConf, IpamDelegate, NetContext, Undo};
+use crate::common::{add_result, container_link, delegate, iface, master, netns, sysctl};
+use crate::common::{Attachment, DelConf, IpamDelegate, NetContext, Undo};
 use cni_core::mac;
 use cni_core::net::{LinkInfo, LinkKind, MacvlanSpec, NetBackend, Netns, NsRef};
 use cni_core::skel::{CmdArgs, Plugin};
@@ -39,7 +39,7 @@ impl Plugin for Macvlan<'_> {
         } else {
             &*host
         };
-        let parent = find_master(parent_ns, conf.master.as_deref())?;
+        let parent = master::find(parent_ns, conf.master.as_deref())?;
         let mut undo = Undo::new();
 
         // Addresses first (the MAC derives from them), unless the IPAM plugin
@@ -77,20 +77,13 @@ impl Plugin for Macvlan<'_> {
                 .ctx(&format!("setting {} up for IPAM", link.name))?;
             result = delegate::allocate(self.ipam, t, args, CONTAINER_IFACE, &mut undo)?;
         }
-        iface::configure(
+        let result = add_result::single_container_interface(
+            &conf.common,
             &*container,
             &link,
-            &result,
-            CONTAINER_IFACE,
-            iface::Dad::Skip,
+            result,
+            &args.netns,
         )?;
-
-        // Report the link as configured; a failed read fails ADD (and undoes it).
-        let link = container
-            .link_by_index(link.index)
-            .ctx(&format!("looking up {}", link.name))?;
-        result.interfaces = vec![iface::container_interface(&link, &args.netns)];
-        let result = add_result::finish(&conf.common, result)?;
         undo.commit();
         Ok(result)
     }
@@ -130,7 +123,7 @@ impl Plugin for Macvlan<'_> {
     }
 
     fn about(&self) -> String {
-        "CNI macvlan plugin (cni-rs)".to_string()
+        cni_core::skel::about_text("macvlan plugin")
     }
 }
 
@@ -158,32 +151,4 @@ fn create<'a>(
     sysctl::set_link(container, "ipv4", &link.name, "arp_notify", "1")?;
     sysctl::set_link(container, "ipv6", &link.name, "ndisc_notify", "1")?;
     Ok(link)
-}
-
-/// The parent link: `master` if given, else the interface of the default route.
-fn find_master(ns: &dyn Netns, master: Option<&str>) -> Result<LinkInfo, CniError> {
-    let name = match master {
-        Some(m) => m.to_string(),
-        None => {
-            let routes = ns
-                .routes()
-                .ctx("listing routes to find the default interface")?;
-            let default = routes
-                .iter()
-                .filter(|r| r.dst.prefix_len() == 0 && r.table == cni_core::net::TABLE_MAIN)
-                .min_by_key(|r| (r.dst.addr().is_ipv6(), r.metric.unwrap_or(0)))
-                .and_then(|r| r.oif)
-                .ok_or_else(|| {
-                    CniError::invalid_config(
-                        "master: not set, and the host has no default route to take it from",
-                    )
-                })?;
-            ns.link_by_index(default)
-                .ctx("looking up the default route's interface")?
-                .name
-        }
-    };
-    ns.link_by_name(&name)
-        .absent_ok(&format!("looking up master {name}"))?
-        .ok_or_else(|| CniError::invalid_config(format!("master: link {name} not found")))
 }

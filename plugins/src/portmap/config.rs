@@ -32,7 +32,8 @@ pub struct PortMapConf {
 pub fn parse(stdin: &[u8]) -> Result<PortMapConf, CniError> {
     let common = conf::parse(stdin)?;
     let f = common.fields();
-    validate_backend(&f)?;
+    // The reference picks iptables or nftables.
+    conf::nftables_only(&f, "backend", "maps ports")?;
     validate_iptables_options(&f)?;
     for key in ["conditionsV4", "conditionsV6"] {
         validate_conditions(&f, key)?;
@@ -51,18 +52,6 @@ pub fn parse(stdin: &[u8]) -> Result<PortMapConf, CniError> {
         mappings,
         common,
     })
-}
-
-/// `backend`: the reference picks iptables or nftables; we map ports with
-/// nftables only, so iptables is refused rather than ignored.
-fn validate_backend(f: &Fields) -> Result<(), ConfigError> {
-    match f.string("backend")?.as_deref() {
-        None | Some("nftables") => Ok(()),
-        Some(other) => Err(ConfigError::invalid(
-            f.path_of("backend"),
-            format!("{other:?} is not supported: cni-rs maps ports with nftables only (use \"nftables\" or leave it out)"),
-        )),
-    }
 }
 
 /// `markMasqBit` (0-31, iptables only, so otherwise unused) and

@@ -1,7 +1,8 @@
 //! The `portmap` chained plugin: host ports forwarded to the container's
 //! addresses from `prevResult` (the `portMappings` capability), with nftables
-//! rules tagged per attachment in a table of our own (see the backend's
-//! `portmap_*`). ADD hands `prevResult` on unchanged.
+//! rules tagged per attachment in a table of our own (see
+//! `common::host_rules` and the backend's `portmap_*`). ADD hands
+//! `prevResult` on unchanged.
 
 mod config;
 mod rules;
@@ -9,10 +10,10 @@ mod rules;
 pub use config::{parse as parse_config, PortMapConf, PortMapping};
 pub use rules::{container_addrs, rules_for};
 
-use crate::common::{iface, masq, netns, CommonConf, NetContext, Undo};
-use cni_core::net::{NetBackend, Netns, PortMapSet};
+use crate::common::host_rules::{self, HostRule};
+use crate::common::{netns, NetContext, Undo};
+use cni_core::net::{NetBackend, Netns, PortMapRule, PortMapSet, TaggedRule};
 use cni_core::skel::{CmdArgs, Plugin};
-use cni_core::spec::config::NetConf;
 use cni_core::{CniError, CniResult};
 use ipnet::IpNet;
 use std::net::IpAddr;
@@ -61,9 +62,9 @@ impl Plugin for Portmap<'_> {
         let host = netns::host(self.backend)?;
         let host = &*host;
         let mut undo = Undo::new();
-        host.portmap_add(&set).ctx("adding port mappings")?;
-        undo.push("port mappings", || {
-            host.portmap_del(&set.network, &set.container_id)
+        host_rules::add(host, &set)?;
+        undo.push(PortMapRule::SET, || {
+            PortMapRule::del_from(host, &set.network, &set.container_id)
         });
         if conf.snat {
             for addr in addrs.iter().filter(|a| a.addr().is_ipv4()) {
@@ -74,34 +75,22 @@ impl Plugin for Portmap<'_> {
         Ok(prev)
     }
 
-    /// Reads only the common fields: nothing ADD validates can make DEL fail.
     fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
-        let conf: CommonConf = crate::common::conf::parse(&args.stdin)?;
-        let host = netns::host(self.backend)?;
-        host.portmap_del(&conf.name, &args.container_id)
-            .ctx("removing port mappings")
+        host_rules::del::<PortMapRule>(self.backend, args)
     }
 
     fn check(&self, args: &CmdArgs) -> Result<(), CniError> {
         let conf = config::parse(&args.stdin)?;
         let Planned { set, .. } = plan(&conf, args)?;
-        if set.rules.is_empty() {
-            return Ok(());
-        }
-        let host = netns::host(self.backend)?;
-        iface::checked(host.portmap_check(&set), "checking port mappings")
+        host_rules::check(self.backend, &set)
     }
 
     fn gc(&self, args: &CmdArgs) -> Result<(), CniError> {
-        let conf = NetConf::parse(&args.stdin)?;
-        let live = masq::live_container_ids(&conf)?;
-        netns::host(self.backend)?
-            .portmap_gc(&conf.name, &live)
-            .ctx("removing stale port mappings")
+        host_rules::gc::<PortMapRule>(self.backend, args)
     }
 
     fn about(&self) -> String {
-        "CNI portmap plugin (cni-rs)".to_string()
+        cni_core::skel::about_text("portmap plugin")
     }
 }
 

@@ -121,7 +121,7 @@ impl Plugin for Ptp<'_> {
     }
 
     fn about(&self) -> String {
-        "CNI ptp plugin (cni-rs)".to_string()
+        cni_core::skel::about_text("ptp plugin")
     }
 }
 
@@ -216,9 +216,12 @@ mod tests {
             peer_index: Some(3),
             parent_index: None,
             macvlan_mode: None,
+            ipvlan_mode: None,
+            vlan_id: None,
             hairpin: None,
             isolated: None,
             bc_queue_len: None,
+            alias: None,
         }
     }
 

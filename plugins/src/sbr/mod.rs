@@ -68,7 +68,7 @@ impl Plugin for Sbr<'_> {
     }
 
     fn about(&self) -> String {
-        "CNI sbr plugin (cni-rs)".to_string()
+        cni_core::skel::about_text("sbr plugin")
     }
 }
 

@@ -117,7 +117,8 @@ impl Plugin for StaticIpam {
 
     fn about(&self) -> String {
         format!(
-            "CNI static IPAM plugin (cni-rs) supporting spec versions {}",
+            "{} supporting spec versions {}",
+            cni_core::skel::about_text("static IPAM plugin"),
             cni_core::spec::version::ALL.join(", ")
         )
     }

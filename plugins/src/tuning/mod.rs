@@ -57,6 +57,6 @@ impl Plugin for Tuning<'_> {
     }
 
     fn about(&self) -> String {
-        "CNI tuning plugin (cni-rs)".to_string()
+        cni_core::skel::about_text("tuning plugin")
     }
 }

@@ -4,13 +4,11 @@
 //! the reference and us still restores. Our own additions (`sysctl`,
 //! `network`) are fields the reference's decoder skips.
 
-use cni_core::fsio::{read_if_exists, remove_if_exists, replace_file, FileOps};
+use crate::common::state_file;
+use cni_core::fsio::FileOps;
 use cni_core::CniError;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
-
-/// A saved file larger than this is not ours.
-const SAVED_CAP: u64 = 1 << 20;
+use std::path::Path;
 
 /// The previous values of what ADD changes; `None` for what it leaves alone.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,52 +53,33 @@ impl Saved {
     }
 }
 
-/// The file of one attachment.
-pub fn path(data_dir: &Path, container_id: &str, ifname: &str) -> PathBuf {
-    data_dir.join(file_name(container_id, ifname))
-}
+pub use crate::common::state_file::{file_name, path, remove};
 
-pub fn file_name(container_id: &str, ifname: &str) -> String {
-    format!("{container_id}_{ifname}.json")
-}
-
-fn io_error(what: &str, path: &Path, e: std::io::Error) -> CniError {
-    CniError::io(format!("{what} {}: {e}", path.display()))
-}
-
-/// Writes the file crash-safely (temporary file, fsync, rename, directory
-/// fsync), never through a symlink.
+/// Writes the file crash-safely (see [`state_file`]).
 pub fn write(
     fs: &dyn FileOps,
     data_dir: &Path,
     file: &Path,
     saved: &Saved,
 ) -> Result<(), CniError> {
-    fs.create_dir_all(data_dir, 0o700)
-        .map_err(|e| io_error("creating", data_dir, e))?;
-    replace_file(fs, data_dir, file, &saved.to_bytes(), 0o600, true)
-        .map_err(|e| io_error("saving previous interface settings to", file, e))?;
-    fs.sync_dir(data_dir)
-        .map_err(|e| io_error("syncing", data_dir, e))
+    state_file::write(
+        fs,
+        data_dir,
+        file,
+        &saved.to_bytes(),
+        "previous interface settings",
+    )
 }
 
 /// What the file holds: `Ok(None)` when it is absent, `Err` with the reason
 /// when it cannot be read or is not a saved state.
 pub fn read(fs: &dyn FileOps, file: &Path) -> Result<Option<Saved>, String> {
-    let Some(bytes) = read_if_exists(fs, file, SAVED_CAP).map_err(|e| e.to_string())? else {
+    let Some(bytes) = state_file::read(fs, file)? else {
         return Ok(None);
     };
     serde_json::from_slice(&bytes)
         .map(Some)
         .map_err(|e| format!("not a saved tuning state: {e}"))
-}
-
-pub fn remove(fs: &dyn FileOps, data_dir: &Path, file: &Path) -> Result<(), CniError> {
-    remove_if_exists(fs, file).map_err(|e| io_error("removing", file, e))?;
-    match fs.sync_dir(data_dir) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_error("syncing", data_dir, e)),
-        _ => Ok(()),
-    }
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@ use super::message::{DHCPACK, DHCPDISCOVER, DHCPNAK, DHCPOFFER, DHCPRELEASE, DHC
 use super::{Action, Destination, State};
 use crate::dhcp::backoff::{v4_half_remaining, v4_retransmit};
 use crate::dhcp::options::ClientOptions;
-use crate::dhcp::rng::Rng;
 use crate::dhcp::time::Time;
+use crate::rng::Rng;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 

@@ -6,8 +6,8 @@ use super::message::{ADVERTISE, REBIND, RELEASE, RENEW, REPLY, REQUEST, SOLICIT}
 use super::{duid, Action, Destination, State};
 use crate::dhcp::backoff::{v4_retransmit, v6_rt, V6Schedule};
 use crate::dhcp::options::ClientOptions;
-use crate::dhcp::rng::Rng;
 use crate::dhcp::time::Time;
+use crate::rng::Rng;
 use std::net::Ipv6Addr;
 use std::time::Duration;
 

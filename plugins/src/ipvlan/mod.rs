@@ -1,0 +1,77 @@
+//! The ipvlan plugin: an ipvlan on a host interface (or, with
+//! `linkInContainer`, on one in the container), created directly in the
+//! container namespace under its final name. It shares the master's MAC.
+
+use crate::common::stacked::Stacked;
+use crate::common::{iface, Attachment, DelConf, IpamDelegate};
+use cni_core::net::{IpvlanSpec, LinkKind, NetBackend, NsRef};
+use cni_core::skel::{CmdArgs, Plugin};
+use cni_core::{CniError, CniResult};
+pub mod config;
+
+pub use config::IpvlanConf;
+
+pub struct Ipvlan<'a> {
+    pub backend: &'a dyn NetBackend,
+    pub ipam: &'a dyn IpamDelegate,
+}
+
+impl Ipvlan<'_> {
+    fn stacked<'c>(&'c self, conf: &'c IpvlanConf) -> Stacked<'c> {
+        Stacked {
+            backend: self.backend,
+            ipam: self.ipam,
+            conf: &conf.common,
+            master: conf.master.as_deref(),
+            link_in_container: conf.link_in_container,
+            kind: "ipvlan",
+        }
+    }
+}
+
+impl Plugin for Ipvlan<'_> {
+    fn add(&self, args: &CmdArgs) -> Result<CniResult, CniError> {
+        let conf = IpvlanConf::parse(&args.stdin)?;
+        let target = NsRef::path(&args.netns);
+        self.stacked(&conf).add(args, |parent_ns, parent| {
+            let spec = IpvlanSpec {
+                name: args.ifname.clone(),
+                parent: parent.index,
+                mode: conf.mode,
+                mtu: conf.mtu,
+                txqueuelen: None,
+            };
+            parent_ns.create_ipvlan(&spec, &target)
+        })
+    }
+
+    fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
+        let conf = DelConf::parse(&args.stdin, &[])?;
+        Attachment::new(self.backend, self.ipam, &conf.common, false).del(args)
+    }
+
+    /// Besides the shared checks: still an ipvlan, in the configured mode.
+    fn check(&self, args: &CmdArgs) -> Result<(), CniError> {
+        let conf = IpvlanConf::parse(&args.stdin)?;
+        let link = self.stacked(&conf).check(args, LinkKind::Ipvlan)?;
+        if link.ipvlan_mode.is_some_and(|m| m != conf.mode) {
+            return Err(iface::mismatch(format!(
+                "{} has ipvlan mode {:?}, config says {}",
+                args.ifname, link.ipvlan_mode, conf.mode
+            )));
+        }
+        Ok(())
+    }
+
+    fn status(&self, args: &CmdArgs) -> Result<(), CniError> {
+        self.stacked(&IpvlanConf::parse(&args.stdin)?).status(args)
+    }
+
+    fn gc(&self, args: &CmdArgs) -> Result<(), CniError> {
+        self.stacked(&IpvlanConf::parse(&args.stdin)?).gc(args)
+    }
+
+    fn about(&self) -> String {
+        "CNI ipvlan plugin (cni-rs)".to_string()
+    }
+}
