@@ -27,7 +27,7 @@ impl IpvlanConf {
                     "mode: unknown ipvlan mode {mode:?} (l2, l3, l3s)"
                 ))
             })?,
-            mtu: configured_mtu(f.get("mtu")?),
+            mtu: configured_mtu("mtu", f.get("mtu")?),
             link_in_container: f.flag("linkInContainer")?,
             common,
         };

@@ -38,7 +38,7 @@ impl VlanConf {
         let c = VlanConf {
             master,
             vlan_id,
-            mtu: configured_mtu(f.get("mtu")?),
+            mtu: configured_mtu("mtu", f.get("mtu")?),
             link_in_container: f.flag("linkInContainer")?,
             common,
         };
