@@ -137,6 +137,10 @@ fn run(o: &Options) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     match parse(&args).and_then(|o| run(&o)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
