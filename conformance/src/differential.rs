@@ -254,8 +254,13 @@ impl Side {
     /// A result made comparable across sides: this side's namespace prefix
     /// replaced, MACs dropped, generated veth names blanked.
     pub fn normalize(&self, result: &Value) -> Value {
-        let text = result.to_string().replace(&self.net.prefix, "P");
-        crate::realns::normalize_result(serde_json::from_str(&text).expect("re-parsing result"))
+        crate::realns::normalize_result(self.without_prefix(result))
+    }
+
+    /// `v` with this side's namespace prefix replaced by `P`.
+    pub fn without_prefix(&self, v: &Value) -> Value {
+        let text = v.to_string().replace(&self.net.prefix, "P");
+        serde_json::from_str(&text).expect("re-parsing JSON")
     }
 }
 

@@ -406,6 +406,21 @@ pub fn tc_json(ns: &str, args: &[&str]) -> Value {
     serde_json::from_str(&text).unwrap_or(Value::Array(vec![]))
 }
 
+/// Every qdisc of `ns` as tc shows it, without counters, generated veth
+/// names blanked, sorted.
+pub fn qdisc_state(ns: &str) -> Vec<Value> {
+    let shown = tc_json(ns, &["qdisc", "show"]);
+    let mut out: Vec<Value> = entries(&shown)
+        .map(|q| {
+            json!({"dev": norm_name(q["dev"].as_str().unwrap_or_default()),
+                "kind": q["kind"], "handle": q["handle"], "root": q["root"],
+                "parent": q["parent"], "options": q["options"]})
+        })
+        .collect();
+    out.sort_by_key(Value::to_string);
+    out
+}
+
 /// A sysctl in `ns` (`key` as a path under /proc/sys), trimmed.
 pub fn sysctl(ns: &str, key: &str) -> String {
     in_ns_output(ns, "cat", &[&format!("/proc/sys/{key}")])
@@ -413,7 +428,8 @@ pub fn sysctl(ns: &str, key: &str) -> String {
         .to_string()
 }
 
-fn ip_json(ns: &str, args: &[&str]) -> Value {
+/// `ip -n <ns> -j <args>`, parsed (an empty list when ip prints nothing).
+pub fn ip_json(ns: &str, args: &[&str]) -> Value {
     let out = Command::new("ip")
         .args(["-n", ns, "-j"])
         .args(args)

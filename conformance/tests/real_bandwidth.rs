@@ -9,7 +9,7 @@
 
 use cni_conformance::differential::{Impl, Side};
 use cni_conformance::realns::{
-    in_ns_ok, norm_name, reference_for, result_host_veth, tc_json, PluginRun,
+    in_ns_ok, qdisc_state, reference_for, result_host_veth, tc_json, PluginRun,
 };
 use cni_plugins::bandwidth::ifb_name;
 use serde_json::{json, Value};
@@ -43,24 +43,6 @@ fn scenarios() -> Vec<(&'static str, Value)> {
 
 fn host_veth(conf: &Value) -> String {
     result_host_veth(&conf["prevResult"])
-}
-
-/// Every qdisc of the host namespace as tc shows it, without counters,
-/// generated veth names blanked.
-fn host_qdiscs(side: &Side) -> Vec<Value> {
-    let shown = tc_json(&side.host, &["qdisc", "show"]);
-    let mut out: Vec<Value> = shown
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|q| {
-            json!({"dev": norm_name(q["dev"].as_str().unwrap_or_default()),
-                "kind": q["kind"], "handle": q["handle"], "root": q["root"],
-                "parent": q["parent"], "options": q["options"]})
-        })
-        .collect();
-    out.sort_by_key(Value::to_string);
-    out
 }
 
 /// The ingress filters of `dev`: how they match and what their actions do.
@@ -146,7 +128,7 @@ fn trace(imp: Impl, plugin: &Value) -> Trace {
         );
     }
     let (qdiscs, filters, ifb) = (
-        host_qdiscs(&side),
+        qdisc_state(&side.host),
         ingress_filters(&side, &veth),
         ifb_link(&side, &ifb_name),
     );
@@ -158,7 +140,7 @@ fn trace(imp: Impl, plugin: &Value) -> Trace {
         filters,
         ifb,
         check,
-        qdiscs_after_del: host_qdiscs(&side),
+        qdiscs_after_del: qdisc_state(&side.host),
         filters_after_del: ingress_filters(&side, &veth),
         ifb_after_del: ifb_link(&side, &ifb_name),
     };
@@ -348,7 +330,7 @@ fn an_ifb_either_added_is_removed_by_the_others_del() {
         let del = add_side.run_binary(&binary, "DEL", stdin.as_bytes(), &att, None);
         del.assert_ok();
         assert_eq!(ifb_link(&add_side, &ifb), None, "{what}: ifb left");
-        let on_veth: Vec<Value> = host_qdiscs(&add_side)
+        let on_veth: Vec<Value> = qdisc_state(&add_side.host)
             .into_iter()
             .filter(|q| q["dev"] == "veth*" && q["kind"] != "noqueue")
             .map(|q| q["kind"].clone())

@@ -22,11 +22,10 @@ use super::chained_grammar::{
 use super::deliberate::without_empty_dns;
 use super::exec::{classify, Outcome};
 use super::rng::Rng;
-use super::static_ipam::VERBS;
-use super::steps::{compare, with_prev_result};
-use super::{Case, Difference, Kind, Target};
+use super::steps::{run_both, with_prev_result, KernelSide};
+use super::{Case, Difference, Target};
 use crate::differential::{link_names, Attachment, Impl, Side};
-use crate::realns::{norm_name, our_plugin, sysctl, tc_json, TestNet};
+use crate::realns::{ip_json, our_plugin, qdisc_state, sysctl, TestNet};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::PathBuf;
@@ -52,15 +51,6 @@ fn ip_batch(ns: &str, lines: &[String]) {
         "ip -n {ns} -batch {lines:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn ip_json(ns: &str, args: &[&str]) -> Value {
-    let out = Command::new("ip")
-        .args(["-n", ns, "-j"])
-        .args(args)
-        .output()
-        .expect("running ip");
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Array(vec![]))
 }
 
 fn entries(v: &Value) -> impl Iterator<Item = &Value> {
@@ -98,6 +88,14 @@ impl Kernel {
         }
     }
 
+    fn config(&self, case: &Case) -> String {
+        case.config
+            .replace("@DATADIR@", &self.side.data_dir().to_string_lossy())
+            .replace("@NETNS@", &TestNet::path(&self.container))
+    }
+}
+
+impl KernelSide for Kernel {
     /// A fresh container namespace joined to the bridge, as the case's
     /// `prevResult` describes it; no rules in the host, no saved state.
     fn reset(&self) {
@@ -141,12 +139,6 @@ impl Kernel {
         let _ = std::fs::create_dir_all(&data);
     }
 
-    fn config(&self, case: &Case) -> String {
-        case.config
-            .replace("@DATADIR@", &self.side.data_dir().to_string_lossy())
-            .replace("@NETNS@", &TestNet::path(&self.container))
-    }
-
     /// One verb; a result comes back normalized, with the raw one beside it.
     fn step(&self, case: &Case, verb: &str, prev: Option<&Value>) -> (Outcome, Option<Value>) {
         let mut conf = self.config(case);
@@ -176,9 +168,9 @@ impl Kernel {
         }
     }
 
-    /// What `plugin` changes, where both implementations keep it alike.
-    fn state(&self, plugin: &str) -> Value {
-        let state = match plugin {
+    /// What the plugin changes, where both implementations keep it alike.
+    fn state(&self, case: &Case) -> Value {
+        let state = match case.plugin {
             "tuning" => json!({
                 "links": container_links(&self.container),
                 "sysctls": SYSCTL_FILES.map(|k| sysctl(&self.container, k)),
@@ -189,7 +181,7 @@ impl Kernel {
                 for link in links.as_array_mut().into_iter().flatten() {
                     link.as_object_mut().map(|o| o.remove("txqlen"));
                 }
-                json!({ "links": links, "qdiscs": qdiscs(&self.side.host) })
+                json!({ "links": links, "qdiscs": qdisc_state(&self.side.host) })
             }
             "sbr" => json!({
                 "rules": rules(&self.container),
@@ -197,8 +189,7 @@ impl Kernel {
             }),
             _ => Value::Null,
         };
-        let text = state.to_string().replace(&self.side.net.prefix, "P");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
+        self.side.without_prefix(&state)
     }
 }
 
@@ -216,20 +207,6 @@ fn container_links(ns: &str) -> Vec<Value> {
             })
         })
         .collect()
-}
-
-/// Every qdisc of `ns` without counters.
-fn qdiscs(ns: &str) -> Vec<Value> {
-    let shown = tc_json(ns, &["qdisc", "show"]);
-    let mut out: Vec<Value> = entries(&shown)
-        .map(|q| {
-            json!({"dev": norm_name(q["dev"].as_str().unwrap_or_default()),
-                "kind": q["kind"], "handle": q["handle"], "root": q["root"],
-                "parent": q["parent"], "options": q["options"]})
-        })
-        .collect();
-    out.sort_by_key(Value::to_string);
-    out
 }
 
 /// The policy rules of `ns`, both families, without the kernel's own.
@@ -271,32 +248,6 @@ impl Chained {
             reference: Kernel::new(Impl::Reference, plugin),
         }
     }
-
-    /// `f` on both sides at once.
-    fn both<T: Send>(&self, f: impl Fn(&Kernel) -> T + Sync) -> (T, T) {
-        std::thread::scope(|s| {
-            let reference = s.spawn(|| f(&self.reference));
-            let ours = f(&self.ours);
-            (ours, reference.join().expect("reference side panicked"))
-        })
-    }
-
-    fn state_difference(&self, step: usize, verb: &'static str) -> Option<(Kind, String)> {
-        let (o, r) = self.both(|k| k.state(self.plugin));
-        let keys: Vec<&str> = o
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter(|(k, v)| r.get(k.as_str()) != Some(*v))
-            .map(|(k, _)| k.as_str())
-            .collect();
-        (o != r).then(|| {
-            (
-                Kind::State,
-                format!("after step {step} {verb}: {keys:?} differ: ours {o} reference {r}"),
-            )
-        })
-    }
 }
 
 impl Target for Chained {
@@ -309,27 +260,6 @@ impl Target for Chained {
     }
 
     fn run(&mut self, case: &Case) -> std::io::Result<Option<Difference>> {
-        self.both(Kernel::reset);
-        let (mut ours_prev, mut ref_prev) = (None, None);
-        for (step, verb) in VERBS.iter().enumerate() {
-            let ((o, o_raw), (r, r_raw)) = self.both(|k| {
-                let prev = if std::ptr::eq(k, &self.ours) {
-                    ours_prev.as_ref()
-                } else {
-                    ref_prev.as_ref()
-                };
-                k.step(case, verb, prev)
-            });
-            if step == 0 {
-                (ours_prev, ref_prev) = (o_raw, r_raw);
-            }
-            let compares_state = step == 0 || step == VERBS.len() - 1;
-            let found = compare(step, verb, &o, &r)
-                .or_else(|| compares_state.then(|| self.state_difference(step, verb))?);
-            if let Some(found) = found {
-                return Ok(Some(Difference::new(step, verb, found, o, r)));
-            }
-        }
-        Ok(None)
+        Ok(run_both(&self.ours, &self.reference, case))
     }
 }

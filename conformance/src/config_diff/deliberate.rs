@@ -174,7 +174,7 @@ pub const DELIBERATE: &[Deliberate] = &[
     },
     Deliberate {
         id: "ipv6-nodad",
-        doc: "IPv6 container addresses are added with `nodad`; the reference waits up to 10 s for duplicate address detection and then fails adding its routes from an address still tentative (ptp with `mtu` 5000: \"failed to add route ... invalid argument\").",
+        doc: "IPv6 container addresses are added with `nodad`; the reference waits up to 10 s for duplicate address detection and then fails adding its routes from an address still tentative (seen with ptp on a loaded machine: \"failed to add route ... invalid argument\").",
         explains: |case, d| {
             case.plugin == "ptp"
                 && d.verb == "ADD"
@@ -240,7 +240,7 @@ pub const DELIBERATE: &[Deliberate] = &[
     },
     Deliberate {
         id: "upstream-keys-read",
-        doc: "Keys later upstream releases added and the 1.1.1 reference ignores are read as upstream reads them, and a value upstream refuses is refused: tuning `txQLen`; sbr `table`, `gateways`, `addSourceHints`; portmap `masqAll`.",
+        doc: "Keys later upstream releases added and the 1.1.1 reference ignores are read as upstream reads them, and a value upstream refuses is refused: tuning `txQLen`; sbr `table`, `gateways`, `addSourceHints`; portmap `masqAll`, `backend`.",
         explains: |case, d| {
             // Besides these, `fuzz` counts here a difference that goes away
             // without the keys ([`upstream_keys`]).
@@ -316,6 +316,15 @@ pub const DELIBERATE: &[Deliberate] = &[
         },
     },
     Deliberate {
+        id: "firewall-same-bridge-without-addresses",
+        doc: "firewall: `same-bridge` with no address in `prevResult` has nothing to isolate and needs no bridge interface (the reference refuses a `prevResult` without interfaces even then).",
+        explains: |case, d| {
+            case.plugin == "firewall"
+                && d.ours.is_ok()
+                && reference_msg(d).starts_with("interface needs to be set for ingress policy")
+        },
+    },
+    Deliberate {
         id: "chained-check-reads-the-config",
         doc: "portmap, firewall, tuning, bandwidth and sbr CHECK read the whole config as ADD does and refuse what ADD refuses (the reference's CHECK skips keys it does not check, such as firewall's `ingressPolicy` and `backend`).",
         explains: |case, d| {
@@ -331,14 +340,15 @@ pub const DELIBERATE: &[Deliberate] = &[
     },
     Deliberate {
         id: "portmap-mappings-checked",
-        doc: "portmap: every mapping is checked up front: `protocol` is required, a `hostIP` must be an address of a family the container has an address of (code 7 naming the field); the reference skips such a mapping silently, or leaves it to iptables.",
+        doc: "portmap: every mapping is checked up front: ports are 1-65535, `protocol` is required and one of tcp, udp, sctp (any case), a `hostIP` must be an address of a family the container has an address of (code 7 naming the field); the reference skips such a mapping silently, or leaves it to iptables (which takes port 70000).",
         explains: |case, d| {
             case.plugin == "portmap"
                 && d.reference.is_ok()
                 && our_msg(d).starts_with("runtimeConfig.portMappings[")
                 && (our_msg(d).contains("hostIP: the container has no IPv")
                     || our_msg(d).contains("is not an IP address")
-                    || our_msg(d).ends_with(".protocol: missing"))
+                    || our_msg(d).ends_with("is not a port (1-65535)")
+                    || our_msg(d).contains("].protocol: "))
         },
     },
     Deliberate {
@@ -476,7 +486,7 @@ pub fn upstream_keys(plugin: &str) -> &'static [&'static str] {
     match plugin {
         "tuning" => &["txQLen"],
         "sbr" => &["table", "gateways", "addSourceHints"],
-        "portmap" => &["masqAll"],
+        "portmap" => &["masqAll", "backend"],
         _ => &[],
     }
 }

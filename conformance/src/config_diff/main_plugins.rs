@@ -1,8 +1,8 @@
 //! bridge, ptp and macvlan under the fuzzer: ADD, CHECK (with the ADD's
 //! result as `prevResult`), DEL, DEL again, through our binary and the
-//! reference's, each side in its own namespaces (`crate::differential::Side`:
-//! a namespace playing the host with a veth `parent0` for macvlan, one
-//! container namespace). The namespaces are made once per target and
+//! reference's, both sides at once (`steps::run_both`), each in its own
+//! namespaces (`crate::differential::Side`: a namespace playing the host
+//! with a veth `parent0` for macvlan, one container namespace). The namespaces are made once per target and
 //! cleaned between cases. Compared: outcome and error class, the result as
 //! `crate::realns::normalize_result` normalizes it, and the kernel state of
 //! both namespaces (as `TestNet::state` normalizes it) after ADD and after
@@ -10,9 +10,8 @@
 
 use super::exec::{classify, Outcome};
 use super::rng::Rng;
-use super::static_ipam::VERBS;
-use super::steps::{compare, with_prev_result};
-use super::{main_grammar, reference_seeds, Case, Difference, Kind, Target};
+use super::steps::{run_both, with_prev_result, KernelSide};
+use super::{main_grammar, reference_seeds, Case, Difference, Target};
 use crate::differential::{link_names, Attachment, Impl, Side};
 use serde_json::Value;
 use std::process::Command;
@@ -35,6 +34,14 @@ impl Kernel {
         Kernel { side, container_ns }
     }
 
+    fn config(&self, case: &Case) -> String {
+        case.config
+            .replace("@DATADIR@", &self.side.data_dir().to_string_lossy())
+            .replace("@MASTER@", MASTER)
+    }
+}
+
+impl KernelSide for Kernel {
     /// Back to an empty host (but for a fresh `parent0`), an empty container
     /// namespace, no firewall rules and no leases.
     fn reset(&self) {
@@ -62,12 +69,6 @@ impl Kernel {
         let _ = std::fs::create_dir_all(&data);
     }
 
-    fn config(&self, case: &Case) -> String {
-        case.config
-            .replace("@DATADIR@", &self.side.data_dir().to_string_lossy())
-            .replace("@MASTER@", MASTER)
-    }
-
     /// One verb; a result comes back normalized, with the raw one beside it.
     fn step(&self, case: &Case, verb: &str, prev: Option<&Value>) -> (Outcome, Option<Value>) {
         let mut conf = self.config(case);
@@ -91,7 +92,7 @@ impl Kernel {
 
     /// Both namespaces, normalized; txqueuelen left out (deliberate: every
     /// link we create gets 1000, the reference's 0).
-    fn state(&self) -> Value {
+    fn state(&self, _: &Case) -> Value {
         let mut both = serde_json::json!({
             "host": self.side.net.state(&self.side.host),
             "container": self.side.net.state(&self.container_ns),
@@ -101,8 +102,7 @@ impl Kernel {
                 link.as_object_mut().map(|o| o.remove("txqlen"));
             }
         }
-        let text = both.to_string().replace(&self.side.net.prefix, "P");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
+        self.side.without_prefix(&both)
     }
 }
 
@@ -127,16 +127,6 @@ impl MainPlugins {
             reference: Kernel::new(Impl::Reference),
         }
     }
-
-    fn state_difference(&self, step: usize, verb: &'static str) -> Option<(Kind, String)> {
-        let (o, r) = (self.ours.state(), self.reference.state());
-        (o != r).then(|| {
-            (
-                Kind::State,
-                format!("after step {step} {verb}: ours {o} reference {r}"),
-            )
-        })
-    }
 }
 
 impl Target for MainPlugins {
@@ -158,22 +148,6 @@ impl Target for MainPlugins {
     }
 
     fn run(&mut self, case: &Case) -> std::io::Result<Option<Difference>> {
-        self.ours.reset();
-        self.reference.reset();
-        let (mut ours_prev, mut ref_prev) = (None, None);
-        for (step, verb) in VERBS.iter().enumerate() {
-            let (o, o_raw) = self.ours.step(case, verb, ours_prev.as_ref());
-            let (r, r_raw) = self.reference.step(case, verb, ref_prev.as_ref());
-            if step == 0 {
-                (ours_prev, ref_prev) = (o_raw, r_raw);
-            }
-            let compares_state = step == 0 || step == VERBS.len() - 1;
-            let found = compare(step, verb, &o, &r)
-                .or_else(|| compares_state.then(|| self.state_difference(step, verb))?);
-            if let Some(found) = found {
-                return Ok(Some(Difference::new(step, verb, found, o, r)));
-            }
-        }
-        Ok(None)
+        Ok(run_both(&self.ours, &self.reference, case))
     }
 }

@@ -100,3 +100,71 @@ pub fn compare(
         )),
     }
 }
+
+/// One implementation's side of a target with kernel state (its namespaces).
+pub trait KernelSide: Sync {
+    /// Back to the state every case starts from.
+    fn reset(&self);
+    /// One verb, with `prev` (this side's ADD result) for the later verbs:
+    /// the outcome, a result normalized, and the raw result.
+    fn step(&self, case: &Case, verb: &str, prev: Option<&Value>) -> (Outcome, Option<Value>);
+    /// What the case's plugin changes, normalized: an object of parts.
+    fn state(&self, case: &Case) -> Value;
+}
+
+/// `f` on both sides at once (ours, then the reference's).
+fn both<K: KernelSide, T: Send>(ours: &K, reference: &K, f: impl Fn(&K) -> T + Sync) -> (T, T) {
+    std::thread::scope(|s| {
+        let theirs = s.spawn(|| f(reference));
+        let mine = f(ours);
+        (mine, theirs.join().expect("the reference side panicked"))
+    })
+}
+
+/// [`super::static_ipam::VERBS`] through both sides at once, each from a
+/// reset: outcomes compared after every step, and the state after ADD and
+/// after the last DEL, naming the parts that differ. The first difference.
+pub fn run_both<K: KernelSide>(ours: &K, reference: &K, case: &Case) -> Option<super::Difference> {
+    use super::static_ipam::VERBS;
+    both(ours, reference, K::reset);
+    let (mut ours_prev, mut ref_prev) = (None, None);
+    for (step, verb) in VERBS.iter().enumerate() {
+        let ((o, o_raw), (r, r_raw)) = std::thread::scope(|s| {
+            let theirs = s.spawn(|| reference.step(case, verb, ref_prev.as_ref()));
+            let mine = ours.step(case, verb, ours_prev.as_ref());
+            (mine, theirs.join().expect("the reference side panicked"))
+        });
+        if step == 0 {
+            (ours_prev, ref_prev) = (o_raw, r_raw);
+        }
+        let compares_state = step == 0 || step == VERBS.len() - 1;
+        let found = compare(step, verb, &o, &r).or_else(|| {
+            if !compares_state {
+                return None;
+            }
+            let (o, r) = both(ours, reference, |k| k.state(case));
+            state_difference(step, verb, &o, &r)
+        });
+        if let Some(found) = found {
+            return Some(super::Difference::new(step, verb, found, o, r));
+        }
+    }
+    None
+}
+
+/// The parts of two states that differ, if any.
+fn state_difference(step: usize, verb: &str, o: &Value, r: &Value) -> Option<(Kind, String)> {
+    let parts: Vec<&str> = o
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, v)| r.get(k.as_str()) != Some(*v))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    (o != r).then(|| {
+        (
+            Kind::State,
+            format!("after step {step} {verb}: {parts:?} differ: ours {o} reference {r}"),
+        )
+    })
+}

@@ -146,6 +146,24 @@ pub fn configured_mtu(field: &str, mtu: Option<i64>) -> Option<u32> {
     }
 }
 
+/// An `mtu` as macvlan's and vlan's configs give it: 0 is "not set" and a
+/// negative one is refused, as the reference's refuse it (they check the
+/// range `[0, master MTU]`, where bridge, ptp and ipvlan take a negative MTU
+/// as none: [`configured_mtu`]).
+pub fn configured_mtu_not_negative(
+    field: &str,
+    mtu: Option<i64>,
+) -> Result<Option<u32>, ConfigError> {
+    match mtu {
+        None | Some(0) => Ok(None),
+        Some(m) if m < 0 => Err(ConfigError::invalid(
+            field,
+            format!("invalid MTU {m}, must be 0 (the parent's) or more"),
+        )),
+        Some(m) => Ok(Some(u32::try_from(m).unwrap_or(u32::MAX))),
+    }
+}
+
 /// An `mtu` from a configuration, naming `field`.
 pub fn validate_mtu(field: &str, mtu: u32) -> Result<(), ConfigError> {
     check_mtu(mtu).map_err(|e| ConfigError::invalid(field, e.to_string()))

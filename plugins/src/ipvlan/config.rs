@@ -68,6 +68,9 @@ mod tests {
     fn mtu_and_master_are_checked_naming_the_field() {
         let e = IpvlanConf::parse(br#"{"name":"n","mtu":20}"#).unwrap_err();
         assert!(e.msg.starts_with("mtu"), "{}", e.msg);
+        // Negative is no MTU, as the reference's ipvlan passes it to netlink.
+        let c = IpvlanConf::parse(br#"{"name":"n","mtu":-1}"#).unwrap();
+        assert_eq!(c.mtu, None);
         let e = IpvlanConf::parse(br#"{"name":"n","master":"a/b"}"#).unwrap_err();
         assert!(e.msg.starts_with("master"), "{}", e.msg);
         let e = IpvlanConf::parse(br#"{"name":"n","linkInContainer":"yes"}"#).unwrap_err();

@@ -3,7 +3,7 @@
 use crate::common::{conf, CommonConf};
 use cni_core::net::{MacAddr, MacvlanMode};
 use cni_core::spec::config::RequestedMac;
-use cni_core::spec::validate::{validate_link_name, validate_mtu};
+use cni_core::spec::validate::{configured_mtu_not_negative, validate_link_name, validate_mtu};
 use cni_core::CniError;
 
 /// The kernel drops broadcasts beyond this queue; a bigger one only holds
@@ -19,19 +19,6 @@ fn bc_queue_len(f: &cni_core::spec::config::Fields) -> Result<Option<u32>, CniEr
             "bcqueuelen: {q} is more than {MAX_BC_QUEUE_LEN} broadcast frames"
         ))),
         Some(q) => Ok(Some(q)),
-    }
-}
-
-/// `mtu` as the reference's macvlan reads it: 0 is "not set" and a negative
-/// one is refused (it checks the range `[0, master MTU]`, where bridge and
-/// ptp take a negative MTU as none).
-fn mtu(f: &cni_core::spec::config::Fields) -> Result<Option<u32>, CniError> {
-    match f.get::<i64>("mtu")? {
-        None | Some(0) => Ok(None),
-        Some(m) if m < 0 => Err(CniError::invalid_config(format!(
-            "mtu: invalid MTU {m}, must be 0 (the parent's) or more"
-        ))),
-        Some(m) => Ok(Some(u32::try_from(m).unwrap_or(u32::MAX))),
     }
 }
 
@@ -54,7 +41,7 @@ impl MacvlanConf {
         let c = MacvlanConf {
             master: f.get("master")?,
             mode: f.get("mode")?,
-            mtu: mtu(&f)?,
+            mtu: configured_mtu_not_negative("mtu", f.get("mtu")?)?,
             mac: f.string("mac")?,
             link_in_container: f.flag("linkInContainer")?,
             bc_queue_len: bc_queue_len(&f)?,

@@ -2,7 +2,7 @@
 
 use crate::common::{conf, CommonConf};
 use cni_core::net::VLAN_ID_MAX;
-use cni_core::spec::validate::{configured_mtu, validate_link_name, validate_mtu};
+use cni_core::spec::validate::{configured_mtu_not_negative, validate_link_name, validate_mtu};
 use cni_core::CniError;
 
 #[derive(Debug, Clone)]
@@ -38,7 +38,7 @@ impl VlanConf {
         let c = VlanConf {
             master,
             vlan_id,
-            mtu: configured_mtu("mtu", f.get("mtu")?),
+            mtu: configured_mtu_not_negative("mtu", f.get("mtu")?)?,
             link_in_container: f.flag("linkInContainer")?,
             common,
         };
@@ -69,6 +69,14 @@ mod tests {
         }
         let e = parse(r#","vlanId":"42""#).unwrap_err();
         assert_eq!(e.code, 6, "{}", e.msg);
+    }
+
+    #[test]
+    fn a_negative_mtu_is_refused_as_the_reference_refuses_it() {
+        assert_eq!(parse(r#","mtu":0"#).unwrap().mtu, None);
+        let e = parse(r#","mtu":-1"#).unwrap_err();
+        assert_eq!(e.code, 7);
+        assert!(e.msg.starts_with("mtu: invalid MTU -1"), "{}", e.msg);
     }
 
     #[test]
