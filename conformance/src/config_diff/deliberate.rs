@@ -248,7 +248,10 @@ pub const DELIBERATE: &[Deliberate] = &[
                 let msg = our_msg(d);
                 msg.starts_with(&format!("{k}:")) || msg.starts_with(&format!("args.cni.{k}:"))
             };
-            d.reference.is_ok() && upstream_keys(case.plugin).iter().any(named)
+            // (Refusing a backend other than nftables is `chained-nftables-only`.)
+            d.reference.is_ok()
+                && !our_msg(d).contains("nftables")
+                && upstream_keys(case.plugin).iter().any(named)
         },
     },
     Deliberate {
