@@ -95,12 +95,7 @@ fn routes4(lease: &v4::Lease) -> Vec<Route> {
 
 /// Option 33 destinations carry no mask: the address class gives it.
 fn classful(dst: Ipv4Addr) -> Ipv4Net {
-    let len = match dst.octets()[0] {
-        0..=127 => 8,
-        128..=191 => 16,
-        _ => 24,
-    };
-    Ipv4Net::new(dst, len)
+    Ipv4Net::new(dst, v4::classful_prefix(dst))
         .map(|n| n.trunc())
         .unwrap_or_default()
 }

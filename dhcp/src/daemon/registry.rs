@@ -98,7 +98,8 @@ impl Registry {
         match outcome {
             Ok(Ok(result)) => Ok(result),
             Ok(Err(e)) => {
-                self.forget_ended(&key);
+                // It ended: dropped, so a retried ADD starts afresh.
+                let _ = self.existing(&key);
                 Err(e)
             }
             Err(_) => {
@@ -164,13 +165,7 @@ impl Registry {
 
     /// A live attachment's status; an ended one is dropped.
     fn existing(&self, key: &str) -> Option<watch::Receiver<Status>> {
-        let mut entries = self.lock();
-        let status = entries.get(key)?.status.clone();
-        if matches!(*status.borrow(), Status::Ended(_)) {
-            entries.remove(key);
-            return None;
-        }
-        Some(status)
+        live(&mut self.lock(), key)
     }
 
     /// The live attachment under `key`, or a new one acquiring its leases;
@@ -181,10 +176,8 @@ impl Registry {
         record: impl FnOnce() -> Record,
     ) -> watch::Receiver<Status> {
         let mut entries = self.lock();
-        if let Some(entry) = entries.get(key) {
-            if !matches!(*entry.status.borrow(), Status::Ended(_)) {
-                return entry.status.clone();
-            }
+        if let Some(status) = live(&mut entries, key) {
+            return status;
         }
         self.spawn_locked(&mut entries, record(), Start::Acquire)
     }
@@ -231,19 +224,20 @@ impl Registry {
         }
     }
 
-    fn forget_ended(&self, key: &str) {
-        let mut entries = self.lock();
-        if entries
-            .get(key)
-            .is_some_and(|e| matches!(*e.status.borrow(), Status::Ended(_)))
-        {
-            entries.remove(key);
-        }
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
         self.entries
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// The status of the attachment under `key` while it runs; one that ended
+/// is removed, so the next ADD starts afresh.
+fn live(entries: &mut HashMap<String, Entry>, key: &str) -> Option<watch::Receiver<Status>> {
+    let status = entries.get(key)?.status.clone();
+    if matches!(*status.borrow(), Status::Ended(_)) {
+        entries.remove(key);
+        return None;
+    }
+    Some(status)
 }

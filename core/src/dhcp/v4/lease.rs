@@ -165,7 +165,9 @@ fn mask_prefix(mask: Ipv4Addr) -> Option<u8> {
     (ones > 0 && ones + m.trailing_zeros() == 32).then_some(ones as u8)
 }
 
-fn classful_prefix(addr: Ipv4Addr) -> u8 {
+/// The prefix length of `addr`'s address class (A /8, B /16, C /24; /32
+/// beyond): for a lease without a usable mask and for option 33 destinations.
+pub fn classful_prefix(addr: Ipv4Addr) -> u8 {
     match addr.octets()[0] {
         0..=127 => 8,
         128..=191 => 16,

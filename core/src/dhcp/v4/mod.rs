@@ -51,7 +51,7 @@ mod lease;
 pub(crate) mod message;
 
 pub use client::Client;
-pub use lease::Lease;
+pub use lease::{classful_prefix, Lease};
 
 use std::net::Ipv4Addr;
 
