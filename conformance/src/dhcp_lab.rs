@@ -116,14 +116,8 @@ impl DhcpLab {
 
     fn start_dnsmasq(&mut self, setup: &ServerSetup) {
         let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &self.host, "dnsmasq", "--no-daemon"])
-            .args([
-                "--conf-file=/dev/null",
-                "--port=0",
-                "--bind-interfaces",
-                "--no-ping",
-            ])
-            .arg(format!("--interface={}", self.bridge))
+        cmd.args(["netns", "exec", &self.host, "dnsmasq"])
+            .args(dnsmasq_server_args(&self.bridge, &self.leases_path()))
             .arg(format!(
                 "--dhcp-range={SUBNET4}.0.100,{SUBNET4}.7.250,{}",
                 setup.lease
@@ -137,9 +131,8 @@ impl DhcpLab {
             .arg("--dhcp-option=option:domain-search,lab.test")
             .arg(format!("--dhcp-option=option6:dns-server,[{DNS6}]"))
             .arg("--dhcp-option=option:mtu,1400")
-            .arg(format!("--dhcp-leasefile={}", self.leases_path().display()))
             .arg(format!("--log-facility={}", self.log_path().display()))
-            .args(["--log-dhcp", "--dhcp-authoritative"]);
+            .arg("--log-dhcp");
         if let Some((t1, t2)) = setup.t1_t2 {
             cmd.arg(format!("--dhcp-option=option:T1,{t1}"))
                 .arg(format!("--dhcp-option=option:T2,{t2}"));
@@ -338,6 +331,25 @@ impl Drop for DhcpLab {
             let _ = child.wait();
         }
     }
+}
+
+/// dnsmasq as a DHCP server only, in the foreground, on `interface` alone,
+/// answering at once (`--no-ping`) and authoritatively, its leases in
+/// `leases`: what the tests and the benchmark both start.
+pub fn dnsmasq_server_args(interface: &str, leases: &Path) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "--no-daemon",
+        "--conf-file=/dev/null",
+        "--port=0",
+        "--bind-interfaces",
+        "--no-ping",
+        "--dhcp-authoritative",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.push(format!("--interface={interface}"));
+    args.push(format!("--dhcp-leasefile={}", leases.display()));
+    args
 }
 
 pub fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {

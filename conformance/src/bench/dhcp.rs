@@ -6,6 +6,7 @@
 
 use super::attach::{Attacher, Container, PluginAttacher};
 use super::step::{Outcome, Probe, Step};
+use crate::dhcp_lab::dnsmasq_server_args;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -36,16 +37,8 @@ impl DhcpAttacher {
             .with_file_name(format!("{}-dnsmasq.leases", lan.bridge));
         let octet = lan.octet;
         let dnsmasq = Command::new("dnsmasq")
-            .args([
-                "--no-daemon",
-                "--conf-file=/dev/null",
-                "--port=0",
-                "--bind-interfaces",
-            ])
-            .args(["--no-ping", "--dhcp-authoritative"])
-            .arg(format!("--interface={}", lan.bridge))
+            .args(dnsmasq_server_args(&lan.bridge, &leases))
             .arg(format!("--dhcp-range=10.{octet}.0.100,10.{octet}.0.250,1h"))
-            .arg(format!("--dhcp-leasefile={}", leases.display()))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
