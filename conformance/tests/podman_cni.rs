@@ -295,18 +295,18 @@ fn podman_runs_its_default_chain_on_our_binaries_only() {
     s.assert_nothing_left(&cleanup.network, "10.95.0.60", "18082");
 }
 
-/// Where `cargo build-static` leaves the shipped binaries (the image needs
-/// them static: it has no libc).
+/// Where the shipped static binaries are (the image needs them static: it has
+/// no libc): `CNI_RS_STATIC_BIN_DIR`, which scripts/test.sh sets from
+/// scripts/cargo-env.sh's `static_bin_dir`, else `cargo build-static`'s musl
+/// directory.
 fn static_bin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CNI_RS_STATIC_BIN_DIR") {
+        return PathBuf::from(dir);
+    }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let out = Command::new("rustc").arg("-vV").output().unwrap();
-    let host = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
-        .unwrap();
-    target.join(host).join("release")
+    target.join("x86_64-unknown-linux-musl/release")
 }
 
 /// Every shipped plugin, from the scripts' one list.
