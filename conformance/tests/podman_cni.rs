@@ -554,7 +554,10 @@ fn podman_runs_on_the_plugins_install_sh_installed() {
         "the installed portmap mapped the port: {nft}"
     );
     let links = s.host_text("ip", &["-o", "link"]);
-    assert!(links.contains("veth"), "the host end of the container: {links}");
+    assert!(
+        links.contains("veth"),
+        "the host end of the container: {links}"
+    );
 
     s.podman.ok(&["rm", "-f", "-t", "0", &cleanup.container]);
     s.assert_nothing_left(&cleanup.network, "10.96.0.80", "18084");

@@ -112,5 +112,8 @@ fn a_failed_bridge_add_logs_each_undo_step_and_leaves_nothing() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with("10."))
         .collect();
-    assert!(reserved.is_empty(), "addresses still reserved: {reserved:?}");
+    assert!(
+        reserved.is_empty(),
+        "addresses still reserved: {reserved:?}"
+    );
 }

@@ -190,7 +190,10 @@ fn the_configs_log_file_and_level_are_used_and_the_environment_wins() {
         json!({"logFile": quiet, "LogLevel": "error"}),
     );
     assert!(out.status.success(), "{out:?}");
-    assert!(logged(&quiet).is_empty(), "the file is opened, nothing at error level");
+    assert!(
+        logged(&quiet).is_empty(),
+        "the file is opened, nothing at error level"
+    );
 
     // Both set: the environment's file and level win, the config's file is
     // not written.
@@ -199,9 +202,18 @@ fn the_configs_log_file_and_level_are_used_and_the_environment_wins() {
         ("CNI_RS_LOG_FILE", from_env.to_str().unwrap()),
         ("CNI_RS_LOG_FILE_LEVEL", "info"),
     ];
-    let out = host_local_with(dir.path(), "ADD", &env, json!({"logFile": from_config, "logLevel": "error"}));
+    let out = host_local_with(
+        dir.path(),
+        "ADD",
+        &env,
+        json!({"logFile": from_config, "logLevel": "error"}),
+    );
     assert!(out.status.success(), "{out:?}");
-    assert_eq!(logged(&from_env).len(), 1, "the env level (info) keeps the warning");
+    assert_eq!(
+        logged(&from_env).len(),
+        1,
+        "the env level (info) keeps the warning"
+    );
     assert_eq!(logged(&from_config).len(), 1, "only the first ADD's line");
 }
 
@@ -209,9 +221,15 @@ fn the_configs_log_file_and_level_are_used_and_the_environment_wins() {
 fn a_bad_log_key_is_said_naming_it_and_never_fails_the_plugin() {
     let dir = tempfile::tempdir().unwrap();
     for (keys, said) in [
-        (json!({"logFile": "relative.log"}), "logFile: \"relative.log\" is not an absolute path"),
+        (
+            json!({"logFile": "relative.log"}),
+            "logFile: \"relative.log\" is not an absolute path",
+        ),
         (json!({"logFile": 7}), "logFile: expected a string path"),
-        (json!({"logFile": dir.path().join("x.log"), "logLevel": "verbose"}), "logLevel: \"verbose\" is not one of"),
+        (
+            json!({"logFile": dir.path().join("x.log"), "logLevel": "verbose"}),
+            "logLevel: \"verbose\" is not one of",
+        ),
     ] {
         // A data directory each: every ADD is a first one.
         let data = tempfile::tempdir_in(dir.path()).unwrap();

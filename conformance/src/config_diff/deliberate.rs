@@ -239,6 +239,29 @@ pub const DELIBERATE: &[Deliberate] = &[
         },
     },
     Deliberate {
+        id: "bridge-vlan-filtering-refused",
+        doc: "bridge: a config that asks for bridge VLAN filtering (`vlan` 1-4094, or any `vlanTrunk`, upstream 1.3+) is refused with code 7 naming the key: cni-rs does not implement VLAN filtering and will not leave the port untagged. The 1.1.1 reference ignores `vlanTrunk`, and fails on `vlan` where the kernel has no VLAN filtering (\"operation not supported\", code 999, the same class of failure).",
+        explains: |case, d| {
+            case.plugin == "bridge"
+                && d.verb == "ADD"
+                && d.reference.is_ok()
+                && matches!(&d.ours, Outcome::Error { code: 7, msg }
+                    if (msg.starts_with("vlan:") || msg.starts_with("vlanTrunk:"))
+                        && msg.contains("VLAN filtering"))
+        },
+    },
+    Deliberate {
+        id: "macvlan-bcqueuelen-capped",
+        doc: "macvlan: `bcqueuelen` (upstream 1.5+) above 2^20 is refused with code 7 (upstream passes any 32-bit number to the kernel; the 1.1.1 reference ignores the key).",
+        explains: |case, d| {
+            case.plugin == "macvlan"
+                && d.verb == "ADD"
+                && d.reference.is_ok()
+                && matches!(&d.ours, Outcome::Error { code: 7, msg }
+                    if msg.starts_with("bcqueuelen:") && msg.contains("is more than"))
+        },
+    },
+    Deliberate {
         id: "upstream-keys-read",
         doc: "Keys later upstream releases added and the 1.1.1 reference ignores are read as upstream reads them, and a value upstream refuses is refused: tuning `txQLen`; sbr `table`, `gateways`, `addSourceHints`; portmap `masqAll`, `backend`; bridge `portIsolation`, `preserveDefaultVlan`; macvlan `bcqueuelen`.",
         explains: |case, d| {
@@ -382,29 +405,6 @@ pub const DELIBERATE: &[Deliberate] = &[
                 && d.verb == "DEL"
                 && d.kind == Kind::State
                 && d.detail.contains("[\"qdiscs\"] differ")
-        },
-    },
-    Deliberate {
-        id: "bridge-vlan-filtering-refused",
-        doc: "bridge: a config that asks for bridge VLAN filtering (`vlan` 1-4094, or any `vlanTrunk`, upstream 1.3+) is refused with code 7 naming the key: cni-rs does not implement VLAN filtering and will not leave the port untagged. The 1.1.1 reference ignores `vlanTrunk`, and fails on `vlan` where the kernel has no VLAN filtering (\"operation not supported\", code 999, the same class of failure).",
-        explains: |case, d| {
-            case.plugin == "bridge"
-                && d.verb == "ADD"
-                && d.reference.is_ok()
-                && matches!(&d.ours, Outcome::Error { code: 7, msg }
-                    if (msg.starts_with("vlan:") || msg.starts_with("vlanTrunk:"))
-                        && msg.contains("VLAN filtering"))
-        },
-    },
-    Deliberate {
-        id: "macvlan-bcqueuelen-capped",
-        doc: "macvlan: `bcqueuelen` (upstream 1.5+) above 2^20 is refused with code 7 (upstream passes any 32-bit number to the kernel; the 1.1.1 reference ignores the key).",
-        explains: |case, d| {
-            case.plugin == "macvlan"
-                && d.verb == "ADD"
-                && d.reference.is_ok()
-                && matches!(&d.ours, Outcome::Error { code: 7, msg }
-                    if msg.starts_with("bcqueuelen:") && msg.contains("is more than"))
         },
     },
     Deliberate {

@@ -165,7 +165,14 @@ fn macvlan_keys(conf: &mut Map<String, Value>, rng: &mut Rng) {
         put(conf, "mac", Some(json!(rng.pick(&MACS))));
     }
     if rng.chance(10) {
-        let queues = [json!(0), json!(100), json!(1000), json!(2_000_000), json!(-1), json!("100")];
+        let queues = [
+            json!(0),
+            json!(100),
+            json!(1000),
+            json!(2_000_000),
+            json!(-1),
+            json!("100"),
+        ];
         put(conf, "bcqueuelen", Some(rng.pick(&queues).clone()));
     }
 }

@@ -131,18 +131,20 @@ fn init_from(config: ConfigLog) {
     let from_env = var(FILE_ENV).map(|p| (PathBuf::from(p), FILE_ENV));
     let file = from_env
         .or_else(|| config.file.map(|p| (p, FILE_KEY)))
-        .and_then(|(path, source)| match JsonFileLayer::open(&path, context.clone()) {
-            Ok(layer) => {
-                let file_level = level_var(FILE_LEVEL_ENV)
-                    .or(config.level)
-                    .unwrap_or(LevelFilter::INFO);
-                Some(layer.with_filter(file_level))
-            }
-            Err(e) => {
-                eprintln!("cannot open log file {} ({source}): {e}", path.display());
-                None
-            }
-        });
+        .and_then(
+            |(path, source)| match JsonFileLayer::open(&path, context.clone()) {
+                Ok(layer) => {
+                    let file_level = level_var(FILE_LEVEL_ENV)
+                        .or(config.level)
+                        .unwrap_or(LevelFilter::INFO);
+                    Some(layer.with_filter(file_level))
+                }
+                Err(e) => {
+                    eprintln!("cannot open log file {} ({source}): {e}", path.display());
+                    None
+                }
+            },
+        );
     // A second init (tests) keeps the first subscriber; nothing to report.
     if tracing_subscriber::registry()
         .with(stderr)
@@ -170,7 +172,8 @@ mod tests {
 
     #[test]
     fn config_keys_are_read_ignoring_case_and_checked() {
-        let c = ConfigLog::parse(br#"{"name":"n","logFile":"/var/log/cni.log","LOGLEVEL":"debug"}"#);
+        let c =
+            ConfigLog::parse(br#"{"name":"n","logFile":"/var/log/cni.log","LOGLEVEL":"debug"}"#);
         assert_eq!(c.file.as_deref(), Some(Path::new("/var/log/cni.log")));
         assert_eq!(c.level, Some(LevelFilter::DEBUG));
         assert!(c.problems.is_empty(), "{:?}", c.problems);
@@ -183,9 +186,18 @@ mod tests {
         );
 
         for (config, key) in [
-            (&br#"{"logFile":"cni.log"}"#[..], "logFile: \"cni.log\" is not an absolute path"),
-            (br#"{"logFile":7}"#, "logFile: expected a string path, got 7"),
-            (br#"{"logLevel":"verbose"}"#, "logLevel: \"verbose\" is not one of"),
+            (
+                &br#"{"logFile":"cni.log"}"#[..],
+                "logFile: \"cni.log\" is not an absolute path",
+            ),
+            (
+                br#"{"logFile":7}"#,
+                "logFile: expected a string path, got 7",
+            ),
+            (
+                br#"{"logLevel":"verbose"}"#,
+                "logLevel: \"verbose\" is not one of",
+            ),
             (br#"{"logLevel":3}"#, "logLevel: expected a string, got 3"),
         ] {
             let c = ConfigLog::parse(config);
