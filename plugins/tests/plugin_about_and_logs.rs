@@ -11,6 +11,10 @@ const PLUGINS: &[(&str, &str)] = &[
     ("bridge", env!("CARGO_BIN_EXE_bridge")),
     ("ptp", env!("CARGO_BIN_EXE_ptp")),
     ("macvlan", env!("CARGO_BIN_EXE_macvlan")),
+    ("ipvlan", env!("CARGO_BIN_EXE_ipvlan")),
+    ("vlan", env!("CARGO_BIN_EXE_vlan")),
+    ("veth", env!("CARGO_BIN_EXE_veth")),
+    ("host-device", env!("CARGO_BIN_EXE_host-device")),
     ("loopback", env!("CARGO_BIN_EXE_loopback")),
     ("host-local", env!("CARGO_BIN_EXE_host-local")),
     ("static", env!("CARGO_BIN_EXE_static")),
@@ -55,11 +59,26 @@ fn host_local_with(
     for (k, v) in top.as_object().unwrap() {
         conf[k] = v.clone();
     }
-    run(HOST_LOCAL, command, &conf, extra)
+    run(HOST_LOCAL, false, command, &conf, extra)
 }
 
-fn run(program: &str, command: &str, conf: &Value, extra: &[(&str, &str)]) -> Output {
-    let mut child = Command::new(program)
+fn run(
+    program: &str,
+    isolated: bool,
+    command: &str,
+    conf: &Value,
+    extra: &[(&str, &str)],
+) -> Output {
+    let mut command_line = if isolated && cni_core::testsupport::is_root() {
+        // As root, in a network namespace of its own that ends with it: a
+        // main plugin never touches the machine's.
+        let mut c = Command::new("/usr/bin/unshare");
+        c.arg("--net").arg(program);
+        c
+    } else {
+        Command::new(program)
+    };
+    let mut child = command_line
         .env_clear()
         .envs([
             ("CNI_COMMAND", command),
@@ -255,7 +274,7 @@ fn every_plugin_opens_the_log_file_its_config_names() {
         let conf = json!({"cniVersion": "1.0.0", "name": "logs", "type": name,
             "logFile": log, "ipam": {"type": "host-local", "subnet": "10.77.0.0/24",
             "dataDir": dir.path().join("data")}});
-        let out = run(path, "ADD", &conf, &[]);
+        let out = run(path, true, "ADD", &conf, &[]);
         assert!(
             log.exists(),
             "{name} did not open its config's logFile: {}",
