@@ -2,7 +2,8 @@
 //! on a network whose bridge and host-local are ours, with the reference's
 //! portmap, firewall and tuning chained after them (Podman's default list);
 //! then that default list on our binaries alone; then on the plugins that our
-//! node-installer image (scripts/build-image.sh) copied into a host directory.
+//! node-installer image (scripts/build-image.sh) copied into a host directory;
+//! then on the plugins `scripts/install.sh --cni-bin-dir` installed.
 //! Podman runs inside a namespace that plays the host (`nsenter --net=...`,
 //! since `ip netns exec` remounts /sys and Podman then finds no cgroups).
 //! Needs root, podman, runc and busybox; CI installs them and forbids skipping.
@@ -466,4 +467,98 @@ fn installer_image_installs_the_plugins_podman_then_runs_on() {
         "the gateway answers: {out}"
     );
     s.assert_nothing_left(&cleanup.network, "10.97.0.70", "18083");
+}
+
+/// `scripts/install.sh --cni-bin-dir <dir>` (from this build's binaries, so
+/// no static build here) installs every shipped plugin, and Podman runs a
+/// container on a bridge network with that directory as its only plugin
+/// directory: the container has its requested address and reaches the
+/// gateway, the mapped port's rules exist while it runs, and removing it
+/// leaves nothing behind.
+#[test]
+fn podman_runs_on_the_plugins_install_sh_installed() {
+    let test = "podman_runs_on_the_plugins_install_sh_installed";
+    let node = tempfile::tempdir().unwrap();
+    let bin_dir = node.path().join("opt/cni/bin");
+    let Some(s) = setup(test, &[&bin_dir]) else {
+        return;
+    };
+    let built = plugin_dir();
+    for p in shipped_plugins() {
+        our_plugin(&p);
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/install.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .arg("--cni-bin-dir")
+        .arg(&bin_dir)
+        .arg("--prefix")
+        .arg(node.path().join("usr"))
+        .arg("--from")
+        .arg(&built)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "install.sh: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut installed: Vec<String> = std::fs::read_dir(&bin_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    installed.sort();
+    let mut expected = shipped_plugins();
+    expected.sort();
+    assert_eq!(installed, expected, "every shipped plugin, nothing else");
+
+    let cleanup = s.cleanup();
+    import_busybox(&s.podman, s.dir.path(), &cleanup.image);
+    s.podman.ok(&[
+        "network",
+        "create",
+        "--subnet",
+        "10.96.0.0/24",
+        &cleanup.network,
+    ]);
+    s.podman.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &cleanup.container,
+        "--network",
+        &cleanup.network,
+        "--ip",
+        "10.96.0.80",
+        "-p",
+        "18084:80",
+        &cleanup.image,
+        "sleep",
+        "60",
+    ]);
+    let out = s.podman.ok(&[
+        "exec",
+        &cleanup.container,
+        "sh",
+        "-c",
+        "ip addr show eth0; ping -c 1 -W 2 10.96.0.1",
+    ]);
+    assert!(out.contains("inet 10.96.0.80/24"), "--ip honoured: {out}");
+    assert!(
+        out.contains("1 packets received"),
+        "the gateway answers: {out}"
+    );
+    let nft = s.host_text("nft", &["list", "ruleset"]);
+    assert!(
+        nft.contains("18084"),
+        "the installed portmap mapped the port: {nft}"
+    );
+    let links = s.host_text("ip", &["-o", "link"]);
+    assert!(
+        links.contains("veth"),
+        "the host end of the container: {links}"
+    );
+
+    s.podman.ok(&["rm", "-f", "-t", "0", &cleanup.container]);
+    s.assert_nothing_left(&cleanup.network, "10.96.0.80", "18084");
 }

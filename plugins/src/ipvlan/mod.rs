@@ -72,6 +72,6 @@ impl Plugin for Ipvlan<'_> {
     }
 
     fn about(&self) -> String {
-        "CNI ipvlan plugin (cni-rs)".to_string()
+        cni_core::skel::about_text("ipvlan plugin")
     }
 }

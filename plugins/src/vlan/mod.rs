@@ -72,6 +72,6 @@ impl Plugin for Vlan<'_> {
     }
 
     fn about(&self) -> String {
-        "CNI vlan plugin (cni-rs)".to_string()
+        cni_core::skel::about_text("vlan plugin")
     }
 }
