@@ -469,8 +469,8 @@ fn installer_image_installs_the_plugins_podman_then_runs_on() {
     s.assert_nothing_left(&cleanup.network, "10.97.0.70", "18083");
 }
 
-/// `scripts/install.sh --cni-bin-dir <dir>` (from this build's binaries, so
-/// no static build here) installs every shipped plugin, and Podman runs a
+/// `scripts/install.sh --cni-bin-dir <dir>` (from the static binaries when
+/// built, as in CI, else from this build's) installs every shipped plugin, and Podman runs a
 /// container on a bridge network with that directory as its only plugin
 /// directory: the container has its requested address and reaches the
 /// gateway, the mapped port's rules exist while it runs, and removing it
@@ -483,10 +483,21 @@ fn podman_runs_on_the_plugins_install_sh_installed() {
     let Some(s) = setup(test, &[&bin_dir]) else {
         return;
     };
-    let built = plugin_dir();
-    for p in shipped_plugins() {
-        our_plugin(&p);
-    }
+    // The shipped static binaries, as the README's install builds them, when
+    // they are built (CI's check-static.sh runs first); else this build's.
+    let static_dir = static_bin_dir();
+    let built = if shipped_plugins()
+        .iter()
+        .all(|p| static_dir.join(p).is_file())
+    {
+        static_dir
+    } else {
+        for p in shipped_plugins() {
+            our_plugin(&p);
+        }
+        plugin_dir()
+    };
+    eprintln!("{test}: installing from {}", built.display());
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/install.sh");
     let out = Command::new("bash")
         .arg(&script)
