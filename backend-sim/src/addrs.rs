@@ -4,7 +4,7 @@
 use crate::model::{Addr, Namespace, Net, NsId};
 use cni_core::net::{
     AddressInfo, AddressSpec, LinkKind, MacAddr, NetError, NetErrorKind, NetResult, RouteInfo,
-    RouteProtocol, RouteScope, TABLE_MAIN,
+    RouteProtocol, RouteScope,
 };
 use ipnet::{IpNet, Ipv6Net};
 use std::net::{IpAddr, Ipv6Addr};
@@ -21,7 +21,7 @@ fn address_scope(addr: &IpNet) -> RouteScope {
     }
 }
 
-fn prefix_route(a: &Addr) -> Option<RouteInfo> {
+fn prefix_route(a: &Addr, table: u32) -> Option<RouteInfo> {
     let v4 = a.addr.addr().is_ipv4();
     // Linux: no IPv4 prefix route for /32 or loopback; IPv6 loopback is local-only.
     if a.scope == RouteScope::Host || (v4 && a.addr.prefix_len() == 32) {
@@ -36,7 +36,7 @@ fn prefix_route(a: &Addr) -> Option<RouteInfo> {
         } else {
             RouteScope::Universe
         },
-        table: TABLE_MAIN,
+        table,
         metric: (!v4).then_some(IPV6_KERNEL_METRIC),
         mtu: None,
         advmss: None,
@@ -46,11 +46,14 @@ fn prefix_route(a: &Addr) -> Option<RouteInfo> {
 }
 
 fn add_prefix_route(space: &mut Namespace, a: &Addr) {
-    if let Some(route) = prefix_route(a) {
-        let present = space
-            .routes
-            .iter()
-            .any(|r| r.dst == route.dst && r.oif == route.oif && r.protocol == route.protocol);
+    // A VRF port's connected routes go to the VRF's table.
+    if let Some(route) = prefix_route(a, space.l3_table(a.index)) {
+        let present = space.routes.iter().any(|r| {
+            r.table == route.table
+                && r.dst == route.dst
+                && r.oif == route.oif
+                && r.protocol == route.protocol
+        });
         if !present {
             space.routes.push(route);
         }

@@ -29,6 +29,7 @@ mod addrs;
 mod firewall;
 mod handle;
 mod kernel;
+mod l3mdev;
 mod links;
 mod model;
 mod render;
