@@ -95,12 +95,27 @@ pub(crate) fn on_link_up(space: &mut Namespace, index: u32) {
 }
 
 /// Linux drops every route through a downed link, and its IPv6 addresses
-/// (keep_addr_on_down=0); IPv4 addresses stay.
+/// unless keep_addr_on_down (`all`'s when not 0, else the link's) is
+/// positive: then its global ones stay (their prefix routes come back when
+/// it is up again) and only link-local ones go. IPv4 addresses stay.
 pub(crate) fn on_link_down(space: &mut Namespace, index: u32) {
+    let keep = keeps_v6_addresses(space, index);
     space.routes.retain(|r| r.oif != Some(index));
-    space
-        .addrs
-        .retain(|a| a.index != index || a.addr.addr().is_ipv4());
+    space.addrs.retain(|a| {
+        a.index != index
+            || a.addr.addr().is_ipv4()
+            || (keep && a.scope == RouteScope::Universe)
+    });
+}
+
+fn keeps_v6_addresses(space: &Namespace, index: u32) -> bool {
+    let value = |v: Option<&String>| v.and_then(|v| v.trim().parse::<i32>().ok()).unwrap_or(0);
+    let all = value(space.sysctls.get("net/ipv6/conf/all/keep_addr_on_down"));
+    let link = space
+        .links
+        .get(&index)
+        .map_or(0, |l| value(l.conf.get("ipv6/keep_addr_on_down")));
+    (if all != 0 { all } else { link }) > 0
 }
 
 fn eui64_link_local(mac: MacAddr) -> IpNet {

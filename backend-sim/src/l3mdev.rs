@@ -1,7 +1,7 @@
 //! Dummy links and VRF devices. A VRF binds its ports to its routing
 //! table: as Linux does (`do_vrf_add_slave`/`do_vrf_del_slave`), enslaving
 //! or releasing a port cycles it (down and up again if it was up), so its
-//! routes go, its IPv6 addresses go (keep_addr_on_down=0), and its
+//! routes go, its IPv6 addresses go (unless keep_addr_on_down), and its
 //! connected routes come back in the table of its new master, or in main.
 //! Not modelled: the l3mdev policy rule Linux adds with the first VRF.
 

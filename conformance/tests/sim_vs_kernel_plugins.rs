@@ -213,6 +213,16 @@ fn ipvlan_l3_dual_stack_mtu1400() {
 }
 
 #[test]
+fn dummy() {
+    same_on_both("dummy", "dummy");
+}
+
+#[test]
+fn dummy_dual_stack() {
+    same_on_both("dummy_dual_stack", "dummy-dual-stack");
+}
+
+#[test]
 fn vlan() {
     same_on_both("vlan", "vlan");
 }
