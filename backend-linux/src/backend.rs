@@ -5,10 +5,10 @@ use crate::netns::NetnsFile;
 use crate::nftables::{self, tagged_sets, NfSocket};
 use crate::sysctl;
 use cni_core::net::{
-    AddressInfo, AddressSpec, BridgeSpec, FirewallRule, FirewallSet, IpvlanSpec, LinkInfo, MacAddr,
-    MacvlanSpec, MasqRule, NetBackend, NetResult, Netns, NsRef, PortMapRule, PortMapSet, RouteInfo,
-    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec, VlanSpec,
-    DummySpec, VrfSpec,
+    AddressInfo, AddressSpec, BridgeSpec, DummySpec, FirewallRule, FirewallSet, IpvlanSpec,
+    LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetBackend, NetResult, Netns, NsRef, PortMapRule,
+    PortMapSet, RouteInfo, RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket,
+    VethPair, VethSpec, VlanSpec, VrfSpec,
 };
 use ipnet::IpNet;
 use std::sync::OnceLock;

@@ -102,9 +102,7 @@ pub(crate) fn on_link_down(space: &mut Namespace, index: u32) {
     let keep = keeps_v6_addresses(space, index);
     space.routes.retain(|r| r.oif != Some(index));
     space.addrs.retain(|a| {
-        a.index != index
-            || a.addr.addr().is_ipv4()
-            || (keep && a.scope == RouteScope::Universe)
+        a.index != index || a.addr.addr().is_ipv4() || (keep && a.scope == RouteScope::Universe)
     });
 }
 

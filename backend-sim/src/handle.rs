@@ -4,10 +4,10 @@ use crate::kernel::SimKernel;
 use crate::model::{Net, NsId};
 use crate::{addrs, firewall, l3mdev, links, routes, rules, shaping, spoof, sysctl, tagged_sets};
 use cni_core::net::{
-    AddressInfo, AddressSpec, BridgeSpec, FirewallRule, FirewallSet, IpvlanSpec, LinkInfo, MacAddr,
-    MacvlanSpec, MasqRule, NetError, NetResult, Netns, NsRef, PortMapRule, PortMapSet, RouteInfo,
-    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec, VlanSpec,
-    DummySpec, VrfSpec,
+    AddressInfo, AddressSpec, BridgeSpec, DummySpec, FirewallRule, FirewallSet, IpvlanSpec,
+    LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetError, NetResult, Netns, NsRef, PortMapRule,
+    PortMapSet, RouteInfo, RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket,
+    VethPair, VethSpec, VlanSpec, VrfSpec,
 };
 use ipnet::IpNet;
 

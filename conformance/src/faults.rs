@@ -6,9 +6,10 @@
 //! the simulator and on the real kernel.
 
 use cni_core::net::{
-    AddressInfo, AddressSpec, BridgeSpec, FirewallSet, IpvlanSpec, LinkInfo, MacAddr, MacvlanSpec,
-    MasqRule, NetBackend, NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet, RouteInfo,
-    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec, VlanSpec, DummySpec, VrfSpec,
+    AddressInfo, AddressSpec, BridgeSpec, DummySpec, FirewallSet, IpvlanSpec, LinkInfo, MacAddr,
+    MacvlanSpec, MasqRule, NetBackend, NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet,
+    RouteInfo, RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec,
+    VlanSpec, VrfSpec,
 };
 use ipnet::IpNet;
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -169,7 +169,13 @@ impl InProcess {
             backend,
             ipam: &ipam,
         };
-        let (dummy, vrf) = (Dummy { backend, ipam: &ipam }, Vrf { backend });
+        let (dummy, vrf) = (
+            Dummy {
+                backend,
+                ipam: &ipam,
+            },
+            Vrf { backend },
+        );
         let sys = self.sys_root();
         let host_device = HostDevice {
             backend,

@@ -36,7 +36,10 @@ fn the_mac_derives_from_the_first_ipv4_address() {
 fn ipam_is_required_and_nothing_is_left() {
     let (world, att, _) = world("noipam");
     let before = world.kernel.snapshot();
-    for conf in [json!({"name": "dm", "type": "dummy"}), json!({"name": "dm", "type": "dummy", "ipam": {}})] {
+    for conf in [
+        json!({"name": "dm", "type": "dummy"}),
+        json!({"name": "dm", "type": "dummy", "ipam": {}}),
+    ] {
         let conf = world.netconf(&conf, "1.0.0");
         let e = world.call("ADD", &conf, &att).unwrap_err();
         assert_eq!(e.code, 7, "{e}");
@@ -74,9 +77,18 @@ fn check_names_a_link_that_is_no_longer_a_dummy() {
     let pair = c.create_veth(&spec, &NsRef::path(&att.netns)).unwrap();
     c.set_up(pair.local.index, true).unwrap();
     c.set_up(pair.peer.index, true).unwrap();
-    for a in addrs.iter().filter(|a| a.scope == cni_core::net::RouteScope::Universe) {
-        c.add_address(pair.local.index, &cni_core::net::AddressSpec { addr: a.addr, nodad: true })
-            .unwrap();
+    for a in addrs
+        .iter()
+        .filter(|a| a.scope == cni_core::net::RouteScope::Universe)
+    {
+        c.add_address(
+            pair.local.index,
+            &cni_core::net::AddressSpec {
+                addr: a.addr,
+                nodad: true,
+            },
+        )
+        .unwrap();
     }
     let e = world.call("CHECK", &check, &att).unwrap_err();
     assert!(e.msg.contains("not a dummy"), "{e}");

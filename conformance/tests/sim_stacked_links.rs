@@ -257,13 +257,18 @@ fn chained_ipvlan_takes_master_and_addresses_from_prev_result() {
     world.call("DEL", &named, &att).unwrap();
 
     // Anything but exactly one named interface is refused, naming `master`.
-    for interfaces in [json!([]), json!([{"name": ""}]),
-        json!([{"name": "uplink0"}, {"name": "eth0", "sandbox": att.netns}])]
-    {
+    for interfaces in [
+        json!([]),
+        json!([{"name": ""}]),
+        json!([{"name": "uplink0"}, {"name": "eth0", "sandbox": att.netns}]),
+    ] {
         let mut bad = conf.clone();
         bad["prevResult"]["interfaces"] = interfaces.clone();
         let e = add_err(&world, &bad, &att);
         assert_eq!(e.code, 7, "{interfaces}: {e}");
-        assert!(e.msg.starts_with("master: not set, and prevResult lists"), "{e}");
+        assert!(
+            e.msg.starts_with("master: not set, and prevResult lists"),
+            "{e}"
+        );
     }
 }

@@ -26,7 +26,10 @@ fn vrf_conf(world: &SimWorld, extra: Value, prev: &Value) -> Value {
 
 fn routes_of(ns: &dyn Netns, index: u32) -> Vec<RouteInfo> {
     let routes = ns.routes().unwrap();
-    routes.into_iter().filter(|r| r.oif == Some(index)).collect()
+    routes
+        .into_iter()
+        .filter(|r| r.oif == Some(index))
+        .collect()
 }
 
 #[test]
@@ -54,33 +57,62 @@ fn into_the_vrf(keep_addr_on_down: &str) {
     assert_eq!(result, *prev, "prevResult is handed on unchanged");
 
     let vrf = c.link_by_name("blue").unwrap();
-    assert_eq!((vrf.kind, vrf.vrf_table, vrf.up), (LinkKind::Vrf, Some(100), true));
+    assert_eq!(
+        (vrf.kind, vrf.vrf_table, vrf.up),
+        (LinkKind::Vrf, Some(100), true)
+    );
     let eth0 = c.link_by_name("eth0").unwrap();
     assert_eq!(eth0.master, Some(vrf.index));
-    let global = |a: &cni_core::net::AddressInfo| !a.addr.addr().is_ipv6() || a.scope == cni_core::net::RouteScope::Universe;
+    let global = |a: &cni_core::net::AddressInfo| {
+        !a.addr.addr().is_ipv6() || a.scope == cni_core::net::RouteScope::Universe
+    };
     let kept: Vec<_> = c.addresses(Some(eth0.index)).unwrap();
     for a in addrs_before.iter().filter(|a| global(a)) {
         assert!(kept.iter().any(|k| k.addr == a.addr), "{} kept", a.addr);
     }
     let now = routes_of(&*c, eth0.index);
-    assert!(now.iter().all(|r| r.table == 100), "every route of eth0 in the VRF's table: {now:?}");
-    for r in main_routes.iter().filter(|r| r.scope == cni_core::net::RouteScope::Universe) {
+    assert!(
+        now.iter().all(|r| r.table == 100),
+        "every route of eth0 in the VRF's table: {now:?}"
+    );
+    for r in main_routes
+        .iter()
+        .filter(|r| r.scope == cni_core::net::RouteScope::Universe)
+    {
         assert!(
             now.iter().any(|n| n.dst == r.dst && n.gateway == r.gateway),
             "{} moved into table 100: {now:?}",
             r.dst
         );
     }
-    assert!(now.iter().any(|r| r.dst.addr().is_ipv4() && r.gateway.is_none()), "the connected route comes back in the table");
+    assert!(
+        now.iter()
+            .any(|r| r.dst.addr().is_ipv4() && r.gateway.is_none()),
+        "the connected route comes back in the table"
+    );
 
     assert_eq!(world.call("CHECK", &conf, att), Ok(Value::Null));
+    let again = world.kernel.snapshot();
+    assert_eq!(
+        world.call("ADD", &conf, att),
+        Ok(prev.clone()),
+        "a retried ADD"
+    );
+    assert_eq!(
+        world.kernel.snapshot(),
+        again,
+        "a retried ADD changes nothing"
+    );
     let mut other = conf.clone();
     other["table"] = json!(101);
     let e = world.call("CHECK", &other, att).unwrap_err();
     assert!(e.msg.contains("table"), "{e}");
 
     assert_eq!(world.call("DEL", &conf, att), Ok(Value::Null));
-    assert!(c.link_by_name("blue").is_err(), "the last interface's DEL deletes the VRF");
+    assert!(
+        c.link_by_name("blue").is_err(),
+        "the last interface's DEL deletes the VRF"
+    );
     assert_eq!(c.link_by_name("eth0").unwrap().master, None);
     let e = world.call("CHECK", &conf, att).unwrap_err();
     assert!(e.msg.contains("VRF blue not found"), "{e}");
@@ -93,7 +125,11 @@ fn without_table_the_lowest_free_one_is_taken() {
     let (att, prev) = &attached[0];
     let c = world.container(att);
     for (name, table) in [("red", 1), ("green", 3)] {
-        c.create_vrf(&VrfSpec { name: name.into(), table }).unwrap();
+        c.create_vrf(&VrfSpec {
+            name: name.into(),
+            table,
+        })
+        .unwrap();
     }
     let conf = vrf_conf(&world, json!({}), prev);
     world.call("ADD", &conf, att).unwrap();
@@ -138,9 +174,17 @@ fn refusals_name_the_field_and_leave_nothing() {
     let (world, attached) = SimWorld::with_attached(&bridge(), &["ctr1"]);
     let (att, prev) = &attached[0];
     let c = world.container(att);
-    c.create_vrf(&VrfSpec { name: "red".into(), table: 5 }).unwrap();
+    c.create_vrf(&VrfSpec {
+        name: "red".into(),
+        table: 5,
+    })
+    .unwrap();
     let dummy = c
-        .create_dummy(&cni_core::net::DummySpec { name: "notvrf".into(), mac: None, txqueuelen: None })
+        .create_dummy(&cni_core::net::DummySpec {
+            name: "notvrf".into(),
+            mac: None,
+            txqueuelen: None,
+        })
         .unwrap();
     let refuse = |conf: Value, att: &Attachment, starts: &str| {
         let before = world.kernel.snapshot();
@@ -155,20 +199,50 @@ fn refusals_name_the_field_and_leave_nothing() {
     let mut no_name = vrf_conf(&world, json!({}), prev);
     no_name.as_object_mut().unwrap().remove("vrfname");
     refuse(no_name, att, "vrfname: required");
-    refuse(vrf_conf(&world, json!({"vrfname": "red", "table": 6}), prev), att, "table: VRF red already exists with table 5");
-    refuse(vrf_conf(&world, json!({"vrfname": "notvrf"}), prev), att, "vrfname: notvrf exists");
-    refuse(vrf_conf(&world, json!({"table": 255}), prev), att, "table: 255");
+    refuse(
+        vrf_conf(&world, json!({"vrfname": "red", "table": 6}), prev),
+        att,
+        "table: VRF red already exists with table 5",
+    );
+    refuse(
+        vrf_conf(&world, json!({"vrfname": "notvrf"}), prev),
+        att,
+        "vrfname: notvrf exists",
+    );
+    refuse(
+        vrf_conf(&world, json!({"table": 255}), prev),
+        att,
+        "table: 255",
+    );
     let mut absent = att.clone();
     absent.ifname = "eth9".into();
-    refuse(vrf_conf(&world, json!({}), prev), &absent, "prevResult: no interface eth9");
+    refuse(
+        vrf_conf(&world, json!({}), prev),
+        &absent,
+        "prevResult: no interface eth9",
+    );
     let eth0 = c.link_by_name("eth0").unwrap();
     let red = c.link_by_name("red").unwrap();
     c.set_master(eth0.index, Some(red.index)).unwrap();
-    refuse(vrf_conf(&world, json!({}), prev), att, "vrfname: eth0 already has a master (red)");
+    refuse(
+        vrf_conf(&world, json!({}), prev),
+        att,
+        "vrfname: eth0 already has a master (red)",
+    );
     // DEL of a VRF that is not ours or not a VRF changes nothing.
     let before = world.kernel.snapshot();
-    assert_eq!(world.call("DEL", &vrf_conf(&world, json!({"vrfname": "notvrf"}), prev), att), Ok(Value::Null));
-    assert_eq!(world.call("DEL", &vrf_conf(&world, json!({}), prev), att), Ok(Value::Null));
+    assert_eq!(
+        world.call(
+            "DEL",
+            &vrf_conf(&world, json!({"vrfname": "notvrf"}), prev),
+            att
+        ),
+        Ok(Value::Null)
+    );
+    assert_eq!(
+        world.call("DEL", &vrf_conf(&world, json!({}), prev), att),
+        Ok(Value::Null)
+    );
     assert_eq!(world.kernel.snapshot(), before);
     let _ = dummy;
 }
@@ -193,7 +267,10 @@ fn del_survives_a_missing_namespace_or_interface() {
 /// succeeds, and an ADD retried without faults succeeds.
 #[test]
 fn each_failed_operation_of_add_is_undone() {
-    let case = CHAINED_FAULT_CASES.iter().find(|c| c.slug == "vrf").unwrap();
+    let case = CHAINED_FAULT_CASES
+        .iter()
+        .find(|c| c.slug == "vrf")
+        .unwrap();
     let attach = || {
         let (world, mut attached) = SimWorld::with_attached(&bridge(), &["ctr1"]);
         let (att, prev) = attached.remove(0);
@@ -205,7 +282,10 @@ fn each_failed_operation_of_add_is_undone() {
     let first = world.faults.op_count();
     world.call("ADD", &conf, &att).unwrap();
     let total = world.faults.op_count() - first;
-    assert!(total >= case.min_ops, "a successful ADD ran only {total} operations");
+    assert!(
+        total >= case.min_ops,
+        "a successful ADD ran only {total} operations"
+    );
     for n in 1..=total {
         let (world, att, conf) = attach();
         let before = world.kernel.snapshot();
@@ -217,11 +297,15 @@ fn each_failed_operation_of_add_is_undone() {
         assert_eq!(e.code, 5, "{label}: {e}");
         assert_eq!(world.kernel.snapshot(), before, "{label}: not undone");
         assert_eq!(world.call("DEL", &conf, &att), Ok(Value::Null), "{label}");
-        world.call("ADD", &conf, &att).unwrap_or_else(|e| panic!("{label}, then ADD: {e}"));
+        world
+            .call("ADD", &conf, &att)
+            .unwrap_or_else(|e| panic!("{label}, then ADD: {e}"));
         let c = world.container(&att);
         let vrf = c.link_by_name("blue").unwrap();
         let eth0 = c.link_by_name("eth0").unwrap();
         assert_eq!(eth0.master, Some(vrf.index), "{label}, then ADD");
-        assert!(routes_of(&*c, eth0.index).iter().all(|r| r.table != TABLE_MAIN));
+        assert!(routes_of(&*c, eth0.index)
+            .iter()
+            .all(|r| r.table != TABLE_MAIN));
     }
 }

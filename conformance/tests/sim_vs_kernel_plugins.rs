@@ -253,7 +253,11 @@ fn vrf_after_bridge() {
     if !privileged("vrf_after_bridge") {
         return;
     }
-    let bridge = (FAULT_CASES.iter().find(|c| c.slug == "bridge").unwrap().conf)();
+    let bridge = (FAULT_CASES
+        .iter()
+        .find(|c| c.slug == "bridge")
+        .unwrap()
+        .conf)();
     let vrf = json!({"name": "br-net", "type": "vrf", "vrfname": "blue", "table": 100});
 
     let sim = SimWorld::new();
@@ -281,16 +285,27 @@ fn vrf_after_bridge() {
         match world.call("ADD", &conf, &att) {
             Err(e) => {
                 assert_eq!(e.code, 5, "{e}");
-                assert!(e.msg.contains("driver (modprobe vrf)"), "names the driver: {e}");
+                assert!(
+                    e.msg.contains("driver (modprobe vrf)"),
+                    "names the driver: {e}"
+                );
                 assert_eq!(settled(&world, &att, &before), before, "left something");
                 assert_eq!(world.call("DEL", &conf, &att), Ok(Value::Null));
                 eprintln!("vrf: the kernel has no driver; checked the refusal only");
             }
             Ok(_) => {
                 let label = "vrf after bridge: kernel (left) and simulator (right)";
-                assert_eq!(settled(&world, &att, &sim_after_add), sim_after_add, "{label}");
+                assert_eq!(
+                    settled(&world, &att, &sim_after_add),
+                    sim_after_add,
+                    "{label}"
+                );
                 assert_eq!(world.call("DEL", &conf, &att), Ok(Value::Null));
-                assert_eq!(settled(&world, &att, &sim_after_del), sim_after_del, "{label}");
+                assert_eq!(
+                    settled(&world, &att, &sim_after_del),
+                    sim_after_del,
+                    "{label}"
+                );
             }
         }
         assert_eq!(world.call("DEL", &main, &att), Ok(Value::Null));

@@ -9,9 +9,9 @@ use cni_core::net::{
 use netlink_packet_core::{DefaultNla, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST};
 use netlink_packet_route::link::{
     InfoBridge, InfoBridgePort, InfoData, InfoIpVlan, InfoKind, InfoMacVlan, InfoPortData,
-    InfoVeth, InfoVlan, InfoVrf, IpVlanFlags, IpVlanMode as NlIpvlanMode, LinkAttribute, LinkExtentMask,
-    LinkFlags, LinkInfo as NlLinkInfo, LinkLayerType, LinkMessage, LinkProtoInfoBridge,
-    MacVlanMode as NlMacvlanMode, State,
+    InfoVeth, InfoVlan, InfoVrf, IpVlanFlags, IpVlanMode as NlIpvlanMode, LinkAttribute,
+    LinkExtentMask, LinkFlags, LinkInfo as NlLinkInfo, LinkLayerType, LinkMessage,
+    LinkProtoInfoBridge, MacVlanMode as NlMacvlanMode, State,
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use std::os::fd::RawFd;
@@ -335,7 +335,11 @@ impl Rtnl {
         }
     }
 
-    pub(super) fn create(&self, attributes: Vec<LinkAttribute>, what: impl Fn() -> String) -> NetResult<()> {
+    pub(super) fn create(
+        &self,
+        attributes: Vec<LinkAttribute>,
+        what: impl Fn() -> String,
+    ) -> NetResult<()> {
         self.sock.request(
             RouteNetlinkMessage::NewLink(message(0, attributes)),
             CREATE_FLAGS,

@@ -5,8 +5,7 @@
 use super::links::created_or_no_driver;
 use super::{expect_kind, link, open, SuiteEnv};
 use cni_core::net::{
-    AddressSpec, DummySpec, LinkKind, MacAddr, NetErrorKind, Netns, RouteInfo, VrfSpec,
-    TABLE_MAIN,
+    AddressSpec, DummySpec, LinkKind, MacAddr, NetErrorKind, Netns, RouteInfo, VrfSpec, TABLE_MAIN,
 };
 
 fn prefix_routes(ns: &dyn Netns, index: u32) -> Vec<RouteInfo> {
@@ -73,21 +72,35 @@ pub fn vrf_binds_its_ports_connected_routes_to_its_table(env: &mut dyn SuiteEnv)
     let addr = AddressSpec::new("10.61.0.2/24".parse().unwrap());
     ns.add_address(port.index, &addr).unwrap();
     let tables = |ns: &dyn Netns| -> Vec<u32> {
-        prefix_routes(ns, port.index).iter().map(|r| r.table).collect()
+        prefix_routes(ns, port.index)
+            .iter()
+            .map(|r| r.table)
+            .collect()
     };
     assert_eq!(tables(&*ns), vec![TABLE_MAIN]);
 
     ns.set_master(port.index, Some(vrf.index)).unwrap();
     assert_eq!(link(&*ns, "port0").master, Some(vrf.index));
-    assert_eq!(tables(&*ns), vec![10], "the connected route in the VRF's table");
+    assert_eq!(
+        tables(&*ns),
+        vec![10],
+        "the connected route in the VRF's table"
+    );
     let v4: Vec<_> = ns.addresses(Some(port.index)).unwrap();
-    assert!(v4.iter().any(|a| a.addr == addr.addr), "IPv4 addresses stay");
+    assert!(
+        v4.iter().any(|a| a.addr == addr.addr),
+        "IPv4 addresses stay"
+    );
 
     ns.set_master(port.index, None).unwrap();
     assert_eq!(tables(&*ns), vec![TABLE_MAIN], "back in main when released");
 
     ns.set_master(port.index, Some(vrf.index)).unwrap();
     ns.delete_link(vrf.index).unwrap();
-    assert_eq!(link(&*ns, "port0").master, None, "deleting the VRF releases its ports");
+    assert_eq!(
+        link(&*ns, "port0").master,
+        None,
+        "deleting the VRF releases its ports"
+    );
     assert_eq!(tables(&*ns), vec![TABLE_MAIN]);
 }

@@ -25,7 +25,9 @@ pub struct Dummy<'a> {
 fn parse(stdin: &[u8]) -> Result<(CommonConf, String), CniError> {
     let conf = crate::common::conf::parse(stdin)?;
     let ipam = conf.ipam_type().map(str::to_string).ok_or_else(|| {
-        CniError::invalid_config("ipam.type: required (a dummy interface gets its addresses from IPAM)")
+        CniError::invalid_config(
+            "ipam.type: required (a dummy interface gets its addresses from IPAM)",
+        )
     })?;
     Ok((conf, ipam))
 }
@@ -71,13 +73,8 @@ impl Plugin for Dummy<'_> {
         if result.ips.is_empty() {
             return Err(CniError::decode("IPAM plugin returned no IP configuration"));
         }
-        let result = add_result::single_container_interface(
-            &conf,
-            &*container,
-            &link,
-            result,
-            &args.netns,
-        )?;
+        let result =
+            add_result::single_container_interface(&conf, &*container, &link, result, &args.netns)?;
         undo.commit();
         Ok(result)
     }

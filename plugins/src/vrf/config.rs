@@ -46,8 +46,7 @@ impl VrfConf {
 /// As the reference: the lowest table from 1 up that no VRF among `links`
 /// is bound to (the kernel's own tables skipped).
 pub fn free_table(links: &[LinkInfo]) -> Option<u32> {
-    let taken: std::collections::BTreeSet<u32> =
-        links.iter().filter_map(|l| l.vrf_table).collect();
+    let taken: std::collections::BTreeSet<u32> = links.iter().filter_map(|l| l.vrf_table).collect();
     (1..=u32::MAX).find(|t| !taken.contains(t) && !RESERVED_TABLES.contains(t))
 }
 

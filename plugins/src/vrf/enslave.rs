@@ -65,7 +65,10 @@ fn replace(ns: &dyn Netns, spec: &RouteSpec) -> NetResult<()> {
 /// Adds `kept` addresses the port lacks now; an address already there is fine.
 fn restore_addresses(ns: &dyn Netns, port: u32, kept: &[AddressInfo]) -> NetResult<()> {
     let now = ns.addresses(Some(port))?;
-    for a in kept.iter().filter(|a| !now.iter().any(|n| n.addr == a.addr)) {
+    for a in kept
+        .iter()
+        .filter(|a| !now.iter().any(|n| n.addr == a.addr))
+    {
         let spec = AddressSpec {
             addr: a.addr,
             nodad: a.nodad,

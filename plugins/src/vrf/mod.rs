@@ -87,6 +87,10 @@ impl Plugin for Vrf<'_> {
             )));
         };
         if let Some(m) = port.master {
+            if find_vrf(ns, &conf.vrf_name)?.is_some_and(|v| v.index == m) {
+                // A retried ADD: the interface is in the VRF already.
+                return Ok(chained::pass_on(&conf.common, prev));
+            }
             let name = ns.link_by_index(m).map_or(format!("#{m}"), |l| l.name);
             return Err(CniError::invalid_config(format!(
                 "vrfname: {} already has a master ({name})",
