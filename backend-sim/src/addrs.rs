@@ -143,7 +143,8 @@ pub(crate) fn settle_link_local(net: &mut Net) {
             .is_some_and(|v| v == "1");
         for l in space.links.values() {
             let disabled = v6_off || l.conf.get("ipv6/disable_ipv6").is_some_and(|v| v == "1");
-            if l.kind != LinkKind::Loopback
+            // No link-local address on an L3 master (Linux's addrconf_addr_gen).
+            if !matches!(l.kind, LinkKind::Loopback | LinkKind::Vrf)
                 && !l.link_local_done
                 && !disabled
                 && net.oper_up(id, l.index)

@@ -309,3 +309,17 @@ fn each_failed_operation_of_add_is_undone() {
             .all(|r| r.table != TABLE_MAIN));
     }
 }
+
+/// The container's whole state after the bridge and the vrf ADD, and after
+/// the vrf DEL, as snapshots.
+#[test]
+fn container_state_after_add_and_del() {
+    let (world, attached) = SimWorld::with_attached(&bridge(), &["ctr1"]);
+    let (att, prev) = &attached[0];
+    let conf = vrf_conf(&world, json!({"table": 100}), prev);
+    world.call("ADD", &conf, att).unwrap();
+    let ns = cni_core::net::NsRef::path(&att.netns);
+    insta::assert_snapshot!("vrf-after-add", world.kernel.snapshot_ns(&ns).unwrap());
+    world.call("DEL", &conf, att).unwrap();
+    insta::assert_snapshot!("vrf-after-del", world.kernel.snapshot_ns(&ns).unwrap());
+}
