@@ -113,8 +113,11 @@ impl Plugin for Vrf<'_> {
             return Ok(());
         };
         let ns = &*container;
-        let Ok(Some(vrf)) = find_vrf(ns, &conf.vrf_name) else {
-            // Gone, or never ours: not a VRF, which ADD would have refused.
+        let found = ns
+            .link_by_name(&conf.vrf_name)
+            .absent_ok(&format!("looking up VRF {}", conf.vrf_name))?;
+        // Gone, or never ours: not a VRF, which ADD would have refused.
+        let Some(vrf) = found.filter(|l| l.kind == LinkKind::Vrf) else {
             return Ok(());
         };
         if let Some(port) = container_link(ns, args)?.filter(|l| l.master == Some(vrf.index)) {
