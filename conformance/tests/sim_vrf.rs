@@ -243,6 +243,12 @@ fn refusals_name_the_field_and_leave_nothing() {
         world.call("DEL", &vrf_conf(&world, json!({}), prev), att),
         Ok(Value::Null)
     );
+    let reserved = vrf_conf(&world, json!({"table": 254}), prev);
+    assert_eq!(
+        world.call("DEL", &reserved, att),
+        Ok(Value::Null),
+        "DEL does not read table"
+    );
     assert_eq!(world.kernel.snapshot(), before);
     let _ = dummy;
 }

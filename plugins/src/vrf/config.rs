@@ -21,14 +21,8 @@ pub struct VrfConf {
 impl VrfConf {
     pub fn parse(stdin: &[u8]) -> Result<Self, CniError> {
         let common = conf::parse(stdin)?;
+        let vrf_name = vrf_name(&common)?;
         let f = common.fields();
-        let vrf_name: String = f.get::<String>("vrfname")?.unwrap_or_default();
-        if vrf_name.is_empty() {
-            return Err(CniError::invalid_config(
-                "vrfname: required (the VRF to put the interface in)",
-            ));
-        }
-        validate_link_name("vrfname", &vrf_name)?;
         let table = f.get::<u32>("table")?.filter(|t| *t != 0);
         if let Some(t) = table.filter(|t| RESERVED_TABLES.contains(t)) {
             return Err(CniError::invalid_config(format!(
@@ -41,6 +35,22 @@ impl VrfConf {
             common,
         })
     }
+}
+
+/// `vrfname`, required and a valid link name: all DEL reads besides the
+/// common fields (a `table` only ADD would refuse must not fail DEL).
+pub fn vrf_name(common: &CommonConf) -> Result<String, CniError> {
+    let name: String = common
+        .fields()
+        .get::<String>("vrfname")?
+        .unwrap_or_default();
+    if name.is_empty() {
+        return Err(CniError::invalid_config(
+            "vrfname: required (the VRF to put the interface in)",
+        ));
+    }
+    validate_link_name("vrfname", &name)?;
+    Ok(name)
 }
 
 /// As the reference: the lowest table from 1 up that no VRF among `links`

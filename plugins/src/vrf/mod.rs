@@ -108,14 +108,14 @@ impl Plugin for Vrf<'_> {
     /// VRF when no interface is left in it. Whatever is gone counts as done;
     /// `vrfname` is all DEL reads besides the common fields.
     fn del(&self, args: &CmdArgs) -> Result<(), CniError> {
-        let conf = VrfConf::parse(&args.stdin)?;
+        let vrf_name = config::vrf_name(&crate::common::conf::parse(&args.stdin)?)?;
         let Some(container) = netns::container_if_present(self.backend, &args.netns)? else {
             return Ok(());
         };
         let ns = &*container;
         let found = ns
-            .link_by_name(&conf.vrf_name)
-            .absent_ok(&format!("looking up VRF {}", conf.vrf_name))?;
+            .link_by_name(&vrf_name)
+            .absent_ok(&format!("looking up VRF {vrf_name}"))?;
         // Gone, or never ours: not a VRF, which ADD would have refused.
         let Some(vrf) = found.filter(|l| l.kind == LinkKind::Vrf) else {
             return Ok(());
