@@ -179,13 +179,12 @@ fn refusals_name_the_field_and_leave_nothing() {
         table: 5,
     })
     .unwrap();
-    let dummy = c
-        .create_dummy(&cni_core::net::DummySpec {
-            name: "notvrf".into(),
-            mac: None,
-            txqueuelen: None,
-        })
-        .unwrap();
+    c.create_dummy(&cni_core::net::DummySpec {
+        name: "notvrf".into(),
+        mac: None,
+        txqueuelen: None,
+    })
+    .unwrap();
     let refuse = |conf: Value, att: &Attachment, starts: &str| {
         let before = world.kernel.snapshot();
         let e = world.call("ADD", &conf, att).unwrap_err();
@@ -250,7 +249,6 @@ fn refusals_name_the_field_and_leave_nothing() {
         "DEL does not read table"
     );
     assert_eq!(world.kernel.snapshot(), before);
-    let _ = dummy;
 }
 
 #[test]
