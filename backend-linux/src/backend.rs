@@ -5,9 +5,10 @@ use crate::netns::NetnsFile;
 use crate::nftables::{self, tagged_sets, NfSocket};
 use crate::sysctl;
 use cni_core::net::{
-    AddressInfo, AddressSpec, BridgeSpec, FirewallRule, FirewallSet, IpvlanSpec, LinkInfo, MacAddr,
-    MacvlanSpec, MasqRule, NetBackend, NetResult, Netns, NsRef, PortMapRule, PortMapSet, RouteInfo,
-    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec, VlanSpec,
+    AddressInfo, AddressSpec, BridgeSpec, DummySpec, FirewallRule, FirewallSet, IpvlanSpec,
+    LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetBackend, NetResult, Netns, NsRef, PortMapRule,
+    PortMapSet, RouteInfo, RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket,
+    VethPair, VethSpec, VlanSpec, VrfSpec,
 };
 use ipnet::IpNet;
 use std::sync::OnceLock;
@@ -126,6 +127,12 @@ impl Netns for LinuxNetns {
         let target_file = ns_file(target_ns)?;
         self.rtnl.create_vlan(spec, &target_file)?;
         self.in_other(target_ns, &target_file, |r| r.created(&spec.name))
+    }
+    fn create_dummy(&self, spec: &DummySpec) -> NetResult<LinkInfo> {
+        self.rtnl.create_dummy(spec)
+    }
+    fn create_vrf(&self, spec: &VrfSpec) -> NetResult<LinkInfo> {
+        self.rtnl.create_vrf(spec)
     }
     fn delete_link(&self, index: u32) -> NetResult<()> {
         self.rtnl.delete_link(index)

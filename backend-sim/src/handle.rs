@@ -2,11 +2,12 @@
 
 use crate::kernel::SimKernel;
 use crate::model::{Net, NsId};
-use crate::{addrs, firewall, links, routes, rules, shaping, spoof, sysctl, tagged_sets};
+use crate::{addrs, firewall, l3mdev, links, routes, rules, shaping, spoof, sysctl, tagged_sets};
 use cni_core::net::{
-    AddressInfo, AddressSpec, BridgeSpec, FirewallRule, FirewallSet, IpvlanSpec, LinkInfo, MacAddr,
-    MacvlanSpec, MasqRule, NetError, NetResult, Netns, NsRef, PortMapRule, PortMapSet, RouteInfo,
-    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec, VlanSpec,
+    AddressInfo, AddressSpec, BridgeSpec, DummySpec, FirewallRule, FirewallSet, IpvlanSpec,
+    LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetError, NetResult, Netns, NsRef, PortMapRule,
+    PortMapSet, RouteInfo, RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket,
+    VethPair, VethSpec, VlanSpec, VrfSpec,
 };
 use ipnet::IpNet;
 
@@ -66,6 +67,13 @@ impl Netns for SimNetns {
     }
     fn create_vlan(&self, spec: &VlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo> {
         self.write(|net, ns| links::create_vlan(net, ns, spec, &NsId::from_ref(target_ns)))
+    }
+
+    fn create_dummy(&self, spec: &DummySpec) -> NetResult<LinkInfo> {
+        self.write(|net, ns| l3mdev::create_dummy(net, ns, spec))
+    }
+    fn create_vrf(&self, spec: &VrfSpec) -> NetResult<LinkInfo> {
+        self.write(|net, ns| l3mdev::create_vrf(net, ns, spec))
     }
 
     fn delete_link(&self, index: u32) -> NetResult<()> {

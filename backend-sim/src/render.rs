@@ -38,6 +38,8 @@ fn kind(k: &LinkKind) -> &str {
         LinkKind::Macvlan => "macvlan",
         LinkKind::Ipvlan => "ipvlan",
         LinkKind::Vlan => "vlan",
+        LinkKind::Dummy => "dummy",
+        LinkKind::Vrf => "vrf",
         LinkKind::Other(s) => s,
     }
 }
@@ -93,6 +95,9 @@ fn link_line(net: &Net, id: &NsId, space: &Namespace, l: &Link, detail: Detail) 
     }
     if let Some(id) = l.vlan_id {
         let _ = write!(s, " id {id}");
+    }
+    if let Some(t) = l.vrf_table {
+        let _ = write!(s, " table {t}");
     }
     if l.promisc {
         s.push_str(" promisc");

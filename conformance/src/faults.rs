@@ -6,9 +6,10 @@
 //! the simulator and on the real kernel.
 
 use cni_core::net::{
-    AddressInfo, AddressSpec, BridgeSpec, FirewallSet, IpvlanSpec, LinkInfo, MacAddr, MacvlanSpec,
-    MasqRule, NetBackend, NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet, RouteInfo,
-    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec, VlanSpec,
+    AddressInfo, AddressSpec, BridgeSpec, DummySpec, FirewallSet, IpvlanSpec, LinkInfo, MacAddr,
+    MacvlanSpec, MasqRule, NetBackend, NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet,
+    RouteInfo, RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec,
+    VlanSpec, VrfSpec,
 };
 use ipnet::IpNet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -25,6 +26,8 @@ pub enum NetOp {
     CreateMacvlan,
     CreateIpvlan,
     CreateVlan,
+    CreateDummy,
+    CreateVrf,
     DeleteLink,
     SetUp,
     SetMaster,
@@ -302,6 +305,12 @@ impl Netns for FaultyNetns {
     }
     fn create_vlan(&self, spec: &VlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo> {
         self.run(NetOp::CreateVlan, |n| n.create_vlan(spec, target_ns))
+    }
+    fn create_dummy(&self, spec: &DummySpec) -> NetResult<LinkInfo> {
+        self.run(NetOp::CreateDummy, |n| n.create_dummy(spec))
+    }
+    fn create_vrf(&self, spec: &VrfSpec) -> NetResult<LinkInfo> {
+        self.run(NetOp::CreateVrf, |n| n.create_vrf(spec))
     }
     fn delete_link(&self, index: u32) -> NetResult<()> {
         self.run(NetOp::DeleteLink, |n| n.delete_link(index))

@@ -21,6 +21,7 @@ use cni_plugins::ptp::Ptp;
 use cni_plugins::sbr::Sbr;
 use cni_plugins::tuning::Tuning;
 use cni_plugins::vlan::Vlan;
+use cni_plugins::{dummy::Dummy, vrf::Vrf};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -168,6 +169,13 @@ impl InProcess {
             backend,
             ipam: &ipam,
         };
+        let (dummy, vrf) = (
+            Dummy {
+                backend,
+                ipam: &ipam,
+            },
+            Vrf { backend },
+        );
         let sys = self.sys_root();
         let host_device = HostDevice {
             backend,
@@ -193,6 +201,8 @@ impl InProcess {
             "macvlan" => &macvlan,
             "ipvlan" => &ipvlan,
             "vlan" => &vlan,
+            "dummy" => &dummy,
+            "vrf" => &vrf,
             "host-device" => &host_device,
             "loopback" => &loopback,
             "portmap" => &portmap,

@@ -2,6 +2,7 @@
 
 mod addr;
 mod ifb;
+mod l3mdev;
 mod link;
 mod qdisc;
 mod redirect;
@@ -30,4 +31,5 @@ impl Rtnl {
     }
 }
 
+pub use l3mdev::{dummy_request, vrf_request};
 pub use link::{create_frame, ipvlan_request, validate_ifname, vlan_request};

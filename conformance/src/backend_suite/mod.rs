@@ -15,6 +15,7 @@
 mod envs;
 mod firewall;
 mod l3;
+mod l3mdev;
 mod links;
 mod misc;
 mod port_guards;
@@ -26,6 +27,7 @@ mod view;
 pub use envs::{KernelEnv, SimEnv};
 pub use firewall::*;
 pub use l3::*;
+pub use l3mdev::*;
 pub use links::*;
 pub use misc::*;
 pub use port_guards::*;
@@ -82,6 +84,8 @@ macro_rules! backend_suite_rules {
             macvlan_with_missing_parent_is_not_found,
             ipvlan_is_created_in_target_namespace_with_parent_mac,
             vlan_is_created_in_target_namespace_and_ids_are_unique_per_parent,
+            dummy_is_created_here_with_kernel_defaults,
+            vrf_binds_its_ports_connected_routes_to_its_table,
             move_to_drops_addresses_and_keeps_name,
             rename_to_existing_name_is_exists,
             rename_makes_link_findable_by_new_name,

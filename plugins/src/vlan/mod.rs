@@ -25,6 +25,7 @@ impl Vlan<'_> {
             master: Some(&conf.master),
             link_in_container: conf.link_in_container,
             kind: "vlan",
+            prev: None,
         }
     }
 }
