@@ -121,11 +121,30 @@ fn prepare(
         None => main.clone(),
         Some(chained) => {
             let prev = add_ok(world, main, att, &format!("{slug}: the main plugin"));
+            settle_link_local(att);
             world.netconf(
                 &chained.netconf(main, &prev),
                 main["cniVersion"].as_str().unwrap(),
             )
         }
+    }
+}
+
+/// Waits (up to 3 s) for the container interface's IPv6 link-local route.
+/// The kernel adds it when it sees carrier, which linkwatch reports up to a
+/// second after the main plugin's ADD; a chained plugin that moves the
+/// interface's routes (sbr) runs one more operation once it is there, so
+/// without the wait the clean run and a faulty one could count differently.
+fn settle_link_local(att: &Attachment) {
+    for _ in 0..150 {
+        let routes = std::process::Command::new("nsenter")
+            .arg(format!("--net={}", att.netns))
+            .args(["ip", "-6", "route", "show", "dev", &att.ifname])
+            .output();
+        if routes.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("fe80::/64")) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
 

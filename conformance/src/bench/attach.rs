@@ -55,7 +55,7 @@ impl PluginAttacher {
                 conf["isGateway"] = json!(true);
                 conf["ipam"] = json!({"type": "dhcp", "daemonSocketPath": lan.dhcp_socket()});
             }
-            Mode::Ptp => conf["ipam"] = ipam,
+            Mode::Ptp | Mode::Tap => conf["ipam"] = ipam,
             Mode::HostDevice => {
                 conf["device"] = json!(lan.host_device(c.index));
                 conf["ipam"] = ipam;

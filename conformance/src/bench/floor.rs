@@ -84,6 +84,10 @@ impl FloorAttacher {
                 container_v4,
             ),
             Mode::Loopback => (String::new(), "link set lo up\n".to_string()),
+            Mode::Tap => (
+                String::new(),
+                format!("tuntap add dev eth0 mode tap\naddr add {addr}/16 dev eth0\nlink set eth0 up\n"),
+            ),
             Mode::HostDevice => (
                 format!("link set {} netns {} name eth0\n", lan.host_device(i), c.netns),
                 format!("addr add {addr}/16 dev eth0\nlink set eth0 up\n"),

@@ -16,6 +16,9 @@ pub enum Mode {
     /// host-device: a host veth end per container moved in as `eth0`, with
     /// host-local, and back to the host on DEL.
     HostDevice,
+    /// tap: a tap device made in the container as `eth0`, with host-local
+    /// (the 1.1.1 reference has no tap plugin: ours and the floor only).
+    Tap,
     /// The list `podman network create` writes (bridge with host-local and
     /// `ipMasq`, portmap, firewall, tuning), run by our libcni.
     PodmanChain,
@@ -25,7 +28,7 @@ pub enum Mode {
 }
 
 impl Mode {
-    pub const ALL: [Mode; 9] = [
+    pub const ALL: [Mode; 10] = [
         Mode::Bridge,
         Mode::BridgeMasq,
         Mode::DualStack,
@@ -33,6 +36,7 @@ impl Mode {
         Mode::Macvlan,
         Mode::Loopback,
         Mode::HostDevice,
+        Mode::Tap,
         Mode::PodmanChain,
         Mode::BridgeDhcp,
     ];
@@ -47,6 +51,7 @@ impl Mode {
             Mode::Macvlan => "macvlan",
             Mode::Loopback => "loopback",
             Mode::HostDevice => "host-device",
+            Mode::Tap => "tap",
             Mode::PodmanChain => "podman chain (libcni)",
             Mode::BridgeDhcp => "bridge+dhcp",
         }
@@ -75,6 +80,7 @@ impl Mode {
             Mode::Macvlan => "macvlan",
             Mode::Loopback => "loopback",
             Mode::HostDevice => "host-device",
+            Mode::Tap => "tap",
         }
     }
 

@@ -145,7 +145,17 @@ impl Bench<'_> {
         };
         all.push(plugins("ours", &self.cfg.ours, 252)?);
         if let Some(dir) = &self.cfg.reference {
-            all.push(plugins("reference", dir, 253)?);
+            // The reference may lack a plugin (1.1.1 has no tap): no row.
+            if dir.join(mode.plugin()).is_file() {
+                all.push(plugins("reference", dir, 253)?);
+            } else {
+                eprintln!(
+                    "cni-bench: {} has no {} plugin: no reference row for {}",
+                    dir.display(),
+                    mode.plugin(),
+                    mode.name()
+                );
+            }
         }
         if mode.has_floor() {
             let floor = FloorAttacher::create(FLOOR.to_string(), mode, self.lan(251, mode)?)?;
