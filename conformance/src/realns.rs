@@ -438,6 +438,21 @@ pub fn ip_json(ns: &str, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or(Value::Array(vec![]))
 }
 
+/// The names of the links of `ns`, sorted.
+pub fn link_names(ns: &str) -> Vec<String> {
+    let shown = ip_json(ns, &["link", "show"]);
+    let mut names: Vec<String> = shown
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|l| l["ifname"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
 fn run_ok(cmd: &mut Command) {
     let out = cmd.output().expect("running command");
     assert!(

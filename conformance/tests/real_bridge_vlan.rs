@@ -7,23 +7,9 @@
 //! that fails with "operation not supported" (code 999), and it ignores
 //! `vlanTrunk`. docs/DIFFERENCES.md, bridge.
 
-use cni_conformance::realns::{ip_json, our_plugin, reference_for, TestNet};
+use cni_conformance::realns::{link_names, our_plugin, reference_for, TestNet};
 use serde_json::{json, Value};
 use std::path::Path;
-
-fn links(ns: &str) -> Vec<String> {
-    let shown = ip_json(ns, &["link", "show"]);
-    let mut names: Vec<String> = shown
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|l| l["ifname"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
-}
 
 /// The addresses host-local holds reserved in `data` for network `vlan`.
 fn reserved(data: &Path) -> Vec<String> {
@@ -61,7 +47,7 @@ fn vlan_keys_are_refused_before_anything_changes_and_the_reference_meets_the_ker
         }
         c
     };
-    let before = (links(&host), links(&ctr));
+    let before = (link_names(&host), link_names(&ctr));
 
     for (extra, key, said) in [
         (json!({"vlan": 100}), "vlan", "VLAN 100 not supported"),
@@ -93,7 +79,11 @@ fn vlan_keys_are_refused_before_anything_changes_and_the_reference_meets_the_ker
                 && msg.contains("VLAN filtering"),
             "{extra}: {msg}"
         );
-        assert_eq!((links(&host), links(&ctr)), before, "{extra}: nothing made");
+        assert_eq!(
+            (link_names(&host), link_names(&ctr)),
+            before,
+            "{extra}: nothing made"
+        );
         assert!(
             reserved(&dir.path().join("ours")).is_empty(),
             "{extra}: no address reserved"
@@ -128,7 +118,11 @@ fn vlan_keys_are_refused_before_anything_changes_and_the_reference_meets_the_ker
     assert_eq!(error["code"], 999, "{error}");
     let msg = error["msg"].as_str().unwrap_or_default();
     assert!(msg.ends_with("operation not supported"), "{msg}");
-    assert_eq!((links(&host), links(&ctr)), before, "the reference: {msg}");
+    assert_eq!(
+        (link_names(&host), link_names(&ctr)),
+        before,
+        "the reference: {msg}"
+    );
 
     // `vlanTrunk` is not a key the 1.1.1 reference knows: it attaches the
     // container untagged, which is what cni-rs refuses to do silently.

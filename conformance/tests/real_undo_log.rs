@@ -7,23 +7,8 @@
 //! itself stays, as after a DEL: it is the network's, shared by its
 //! attachments, and DEL never removes it either.
 
-use cni_conformance::realns::{ip_json, nft_rules, our_plugin, privileged, TestNet};
+use cni_conformance::realns::{ip_json, link_names, nft_rules, our_plugin, privileged, TestNet};
 use serde_json::{json, Value};
-
-/// The names of the links of `ns`.
-fn links(ns: &str) -> Vec<String> {
-    let shown = ip_json(ns, &["link", "show"]);
-    let mut names: Vec<String> = shown
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|l| l["ifname"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
-}
 
 #[test]
 fn a_failed_bridge_add_logs_each_undo_step_and_leaves_nothing() {
@@ -47,7 +32,7 @@ fn a_failed_bridge_add_logs_each_undo_step_and_leaves_nothing() {
             // refuses the route, the last step before masquerade.
             "routes": [{"dst": "10.200.0.0/16", "gw": "10.99.99.1"}]},
     });
-    let host_before = links(&host);
+    let host_before = link_names(&host);
 
     let run = net.run_attached(&host, &our_plugin("bridge"), "ADD", ("undo1", &ctr), &conf);
     assert_eq!(run.code, 1, "ADD must fail: {run:?}");
@@ -97,11 +82,11 @@ fn a_failed_bridge_add_logs_each_undo_step_and_leaves_nothing() {
     // only, the host its loopback and the network's bridge with no port,
     // no nftables rule (the spoof check's and masquerade's), no address
     // reserved in host-local's store.
-    assert_eq!(links(&ctr), ["lo"]);
+    assert_eq!(link_names(&ctr), ["lo"]);
     let mut expected_host = host_before.clone();
     expected_host.push(bridge.clone());
     expected_host.sort();
-    assert_eq!(links(&host), expected_host);
+    assert_eq!(link_names(&host), expected_host);
     let ports = ip_json(&host, &["link", "show", "master", &bridge]);
     assert_eq!(ports, json!([]), "ports left on {bridge}");
     assert_eq!(nft_rules(&host), Vec::<Value>::new(), "nftables rules left");
