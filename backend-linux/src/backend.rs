@@ -7,7 +7,7 @@ use crate::sysctl;
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, FirewallRule, FirewallSet, IpvlanSpec, LinkInfo, MacAddr,
     MacvlanSpec, MasqRule, NetBackend, NetResult, Netns, NsRef, PortMapRule, PortMapSet, RouteInfo,
-    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec, VlanSpec,
+    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TapSpec, TokenBucket, VethPair, VethSpec, VlanSpec,
 };
 use ipnet::IpNet;
 use std::sync::OnceLock;
@@ -126,6 +126,9 @@ impl Netns for LinuxNetns {
         let target_file = ns_file(target_ns)?;
         self.rtnl.create_vlan(spec, &target_file)?;
         self.in_other(target_ns, &target_file, |r| r.created(&spec.name))
+    }
+    fn create_tap(&self, spec: &TapSpec) -> NetResult<LinkInfo> {
+        crate::tap::create(&self.file, &self.rtnl, spec)
     }
     fn delete_link(&self, index: u32) -> NetResult<()> {
         self.rtnl.delete_link(index)

@@ -6,7 +6,7 @@ use crate::{addrs, firewall, links, routes, rules, shaping, spoof, sysctl, tagge
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, FirewallRule, FirewallSet, IpvlanSpec, LinkInfo, MacAddr,
     MacvlanSpec, MasqRule, NetError, NetResult, Netns, NsRef, PortMapRule, PortMapSet, RouteInfo,
-    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec, VlanSpec,
+    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TapSpec, TokenBucket, VethPair, VethSpec, VlanSpec,
 };
 use ipnet::IpNet;
 
@@ -66,6 +66,9 @@ impl Netns for SimNetns {
     }
     fn create_vlan(&self, spec: &VlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo> {
         self.write(|net, ns| links::create_vlan(net, ns, spec, &NsId::from_ref(target_ns)))
+    }
+    fn create_tap(&self, spec: &TapSpec) -> NetResult<LinkInfo> {
+        self.write(|net, ns| crate::tap::create_tap(net, ns, spec))
     }
 
     fn delete_link(&self, index: u32) -> NetResult<()> {

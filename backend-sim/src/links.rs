@@ -17,7 +17,7 @@ pub(crate) fn ensure_name_free(net: &Net, ns: &NsId, name: &str) -> NetResult<()
     Ok(())
 }
 
-fn check_mac(mac: Option<MacAddr>, what: &str) -> NetResult<()> {
+pub(crate) fn check_mac(mac: Option<MacAddr>, what: &str) -> NetResult<()> {
     if let Some(m) = mac {
         if m.is_zero() || m.0[0] & 1 == 1 {
             return Err(NetError::invalid(format!(

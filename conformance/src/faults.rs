@@ -8,7 +8,7 @@
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, FirewallSet, IpvlanSpec, LinkInfo, MacAddr, MacvlanSpec,
     MasqRule, NetBackend, NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet, RouteInfo,
-    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec, VlanSpec,
+    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TapSpec, TokenBucket, VethPair, VethSpec, VlanSpec,
 };
 use ipnet::IpNet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -25,6 +25,7 @@ pub enum NetOp {
     CreateMacvlan,
     CreateIpvlan,
     CreateVlan,
+    CreateTap,
     DeleteLink,
     SetUp,
     SetMaster,
@@ -302,6 +303,9 @@ impl Netns for FaultyNetns {
     }
     fn create_vlan(&self, spec: &VlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo> {
         self.run(NetOp::CreateVlan, |n| n.create_vlan(spec, target_ns))
+    }
+    fn create_tap(&self, spec: &TapSpec) -> NetResult<LinkInfo> {
+        self.run(NetOp::CreateTap, |n| n.create_tap(spec))
     }
     fn delete_link(&self, index: u32) -> NetResult<()> {
         self.run(NetOp::DeleteLink, |n| n.delete_link(index))

@@ -20,6 +20,7 @@ use cni_plugins::portmap::Portmap;
 use cni_plugins::ptp::Ptp;
 use cni_plugins::sbr::Sbr;
 use cni_plugins::tuning::Tuning;
+use cni_plugins::tap::Tap;
 use cni_plugins::vlan::Vlan;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -168,6 +169,10 @@ impl InProcess {
             backend,
             ipam: &ipam,
         };
+        let tap = Tap {
+            backend,
+            ipam: &ipam,
+        };
         let sys = self.sys_root();
         let host_device = HostDevice {
             backend,
@@ -193,6 +198,7 @@ impl InProcess {
             "macvlan" => &macvlan,
             "ipvlan" => &ipvlan,
             "vlan" => &vlan,
+            "tap" => &tap,
             "host-device" => &host_device,
             "loopback" => &loopback,
             "portmap" => &portmap,

@@ -19,5 +19,6 @@ pub mod portmap;
 pub mod ptp;
 pub mod sbr;
 pub mod static_ipam;
+pub mod tap;
 pub mod tuning;
 pub mod vlan;

@@ -8,6 +8,7 @@ mod redirect;
 mod route;
 mod rule;
 mod socket;
+mod tun_info;
 
 pub use socket::{Route, RtSocket};
 
@@ -30,4 +31,4 @@ impl Rtnl {
     }
 }
 
-pub use link::{create_frame, ipvlan_request, validate_ifname, vlan_request};
+pub use link::{create_frame, ipvlan_request, txqlen, validate_ifname, vlan_request};

@@ -49,6 +49,7 @@ fn link_line(l: &LinkInfo, name_of: &dyn Fn(u32) -> String) -> String {
         LinkKind::Macvlan => "macvlan",
         LinkKind::Ipvlan => "ipvlan",
         LinkKind::Vlan => "vlan",
+        LinkKind::Tap => "tap",
         LinkKind::Other(k) => k,
     };
     let state = match (l.up, l.oper_up) {

@@ -222,6 +222,7 @@ mod tests {
             isolated: None,
             bc_queue_len: None,
             alias: None,
+            tap: None,
         }
     }
 
