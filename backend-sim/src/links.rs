@@ -472,6 +472,12 @@ pub(crate) fn set_mtu(net: &mut Net, ns: &NsId, index: u32, mtu: u32) -> NetResu
     if link.kind != LinkKind::Loopback {
         validate_mtu(mtu)?;
     }
+    if link.kind == LinkKind::Tap && mtu > crate::tap::TAP_MAX_MTU {
+        return Err(NetError::invalid(format!(
+            "mtu {mtu} is above a tap's largest, {}",
+            crate::tap::TAP_MAX_MTU
+        )));
+    }
     if let Some(parent) = link.parent.as_ref().and_then(|p| net.link_at(p)) {
         if mtu > parent.mtu {
             return Err(NetError::invalid(format!(

@@ -7,8 +7,8 @@ use crate::model::{validate_mtu, Net, NsId};
 use cni_core::net::{LinkInfo, LinkKind, NetError, NetResult, TapInfo, TapSpec};
 use std::fmt::Write;
 
-/// The tun driver's queue length (TUN_READQ_SIZE) when none is asked for.
-pub(crate) const TUN_DEFAULT_QLEN: u32 = 500;
+/// The tun driver's largest MTU for a tap (65535 less the Ethernet header).
+pub(crate) const TAP_MAX_MTU: u32 = 65521;
 
 pub(crate) fn create_tap(net: &mut Net, ns: &NsId, spec: &TapSpec) -> NetResult<LinkInfo> {
     ensure_name_free(net, ns, &spec.name)?;
@@ -22,13 +22,22 @@ pub(crate) fn create_tap(net: &mut Net, ns: &NsId, spec: &TapSpec) -> NetResult<
     }
     let mtu = spec.mtu.unwrap_or(1500);
     validate_mtu(mtu)?;
+    if mtu > TAP_MAX_MTU {
+        return Err(NetError::invalid(format!(
+            "mtu {mtu} is above a tap's largest, {TAP_MAX_MTU}"
+        )));
+    }
     check_mac(spec.mac, "tap mac")?;
-    let index = insert_link(net, ns, &spec.name, LinkKind::Tap, mtu, spec.mac, None)?;
+    let index = insert_link(
+        net,
+        ns,
+        &spec.name,
+        LinkKind::Tap,
+        mtu,
+        spec.mac,
+        spec.txqueuelen,
+    )?;
     let link = net.ns_mut(ns)?.link_mut(index)?;
-    link.qlen = match spec.txqueuelen {
-        Some(q) if q > 0 => q,
-        _ => TUN_DEFAULT_QLEN,
-    };
     link.tap = Some(TapInfo {
         multi_queue: spec.multi_queue,
         pi: !spec.no_pi,

@@ -6,7 +6,7 @@ use cni_core::spec::config::RequestedMac;
 use cni_core::spec::validate::{configured_mtu_not_negative, validate_link_name, validate_mtu};
 use cni_core::CniError;
 
-/// The queue length the other plugins' links get (the tun driver's own is 500).
+/// The queue length the other plugins' links get (the tun driver's default too).
 pub const TAP_TXQUEUELEN: u32 = 1000;
 
 #[derive(Debug, Clone)]
