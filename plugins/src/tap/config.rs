@@ -38,13 +38,24 @@ fn id(f: &cni_core::spec::config::Fields, key: &str) -> Result<Option<u32>, CniE
     }
 }
 
+/// `mtu`: absent or 0 is the kernel's (1500); a negative one is refused,
+/// as the reference's `ip link set mtu` refuses it.
+fn mtu(mtu: Option<i64>) -> Result<Option<u32>, CniError> {
+    match mtu {
+        Some(m) if m < 0 => Err(CniError::invalid_config(format!(
+            "mtu: invalid MTU {m}, must be 0 (the kernel's default) or more"
+        ))),
+        other => Ok(configured_mtu_not_negative("mtu", other)?),
+    }
+}
+
 impl TapConf {
     pub fn parse(stdin: &[u8]) -> Result<Self, CniError> {
         let common = conf::parse(stdin)?;
         let f = common.fields();
         let c = TapConf {
             multi_queue: f.flag("multiQueue")?,
-            mtu: configured_mtu_not_negative("mtu", f.get("mtu")?)?,
+            mtu: mtu(f.get("mtu")?)?,
             mac: f.string("mac")?,
             owner: id(&f, "owner")?,
             group: id(&f, "group")?,
