@@ -21,12 +21,14 @@ mod port_guards;
 mod portmap;
 mod rules;
 mod shaping;
+mod taps;
 mod view;
 
 pub use envs::{KernelEnv, SimEnv};
 pub use firewall::*;
 pub use l3::*;
 pub use links::*;
+pub use taps::*;
 pub use misc::*;
 pub use port_guards::*;
 pub use portmap::*;
@@ -82,6 +84,8 @@ macro_rules! backend_suite_rules {
             macvlan_with_missing_parent_is_not_found,
             ipvlan_is_created_in_target_namespace_with_parent_mac,
             vlan_is_created_in_target_namespace_and_ids_are_unique_per_parent,
+            tap_is_persistent_with_its_flags_owner_and_group,
+            tap_name_taken_is_exists_and_bad_specs_leave_nothing,
             move_to_drops_addresses_and_keeps_name,
             rename_to_existing_name_is_exists,
             rename_makes_link_findable_by_new_name,
