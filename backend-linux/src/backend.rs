@@ -7,7 +7,8 @@ use crate::sysctl;
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, FirewallRule, FirewallSet, IpvlanSpec, LinkInfo, MacAddr,
     MacvlanSpec, MasqRule, NetBackend, NetResult, Netns, NsRef, PortMapRule, PortMapSet, RouteInfo,
-    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TapSpec, TokenBucket, VethPair, VethSpec, VlanSpec,
+    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TapSpec, TokenBucket, VethPair, VethSpec,
+    VlanSpec,
 };
 use ipnet::IpNet;
 use std::sync::OnceLock;

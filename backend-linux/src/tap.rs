@@ -120,7 +120,11 @@ fn make_persistent(spec: &TapSpec, ns: &str) -> NetResult<()> {
         if let Some(id) = id {
             // SAFETY: both take the id as the argument value, no pointer.
             if unsafe { libc::ioctl(fd, request, libc::c_ulong::from(id)) } < 0 {
-                return Err(errno_error(what(&format!("{name} {id}")), Errno::last(), None));
+                return Err(errno_error(
+                    what(&format!("{name} {id}")),
+                    Errno::last(),
+                    None,
+                ));
             }
         }
     }

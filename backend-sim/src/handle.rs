@@ -6,7 +6,8 @@ use crate::{addrs, firewall, links, routes, rules, shaping, spoof, sysctl, tagge
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, FirewallRule, FirewallSet, IpvlanSpec, LinkInfo, MacAddr,
     MacvlanSpec, MasqRule, NetError, NetResult, Netns, NsRef, PortMapRule, PortMapSet, RouteInfo,
-    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TapSpec, TokenBucket, VethPair, VethSpec, VlanSpec,
+    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TapSpec, TokenBucket, VethPair, VethSpec,
+    VlanSpec,
 };
 use ipnet::IpNet;
 

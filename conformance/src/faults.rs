@@ -8,7 +8,8 @@
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, FirewallSet, IpvlanSpec, LinkInfo, MacAddr, MacvlanSpec,
     MasqRule, NetBackend, NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet, RouteInfo,
-    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TapSpec, TokenBucket, VethPair, VethSpec, VlanSpec,
+    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TapSpec, TokenBucket, VethPair, VethSpec,
+    VlanSpec,
 };
 use ipnet::IpNet;
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -197,7 +197,9 @@ fn user_routes(ns: &str) -> Vec<String> {
     for family in ["-4", "-6"] {
         let v: Value = {
             let o = std::process::Command::new("ip")
-                .args(["-n", ns, "-j", family, "route", "show", "table", "all", "dev", "hd0"])
+                .args([
+                    "-n", ns, "-j", family, "route", "show", "table", "all", "dev", "hd0",
+                ])
                 .output()
                 .expect("running ip");
             serde_json::from_slice(&o.stdout).unwrap_or(Value::Null)
@@ -225,9 +227,36 @@ fn ours_brings_back_the_hosts_routes_through_the_device() {
     }
     let mut side = Side::new(Impl::Reference);
     host_device(&side);
-    side.in_host(&["route", "add", "198.51.100.0/24", "via", "10.9.0.1", "dev", "hd0"]);
-    side.in_host(&["route", "add", "203.0.113.0/24", "via", "10.9.0.1", "dev", "hd0", "table", "100"]);
-    side.in_host(&["-6", "route", "add", "2001:db8:1::/48", "via", "fd09::1", "dev", "hd0"]);
+    side.in_host(&[
+        "route",
+        "add",
+        "198.51.100.0/24",
+        "via",
+        "10.9.0.1",
+        "dev",
+        "hd0",
+    ]);
+    side.in_host(&[
+        "route",
+        "add",
+        "203.0.113.0/24",
+        "via",
+        "10.9.0.1",
+        "dev",
+        "hd0",
+        "table",
+        "100",
+    ]);
+    side.in_host(&[
+        "-6",
+        "route",
+        "add",
+        "2001:db8:1::/48",
+        "via",
+        "fd09::1",
+        "dev",
+        "hd0",
+    ]);
     let routes = user_routes(&side.host);
     assert_eq!(
         routes,

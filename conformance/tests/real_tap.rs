@@ -19,8 +19,20 @@ const IFF_PERSIST: u32 = 0x0800;
 const IFF_NO_PI: u32 = 0x1000;
 const IFF_VNET_HDR: u32 = 0x4000;
 
-fn run(side: &Side, verb: &str, conf: &Value, att: &Attachment, args: Option<&str>) -> (i32, Value) {
-    let out = side.run_binary(&our_plugin("tap"), verb, conf.to_string().as_bytes(), att, args);
+fn run(
+    side: &Side,
+    verb: &str,
+    conf: &Value,
+    att: &Attachment,
+    args: Option<&str>,
+) -> (i32, Value) {
+    let out = side.run_binary(
+        &our_plugin("tap"),
+        verb,
+        conf.to_string().as_bytes(),
+        att,
+        args,
+    );
     let v = if out.stdout.trim().is_empty() {
         Value::Null
     } else {
@@ -80,7 +92,15 @@ fn multi_queue_owner_and_group_as_the_kernel_shows_them() {
     let (code, result) = run(&side, "ADD", &conf, &att, None);
     assert_eq!(code, 0, "{result}");
     let details = link_details(&ctr, "eth0");
-    for word in ["tun type tap", "multi_queue", "persist on", "user 4242", "group 4243", "mtu 1400", "qlen 1000"] {
+    for word in [
+        "tun type tap",
+        "multi_queue",
+        "persist on",
+        "user 4242",
+        "group 4243",
+        "mtu 1400",
+        "qlen 1000",
+    ] {
         assert!(details.contains(word), "{word:?} not in {details}");
     }
     let flags = tun_flags(&ctr, "eth0").expect("tun_flags");
@@ -131,7 +151,10 @@ fn the_tap_joins_a_bridge_in_the_container() {
     assert_ne!(code, 0, "{err}");
     assert_eq!(run(&side, "DEL", &conf, &att, None), (0, Value::Null));
     assert!(link_details(&ctr, "eth0").is_empty());
-    assert!(!link_details(&ctr, "br0").is_empty(), "the bridge is not ours");
+    assert!(
+        !link_details(&ctr, "br0").is_empty(),
+        "the bridge is not ours"
+    );
 }
 
 #[test]
@@ -180,7 +203,10 @@ fn ours_does_what_the_recorded_reference_did() {
         let (code, out) = run(&side, "ADD", &conf, &att, args);
         let differs = case.get("ours_differs").is_some();
         if case["add_ok"] == json!(false) {
-            assert_ne!(code, 0, "{label}: the reference failed, ours succeeded: {out}");
+            assert_ne!(
+                code, 0,
+                "{label}: the reference failed, ours succeeded: {out}"
+            );
             if !differs {
                 assert_eq!(out["code"], case["code"], "{label}");
             }
@@ -193,7 +219,16 @@ fn ours_does_what_the_recorded_reference_did() {
         assert_eq!(flags.as_deref(), case["tun_flags"].as_str(), "{label}");
         assert_eq!(qdisc, case["qdisc"].as_str().unwrap(), "{label}");
         assert_eq!(master.as_deref(), case["master"].as_str(), "{label}");
-        assert_eq!(global_addrs(&ctr, "eth0"), case["addresses"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()).collect::<Vec<_>>(), "{label}");
+        assert_eq!(
+            global_addrs(&ctr, "eth0"),
+            case["addresses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap().to_string())
+                .collect::<Vec<_>>(),
+            "{label}"
+        );
         if differs {
             // With owner and group: ours applies the MTU the reference drops.
             assert_eq!(mtu, conf["mtu"].as_u64().unwrap(), "{label}");
@@ -202,7 +237,11 @@ fn ours_does_what_the_recorded_reference_did() {
             assert_eq!(mac, case["mac"].as_str().unwrap(), "{label}");
         }
         assert_eq!(out["interfaces"][0]["mac"], mac.as_str(), "{label}");
-        assert_eq!(run(&side, "DEL", &conf, &att, args), (0, Value::Null), "{label}");
+        assert_eq!(
+            run(&side, "DEL", &conf, &att, args),
+            (0, Value::Null),
+            "{label}"
+        );
         assert_eq!(side.net.state(&ctr), before, "{label}: DEL left something");
     }
 }

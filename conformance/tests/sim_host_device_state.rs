@@ -80,10 +80,16 @@ fn del_brings_back_the_routes_through_the_device() {
     assert_eq!(routes.len(), 3, "{routes:?}");
     let conf = conf(&world, "hd0");
     world.call("ADD", &conf, &att).unwrap();
-    assert!(user_routes(&*world.host()).is_empty(), "moved away with hd0");
-    let saved = std::fs::read_to_string(world.scratch_path("host-device").join("ctr1_eth0.json"))
-        .unwrap();
-    assert!(saved.contains("198.51.100.0/24") && saved.contains("\"table\": 100"), "{saved}");
+    assert!(
+        user_routes(&*world.host()).is_empty(),
+        "moved away with hd0"
+    );
+    let saved =
+        std::fs::read_to_string(world.scratch_path("host-device").join("ctr1_eth0.json")).unwrap();
+    assert!(
+        saved.contains("198.51.100.0/24") && saved.contains("\"table\": 100"),
+        "{saved}"
+    );
     world.call("DEL", &conf, &att).unwrap();
     assert_eq!(user_routes(&*world.host()), routes);
     assert_eq!(world.kernel.snapshot(), start);
@@ -99,7 +105,9 @@ fn a_failed_add_and_an_interrupted_del_restore_the_routes_too() {
         assert!(saved_files(&world).is_empty(), "op {n}");
     });
     world.call("ADD", &conf, &att).unwrap();
-    world.faults.fail_next(NetOp::AddRoute, None, NetErrorKind::Other);
+    world
+        .faults
+        .fail_next(NetOp::AddRoute, None, NetErrorKind::Other);
     let e = world.call("DEL", &conf, &att).unwrap_err();
     assert!(e.msg.contains("restoring route"), "{e}");
     world.faults.clear_faults();
@@ -158,7 +166,12 @@ fn gc_removes_the_state_of_attachments_no_longer_valid() {
     std::fs::write(dir.join(".cni-rs-tmp-4194304-0-x"), b"half").unwrap();
     assert_eq!(
         saved_files(&world),
-        [".cni-rs-tmp-4194304-0-x", "ctr1_eth0.json", "ctr2_eth0.json", "ctr3_eth0.json"]
+        [
+            ".cni-rs-tmp-4194304-0-x",
+            "ctr1_eth0.json",
+            "ctr2_eth0.json",
+            "ctr3_eth0.json"
+        ]
     );
 
     let mut gc = c0.clone();

@@ -29,8 +29,16 @@ fn world_for(conf: &Value, id: &str) -> (SimWorld, Attachment, Value) {
 fn add_err(world: &SimWorld, conf: &Value, att: &Attachment) -> Failure {
     let before = world.kernel.snapshot();
     let e = world.call("ADD", conf, att).expect_err("ADD must fail");
-    assert_eq!(world.kernel.snapshot(), before, "a failed ADD left something");
-    assert!(world.leases().is_empty(), "lease kept: {:?}", world.leases());
+    assert_eq!(
+        world.kernel.snapshot(),
+        before,
+        "a failed ADD left something"
+    );
+    assert!(
+        world.leases().is_empty(),
+        "lease kept: {:?}",
+        world.leases()
+    );
     e
 }
 
@@ -73,7 +81,10 @@ fn a_missing_or_wrong_bridge_is_refused_before_anything_changes() {
         })
         .unwrap();
     let e = add_err(&world, &conf, &att);
-    assert!(e.msg.starts_with("bridge: br0") && e.msg.contains("not a bridge"), "{e}");
+    assert!(
+        e.msg.starts_with("bridge: br0") && e.msg.contains("not a bridge"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -81,8 +92,22 @@ fn flags_owner_and_group_as_the_reference_sets_them() {
     // (config, multi_queue, pi, vnet_hdr, owner, group)
     let cases = [
         (json!({}), false, false, false, None, None),
-        (json!({"multiQueue": true, "owner": 7}), true, false, false, Some(7), None),
-        (json!({"owner": 7, "group": 8}), false, true, true, Some(7), Some(8)),
+        (
+            json!({"multiQueue": true, "owner": 7}),
+            true,
+            false,
+            false,
+            Some(7),
+            None,
+        ),
+        (
+            json!({"owner": 7, "group": 8}),
+            false,
+            true,
+            true,
+            Some(7),
+            Some(8),
+        ),
         (
             json!({"owner": 7, "group": 8, "multiQueue": true}),
             true,
@@ -146,7 +171,11 @@ fn bad_input_is_refused_naming_the_field_and_leaves_nothing() {
         (json!({"group": "wheel"}), 6, "group"),
         (json!({"multiQueue": 1}), 6, "multiQueue"),
         (json!({"mac": "01:00:5e:00:00:01"}), 7, "mac"),
-        (json!({"runtimeConfig": {"mac": "nope"}}), 7, "runtimeConfig.mac"),
+        (
+            json!({"runtimeConfig": {"mac": "nope"}}),
+            7,
+            "runtimeConfig.mac",
+        ),
         (json!({"bridge": "a b"}), 7, "bridge"),
     ] {
         let (world, att, conf) = world_for(&tap(extra.clone()), "bad");

@@ -28,12 +28,12 @@ pub use envs::{KernelEnv, SimEnv};
 pub use firewall::*;
 pub use l3::*;
 pub use links::*;
-pub use taps::*;
 pub use misc::*;
 pub use port_guards::*;
 pub use portmap::*;
 pub use rules::*;
 pub use shaping::*;
+pub use taps::*;
 pub use view::*;
 
 use cni_core::net::{LinkInfo, NetBackend, NetErrorKind, NetResult, Netns, NsRef};

@@ -62,7 +62,11 @@ pub fn tap_name_taken_is_exists_and_bad_specs_leave_nothing(env: &mut dyn SuiteE
     let ns = env.new_netns();
     let n = open(env, &ns);
     n.create_tap(&tap("tap0")).unwrap();
-    expect_kind(n.create_tap(&tap("tap0")), NetErrorKind::Exists, "a tap of that name");
+    expect_kind(
+        n.create_tap(&tap("tap0")),
+        NetErrorKind::Exists,
+        "a tap of that name",
+    );
     expect_kind(n.create_tap(&tap("lo")), NetErrorKind::Exists, "lo");
     let before = n.links().unwrap();
     let too_big = TapSpec {
@@ -75,6 +79,10 @@ pub fn tap_name_taken_is_exists_and_bad_specs_leave_nothing(env: &mut dyn SuiteE
         ..tap("tap2")
     };
     // Neither the simulator nor this project's test kernels have SELinux.
-    expect_kind(n.create_tap(&selinux), NetErrorKind::Invalid, "an SELinux context");
+    expect_kind(
+        n.create_tap(&selinux),
+        NetErrorKind::Invalid,
+        "an SELinux context",
+    );
     assert_eq!(n.links().unwrap(), before, "a failed create left a link");
 }

@@ -34,7 +34,11 @@ pub(super) fn move_out(
 /// route already there counts as restored). A route the host no longer
 /// takes (its gateway unreachable now, say) is logged and left: it must not
 /// make DEL fail for ever; any other failure fails DEL, whose retry finishes.
-pub(super) fn restore(host: &dyn Netns, link: &LinkInfo, state: &HostState) -> Result<(), CniError> {
+pub(super) fn restore(
+    host: &dyn Netns,
+    link: &LinkInfo,
+    state: &HostState,
+) -> Result<(), CniError> {
     for spec in state.address_specs()? {
         match host.add_address(link.index, &spec) {
             Err(e) if e.kind == NetErrorKind::Exists => {}
