@@ -2,6 +2,9 @@
 //! host, the tap goes into a container namespace beside it):
 //! - multi-queue, owner and group as the kernel reports them (`ip -d link`,
 //!   `/sys/class/net/eth0/tun_flags`), CHECK, DEL, DEL again;
+//! - a user (the test, as a VM would) attaches two queues to the
+//!   multi-queue tap and the tap gets carrier, and a single-queue tap takes
+//!   one queue only;
 //! - `bridge`: a bridge in the container the tap becomes a port of;
 //! - `selinuxContext` on this kernel (no SELinux): ADD fails and leaves nothing;
 //! - the reference tap (plugins v1.5.1; `/usr/lib/cni` 1.1.1 has none) as
@@ -9,9 +12,11 @@
 //!   cases must do the same, except where the record names a deliberate
 //!   difference.
 
+use cni_backend_linux::netns::{run_in, NetnsFile};
 use cni_conformance::differential::{link_details, Attachment, Impl, Side};
 use cni_conformance::realns::{in_ns_output, ip_json, ip_ok, our_plugin, reference_for};
 use serde_json::{json, Value};
+use std::os::fd::{AsRawFd, OwnedFd};
 
 const IFF_TAP: u32 = 0x0002;
 const IFF_MULTI_QUEUE: u32 = 0x0100;
@@ -69,6 +74,102 @@ fn global_addrs(ns: &str, name: &str) -> Vec<String> {
         .collect();
     out.sort();
     out
+}
+
+/// `struct ifreq` with the flags, as TUNSETIFF takes it.
+#[repr(C)]
+struct IfReq {
+    name: [u8; 16],
+    flags: u16,
+    _pad: [u8; 22],
+}
+
+/// Attaches `n` queues to tap `name` in the namespace at `path`, as a VM
+/// would: the descriptors (the queues go when they are dropped), or the
+/// errno of the first attach that failed.
+fn attach_queues(path: &str, name: &str, n: usize, multi_queue: bool) -> Result<Vec<OwnedFd>, i32> {
+    let ns = NetnsFile::open(path).expect("opening the container namespace");
+    run_in(&ns, || {
+        let mut fds = Vec::new();
+        for _ in 0..n {
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open("/dev/net/tun")
+                .map_err(|e| e.raw_os_error().unwrap_or(-1))?;
+            let mut req = IfReq {
+                name: [0; 16],
+                flags: (IFF_TAP | IFF_NO_PI | if multi_queue { IFF_MULTI_QUEUE } else { 0 }) as u16,
+                _pad: [0; 22],
+            };
+            req.name[..name.len()].copy_from_slice(name.as_bytes());
+            // SAFETY: TUNSETIFF reads and writes one 40-byte `struct ifreq`.
+            let rc =
+                unsafe { libc::ioctl(file.as_raw_fd(), libc::TUNSETIFF, &mut req as *mut IfReq) };
+            if rc < 0 {
+                return Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(-1));
+            }
+            fds.push(OwnedFd::from(file));
+        }
+        Ok(fds)
+    })
+    .expect("running in the container namespace")
+}
+
+#[test]
+fn a_user_attaches_two_queues_to_the_multi_queue_tap_and_one_to_a_single_queue_tap() {
+    if reference_for(
+        "a_user_attaches_two_queues_to_the_multi_queue_tap_and_one_to_a_single_queue_tap",
+    )
+    .is_none()
+    {
+        return;
+    }
+    let mut side = Side::new(Impl::Reference);
+    for (id, multi_queue) in [("mq2", true), ("sq1", false)] {
+        let att = side.container(id, id);
+        let ctr = Side::ns_of(&att);
+        let conf = side.conf(
+            &json!({"name": "tap-q", "type": "tap", "multiQueue": multi_queue}),
+            "1.0.0",
+        );
+        let (code, result) = run(&side, "ADD", &conf, &att, None);
+        assert_eq!(code, 0, "{result}");
+        assert!(
+            link_details(&ctr, "eth0").contains("NO-CARRIER"),
+            "nobody attached yet"
+        );
+        if multi_queue {
+            let queues = attach_queues(&att.netns, "eth0", 2, true).expect("two queues");
+            let details = link_details(&ctr, "eth0");
+            assert!(details.contains("numqueues 2"), "{details}");
+            assert!(
+                details.contains("LOWER_UP"),
+                "a queue brings carrier: {details}"
+            );
+            drop(queues);
+            let details = link_details(&ctr, "eth0");
+            assert!(
+                details.contains("numqueues 0") && details.contains("persist on"),
+                "{details}"
+            );
+        } else {
+            let one = attach_queues(&att.netns, "eth0", 1, false).expect("one queue");
+            assert_eq!(
+                attach_queues(&att.netns, "eth0", 1, false).err(),
+                Some(libc::EBUSY),
+                "a single-queue tap takes one user"
+            );
+            assert_eq!(
+                attach_queues(&att.netns, "eth0", 1, true).err(),
+                Some(libc::EINVAL),
+                "nor a multi-queue attach"
+            );
+            drop(one);
+        }
+        assert_eq!(run(&side, "DEL", &conf, &att, None), (0, Value::Null));
+        assert!(link_details(&ctr, "eth0").is_empty());
+    }
 }
 
 #[test]
