@@ -54,6 +54,22 @@ fn find_bridge(container: &dyn Netns, name: &str, netns: &str) -> Result<LinkInf
     Ok(link)
 }
 
+/// IPAM's result, which must hold an address (as the reference requires).
+fn addresses<'u>(
+    ipam: &'u dyn IpamDelegate,
+    ipam_type: &'u str,
+    args: &'u CmdArgs,
+    undo: &mut Undo<'u>,
+) -> Result<CniResult, CniError> {
+    let result = delegate::allocate(ipam, ipam_type, args, CONTAINER_IFACE, undo)?;
+    if result.ips.is_empty() {
+        return Err(CniError::decode(format!(
+            "IPAM plugin {ipam_type} returned no IP configuration"
+        )));
+    }
+    Ok(result)
+}
+
 impl Plugin for Tap<'_> {
     fn add(&self, args: &CmdArgs) -> Result<CniResult, CniError> {
         let conf = TapConf::parse(&args.stdin)?;
@@ -70,9 +86,7 @@ impl Plugin for Tap<'_> {
         let ipam_type = conf.common.ipam_type();
         let link_first = ipam_type.is_some_and(delegate::needs_interface_first);
         let mut result = match ipam_type {
-            Some(t) if !link_first => {
-                delegate::allocate(self.ipam, t, args, CONTAINER_IFACE, &mut undo)?
-            }
+            Some(t) if !link_first => addresses(self.ipam, t, args, &mut undo)?,
             _ => CniResult::default(),
         };
         let addrs: Vec<_> = result.ips.iter().map(|ip| ip.address.addr()).collect();
@@ -99,7 +113,7 @@ impl Plugin for Tap<'_> {
         if let (true, Some(t)) = (link_first, ipam_type) {
             ns.set_up(index, true)
                 .ctx(&format!("setting {} up for IPAM", link.name))?;
-            result = delegate::allocate(self.ipam, t, args, CONTAINER_IFACE, &mut undo)?;
+            result = addresses(self.ipam, t, args, &mut undo)?;
         }
         let result =
             add_result::single_container_interface(&conf.common, ns, &link, result, &args.netns)?;
@@ -157,5 +171,55 @@ impl Plugin for Tap<'_> {
 
     fn about(&self) -> String {
         cni_core::skel::about_text("tap plugin")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::common::Verb;
+    use cni_backend_sim::SimKernel;
+    use std::cell::RefCell;
+
+    /// An IPAM plugin that hands out nothing, and records the verbs it ran.
+    #[derive(Default)]
+    struct NoAddresses(RefCell<Vec<Verb>>);
+
+    impl IpamDelegate for NoAddresses {
+        fn run(
+            &self,
+            verb: Verb,
+            _ipam_type: &str,
+            _netconf: &[u8],
+            _args: &CmdArgs,
+        ) -> Result<Option<CniResult>, CniError> {
+            self.0.borrow_mut().push(verb);
+            Ok((verb == Verb::Add).then(CniResult::default))
+        }
+    }
+
+    #[test]
+    fn an_ipam_result_without_addresses_fails_add_and_is_released() {
+        let kernel = SimKernel::new();
+        kernel.add_netns("/var/run/netns/c").unwrap();
+        let before = kernel.snapshot();
+        let ipam = NoAddresses::default();
+        let tap = Tap {
+            backend: &kernel,
+            ipam: &ipam,
+        };
+        let args = CmdArgs {
+            container_id: "c".into(),
+            netns: "/var/run/netns/c".into(),
+            ifname: "eth0".into(),
+            args: String::new(),
+            path: Vec::new(),
+            stdin: br#"{"cniVersion":"1.0.0","name":"n","type":"tap","ipam":{"type":"x"}}"#
+                .to_vec(),
+        };
+        let e = tap.add(&args).unwrap_err();
+        assert!(e.msg.contains("returned no IP configuration"), "{e}");
+        assert_eq!(kernel.snapshot(), before);
+        assert_eq!(*ipam.0.borrow(), [Verb::Add, Verb::Del]);
     }
 }
