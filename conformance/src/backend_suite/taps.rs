@@ -1,7 +1,8 @@
 //! Taps, on both backends: made persistent in the handle's namespace with
 //! the flags, owner and group asked for; no carrier (nobody holds them
 //! open); a taken name is `Exists` (never attached to); the MTU range of a
-//! tap; an SELinux context refused on a kernel without SELinux.
+//! tap; an SELinux context refused on a kernel without SELinux; a MAC
+//! refused after the tap was made leaves nothing.
 
 use super::{expect_kind, link, open, SuiteEnv};
 use cni_core::net::{LinkKind, NetErrorKind, TapInfo, TapSpec};
@@ -84,5 +85,12 @@ pub fn tap_name_taken_is_exists_and_bad_specs_leave_nothing(env: &mut dyn SuiteE
         NetErrorKind::Invalid,
         "an SELinux context",
     );
+    // Refused after the tap exists (Linux: by netlink, once it is
+    // persistent), so the tap must be taken away again.
+    let multicast = TapSpec {
+        mac: Some("01:00:5e:00:00:01".parse().unwrap()),
+        ..tap("tap3")
+    };
+    assert!(n.create_tap(&multicast).is_err(), "a multicast MAC");
     assert_eq!(n.links().unwrap(), before, "a failed create left a link");
 }
