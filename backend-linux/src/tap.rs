@@ -10,7 +10,7 @@
 use crate::error::{errno_error, io_error};
 use crate::netlink::{validate_ifname, Rtnl};
 use crate::netns::{run_in, NetnsFile};
-use cni_core::net::{LinkInfo, NetError, NetErrorKind, NetResult, TapSpec};
+use cni_core::net::{LinkInfo, NetError, NetResult, TapSpec};
 use nix::errno::Errno;
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -75,16 +75,10 @@ fn make_persistent(spec: &TapSpec, ns: &str) -> NetResult<()> {
     let what = |step: &str| format!("{step} for tap {} in netns {ns}", spec.name);
     if let Some(ctx) = &spec.selinux_context {
         set_thread_selinux_context(ctx).map_err(|e| {
+            let err = io_error(what(&format!("set SELinux context {ctx:?}")), &e);
             NetError::new(
-                if e.raw_os_error() == Some(libc::EINVAL) {
-                    NetErrorKind::Invalid
-                } else {
-                    io_error("", &e).kind
-                },
-                format!(
-                    "{}: {e} (is SELinux enabled, and the context valid?)",
-                    what(&format!("set SELinux context {ctx:?}"))
-                ),
+                err.kind,
+                format!("{} (is SELinux enabled, and the context valid?)", err.msg),
             )
         })?;
     }
