@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
 done
 if [ -z "$from" ]; then
     . scripts/cargo-env.sh
-    cargo build-static
+    build_static
     from=$(static_bin_dir)
 fi
 

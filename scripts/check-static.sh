@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/cargo-env.sh
-cargo build-static
+build_static
 BIN=$(static_bin_dir)
 status=0
 . scripts/shipped-plugins.sh

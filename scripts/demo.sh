@@ -16,7 +16,7 @@ fi
 [ "${SKIP_DEPS:-0}" = 1 ] || scripts/install-deps.sh
 
 echo "== building (release, static) =="
-cargo build-static
+build_static
 BIN=$(static_bin_dir)
 echo "plugins in $BIN: $(cd "$BIN" && ls bridge ptp macvlan loopback host-local cnitool 2>/dev/null | tr '\n' ' ')"
 

@@ -17,3 +17,15 @@ apt-get install -y -qq --no-install-recommends \
 apt-get install -y -qq --no-install-recommends etcd-server protobuf-compiler openssl >/dev/null
 # Podman for the real-runtime test, with its recommended helpers, as seen working.
 apt-get install -y -qq podman >/dev/null
+# The shipped static build targets musl (.cargo/config.toml says why): rustup's
+# standard library for it, and Debian's musl-gcc for the one C dependency
+# (ring). Without them the scripts build static glibc binaries instead, loudly.
+apt-get install -y -qq --no-install-recommends musl-tools >/dev/null
+cd "$(dirname "$0")/.."
+. scripts/cargo-env.sh
+if command -v rustup >/dev/null 2>&1; then
+    rustup target add x86_64-unknown-linux-musl >/dev/null ||
+        echo "install-deps: WARNING: rustup could not add x86_64-unknown-linux-musl; static builds fall back to glibc" >&2
+else
+    echo "install-deps: WARNING: no rustup; static builds fall back to glibc (crt-static)" >&2
+fi

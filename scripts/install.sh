@@ -36,7 +36,7 @@ done
 
 if [ -z "$from" ]; then
     . scripts/cargo-env.sh
-    cargo build-static
+    build_static
     from=$(static_bin_dir)
 fi
 

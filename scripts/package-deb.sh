@@ -19,8 +19,8 @@ case "${1:-}" in
     *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
 command -v cargo-deb >/dev/null 2>&1 || cargo install cargo-deb --locked
-[ "$build" = 1 ] && cargo build-static
-triple=$(rustc -vV | sed -n 's/^host: //p')
+[ "$build" = 1 ] && build_static
+triple=$(static_target)
 out="${CARGO_TARGET_DIR:-$PWD/target}/debian"
 mkdir -p "$out"
 # Already stripped (profile.release), and static: no strip, no shlibdeps.

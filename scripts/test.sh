@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 . scripts/cargo-env.sh
 # The real-namespace tests exec the plugin binaries: build them first.
 cargo build --workspace --bins
+# The installer-image test uses the shipped static binaries, where these
+# scripts put them (musl, or the glibc fallback).
+export CNI_RS_STATIC_BIN_DIR="${CNI_RS_STATIC_BIN_DIR:-$(static_bin_dir)}"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0

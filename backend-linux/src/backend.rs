@@ -5,10 +5,10 @@ use crate::netns::NetnsFile;
 use crate::nftables::{self, tagged_sets, NfSocket};
 use crate::sysctl;
 use cni_core::net::{
-    AddressInfo, AddressSpec, BridgeSpec, FirewallRule, FirewallSet, IpvlanSpec, LinkInfo, MacAddr,
-    MacvlanSpec, MasqRule, NetBackend, NetResult, Netns, NsRef, PortMapRule, PortMapSet, RouteInfo,
-    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TapSpec, TokenBucket, VethPair, VethSpec,
-    VlanSpec,
+    AddressInfo, AddressSpec, BridgeSpec, DummySpec, FirewallRule, FirewallSet, IpvlanSpec,
+    LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetBackend, NetResult, Netns, NsRef, PortMapRule,
+    PortMapSet, RouteInfo, RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TapSpec,
+    TokenBucket, VethPair, VethSpec, VlanSpec, VrfSpec,
 };
 use ipnet::IpNet;
 use std::sync::OnceLock;
@@ -130,6 +130,12 @@ impl Netns for LinuxNetns {
     }
     fn create_tap(&self, spec: &TapSpec) -> NetResult<LinkInfo> {
         crate::tap::create(&self.file, &self.rtnl, spec)
+    }
+    fn create_dummy(&self, spec: &DummySpec) -> NetResult<LinkInfo> {
+        self.rtnl.create_dummy(spec)
+    }
+    fn create_vrf(&self, spec: &VrfSpec) -> NetResult<LinkInfo> {
+        self.rtnl.create_vrf(spec)
     }
     fn delete_link(&self, index: u32) -> NetResult<()> {
         self.rtnl.delete_link(index)

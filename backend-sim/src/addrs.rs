@@ -4,7 +4,7 @@
 use crate::model::{Addr, Namespace, Net, NsId};
 use cni_core::net::{
     AddressInfo, AddressSpec, LinkKind, MacAddr, NetError, NetErrorKind, NetResult, RouteInfo,
-    RouteProtocol, RouteScope, TABLE_MAIN,
+    RouteProtocol, RouteScope,
 };
 use ipnet::{IpNet, Ipv6Net};
 use std::net::{IpAddr, Ipv6Addr};
@@ -21,7 +21,7 @@ fn address_scope(addr: &IpNet) -> RouteScope {
     }
 }
 
-fn prefix_route(a: &Addr) -> Option<RouteInfo> {
+fn prefix_route(a: &Addr, table: u32) -> Option<RouteInfo> {
     let v4 = a.addr.addr().is_ipv4();
     // Linux: no IPv4 prefix route for /32 or loopback; IPv6 loopback is local-only.
     if a.scope == RouteScope::Host || (v4 && a.addr.prefix_len() == 32) {
@@ -36,7 +36,7 @@ fn prefix_route(a: &Addr) -> Option<RouteInfo> {
         } else {
             RouteScope::Universe
         },
-        table: TABLE_MAIN,
+        table,
         metric: (!v4).then_some(IPV6_KERNEL_METRIC),
         mtu: None,
         advmss: None,
@@ -46,11 +46,14 @@ fn prefix_route(a: &Addr) -> Option<RouteInfo> {
 }
 
 fn add_prefix_route(space: &mut Namespace, a: &Addr) {
-    if let Some(route) = prefix_route(a) {
-        let present = space
-            .routes
-            .iter()
-            .any(|r| r.dst == route.dst && r.oif == route.oif && r.protocol == route.protocol);
+    // A VRF port's connected routes go to the VRF's table.
+    if let Some(route) = prefix_route(a, space.l3_table(a.index)) {
+        let present = space.routes.iter().any(|r| {
+            r.table == route.table
+                && r.dst == route.dst
+                && r.oif == route.oif
+                && r.protocol == route.protocol
+        });
         if !present {
             space.routes.push(route);
         }
@@ -92,12 +95,25 @@ pub(crate) fn on_link_up(space: &mut Namespace, index: u32) {
 }
 
 /// Linux drops every route through a downed link, and its IPv6 addresses
-/// (keep_addr_on_down=0); IPv4 addresses stay.
+/// unless keep_addr_on_down (`all`'s when not 0, else the link's) is
+/// positive: then its global ones stay (their prefix routes come back when
+/// it is up again) and only link-local ones go. IPv4 addresses stay.
 pub(crate) fn on_link_down(space: &mut Namespace, index: u32) {
+    let keep = keeps_v6_addresses(space, index);
     space.routes.retain(|r| r.oif != Some(index));
-    space
-        .addrs
-        .retain(|a| a.index != index || a.addr.addr().is_ipv4());
+    space.addrs.retain(|a| {
+        a.index != index || a.addr.addr().is_ipv4() || (keep && a.scope == RouteScope::Universe)
+    });
+}
+
+fn keeps_v6_addresses(space: &Namespace, index: u32) -> bool {
+    let value = |v: Option<&String>| v.and_then(|v| v.trim().parse::<i32>().ok()).unwrap_or(0);
+    let all = value(space.sysctls.get("net/ipv6/conf/all/keep_addr_on_down"));
+    let link = space
+        .links
+        .get(&index)
+        .map_or(0, |l| value(l.conf.get("ipv6/keep_addr_on_down")));
+    (if all != 0 { all } else { link }) > 0
 }
 
 fn eui64_link_local(mac: MacAddr) -> IpNet {
@@ -127,7 +143,8 @@ pub(crate) fn settle_link_local(net: &mut Net) {
             .is_some_and(|v| v == "1");
         for l in space.links.values() {
             let disabled = v6_off || l.conf.get("ipv6/disable_ipv6").is_some_and(|v| v == "1");
-            if l.kind != LinkKind::Loopback
+            // No link-local address on an L3 master (Linux's addrconf_addr_gen).
+            if !matches!(l.kind, LinkKind::Loopback | LinkKind::Vrf)
                 && !l.link_local_done
                 && !disabled
                 && net.oper_up(id, l.index)

@@ -2,12 +2,12 @@
 
 use crate::kernel::SimKernel;
 use crate::model::{Net, NsId};
-use crate::{addrs, firewall, links, routes, rules, shaping, spoof, sysctl, tagged_sets};
+use crate::{addrs, firewall, l3mdev, links, routes, rules, shaping, spoof, sysctl, tagged_sets};
 use cni_core::net::{
-    AddressInfo, AddressSpec, BridgeSpec, FirewallRule, FirewallSet, IpvlanSpec, LinkInfo, MacAddr,
-    MacvlanSpec, MasqRule, NetError, NetResult, Netns, NsRef, PortMapRule, PortMapSet, RouteInfo,
-    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TapSpec, TokenBucket, VethPair, VethSpec,
-    VlanSpec,
+    AddressInfo, AddressSpec, BridgeSpec, DummySpec, FirewallRule, FirewallSet, IpvlanSpec,
+    LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetError, NetResult, Netns, NsRef, PortMapRule,
+    PortMapSet, RouteInfo, RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TapSpec,
+    TokenBucket, VethPair, VethSpec, VlanSpec, VrfSpec,
 };
 use ipnet::IpNet;
 
@@ -70,6 +70,13 @@ impl Netns for SimNetns {
     }
     fn create_tap(&self, spec: &TapSpec) -> NetResult<LinkInfo> {
         self.write(|net, ns| crate::tap::create_tap(net, ns, spec))
+    }
+
+    fn create_dummy(&self, spec: &DummySpec) -> NetResult<LinkInfo> {
+        self.write(|net, ns| l3mdev::create_dummy(net, ns, spec))
+    }
+    fn create_vrf(&self, spec: &VrfSpec) -> NetResult<LinkInfo> {
+        self.write(|net, ns| l3mdev::create_vrf(net, ns, spec))
     }
 
     fn delete_link(&self, index: u32) -> NetResult<()> {

@@ -23,12 +23,13 @@
 //! ports has carrier (a bridge whose last port left has none), as Linux does.
 //! IPv6 link-local addresses appear as soon as a link has carrier, without a
 //! tentative phase; IPv6 addresses and routes are dropped when the link goes
-//! down (keep_addr_on_down=0).
+//! down (global IPv6 addresses stay with keep_addr_on_down).
 
 mod addrs;
 mod firewall;
 mod handle;
 mod kernel;
+mod l3mdev;
 mod links;
 mod model;
 mod render;

@@ -358,6 +358,11 @@ pub(crate) fn remove_link(net: &mut Net, at: &LinkAddr) {
             released.push(l.index);
         }
     }
+    if link.kind == LinkKind::Vrf {
+        for port in &released {
+            crate::l3mdev::cycle_port(space, *port);
+        }
+    }
     if let Some(master) = link.master {
         recalc_bridge(net, &at.0, master);
     }
@@ -435,33 +440,43 @@ pub(crate) fn set_master(
     let space = net.ns_mut(ns)?;
     let link = space.link(index)?;
     let old = link.master;
+    if master == old {
+        return Ok(());
+    }
+    let to_vrf = master.is_some_and(|m| crate::l3mdev::is_vrf(space, m));
+    let from_vrf = old.is_some_and(|o| crate::l3mdev::is_vrf(space, o));
     if let Some(m) = master {
-        let bridge = space.link(m)?;
-        if bridge.kind != LinkKind::Bridge {
-            return Err(NetError::invalid(format!(
-                "master {:?} is not a bridge",
-                bridge.name
-            )));
-        }
-        if matches!(link.kind, LinkKind::Bridge | LinkKind::Loopback) || m == index {
-            return Err(NetError::invalid(format!(
-                "link {:?} cannot be a bridge port",
-                link.name
-            )));
+        if to_vrf {
+            crate::l3mdev::check_port(space, index, m)?;
+        } else {
+            let bridge = space.link(m)?;
+            if bridge.kind != LinkKind::Bridge {
+                return Err(NetError::invalid(format!(
+                    "master {:?} is not a bridge",
+                    bridge.name
+                )));
+            }
+            if matches!(link.kind, LinkKind::Bridge | LinkKind::Loopback) || m == index {
+                return Err(NetError::invalid(format!(
+                    "link {:?} cannot be a bridge port",
+                    link.name
+                )));
+            }
         }
     }
     // Linux moves a port from its old master to the new one in one call.
     let link = space.link_mut(index)?;
     link.master = master;
-    if master != old {
-        link.hairpin = false;
-        link.isolated = false;
+    link.hairpin = false;
+    link.isolated = false;
+    if to_vrf || from_vrf {
+        crate::l3mdev::cycle_port(space, index);
     }
-    if let Some(m) = master {
+    if let Some(m) = master.filter(|_| !to_vrf) {
         space.link_mut(m)?.had_ports = true;
         recalc_bridge(net, ns, m);
     }
-    if let Some(o) = old {
+    if let Some(o) = old.filter(|_| !from_vrf) {
         recalc_bridge(net, ns, o);
     }
     Ok(())

@@ -64,6 +64,8 @@ pub(crate) struct Link {
     pub macvlan_mode: Option<MacvlanMode>,
     pub ipvlan_mode: Option<IpvlanMode>,
     pub vlan_id: Option<u16>,
+    /// Vrf: its routing table.
+    pub vrf_table: Option<u32>,
     /// Macvlan: the broadcast queue length asked for at creation (or the default).
     pub bc_queue_len: Option<u32>,
     /// IFLA_IFALIAS; empty when unset. Kept across moves and renames.
@@ -194,6 +196,16 @@ impl Namespace {
             .map(|l| l.index)
     }
 
+    /// The table a link's connected routes go to: its VRF's, else main.
+    pub(crate) fn l3_table(&self, index: u32) -> u32 {
+        self.links
+            .get(&index)
+            .and_then(|l| l.master)
+            .and_then(|m| self.links.get(&m))
+            .and_then(|m| m.vrf_table)
+            .unwrap_or(cni_core::net::TABLE_MAIN)
+    }
+
     pub(crate) fn ports_of(&self, bridge: u32) -> Vec<u32> {
         self.links
             .values()
@@ -225,6 +237,7 @@ impl Link {
             macvlan_mode: None,
             ipvlan_mode: None,
             vlan_id: None,
+            vrf_table: None,
             bc_queue_len: None,
             alias: String::new(),
             tap: None,
@@ -340,6 +353,7 @@ impl Net {
             macvlan_mode: link.macvlan_mode,
             ipvlan_mode: link.ipvlan_mode,
             vlan_id: link.vlan_id,
+            vrf_table: link.vrf_table,
             hairpin: is_port.then_some(link.hairpin),
             isolated: is_port.then_some(link.isolated),
             bc_queue_len: link.bc_queue_len,

@@ -39,6 +39,8 @@ fn kind(k: &LinkKind) -> &str {
         LinkKind::Ipvlan => "ipvlan",
         LinkKind::Vlan => "vlan",
         LinkKind::Tap => "tap",
+        LinkKind::Dummy => "dummy",
+        LinkKind::Vrf => "vrf",
         LinkKind::Other(s) => s,
     }
 }
@@ -97,6 +99,9 @@ fn link_line(net: &Net, id: &NsId, space: &Namespace, l: &Link, detail: Detail) 
     }
     if let Some(t) = &l.tap {
         crate::tap::render(&mut s, t);
+    }
+    if let Some(t) = l.vrf_table {
+        let _ = write!(s, " table {t}");
     }
     if l.promisc {
         s.push_str(" promisc");

@@ -6,10 +6,10 @@
 //! the simulator and on the real kernel.
 
 use cni_core::net::{
-    AddressInfo, AddressSpec, BridgeSpec, FirewallSet, IpvlanSpec, LinkInfo, MacAddr, MacvlanSpec,
-    MasqRule, NetBackend, NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet, RouteInfo,
-    RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TapSpec, TokenBucket, VethPair, VethSpec,
-    VlanSpec,
+    AddressInfo, AddressSpec, BridgeSpec, DummySpec, FirewallSet, IpvlanSpec, LinkInfo, MacAddr,
+    MacvlanSpec, MasqRule, NetBackend, NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet,
+    RouteInfo, RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TapSpec, TokenBucket, VethPair,
+    VethSpec, VlanSpec, VrfSpec,
 };
 use ipnet::IpNet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -27,6 +27,8 @@ pub enum NetOp {
     CreateIpvlan,
     CreateVlan,
     CreateTap,
+    CreateDummy,
+    CreateVrf,
     DeleteLink,
     SetUp,
     SetMaster,
@@ -307,6 +309,12 @@ impl Netns for FaultyNetns {
     }
     fn create_tap(&self, spec: &TapSpec) -> NetResult<LinkInfo> {
         self.run(NetOp::CreateTap, |n| n.create_tap(spec))
+    }
+    fn create_dummy(&self, spec: &DummySpec) -> NetResult<LinkInfo> {
+        self.run(NetOp::CreateDummy, |n| n.create_dummy(spec))
+    }
+    fn create_vrf(&self, spec: &VrfSpec) -> NetResult<LinkInfo> {
+        self.run(NetOp::CreateVrf, |n| n.create_vrf(spec))
     }
     fn delete_link(&self, index: u32) -> NetResult<()> {
         self.run(NetOp::DeleteLink, |n| n.delete_link(index))

@@ -22,6 +22,7 @@ use cni_plugins::sbr::Sbr;
 use cni_plugins::tap::Tap;
 use cni_plugins::tuning::Tuning;
 use cni_plugins::vlan::Vlan;
+use cni_plugins::{dummy::Dummy, vrf::Vrf};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -173,6 +174,13 @@ impl InProcess {
             backend,
             ipam: &ipam,
         };
+        let (dummy, vrf) = (
+            Dummy {
+                backend,
+                ipam: &ipam,
+            },
+            Vrf { backend },
+        );
         let sys = self.sys_root();
         let host_device = HostDevice {
             backend,
@@ -199,6 +207,8 @@ impl InProcess {
             "ipvlan" => &ipvlan,
             "vlan" => &vlan,
             "tap" => &tap,
+            "dummy" => &dummy,
+            "vrf" => &vrf,
             "host-device" => &host_device,
             "loopback" => &loopback,
             "portmap" => &portmap,

@@ -21,11 +21,18 @@ impl Scenario {
     /// kernel without it, the kernel runners check instead that ADD fails
     /// naming the module and leaves nothing behind.
     pub fn kernel_driver(&self) -> Option<&'static str> {
-        match (self.conf)()["type"].as_str()? {
-            "ipvlan" => Some("ipvlan"),
-            "vlan" => Some("8021q"),
-            _ => None,
-        }
+        driver_of(&(self.conf)())
+    }
+}
+
+/// The module a config's plugin needs from the kernel, if it may lack it.
+fn driver_of(conf: &Value) -> Option<&'static str> {
+    match conf["type"].as_str()? {
+        "ipvlan" => Some("ipvlan"),
+        "vlan" => Some("8021q"),
+        "dummy" => Some("dummy"),
+        "vrf" => Some("vrf"),
+        _ => None,
     }
 }
 
@@ -203,6 +210,26 @@ pub const SCENARIOS: &[Scenario] = &[
         needs_uplink: true,
     },
     Scenario {
+        slug: "dummy",
+        versions: ALL_VERSIONS,
+        conf: || {
+            json!({"name": "dm-net", "type": "dummy",
+                "ipam": {"type": "host-local", "subnet": "10.34.0.0/24",
+                         "routes": [{"dst": "10.99.0.0/16"}]}})
+        },
+        needs_uplink: false,
+    },
+    Scenario {
+        slug: "dummy-dual-stack",
+        versions: &["0.3.1", "1.1.0"],
+        conf: || {
+            json!({"name": "dm-ds", "type": "dummy",
+                "ipam": {"type": "host-local",
+                         "ranges": [[{"subnet": "10.35.0.0/24"}], [{"subnet": "fd35::/64"}]]}})
+        },
+        needs_uplink: false,
+    },
+    Scenario {
         slug: "loopback",
         versions: VERSIONS_0_3_ON,
         conf: || json!({"name": "lo-net", "type": "loopback"}),
@@ -294,6 +321,17 @@ pub const FAULT_CASES: &[Scenario] = &[
         needs_uplink: false,
     },
     Scenario {
+        slug: "dummy",
+        versions: &["1.0.0"],
+        conf: || {
+            json!({"name": "dm-net", "type": "dummy",
+                "ipam": {"type": "host-local", "ranges": [
+                    [{"subnet": "10.34.0.0/24"}], [{"subnet": "fd34::/64"}]],
+                         "routes": [{"dst": "10.99.0.0/16"}, {"dst": "fd99::/64"}]}})
+        },
+        needs_uplink: false,
+    },
+    Scenario {
         slug: "loopback",
         versions: &["1.0.0"],
         conf: || json!({"name": "lo-net", "type": "loopback"}),
@@ -318,6 +356,11 @@ pub struct ChainedCase {
 }
 
 impl ChainedCase {
+    /// The kernel module it needs, as [`Scenario::kernel_driver`].
+    pub fn kernel_driver(&self) -> Option<&'static str> {
+        driver_of(&(self.conf)())
+    }
+
     pub fn main_case(&self) -> &'static Scenario {
         FAULT_CASES
             .iter()
@@ -381,6 +424,14 @@ pub const CHAINED_FAULT_CASES: &[ChainedCase] = &[
         host_sysctls: &[],
         container_sysctls: &[],
         min_ops: 6,
+    },
+    ChainedCase {
+        slug: "vrf",
+        main: "bridge",
+        conf: || json!({"type": "vrf", "vrfname": "blue", "table": 100}),
+        host_sysctls: &[],
+        container_sysctls: &[],
+        min_ops: 8,
     },
     ChainedCase {
         slug: "sbr",

@@ -247,14 +247,32 @@ fn fail_one(case: Case, n: u64, clean: &Clean, host: Host) {
 /// A main plugin whose link kind needs a driver this kernel lacks (see
 /// [`Scenario::kernel_driver`]): its ADD refuses naming the module, which
 /// `sim_vs_kernel_plugins.rs` checks; there is nothing to sweep.
+/// A chained plugin needing one (vrf) is tried after its main plugin's ADD.
 fn kernel_lacks_driver(case: Case) -> bool {
-    let Some(module) = case.main.kernel_driver() else {
+    let module = match case.chained {
+        Some(chained) => chained.kernel_driver(),
+        None => case.main.kernel_driver(),
+    };
+    let Some(module) = module else {
         return false;
     };
     let (world, att, main, _) = fresh(case);
     world.in_host(|| {
         add_uplink(&*world.host(), "uplink0", "uplink1");
-        match world.call("ADD", &main, &att) {
+        let add = match case.chained {
+            None => world.call("ADD", &main, &att),
+            Some(chained) => {
+                let prev = add_ok(&world, &main, &att, case.slug());
+                let conf = chained_conf(&world, chained, &main, &prev);
+                let add = world.call("ADD", &conf, &att);
+                if add.is_ok() {
+                    del_ok(&world, &conf, &att, case.slug());
+                }
+                del_ok(&world, &main, &att, case.slug());
+                add
+            }
+        };
+        match add {
             Err(e) if e.msg.contains(&format!("driver (modprobe {module})")) => {
                 eprintln!(
                     "{}: SKIPPED (the kernel has no {module} driver)",
@@ -304,9 +322,11 @@ sweeps! {
     ipvlan_on_the_kernel_undoes_every_failed_step: Case::main("ipvlan");
     vlan_on_the_kernel_undoes_every_failed_step: Case::main("vlan");
     tap_on_the_kernel_undoes_every_failed_step: Case::main("tap");
+    dummy_on_the_kernel_undoes_every_failed_step: Case::main("dummy");
     chained_portmap_on_the_kernel_undoes_every_failed_step: Case::chained("portmap");
     chained_firewall_on_the_kernel_undoes_every_failed_step: Case::chained("firewall");
     chained_tuning_on_the_kernel_undoes_every_failed_step: Case::chained("tuning");
     chained_bandwidth_on_the_kernel_undoes_every_failed_step: Case::chained("bandwidth");
     chained_sbr_on_the_kernel_undoes_every_failed_step: Case::chained("sbr");
+    chained_vrf_on_the_kernel_undoes_every_failed_step: Case::chained("vrf");
 }

@@ -2,7 +2,8 @@
 //! on a network whose bridge and host-local are ours, with the reference's
 //! portmap, firewall and tuning chained after them (Podman's default list);
 //! then that default list on our binaries alone; then on the plugins that our
-//! node-installer image (scripts/build-image.sh) copied into a host directory.
+//! node-installer image (scripts/build-image.sh) copied into a host directory;
+//! then on the plugins `scripts/install.sh --cni-bin-dir` installed.
 //! Podman runs inside a namespace that plays the host (`nsenter --net=...`,
 //! since `ip netns exec` remounts /sys and Podman then finds no cgroups).
 //! Needs root, podman, runc and busybox; CI installs them and forbids skipping.
@@ -295,18 +296,18 @@ fn podman_runs_its_default_chain_on_our_binaries_only() {
     s.assert_nothing_left(&cleanup.network, "10.95.0.60", "18082");
 }
 
-/// Where `cargo build-static` leaves the shipped binaries (the image needs
-/// them static: it has no libc).
+/// Where the shipped static binaries are (the image needs them static: it has
+/// no libc): `CNI_RS_STATIC_BIN_DIR`, which scripts/test.sh sets from
+/// scripts/cargo-env.sh's `static_bin_dir`, else `cargo build-static`'s musl
+/// directory.
 fn static_bin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CNI_RS_STATIC_BIN_DIR") {
+        return PathBuf::from(dir);
+    }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let out = Command::new("rustc").arg("-vV").output().unwrap();
-    let host = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
-        .unwrap();
-    target.join(host).join("release")
+    target.join("x86_64-unknown-linux-musl/release")
 }
 
 /// Every shipped plugin, from the scripts' one list.
@@ -466,4 +467,109 @@ fn installer_image_installs_the_plugins_podman_then_runs_on() {
         "the gateway answers: {out}"
     );
     s.assert_nothing_left(&cleanup.network, "10.97.0.70", "18083");
+}
+
+/// `scripts/install.sh --cni-bin-dir <dir>` (from the static binaries when
+/// built, as in CI, else from this build's) installs every shipped plugin, and Podman runs a
+/// container on a bridge network with that directory as its only plugin
+/// directory: the container has its requested address and reaches the
+/// gateway, the mapped port's rules exist while it runs, and removing it
+/// leaves nothing behind.
+#[test]
+fn podman_runs_on_the_plugins_install_sh_installed() {
+    let test = "podman_runs_on_the_plugins_install_sh_installed";
+    let node = tempfile::tempdir().unwrap();
+    let bin_dir = node.path().join("opt/cni/bin");
+    let Some(s) = setup(test, &[&bin_dir]) else {
+        return;
+    };
+    // The shipped static binaries, as the README's install builds them, when
+    // they are built (CI's check-static.sh runs first); else this build's.
+    let static_dir = static_bin_dir();
+    let built = if shipped_plugins()
+        .iter()
+        .all(|p| static_dir.join(p).is_file())
+    {
+        static_dir
+    } else {
+        for p in shipped_plugins() {
+            our_plugin(&p);
+        }
+        plugin_dir()
+    };
+    eprintln!("{test}: installing from {}", built.display());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/install.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .arg("--cni-bin-dir")
+        .arg(&bin_dir)
+        .arg("--prefix")
+        .arg(node.path().join("usr"))
+        .arg("--from")
+        .arg(&built)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "install.sh: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut installed: Vec<String> = std::fs::read_dir(&bin_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    installed.sort();
+    let mut expected = shipped_plugins();
+    expected.sort();
+    assert_eq!(installed, expected, "every shipped plugin, nothing else");
+
+    let cleanup = s.cleanup();
+    import_busybox(&s.podman, s.dir.path(), &cleanup.image);
+    s.podman.ok(&[
+        "network",
+        "create",
+        "--subnet",
+        "10.96.0.0/24",
+        &cleanup.network,
+    ]);
+    s.podman.ok(&[
+        "run",
+        "-d",
+        "--name",
+        &cleanup.container,
+        "--network",
+        &cleanup.network,
+        "--ip",
+        "10.96.0.80",
+        "-p",
+        "18084:80",
+        &cleanup.image,
+        "sleep",
+        "60",
+    ]);
+    let out = s.podman.ok(&[
+        "exec",
+        &cleanup.container,
+        "sh",
+        "-c",
+        "ip addr show eth0; ping -c 1 -W 2 10.96.0.1",
+    ]);
+    assert!(out.contains("inet 10.96.0.80/24"), "--ip honoured: {out}");
+    assert!(
+        out.contains("1 packets received"),
+        "the gateway answers: {out}"
+    );
+    let nft = s.host_text("nft", &["list", "ruleset"]);
+    assert!(
+        nft.contains("18084"),
+        "the installed portmap mapped the port: {nft}"
+    );
+    let links = s.host_text("ip", &["-o", "link"]);
+    assert!(
+        links.contains("veth"),
+        "the host end of the container: {links}"
+    );
+
+    s.podman.ok(&["rm", "-f", "-t", "0", &cleanup.container]);
+    s.assert_nothing_left(&cleanup.network, "10.96.0.80", "18084");
 }

@@ -1,5 +1,5 @@
-//! IPAM that works on the container interface itself (`dhcp`): bridge and
-//! macvlan create the interface and bring it up *before* IPAM ADD, keep the
+//! IPAM that works on the container interface itself (`dhcp`): bridge,
+//! macvlan and dummy create the interface and bring it up *before* IPAM ADD, keep the
 //! kernel's MAC, and on DEL release IPAM *before* removing the interface (so
 //! a DHCPRELEASE can still go out). Checked on the simulator with a stand-in
 //! `dhcp` plugin that looks at the kernel when it is called.
@@ -10,6 +10,7 @@ use cni_core::skel::{CmdArgs, Plugin};
 use cni_core::{CniError, CniResult};
 use cni_plugins::bridge::Bridge;
 use cni_plugins::common::delegate::InProcessDelegate;
+use cni_plugins::dummy::Dummy;
 use cni_plugins::macvlan::Macvlan;
 use std::sync::Mutex;
 
@@ -177,4 +178,45 @@ fn a_failed_dhcp_add_removes_the_interface_made_for_it() {
         "the IPAM error, unchanged: {err:?}"
     );
     assert_eq!(state(), before);
+}
+
+#[test]
+fn dummy_creates_the_interface_before_dhcp_and_releases_before_removing_it() {
+    let (kernel, dhcp) = setup();
+    let ipam = InProcessDelegate::new().with("dhcp", &dhcp);
+    let plugin = Dummy {
+        backend: &kernel,
+        ipam: &ipam,
+    };
+    let a = args(
+        serde_json::json!({"cniVersion": "1.0.0", "name": "d", "type": "dummy",
+        "ipam": {"type": "dhcp"}}),
+    );
+    let result = plugin.add(&a).unwrap();
+    assert_eq!(result.ips[0].address.to_string(), "10.96.0.7/24");
+    let container = kernel.open(&NsRef::path("/var/run/netns/dhcp1")).unwrap();
+    let eth0 = container.link_by_name("eth0").unwrap();
+    assert_ne!(
+        &eth0.mac.0[..2],
+        &cni_core::mac::IPV4_PREFIX,
+        "no MAC derived after the lease"
+    );
+    plugin.del(&a).unwrap();
+    assert_eq!(*dhcp.del_saw_interface.lock().unwrap(), [true]);
+    assert!(container.link_by_name("eth0").is_err());
+
+    // A refused lease removes the dummy made for it.
+    let refusing = FakeDhcp {
+        kernel: SimKernel::new(),
+        del_saw_interface: Mutex::new(Vec::new()),
+    };
+    let ipam = InProcessDelegate::new().with("dhcp", &refusing);
+    let plugin = Dummy {
+        backend: &kernel,
+        ipam: &ipam,
+    };
+    let before = kernel.snapshot();
+    let err = plugin.add(&a).unwrap_err();
+    assert!(err.msg.contains("Link not found"), "{err:?}");
+    assert_eq!(kernel.snapshot(), before);
 }

@@ -175,6 +175,16 @@ fn ipvlan_l3_dual_stack_mtu1400() {
 }
 
 #[test]
+fn dummy() {
+    run_scenario("dummy");
+}
+
+#[test]
+fn dummy_dual_stack() {
+    run_scenario("dummy-dual-stack");
+}
+
+#[test]
 fn vlan() {
     run_scenario("vlan");
 }

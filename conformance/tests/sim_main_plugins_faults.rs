@@ -209,6 +209,11 @@ fn ipvlan_undoes_every_failed_step() {
 }
 
 #[test]
+fn dummy_undoes_every_failed_step() {
+    fail_each_operation_in_turn("dummy");
+}
+
+#[test]
 fn vlan_undoes_every_failed_step() {
     fail_each_operation_in_turn("vlan");
 }

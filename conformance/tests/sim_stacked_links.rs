@@ -212,3 +212,63 @@ fn deleting_the_master_takes_the_stacked_links_with_it() {
         assert_eq!(world.call("DEL", &conf, &att), Ok(Value::Null));
     }
 }
+
+/// Chained after a plugin whose result lists one interface, ipvlan without
+/// `master` takes that interface as its master, and without IPAM the
+/// previous result's addresses and routes (as the reference's ipvlan).
+#[test]
+fn chained_ipvlan_takes_master_and_addresses_from_prev_result() {
+    let world = SimWorld::new();
+    world.add_uplink("uplink0", "uplink1");
+    let att = Attachment::new("chained");
+    world.add_container(&att);
+    let uplink = world.host().link_by_name("uplink0").unwrap();
+    let prev = json!({"cniVersion": "1.0.0",
+        "interfaces": [{"name": "uplink0"}],
+        "ips": [{"address": "10.73.0.5/24", "gateway": "10.73.0.1", "interface": 0}],
+        "routes": [{"dst": "10.74.0.0/16"}]});
+    let conf = json!({"name": "iv-chain", "type": "ipvlan", "mode": "l2"});
+    let conf = with_prev_result(&world.netconf(&conf, "1.0.0"), &prev);
+    let result = world.call("ADD", &conf, &att).unwrap();
+    let c = world.container(&att);
+    let eth0 = c.link_by_name("eth0").unwrap();
+    assert_eq!(
+        (eth0.kind, eth0.parent_index),
+        (LinkKind::Ipvlan, Some(uplink.index))
+    );
+    let addrs = c.addresses(Some(eth0.index)).unwrap();
+    assert!(addrs.iter().any(|a| a.addr.to_string() == "10.73.0.5/24"));
+    let routes = c.routes().unwrap();
+    assert!(routes
+        .iter()
+        .any(|r| r.dst.to_string() == "10.74.0.0/16" && r.oif == Some(eth0.index)));
+    assert_eq!(result["interfaces"][0]["name"], "eth0");
+    assert_eq!(result["ips"][0]["address"], "10.73.0.5/24");
+    assert_eq!(result["ips"][0]["interface"], 0);
+    assert!(world.leases().is_empty(), "no IPAM ran");
+    world.call("DEL", &conf, &att).unwrap();
+    assert!(c.link_by_name("eth0").is_err());
+
+    // `master` given wins over the previous result.
+    let mut named = conf.clone();
+    named["master"] = json!("uplink0");
+    named["prevResult"]["interfaces"] = json!([{"name": "nosuch0"}]);
+    world.call("ADD", &named, &att).unwrap();
+    world.call("DEL", &named, &att).unwrap();
+
+    // Anything but exactly one named interface is refused, naming `master`.
+    for interfaces in [
+        json!([]),
+        json!([{"name": ""}]),
+        json!([{"name": "uplink0"}, {"name": "eth0", "sandbox": att.netns}]),
+    ] {
+        let mut bad = conf.clone();
+        bad["prevResult"]["interfaces"] = interfaces.clone();
+        let e = add_err(&world, &bad, &att);
+        assert_eq!(e.code, 7, "{interfaces}: {e}");
+        assert!(
+            e.msg.starts_with("master: not set, and prevResult lists"),
+            "{e}"
+        );
+    }
+}

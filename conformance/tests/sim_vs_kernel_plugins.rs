@@ -13,10 +13,10 @@
 use cni_conformance::backend_suite::settles;
 use cni_conformance::in_process::{add_uplink, Attachment, Failure};
 use cni_conformance::kernel_world::KernelWorld;
-use cni_conformance::plugin_corpus::{scenarios_not_named_in, Scenario, SCENARIOS};
-use cni_conformance::sim_scenarios::SimWorld;
+use cni_conformance::plugin_corpus::{scenarios_not_named_in, Scenario, FAULT_CASES, SCENARIOS};
+use cni_conformance::sim_scenarios::{with_prev_result, SimWorld};
 use cni_core::testsupport::privileged;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// What one ADD and DEL printed and left.
 #[derive(Debug, PartialEq)]
@@ -213,6 +213,16 @@ fn ipvlan_l3_dual_stack_mtu1400() {
 }
 
 #[test]
+fn dummy() {
+    same_on_both("dummy", "dummy");
+}
+
+#[test]
+fn dummy_dual_stack() {
+    same_on_both("dummy_dual_stack", "dummy-dual-stack");
+}
+
+#[test]
 fn vlan() {
     same_on_both("vlan", "vlan");
 }
@@ -250,4 +260,72 @@ fn every_scenario_is_compared() {
     let source = include_str!("sim_vs_kernel_plugins.rs");
     let missing = scenarios_not_named_in(source);
     assert!(missing.is_empty(), "never run: {missing:?}");
+}
+
+/// The chained vrf after the corpus's dual-stack bridge, on both: the
+/// same state after its ADD and after its DEL. On a kernel without the vrf
+/// driver, its ADD fails with code 5 naming the module, leaves the state
+/// as the bridge left it, and its DEL succeeds.
+#[test]
+fn vrf_after_bridge() {
+    if !privileged("vrf_after_bridge") {
+        return;
+    }
+    let bridge = (FAULT_CASES
+        .iter()
+        .find(|c| c.slug == "bridge")
+        .unwrap()
+        .conf)();
+    let vrf = json!({"name": "br-net", "type": "vrf", "vrfname": "blue", "table": 100});
+
+    let sim = SimWorld::new();
+    let sim_att = Attachment::new("ctr1");
+    sim.add_container(&sim_att);
+    let main = sim.netconf(&bridge, "1.0.0");
+    let prev = sim.call("ADD", &main, &sim_att).unwrap();
+    let conf = with_prev_result(&sim.netconf(&vrf, "1.0.0"), &prev);
+    sim.call("ADD", &conf, &sim_att).unwrap();
+    let sim_after_add = sim.state(&[&sim_att]);
+    sim.call("DEL", &conf, &sim_att).unwrap();
+    let sim_after_del = sim.state(&[&sim_att]);
+
+    let mut world = KernelWorld::new();
+    let att = world.add_container("ctr1");
+    let main = world.netconf(&bridge, "1.0.0");
+    world.in_host(|| {
+        let prev = world.call("ADD", &main, &att).unwrap();
+        let conf = with_prev_result(&world.netconf(&vrf, "1.0.0"), &prev);
+        let mut before = String::new();
+        settles(|| {
+            before = world.state(&[&att]);
+            !before.contains("NO-CARRIER")
+        });
+        match world.call("ADD", &conf, &att) {
+            Err(e) => {
+                assert_eq!(e.code, 5, "{e}");
+                assert!(
+                    e.msg.contains("driver (modprobe vrf)"),
+                    "names the driver: {e}"
+                );
+                assert_eq!(settled(&world, &att, &before), before, "left something");
+                assert_eq!(world.call("DEL", &conf, &att), Ok(Value::Null));
+                eprintln!("vrf: the kernel has no driver; checked the refusal only");
+            }
+            Ok(_) => {
+                let label = "vrf after bridge: kernel (left) and simulator (right)";
+                assert_eq!(
+                    settled(&world, &att, &sim_after_add),
+                    sim_after_add,
+                    "{label}"
+                );
+                assert_eq!(world.call("DEL", &conf, &att), Ok(Value::Null));
+                assert_eq!(
+                    settled(&world, &att, &sim_after_del),
+                    sim_after_del,
+                    "{label}"
+                );
+            }
+        }
+        assert_eq!(world.call("DEL", &main, &att), Ok(Value::Null));
+    });
 }

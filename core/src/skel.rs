@@ -64,4 +64,4 @@ mod capped;
 mod dispatch;
 
 pub use capped::{read_capped, CappedReadError, MAX_DOCUMENT_BYTES};
-pub use dispatch::{dispatch, run, EnvSource, Outcome, ProcessEnv};
+pub use dispatch::{dispatch, dispatch_with, run, run_with, EnvSource, Outcome, ProcessEnv};

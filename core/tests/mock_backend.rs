@@ -25,6 +25,7 @@ fn info(index: u32, name: &str) -> LinkInfo {
         macvlan_mode: None,
         ipvlan_mode: None,
         vlan_id: None,
+        vrf_table: None,
         hairpin: None,
         isolated: None,
         bc_queue_len: None,

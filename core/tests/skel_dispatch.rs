@@ -512,3 +512,41 @@ fn stdin_larger_than_16_mib_is_code_6_naming_the_limit() {
     let o = dispatch(&env(&add_env()), &mut stdin, &EchoPlugin, SUPPORTED);
     assert_eq!(o.exit_code, 0, "exactly 16 MiB is accepted: {o:?}");
 }
+
+#[test]
+fn on_config_sees_the_config_before_the_plugin_and_never_for_version() {
+    let mut seen: Vec<Vec<u8>> = Vec::new();
+    let out = cni_core::skel::dispatch_with(
+        &env(&add_env()),
+        &mut GOOD.as_bytes(),
+        &EchoPlugin,
+        SUPPORTED,
+        &mut |c| seen.push(c.to_vec()),
+    );
+    assert_eq!(out.exit_code, 0, "{out:?}");
+    assert_eq!(seen, [GOOD.as_bytes().to_vec()]);
+
+    seen.clear();
+    let version = with(&add_env(), "CNI_COMMAND", Some("VERSION"));
+    let out = cni_core::skel::dispatch_with(
+        &env(&version),
+        &mut GOOD.as_bytes(),
+        &EchoPlugin,
+        SUPPORTED,
+        &mut |c| seen.push(c.to_vec()),
+    );
+    assert_eq!(out.exit_code, 0, "{out:?}");
+    assert!(seen.is_empty(), "VERSION does not read the config");
+
+    // A config the dispatcher refuses (not JSON) is still handed over: the
+    // log file it names, if any can be read, records the refusal.
+    let out = cni_core::skel::dispatch_with(
+        &env(&add_env()),
+        &mut &b"{not json"[..],
+        &EchoPlugin,
+        SUPPORTED,
+        &mut |c| seen.push(c.to_vec()),
+    );
+    assert_eq!(out.exit_code, 1, "{out:?}");
+    assert_eq!(seen, [b"{not json".to_vec()]);
+}

@@ -10,8 +10,7 @@ fn main() {
         }
         return;
     }
-    cni_plugins::logging::init();
-    cni_core::skel::run(&cni_dhcp::plugin::DhcpPlugin, cni_core::spec::version::ALL)
+    cni_plugins::binary::run(&cni_dhcp::plugin::DhcpPlugin)
 }
 
 /// The daemon logs to stderr (journald or the operator's redirect), at

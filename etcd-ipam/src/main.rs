@@ -4,7 +4,6 @@
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("release-node") {
-        cni_plugins::logging::init();
         if let Err(e) = cni_etcd_ipam::release::main(&args[1..]) {
             eprintln!("etcd-ipam release-node: {}", e.msg);
             std::process::exit(1);

@@ -19,6 +19,8 @@ pub fn main(args: &[String]) -> Result<(), CniError> {
         .take(16 << 20)
         .read_to_end(&mut stdin)
         .map_err(|e| CniError::io(format!("reading the network configuration: {e}")))?;
+    // Logs as the plugin's: the config may name the log file.
+    cni_plugins::logging::init_with_config(&stdin);
     let conf = EtcdConf::parse(&stdin)?;
     let freed = with_cluster(&conf, |c| c.release_node(node))?;
     for a in &freed {

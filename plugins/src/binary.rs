@@ -13,8 +13,10 @@ pub fn run(plugin: &dyn Plugin) -> ! {
     // Reading the stamp keeps its ELF note linked into every plugin binary,
     // so other plugins of this build can recognise this one.
     let _ = crate::build_stamp::own();
-    crate::logging::init();
-    cni_core::skel::run(plugin, cni_core::spec::version::ALL)
+    // Logs are set up once the config is read: it may name the log file.
+    cni_core::skel::run_with(plugin, cni_core::spec::version::ALL, &mut |config| {
+        crate::logging::init_with_config(config)
+    })
 }
 
 /// Builds a main plugin on `backend` with the IPAM delegate every binary

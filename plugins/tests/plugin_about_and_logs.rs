@@ -1,6 +1,7 @@
-//! Every plugin binary says its version, and `CNI_RS_LOG_FILE` gives
-//! operators one JSON object a line with the invocation's identity and the
-//! runtime's trace context. Unprivileged (host-local on a temporary dataDir).
+//! Every plugin binary says its version, and `CNI_RS_LOG_FILE` (or the
+//! config's `logFile`) gives operators one JSON object a line with the
+//! invocation's identity and the runtime's trace context. Unprivileged
+//! (host-local on a temporary dataDir).
 
 use serde_json::{json, Value};
 use std::io::Write;
@@ -10,6 +11,10 @@ const PLUGINS: &[(&str, &str)] = &[
     ("bridge", env!("CARGO_BIN_EXE_bridge")),
     ("ptp", env!("CARGO_BIN_EXE_ptp")),
     ("macvlan", env!("CARGO_BIN_EXE_macvlan")),
+    ("ipvlan", env!("CARGO_BIN_EXE_ipvlan")),
+    ("vlan", env!("CARGO_BIN_EXE_vlan")),
+    ("veth", env!("CARGO_BIN_EXE_veth")),
+    ("host-device", env!("CARGO_BIN_EXE_host-device")),
     ("loopback", env!("CARGO_BIN_EXE_loopback")),
     ("host-local", env!("CARGO_BIN_EXE_host-local")),
     ("static", env!("CARGO_BIN_EXE_static")),
@@ -37,11 +42,43 @@ fn every_plugin_names_its_version_when_run_by_a_person() {
 }
 
 fn host_local(dir: &std::path::Path, command: &str, extra: &[(&str, &str)]) -> Output {
+    host_local_with(dir, command, extra, json!({}))
+}
+
+/// host-local with `top` merged into the config's top level.
+fn host_local_with(
+    dir: &std::path::Path,
+    command: &str,
+    extra: &[(&str, &str)],
+    top: Value,
+) -> Output {
     // `Subnet` (not `subnet`) is accepted as Go accepts it, with a warning.
-    let conf = json!({"cniVersion": "1.0.0", "name": "logs", "type": "host-local",
+    let mut conf = json!({"cniVersion": "1.0.0", "name": "logs", "type": "host-local",
         "ipam": {"type": "host-local", "Subnet": "10.77.0.0/24",
                  "dataDir": dir.join("data"), "password": "s3cret"}});
-    let mut child = Command::new(HOST_LOCAL)
+    for (k, v) in top.as_object().unwrap() {
+        conf[k] = v.clone();
+    }
+    run(HOST_LOCAL, false, command, &conf, extra)
+}
+
+fn run(
+    program: &str,
+    isolated: bool,
+    command: &str,
+    conf: &Value,
+    extra: &[(&str, &str)],
+) -> Output {
+    let mut command_line = if isolated && cni_core::testsupport::is_root() {
+        // As root, in a network namespace of its own that ends with it: a
+        // main plugin never touches the machine's.
+        let mut c = Command::new("/usr/bin/unshare");
+        c.arg("--net").arg(program);
+        c
+    } else {
+        Command::new(program)
+    };
+    let mut child = command_line
         .env_clear()
         .envs([
             ("CNI_COMMAND", command),
@@ -138,4 +175,110 @@ fn a_log_file_that_cannot_be_opened_does_not_fail_the_plugin() {
     assert!(out.status.success());
     assert!(!target.exists(), "never written through a symlink");
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open log file"));
+}
+
+/// The one warning host-local's ADD logs (`Subnet` spelled so), or none.
+fn logged(log: &std::path::Path) -> Vec<Value> {
+    match std::fs::read_to_string(log) {
+        Ok(text) => text
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+            .collect(),
+        Err(e) => panic!("{}: {e}", log.display()),
+    }
+}
+
+#[test]
+fn the_configs_log_file_and_level_are_used_and_the_environment_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let from_config = dir.path().join("config.log");
+    let keys = json!({"logFile": from_config, "logLevel": "warn"});
+    let out = host_local_with(dir.path(), "ADD", &[], keys.clone());
+    assert!(out.status.success(), "{out:?}");
+    let lines = logged(&from_config);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["level"], "warn");
+    assert_eq!(lines[0]["command"], "ADD");
+
+    // The config's level filters: `error` drops the warning.
+    let quiet = dir.path().join("quiet.log");
+    let out = host_local_with(
+        dir.path(),
+        "DEL",
+        &[],
+        json!({"logFile": quiet, "LogLevel": "error"}),
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        logged(&quiet).is_empty(),
+        "the file is opened, nothing at error level"
+    );
+
+    // Both set: the environment's file and level win, the config's file is
+    // not written.
+    let from_env = dir.path().join("env.log");
+    let env = [
+        ("CNI_RS_LOG_FILE", from_env.to_str().unwrap()),
+        ("CNI_RS_LOG_FILE_LEVEL", "info"),
+    ];
+    let out = host_local_with(
+        dir.path(),
+        "ADD",
+        &env,
+        json!({"logFile": from_config, "logLevel": "error"}),
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        logged(&from_env).len(),
+        1,
+        "the env level (info) keeps the warning"
+    );
+    assert_eq!(logged(&from_config).len(), 1, "only the first ADD's line");
+}
+
+#[test]
+fn a_bad_log_key_is_said_naming_it_and_never_fails_the_plugin() {
+    let dir = tempfile::tempdir().unwrap();
+    for (keys, said) in [
+        (
+            json!({"logFile": "relative.log"}),
+            "logFile: \"relative.log\" is not an absolute path",
+        ),
+        (json!({"logFile": 7}), "logFile: expected a string path"),
+        (
+            json!({"logFile": dir.path().join("x.log"), "logLevel": "verbose"}),
+            "logLevel: \"verbose\" is not one of",
+        ),
+    ] {
+        // A data directory each: every ADD is a first one.
+        let data = tempfile::tempdir_in(dir.path()).unwrap();
+        let out = host_local_with(data.path(), "ADD", &[], keys.clone());
+        assert!(out.status.success(), "{keys}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(said), "{keys}: {stderr}");
+    }
+    assert!(!dir.path().join("relative.log").exists());
+    // With an unknown level the file is still written, at the default level.
+    assert_eq!(logged(&dir.path().join("x.log")).len(), 1);
+}
+
+/// Every binary reads `logFile` in the one place that sets up its logs,
+/// before its own config parsing: the file is opened (created) whatever the
+/// plugin then makes of the config (most of these fail this ADD unprivileged
+/// or without a `prevResult`).
+#[test]
+fn every_plugin_opens_the_log_file_its_config_names() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, path) in PLUGINS {
+        let log = dir.path().join(format!("{name}.log"));
+        let conf = json!({"cniVersion": "1.0.0", "name": "logs", "type": name,
+            "logFile": log, "ipam": {"type": "host-local", "subnet": "10.77.0.0/24",
+            "dataDir": dir.path().join("data")}});
+        let out = run(path, true, "ADD", &conf, &[]);
+        assert!(
+            log.exists(),
+            "{name} did not open its config's logFile: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
 }

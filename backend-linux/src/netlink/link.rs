@@ -9,9 +9,9 @@ use cni_core::net::{
 use netlink_packet_core::{DefaultNla, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST};
 use netlink_packet_route::link::{
     InfoBridge, InfoBridgePort, InfoData, InfoIpVlan, InfoKind, InfoMacVlan, InfoPortData,
-    InfoVeth, InfoVlan, IpVlanFlags, IpVlanMode as NlIpvlanMode, LinkAttribute, LinkExtentMask,
-    LinkFlags, LinkInfo as NlLinkInfo, LinkLayerType, LinkMessage, LinkProtoInfoBridge,
-    MacVlanMode as NlMacvlanMode, State,
+    InfoVeth, InfoVlan, InfoVrf, IpVlanFlags, IpVlanMode as NlIpvlanMode, LinkAttribute,
+    LinkExtentMask, LinkFlags, LinkInfo as NlLinkInfo, LinkLayerType, LinkMessage,
+    LinkProtoInfoBridge, MacVlanMode as NlMacvlanMode, State,
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use std::os::fd::RawFd;
@@ -38,7 +38,7 @@ pub fn txqlen(spec: Option<u32>) -> u32 {
     }
 }
 
-fn common_attrs(
+pub(super) fn common_attrs(
     name: &str,
     mtu: Option<u32>,
     mac: Option<MacAddr>,
@@ -149,7 +149,7 @@ pub fn create_frame(attributes: Vec<LinkAttribute>, seq: u32) -> Vec<u8> {
 
 /// A kernel that answers EOPNOTSUPP to a new link of `kind` has no driver
 /// for it: say so, and which module would bring it.
-fn missing_driver(e: NetError, kind: &str, module: &str) -> NetError {
+pub(super) fn missing_driver(e: NetError, kind: &str, module: &str) -> NetError {
     if e.kind != NetErrorKind::Unsupported {
         return e;
     }
@@ -185,6 +185,7 @@ pub fn link_info_from(msg: &LinkMessage) -> LinkInfo {
         macvlan_mode: None,
         ipvlan_mode: None,
         vlan_id: None,
+        vrf_table: None,
         hairpin: None,
         isolated: None,
         bc_queue_len: None,
@@ -230,6 +231,8 @@ fn read_link_infos(infos: &[NlLinkInfo], info: &mut LinkInfo) {
                     InfoKind::MacVlan => LinkKind::Macvlan,
                     InfoKind::IpVlan => LinkKind::Ipvlan,
                     InfoKind::Vlan => LinkKind::Vlan,
+                    InfoKind::Dummy => LinkKind::Dummy,
+                    InfoKind::Vrf => LinkKind::Vrf,
                     other => LinkKind::Other(other.to_string()),
                 }
             }
@@ -250,6 +253,13 @@ fn read_link_infos(infos: &[NlLinkInfo], info: &mut LinkInfo) {
                 }
             }
             NlLinkInfo::Data(InfoData::Tun(data)) => super::tun_info::read(data, info),
+            NlLinkInfo::Data(InfoData::Vrf(data)) => {
+                for d in data {
+                    if let InfoVrf::TableId(t) = d {
+                        info.vrf_table = Some(*t);
+                    }
+                }
+            }
             NlLinkInfo::Data(InfoData::Vlan(data)) => {
                 for d in data {
                     if let InfoVlan::Id(id) = d {
@@ -327,7 +337,11 @@ impl Rtnl {
         }
     }
 
-    fn create(&self, attributes: Vec<LinkAttribute>, what: impl Fn() -> String) -> NetResult<()> {
+    pub(super) fn create(
+        &self,
+        attributes: Vec<LinkAttribute>,
+        what: impl Fn() -> String,
+    ) -> NetResult<()> {
         self.sock.request(
             RouteNetlinkMessage::NewLink(message(0, attributes)),
             CREATE_FLAGS,

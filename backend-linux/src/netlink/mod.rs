@@ -2,6 +2,7 @@
 
 mod addr;
 mod ifb;
+mod l3mdev;
 mod link;
 mod qdisc;
 mod redirect;
@@ -31,4 +32,5 @@ impl Rtnl {
     }
 }
 
+pub use l3mdev::{dummy_request, vrf_request};
 pub use link::{create_frame, ipvlan_request, txqlen, validate_ifname, vlan_request};

@@ -482,7 +482,7 @@ pub fn rename_makes_link_findable_by_new_name(env: &mut dyn SuiteEnv) {
 /// A stacked link's creation either worked, or the kernel has no driver for
 /// its kind: then the error says which module, and nothing was left in the
 /// target namespace. `None` in that case (the rest of the rule cannot run).
-fn created_or_no_driver(
+pub(super) fn created_or_no_driver(
     r: NetResult<LinkInfo>,
     target: &dyn Netns,
     name: &str,

@@ -15,6 +15,7 @@
 mod envs;
 mod firewall;
 mod l3;
+mod l3mdev;
 mod links;
 mod misc;
 mod port_guards;
@@ -27,6 +28,7 @@ mod view;
 pub use envs::{KernelEnv, SimEnv};
 pub use firewall::*;
 pub use l3::*;
+pub use l3mdev::*;
 pub use links::*;
 pub use misc::*;
 pub use port_guards::*;
@@ -86,6 +88,8 @@ macro_rules! backend_suite_rules {
             vlan_is_created_in_target_namespace_and_ids_are_unique_per_parent,
             tap_is_persistent_with_its_flags_owner_and_group,
             tap_name_taken_is_exists_and_bad_specs_leave_nothing,
+            dummy_is_created_here_with_kernel_defaults,
+            vrf_binds_its_ports_connected_routes_to_its_table,
             move_to_drops_addresses_and_keeps_name,
             rename_to_existing_name_is_exists,
             rename_makes_link_findable_by_new_name,

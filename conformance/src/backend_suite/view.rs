@@ -50,6 +50,8 @@ fn link_line(l: &LinkInfo, name_of: &dyn Fn(u32) -> String) -> String {
         LinkKind::Ipvlan => "ipvlan",
         LinkKind::Vlan => "vlan",
         LinkKind::Tap => "tap",
+        LinkKind::Dummy => "dummy",
+        LinkKind::Vrf => "vrf",
         LinkKind::Other(k) => k,
     };
     let state = match (l.up, l.oper_up) {
@@ -72,6 +74,9 @@ fn link_line(l: &LinkInfo, name_of: &dyn Fn(u32) -> String) -> String {
     }
     if let Some(id) = l.vlan_id {
         let _ = write!(s, " id {id}");
+    }
+    if let Some(t) = l.vrf_table {
+        let _ = write!(s, " table {t}");
     }
     if l.hairpin == Some(true) {
         s.push_str(" hairpin");

@@ -34,7 +34,7 @@ pub struct PluginAttacher {
 }
 
 impl PluginAttacher {
-    fn config(&self, prev_result: Option<Value>) -> Vec<u8> {
+    fn config(&self, c: Container, prev_result: Option<Value>) -> Vec<u8> {
         let lan = &self.lan;
         let range = |subnet: String| json!([{ "subnet": subnet }]);
         let ipam = match self.mode {
@@ -56,6 +56,10 @@ impl PluginAttacher {
                 conf["ipam"] = json!({"type": "dhcp", "daemonSocketPath": lan.dhcp_socket()});
             }
             Mode::Ptp => conf["ipam"] = ipam,
+            Mode::HostDevice => {
+                conf["device"] = json!(lan.host_device(c.index));
+                conf["ipam"] = ipam;
+            }
             Mode::Macvlan => {
                 conf["master"] = json!(lan.parent);
                 conf["mode"] = json!("bridge");
@@ -94,10 +98,10 @@ impl PluginAttacher {
         }
     }
 
-    fn with_result(&self, added: &[u8]) -> Result<Vec<u8>, String> {
+    fn with_result(&self, c: Container, added: &[u8]) -> Result<Vec<u8>, String> {
         let result: Value = serde_json::from_slice(added)
             .map_err(|e| format!("{}: ADD printed no JSON result: {e}", self.label))?;
-        Ok(self.config(Some(result)))
+        Ok(self.config(c, Some(result)))
     }
 }
 
@@ -107,15 +111,16 @@ impl Attacher for PluginAttacher {
     }
 
     fn add(&self, c: Container, probe: Probe) -> Result<Outcome, String> {
-        self.step("ADD", c, self.config(None)).run(probe)
+        self.step("ADD", c, self.config(c, None)).run(probe)
     }
 
     fn check(&self, c: Container, added: &[u8], probe: Probe) -> Result<Outcome, String> {
-        self.step("CHECK", c, self.with_result(added)?).run(probe)
+        self.step("CHECK", c, self.with_result(c, added)?)
+            .run(probe)
     }
 
     fn del(&self, c: Container, added: &[u8], probe: Probe) -> Result<Outcome, String> {
-        self.step("DEL", c, self.with_result(added)?).run(probe)
+        self.step("DEL", c, self.with_result(c, added)?).run(probe)
     }
 }
 
@@ -124,5 +129,6 @@ impl Drop for PluginAttacher {
         if self.mode.has_bridge() {
             self.lan.remove_bridge();
         }
+        self.lan.remove_host_devices();
     }
 }

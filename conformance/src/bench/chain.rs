@@ -206,6 +206,8 @@ mod tests {
             bridge: "bn1b0".into(),
             parent: "bn1par".into(),
             data_dir: PathBuf::from("/tmp/bench/bn1b0"),
+            host_netns: "bn1-host".into(),
+            host_devices: 0,
         };
         ChainAttacher::new("ours".into(), Path::new("/opt/cni/bin"), lan).unwrap()
     }

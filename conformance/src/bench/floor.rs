@@ -84,6 +84,10 @@ impl FloorAttacher {
                 container_v4,
             ),
             Mode::Loopback => (String::new(), "link set lo up\n".to_string()),
+            Mode::HostDevice => (
+                format!("link set {} netns {} name eth0\n", lan.host_device(i), c.netns),
+                format!("addr add {addr}/16 dev eth0\nlink set eth0 up\n"),
+            ),
         }
     }
 
@@ -122,6 +126,13 @@ impl Attacher for FloorAttacher {
     fn del(&self, c: Container, added: &[u8], probe: Probe) -> Result<Outcome, String> {
         let mut steps = vec![if self.mode == Mode::Loopback {
             Step::tool(IP, &["-n", c.netns, "link", "set", "lo", "down"], "")
+        } else if self.mode == Mode::HostDevice {
+            let back = format!(
+                "link set eth0 down\naddr flush dev eth0\nlink set eth0 netns {} name {}\n",
+                self.lan.host_netns,
+                self.lan.host_device(c.index)
+            );
+            Self::in_container(c, &back)
         } else {
             Step::tool(IP, &["-n", c.netns, "link", "del", "eth0"], "")
         }];
@@ -137,5 +148,6 @@ impl Drop for FloorAttacher {
         if self.mode.has_bridge() {
             self.lan.remove_bridge();
         }
+        self.lan.remove_host_devices();
     }
 }

@@ -230,13 +230,19 @@ fn follow(main: libc::pid_t) -> Traced {
     Ok((peak, exit))
 }
 
+/// ptrace(2)'s request type: glibc declares an enum (unsigned), musl an int.
+#[cfg(target_env = "musl")]
+type PtraceRequest = libc::c_int;
+#[cfg(not(target_env = "musl"))]
+type PtraceRequest = libc::c_uint;
+
 /// ptrace(2) with its variadic arguments at their C types (pid_t, then two
 /// pointer-sized words), so no register holds stray upper bits.
 ///
 /// # Safety
 /// As for ptrace(2): `data` must be valid for `request`; the requests used
 /// here take no pointers.
-unsafe fn ptrace(request: libc::c_uint, pid: libc::pid_t, data: usize) -> libc::c_long {
+unsafe fn ptrace(request: PtraceRequest, pid: libc::pid_t, data: usize) -> libc::c_long {
     libc::ptrace(
         request,
         pid,

@@ -13,6 +13,9 @@ pub enum Mode {
     Ptp,
     Macvlan,
     Loopback,
+    /// host-device: a host veth end per container moved in as `eth0`, with
+    /// host-local, and back to the host on DEL.
+    HostDevice,
     /// The list `podman network create` writes (bridge with host-local and
     /// `ipMasq`, portmap, firewall, tuning), run by our libcni.
     PodmanChain,
@@ -22,13 +25,14 @@ pub enum Mode {
 }
 
 impl Mode {
-    pub const ALL: [Mode; 8] = [
+    pub const ALL: [Mode; 9] = [
         Mode::Bridge,
         Mode::BridgeMasq,
         Mode::DualStack,
         Mode::Ptp,
         Mode::Macvlan,
         Mode::Loopback,
+        Mode::HostDevice,
         Mode::PodmanChain,
         Mode::BridgeDhcp,
     ];
@@ -42,6 +46,7 @@ impl Mode {
             Mode::Ptp => "ptp",
             Mode::Macvlan => "macvlan",
             Mode::Loopback => "loopback",
+            Mode::HostDevice => "host-device",
             Mode::PodmanChain => "podman chain (libcni)",
             Mode::BridgeDhcp => "bridge+dhcp",
         }
@@ -69,6 +74,7 @@ impl Mode {
             Mode::Ptp => "ptp",
             Mode::Macvlan => "macvlan",
             Mode::Loopback => "loopback",
+            Mode::HostDevice => "host-device",
         }
     }
 
@@ -103,6 +109,10 @@ pub struct Lan {
     /// The macvlan parent, a dummy link in the host namespace.
     pub parent: String,
     pub data_dir: PathBuf,
+    /// The namespace that plays the host (where host devices return).
+    pub host_netns: String,
+    /// Host devices made for host-device mode, one per container index.
+    pub host_devices: usize,
 }
 
 impl Lan {
@@ -137,6 +147,40 @@ impl Lan {
 
     pub fn addr6(&self, i: usize) -> String {
         format!("fd00:{}::{:x}", self.octet, i + 2)
+    }
+
+    /// Container `i`'s host device in host-device mode (a veth end whose
+    /// peer stays in the host).
+    pub fn host_device(&self, i: usize) -> String {
+        format!("{}d{i}", self.bridge)
+    }
+
+    /// Makes the host devices (not timed: a node has them before any ADD).
+    pub fn create_host_devices(&self) -> Result<(), String> {
+        let script: String = (0..self.host_devices)
+            .map(|i| {
+                let dev = self.host_device(i);
+                format!("link add {dev} type veth peer name {dev}p\n")
+            })
+            .collect();
+        if script.is_empty() {
+            return Ok(());
+        }
+        Step::tool("/usr/sbin/ip", &["-batch", "-"], script)
+            .run(Probe::Timed)
+            .map(drop)
+    }
+
+    /// Removes the host devices still in the host (one left in a container
+    /// goes with the container's namespace).
+    pub fn remove_host_devices(&self) {
+        let script: String = (0..self.host_devices)
+            .map(|i| format!("link del {}\n", self.host_device(i)))
+            .collect();
+        if !script.is_empty() {
+            let _ =
+                Step::tool("/usr/sbin/ip", &["-force", "-batch", "-"], script).run(Probe::Timed);
+        }
     }
 
     /// The bridge is shared and never removed by a DEL: the attacher that

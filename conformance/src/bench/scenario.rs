@@ -60,6 +60,7 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, String> {
     let data = tempfile::tempdir().map_err(|e| format!("tempdir: {e}"))?;
     let bench = Bench {
         cfg,
+        containers: containers.len(),
         prefix,
         data: data.path(),
         serial: AtomicUsize::new(0),
@@ -69,6 +70,8 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, String> {
 
 struct Bench<'a> {
     cfg: &'a BenchConfig,
+    /// Container namespaces made for the run (host devices are made for each).
+    containers: usize,
     prefix: String,
     data: &'a Path,
     /// Numbers every attacher's bridge, table and `dataDir`.
@@ -124,7 +127,7 @@ impl Bench<'_> {
     fn attachers(&self, mode: Mode) -> Result<Vec<Box<dyn Attacher>>, String> {
         let mut all: Vec<Box<dyn Attacher>> = Vec::new();
         let plugins = |label: &str, dir: &Path, octet| -> Result<Box<dyn Attacher>, String> {
-            let (label, lan) = (label.to_string(), self.lan(octet));
+            let (label, lan) = (label.to_string(), self.lan(octet, mode)?);
             if mode.is_chain() {
                 return Ok(Box::new(ChainAttacher::new(label, dir, lan)?));
             }
@@ -145,21 +148,31 @@ impl Bench<'_> {
             all.push(plugins("reference", dir, 253)?);
         }
         if mode.has_floor() {
-            let floor = FloorAttacher::create(FLOOR.to_string(), mode, self.lan(251))?;
+            let floor = FloorAttacher::create(FLOOR.to_string(), mode, self.lan(251, mode)?)?;
             all.push(Box::new(floor));
         }
         Ok(all)
     }
 
-    fn lan(&self, octet: u8) -> Lan {
+    /// A fresh network for one attacher; in host-device mode with a host
+    /// device for every container.
+    fn lan(&self, octet: u8, mode: Mode) -> Result<Lan, String> {
         let n = self.serial.fetch_add(1, Ordering::Relaxed);
         let bridge = format!("{}b{n}", self.prefix);
-        Lan {
+        let lan = Lan {
             octet,
             data_dir: self.data.join(&bridge),
             bridge,
             parent: format!("{}par", self.prefix),
-        }
+            host_netns: format!("{}-host", self.prefix),
+            host_devices: if mode == Mode::HostDevice {
+                self.containers
+            } else {
+                0
+            },
+        };
+        lan.create_host_devices()?;
+        Ok(lan)
     }
 }
 

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 const USAGE: &str = "usage: cni-bench [--containers N] [--modes M,M,...] [--concurrency N,N,...]
                  [--density N,N,...] [--ours DIR] [--reference DIR | --no-reference] [--json FILE]
   --containers   containers per mode, one at a time (default 20)
-  --modes        bridge, masq, dual, ptp, macvlan, loopback, podman, dhcp (default: all)
+  --modes        bridge, masq, dual, ptp, macvlan, loopback, host-device, podman, dhcp (default: all)
   --concurrency  ADDs started at once, bridge with ipMasq (default 1,10,50; 0 or '' skips)
   --density      containers already attached to the bridge (default 10,300; e.g. 10,300,1000)
   --ours DIR     our plugins (default: this binary's directory)

@@ -45,11 +45,10 @@ fn print(plugin: &str, seed: u64, secs: f64, report: &Report, examples: bool) {
         show("UNEXPLAINED", plugin, case, d);
     }
     println!(
-        "{plugin}: {} cases (seed {seed}) in {secs:.1}s: {} same, deliberate {:?}, pending {:?}, known bugs {:?}, {} unexplained",
+        "{plugin}: {} cases (seed {seed}) in {secs:.1}s: {} same, deliberate {:?}, known bugs {:?}, {} unexplained",
         report.cases,
         report.same,
         report.deliberate,
-        report.pending,
         report.known_bugs,
         report.unexplained.len()
     );

@@ -239,8 +239,31 @@ pub const DELIBERATE: &[Deliberate] = &[
         },
     },
     Deliberate {
+        id: "bridge-vlan-filtering-refused",
+        doc: "bridge: a config that asks for bridge VLAN filtering (`vlan` 1-4094, or any `vlanTrunk`, upstream 1.3+) is refused with code 7 naming the key: cni-rs does not implement VLAN filtering and will not leave the port untagged. The 1.1.1 reference ignores `vlanTrunk`, and fails on `vlan` where the kernel has no VLAN filtering (\"operation not supported\", code 999, the same class of failure).",
+        explains: |case, d| {
+            case.plugin == "bridge"
+                && d.verb == "ADD"
+                && d.reference.is_ok()
+                && matches!(&d.ours, Outcome::Error { code: 7, msg }
+                    if (msg.starts_with("vlan:") || msg.starts_with("vlanTrunk:"))
+                        && msg.contains("VLAN filtering"))
+        },
+    },
+    Deliberate {
+        id: "macvlan-bcqueuelen-capped",
+        doc: "macvlan: `bcqueuelen` (upstream 1.5+) above 2^20 is refused with code 7 (upstream passes any 32-bit number to the kernel; the 1.1.1 reference ignores the key).",
+        explains: |case, d| {
+            case.plugin == "macvlan"
+                && d.verb == "ADD"
+                && d.reference.is_ok()
+                && matches!(&d.ours, Outcome::Error { code: 7, msg }
+                    if msg.starts_with("bcqueuelen:") && msg.contains("is more than"))
+        },
+    },
+    Deliberate {
         id: "upstream-keys-read",
-        doc: "Keys later upstream releases added and the 1.1.1 reference ignores are read as upstream reads them, and a value upstream refuses is refused: tuning `txQLen`; sbr `table`, `gateways`, `addSourceHints`; portmap `masqAll`, `backend`.",
+        doc: "Keys later upstream releases added and the 1.1.1 reference ignores are read as upstream reads them, and a value upstream refuses is refused: tuning `txQLen`; sbr `table`, `gateways`, `addSourceHints`; portmap `masqAll`, `backend`; bridge `portIsolation`, `preserveDefaultVlan`; macvlan `bcqueuelen`.",
         explains: |case, d| {
             // Besides these, `fuzz` counts here a difference that goes away
             // without the keys ([`upstream_keys`]).
@@ -471,17 +494,6 @@ pub fn without_empty_dns(v: &serde_json::Value) -> serde_json::Value {
 /// fixed (outside this module's lane): counted apart, never deliberate.
 pub const KNOWN_BUGS: &[Deliberate] = &[];
 
-/// Keys another branch is adding to bridge, ptp and macvlan right now: a
-/// difference they cause is pending, not deliberate.
-pub const PENDING_KEYS: &[&str] = &[
-    "vlan",
-    "vlanTrunk",
-    "preserveDefaultVlan",
-    "macspoofchk",
-    "portIsolation",
-    "bcqueuelen",
-];
-
 /// Keys later upstream releases added that we read and the 1.1.1
 /// reference ignores, by plugin: a difference that goes away without them
 /// is the deliberate `upstream-keys-read`.
@@ -490,6 +502,8 @@ pub fn upstream_keys(plugin: &str) -> &'static [&'static str] {
         "tuning" => &["txQLen"],
         "sbr" => &["table", "gateways", "addSourceHints"],
         "portmap" => &["masqAll", "backend"],
+        "bridge" => &["portIsolation", "preserveDefaultVlan"],
+        "macvlan" => &["bcqueuelen"],
         _ => &[],
     }
 }
@@ -517,11 +531,6 @@ pub fn without_keys(case: &Case, keys: &[&'static str]) -> Option<(&'static str,
             ..case.clone()
         },
     ))
-}
-
-/// [`without_keys`] of [`PENDING_KEYS`].
-pub fn without_pending_keys(case: &Case) -> Option<(&'static str, Case)> {
-    without_keys(case, PENDING_KEYS)
 }
 
 /// The entry that explains `d`, if any.

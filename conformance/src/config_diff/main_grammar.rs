@@ -116,13 +116,19 @@ fn bridge_keys(conf: &mut Map<String, Value>, rng: &mut Rng) {
         let vlan = [json!(0), json!(100), json!(4094), json!(4095), json!(-1)];
         put(conf, "vlan", Some(rng.pick(&vlan).clone()));
     }
-    for key in ["macspoofchk", "portIsolation"] {
+    if rng.chance(5) {
+        let trunks = [
+            json!([{ "id": 5 }]),
+            json!([{ "minID": 10, "maxID": 20 }]),
+            json!([]),
+            json!("5"),
+        ];
+        put(conf, "vlanTrunk", Some(rng.pick(&trunks).clone()));
+    }
+    for key in ["macspoofchk", "portIsolation", "preserveDefaultVlan"] {
         if rng.chance(8) {
             put(conf, key, flag(rng));
         }
-    }
-    if rng.chance(5) {
-        put(conf, "bcqueuelen", Some(json!(rng.pick(&[0, 100, 1000]))));
     }
 }
 
@@ -157,6 +163,17 @@ fn macvlan_keys(conf: &mut Map<String, Value>, rng: &mut Rng) {
     }
     if rng.chance(15) {
         put(conf, "mac", Some(json!(rng.pick(&MACS))));
+    }
+    if rng.chance(10) {
+        let queues = [
+            json!(0),
+            json!(100),
+            json!(1000),
+            json!(2_000_000),
+            json!(-1),
+            json!("100"),
+        ];
+        put(conf, "bcqueuelen", Some(rng.pick(&queues).clone()));
     }
 }
 

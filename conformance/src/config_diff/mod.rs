@@ -110,9 +110,6 @@ pub struct Report {
     pub same: usize,
     /// Deliberate differences by entry id.
     pub deliberate: std::collections::BTreeMap<&'static str, usize>,
-    /// Differences that go away without the keys another branch is adding
-    /// ([`deliberate::PENDING_KEYS`]), by key.
-    pub pending: std::collections::BTreeMap<&'static str, usize>,
     /// Reported bugs of ours ([`deliberate::KNOWN_BUGS`]) by id.
     pub known_bugs: std::collections::BTreeMap<&'static str, usize>,
     /// Differences no entry explains: bugs.
@@ -149,9 +146,6 @@ pub fn fuzz(target: &mut dyn Target, cases: usize, seed: u64) -> std::io::Result
         } else if let Some(bug) = deliberate::known_bug(&case, &d) {
             *report.known_bugs.entry(bug.id).or_default() += 1;
             bug.id
-        } else if let Some(key) = pending_key(target, &case, &d)? {
-            *report.pending.entry(key).or_default() += 1;
-            key
         } else {
             report.unexplained.push((case, d));
             continue;
@@ -183,24 +177,4 @@ fn agrees_or_reviewed(target: &mut dyn Target, case: &Case) -> std::io::Result<b
         None => true,
         Some(d) => deliberate::explain(case, &d).is_some(),
     })
-}
-
-/// The pending key a difference is due to: the case holds it and the
-/// reference's error names it, or without it both sides agree.
-fn pending_key(
-    target: &mut dyn Target,
-    case: &Case,
-    d: &Difference,
-) -> std::io::Result<Option<&'static str>> {
-    let Some((key, without)) = deliberate::without_pending_keys(case) else {
-        return Ok(None);
-    };
-    // The reference refusing the key itself (a wrong JSON type) is pending
-    // whatever else the case holds.
-    if matches!(&d.reference, exec::Outcome::Error { msg, .. }
-        if msg.to_lowercase().contains(&key.to_lowercase()))
-    {
-        return Ok(Some(key));
-    }
-    Ok(agrees_or_reviewed(target, &without)?.then_some(key))
 }

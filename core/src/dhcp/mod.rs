@@ -30,3 +30,21 @@ mod tests;
 
 pub use options::{ClientOptions, DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_REQUEST, DEFAULT_RESEND_MAX};
 pub use time::Time;
+
+/// What the caller of a client machine must do; each family names it with
+/// its own lease and packet destination (`v4::Action`, `v6::Action`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action<Lease, Destination> {
+    /// Send an encoded message, the UDP payload for the server port (67, 547).
+    Send { to: Destination, packet: Vec<u8> },
+    /// The first lease (also the first after a `Lost`).
+    Bound(Lease),
+    /// The lease was extended by renew/rebind (persist it).
+    Renewed(Lease),
+    /// The lease expired, was refused (NAK, NoBinding) or withdrawn while
+    /// held; the machine starts over (DISCOVER, SOLICIT).
+    Lost { reason: String },
+    /// The initial acquisition timed out (acquire_timeout), refusals
+    /// included; the machine is Failed.
+    GaveUp { reason: String },
+}

@@ -62,6 +62,15 @@ pub trait Netns {
     /// [`TapSpec`]). `Exists` when the name is taken; `Invalid` for an
     /// SELinux context the kernel refuses (or has no SELinux for).
     fn create_tap(&self, spec: &TapSpec) -> NetResult<LinkInfo>;
+    /// Creates a dummy link here. A kernel without the driver:
+    /// `Unsupported`, saying which module.
+    fn create_dummy(&self, spec: &DummySpec) -> NetResult<LinkInfo>;
+    /// Creates a VRF device here, down. A kernel without the driver:
+    /// `Unsupported`, saying which module. `set_master(port, Some(vrf))`
+    /// enslaves a link to it: as Linux does, that cycles the port (its
+    /// routes go, its IPv6 addresses too unless kept) and its connected
+    /// routes come back in the VRF's table.
+    fn create_vrf(&self, spec: &VrfSpec) -> NetResult<LinkInfo>;
     /// Deleting a veth end deletes its peer too.
     fn delete_link(&self, index: u32) -> NetResult<()>;
     fn set_up(&self, index: u32, up: bool) -> NetResult<()>;

@@ -105,6 +105,10 @@ pub enum LinkKind {
     /// A tap (the kernel's kind "tun" in IFF_TAP mode); its flags are in
     /// [`LinkInfo::tap`]. A tun in IFF_TUN mode stays `Other("tun")`.
     Tap,
+    /// A link that drops what it is sent (the `dummy` plugin's).
+    Dummy,
+    /// An L3 master device binding its ports to a routing table.
+    Vrf,
     /// Anything else, by its kernel kind string ("dummy", "vxlan", ...) or "" if none.
     Other(String),
 }
@@ -203,6 +207,8 @@ pub struct LinkInfo {
     pub ipvlan_mode: Option<IpvlanMode>,
     /// Vlan: its 802.1Q id.
     pub vlan_id: Option<u16>,
+    /// Vrf: the routing table its ports' routes live in.
+    pub vrf_table: Option<u32>,
     /// Bridge port: hairpin mode.
     pub hairpin: Option<bool>,
     /// Bridge port: isolated (forwards only to ports that are not).
@@ -340,6 +346,27 @@ pub struct VlanSpec {
     pub mtu: Option<u32>,
     /// Unset: 1000, never 0.
     pub txqueuelen: Option<u32>,
+}
+
+/// A dummy link, made in the namespace of the handle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DummySpec {
+    pub name: String,
+    /// `None`: the kernel picks a random one.
+    pub mac: Option<MacAddr>,
+    /// Unset: 1000, never 0.
+    pub txqueuelen: Option<u32>,
+}
+
+/// A VRF device, made in the namespace of the handle: its ports' routes
+/// (connected, local, and those added with the port as output) go to
+/// `table`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VrfSpec {
+    pub name: String,
+    /// Not 0 (the kernel refuses it); the main and local tables are the
+    /// caller's business.
+    pub table: u32,
 }
 
 /// An address to add.

@@ -146,6 +146,20 @@ pub fn dispatch(
     plugin: &dyn Plugin,
     supported_versions: &[&str],
 ) -> Outcome {
+    dispatch_with(env, stdin, plugin, supported_versions, &mut |_| {})
+}
+
+/// [`dispatch`], calling `on_config` with the configuration once it is read
+/// from stdin and before the plugin runs (not for VERSION, nor when the
+/// variables or stdin are refused first): where a binary sets up what the
+/// config asks of the process as a whole, such as its log file.
+pub fn dispatch_with(
+    env: &dyn EnvSource,
+    stdin: &mut dyn Read,
+    plugin: &dyn Plugin,
+    supported_versions: &[&str],
+    on_config: &mut dyn FnMut(&[u8]),
+) -> Outcome {
     let command_name = get(env, "CNI_COMMAND");
     let command = Command::parse(&command_name);
     if let Err(answered) = check_variables(env, &command_name, plugin, supported_versions) {
@@ -167,6 +181,7 @@ pub fn dispatch(
             return Outcome::error(CniError::io(format!("error reading from stdin: {e}")))
         }
     };
+    on_config(&stdin_data);
     let config_version = match read_config_header(&stdin_data) {
         Ok(v) => v,
         Err(e) => return Outcome::error(e),
@@ -390,11 +405,21 @@ fn check_version(
 /// The `main` of a plugin binary: dispatches on the real environment and
 /// stdin, prints, and exits (0, or 1 after printing an error document).
 pub fn run(plugin: &dyn Plugin, supported_versions: &[&str]) -> ! {
-    let outcome = dispatch(
+    run_with(plugin, supported_versions, &mut |_| {})
+}
+
+/// [`run`] with [`dispatch_with`]'s `on_config`.
+pub fn run_with(
+    plugin: &dyn Plugin,
+    supported_versions: &[&str],
+    on_config: &mut dyn FnMut(&[u8]),
+) -> ! {
+    let outcome = dispatch_with(
         &ProcessEnv,
         &mut std::io::stdin().lock(),
         plugin,
         supported_versions,
+        on_config,
     );
     let mut stderr = std::io::stderr().lock();
     let _ = stderr.write_all(outcome.stderr.as_bytes());

@@ -155,7 +155,8 @@ fn hardware_address(ifname: &str) -> Option<[u8; 6]> {
     let rc = unsafe {
         libc::ioctl(
             std::os::fd::AsRawFd::as_raw_fd(&socket),
-            libc::SIOCGIFHWADDR,
+            // `as _`: the request type is c_ulong on glibc, c_int on musl.
+            libc::SIOCGIFHWADDR as _,
             &mut request,
         )
     };

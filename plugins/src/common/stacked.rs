@@ -24,6 +24,9 @@ pub struct Stacked<'c> {
     pub link_in_container: bool,
     /// "ipvlan", "vlan": for messages.
     pub kind: &'static str,
+    /// Chained ipvlan without IPAM: the previous result, whose addresses
+    /// and routes go on the link as the reference's ipvlan puts them.
+    pub prev: Option<CniResult>,
 }
 
 impl Stacked<'_> {
@@ -54,9 +57,10 @@ impl Stacked<'_> {
             container_ns.delete_link(index)
         });
 
-        let result = match self.conf.ipam_type() {
-            Some(t) => delegate::allocate(self.ipam, t, args, CONTAINER_IFACE, &mut undo)?,
-            None => CniResult::default(),
+        let result = match (self.conf.ipam_type(), &self.prev) {
+            (Some(t), _) => delegate::allocate(self.ipam, t, args, CONTAINER_IFACE, &mut undo)?,
+            (None, Some(prev)) if !prev.ips.is_empty() => on_this_link(prev),
+            (None, _) => CniResult::default(),
         };
         let result = add_result::single_container_interface(
             self.conf,
@@ -92,4 +96,14 @@ impl Stacked<'_> {
     pub fn gc(&self, args: &CmdArgs) -> Result<(), CniError> {
         self.attachment().gc(args)
     }
+}
+
+/// The previous result's addresses and routes, all on the stacked link.
+fn on_this_link(prev: &CniResult) -> CniResult {
+    let mut result = prev.clone();
+    for ip in &mut result.ips {
+        ip.interface = Some(CONTAINER_IFACE);
+    }
+    result.interfaces.clear();
+    result
 }

@@ -111,9 +111,21 @@ fn kernel_path(path: &str) -> Result<PathBuf, CniError> {
 /// A PCI address as sysfs names it: `[domain:]bus:slot.function` in hex
 /// (`0000:03:00.1`). Anything else could make the sysfs path point elsewhere.
 fn pci_address(field: &str, id: &str) -> Result<String, CniError> {
-    // A constant pattern: it compiles.
-    let pattern = regex::Regex::new(r"^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$");
-    let ok = pattern.is_ok_and(|p| p.is_match(id));
+    let hex =
+        |part: &str, len: usize| part.len() == len && part.bytes().all(|b| b.is_ascii_hexdigit());
+    let parts: Vec<&str> = id.split(':').collect();
+    let (domain, bus, slot_function) = match parts[..] {
+        [bus, rest] => ("0000", bus, rest),
+        [domain, bus, rest] => (domain, bus, rest),
+        _ => ("", "", ""),
+    };
+    let ok = hex(domain, 4)
+        && hex(bus, 2)
+        && slot_function
+            .split_once('.')
+            .is_some_and(|(slot, function)| {
+                hex(slot, 2) && function.len() == 1 && matches!(function.as_bytes()[0], b'0'..=b'7')
+            });
     if !ok {
         return Err(CniError::invalid_config(format!(
             "{field}: {id:?} is not a PCI address (such as 0000:03:00.1)"
@@ -158,6 +170,12 @@ mod tests {
             (r#","kernelpath":"/sys/devices/../../etc""#, "kernelpath:"),
             (r#","pciBusID":"../../x""#, "pciBusID:"),
             (r#","pciBusID":"0000:03:00.9""#, "pciBusID:"),
+            (r#","pciBusID":"000:03:00.1""#, "pciBusID:"),
+            (r#","pciBusID":"0000:3:00.1""#, "pciBusID:"),
+            (r#","pciBusID":"0000:03:00.""#, "pciBusID:"),
+            (r#","pciBusID":"0000:03:00.10""#, "pciBusID:"),
+            (r#","pciBusID":"0:0000:03:00.1""#, "pciBusID:"),
+            (r#","pciBusID":"0000:0g:00.1""#, "pciBusID:"),
             (
                 r#","runtimeConfig":{"deviceID":"x"}"#,
                 "runtimeConfig.deviceID:",

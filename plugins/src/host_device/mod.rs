@@ -274,7 +274,7 @@ impl Plugin for HostDevice<'_> {
     }
 
     fn about(&self) -> String {
-        "CNI host-device plugin (cni-rs)".to_string()
+        cni_core::skel::about_text("host-device plugin")
     }
 }
 

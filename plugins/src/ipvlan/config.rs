@@ -3,7 +3,7 @@
 use crate::common::{conf, CommonConf};
 use cni_core::net::IpvlanMode;
 use cni_core::spec::validate::{configured_mtu, validate_link_name, validate_mtu};
-use cni_core::CniError;
+use cni_core::{CniError, CniResult};
 
 #[derive(Debug, Clone)]
 pub struct IpvlanConf {
@@ -38,6 +38,22 @@ impl IpvlanConf {
             validate_mtu("mtu", mtu)?;
         }
         Ok(c)
+    }
+}
+
+/// The master of a chained ipvlan without `master`, as the reference takes
+/// it: the name of the previous result's interface when it lists exactly
+/// one, named; anything else is refused.
+pub fn chained_master(prev: &CniResult) -> Result<String, CniError> {
+    match prev.interfaces.as_slice() {
+        [only] if !only.name.is_empty() => {
+            validate_link_name("prevResult.interfaces[0].name", &only.name)?;
+            Ok(only.name.clone())
+        }
+        other => Err(CniError::invalid_config(format!(
+            "master: not set, and prevResult lists {} interfaces, not exactly one named one to take it from",
+            other.len()
+        ))),
     }
 }
 

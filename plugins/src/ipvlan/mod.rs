@@ -25,15 +25,25 @@ impl Ipvlan<'_> {
             master: conf.master.as_deref(),
             link_in_container: conf.link_in_container,
             kind: "ipvlan",
+            prev: None,
         }
     }
 }
 
 impl Plugin for Ipvlan<'_> {
+    /// Chained (with `prevResult`), as the reference: without `master`, the
+    /// master is the previous result's one interface; without IPAM, the
+    /// previous result's addresses and routes go on the ipvlan.
     fn add(&self, args: &CmdArgs) -> Result<CniResult, CniError> {
-        let conf = IpvlanConf::parse(&args.stdin)?;
+        let mut conf = IpvlanConf::parse(&args.stdin)?;
+        let prev = conf.common.previous_result()?;
+        if let (None, Some(prev)) = (&conf.master, &prev) {
+            conf.master = Some(config::chained_master(prev)?);
+        }
         let target = NsRef::path(&args.netns);
-        self.stacked(&conf).add(args, |parent_ns, parent| {
+        let mut stacked = self.stacked(&conf);
+        stacked.prev = prev;
+        stacked.add(args, |parent_ns, parent| {
             let spec = IpvlanSpec {
                 name: args.ifname.clone(),
                 parent: parent.index,
@@ -72,6 +82,6 @@ impl Plugin for Ipvlan<'_> {
     }
 
     fn about(&self) -> String {
-        "CNI ipvlan plugin (cni-rs)".to_string()
+        cni_core::skel::about_text("ipvlan plugin")
     }
 }

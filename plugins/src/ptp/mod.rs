@@ -218,6 +218,7 @@ mod tests {
             macvlan_mode: None,
             ipvlan_mode: None,
             vlan_id: None,
+            vrf_table: None,
             hairpin: None,
             isolated: None,
             bc_queue_len: None,

@@ -25,6 +25,7 @@ impl Vlan<'_> {
             master: Some(&conf.master),
             link_in_container: conf.link_in_container,
             kind: "vlan",
+            prev: None,
         }
     }
 }
@@ -72,6 +73,6 @@ impl Plugin for Vlan<'_> {
     }
 
     fn about(&self) -> String {
-        "CNI vlan plugin (cni-rs)".to_string()
+        cni_core::skel::about_text("vlan plugin")
     }
 }

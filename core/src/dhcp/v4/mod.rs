@@ -68,22 +68,8 @@ pub enum Destination {
     Unicast(Ipv4Addr),
 }
 
-/// What the caller must do.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Action {
-    /// Send an encoded DHCP message, the UDP payload for port 67.
-    Send { to: Destination, packet: Vec<u8> },
-    /// The first lease (also the first after a `Lost`).
-    Bound(Lease),
-    /// The lease was extended by renew/rebind (persist it).
-    Renewed(Lease),
-    /// The lease expired or was NAKed while held; the machine starts over
-    /// (INIT, DISCOVER).
-    Lost { reason: String },
-    /// The initial acquisition timed out (acquire_timeout), NAKs included; state
-    /// Failed.
-    GaveUp { reason: String },
-}
+/// What the caller must do (packets go to UDP port 67).
+pub type Action = super::Action<Lease, Destination>;
 
 /// RFC 2131's client states, plus Released and Failed (the machine stopped).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

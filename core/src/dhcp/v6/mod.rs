@@ -65,21 +65,8 @@ pub enum Destination {
     Unicast(Ipv6Addr),
 }
 
-/// What the caller must do.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Action {
-    /// Send an encoded DHCPv6 message, the UDP payload for port 547.
-    Send { to: Destination, packet: Vec<u8> },
-    /// The first lease (also the first after a `Lost`).
-    Bound(Lease),
-    /// The lease was extended by renew/rebind (persist it).
-    Renewed(Lease),
-    /// The lease expired, was refused or withdrawn while held; the machine
-    /// starts over (SOLICIT).
-    Lost { reason: String },
-    /// The initial acquisition timed out (acquire_timeout); state Failed.
-    GaveUp { reason: String },
-}
+/// What the caller must do (packets go to UDP port 547).
+pub type Action = super::Action<Lease, Destination>;
 
 /// The client's states, plus Released and Failed (the machine stopped).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
