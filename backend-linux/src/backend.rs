@@ -7,8 +7,8 @@ use crate::sysctl;
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, DummySpec, FirewallRule, FirewallSet, IpvlanSpec,
     LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetBackend, NetResult, Netns, NsRef, PortMapRule,
-    PortMapSet, RouteInfo, RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket,
-    VethPair, VethSpec, VlanSpec, VrfSpec,
+    PortMapSet, RouteInfo, RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TapSpec,
+    TokenBucket, VethPair, VethSpec, VlanSpec, VrfSpec,
 };
 use ipnet::IpNet;
 use std::sync::OnceLock;
@@ -127,6 +127,9 @@ impl Netns for LinuxNetns {
         let target_file = ns_file(target_ns)?;
         self.rtnl.create_vlan(spec, &target_file)?;
         self.in_other(target_ns, &target_file, |r| r.created(&spec.name))
+    }
+    fn create_tap(&self, spec: &TapSpec) -> NetResult<LinkInfo> {
+        crate::tap::create(&self.file, &self.rtnl, spec)
     }
     fn create_dummy(&self, spec: &DummySpec) -> NetResult<LinkInfo> {
         self.rtnl.create_dummy(spec)

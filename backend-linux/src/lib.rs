@@ -17,6 +17,7 @@ pub mod netlink;
 pub mod netns;
 pub mod nftables;
 pub mod sysctl;
+pub mod tap;
 pub mod transport;
 
 pub use backend::{LinuxBackend, LinuxNetns};

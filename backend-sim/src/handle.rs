@@ -6,8 +6,8 @@ use crate::{addrs, firewall, l3mdev, links, routes, rules, shaping, spoof, sysct
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, DummySpec, FirewallRule, FirewallSet, IpvlanSpec,
     LinkInfo, MacAddr, MacvlanSpec, MasqRule, NetError, NetResult, Netns, NsRef, PortMapRule,
-    PortMapSet, RouteInfo, RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket,
-    VethPair, VethSpec, VlanSpec, VrfSpec,
+    PortMapSet, RouteInfo, RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TapSpec,
+    TokenBucket, VethPair, VethSpec, VlanSpec, VrfSpec,
 };
 use ipnet::IpNet;
 
@@ -67,6 +67,9 @@ impl Netns for SimNetns {
     }
     fn create_vlan(&self, spec: &VlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo> {
         self.write(|net, ns| links::create_vlan(net, ns, spec, &NsId::from_ref(target_ns)))
+    }
+    fn create_tap(&self, spec: &TapSpec) -> NetResult<LinkInfo> {
+        self.write(|net, ns| crate::tap::create_tap(net, ns, spec))
     }
 
     fn create_dummy(&self, spec: &DummySpec) -> NetResult<LinkInfo> {

@@ -5,7 +5,7 @@
 //! across namespaces, bridge carrier and MAC inheritance, prefix routes present
 //! exactly while a link is up, IPv6 link-local addresses on carrier, gateway
 //! reachability, EEXIST/ENOENT on duplicates and absences, sysctls with kernel
-//! defaults, a masquerade rule table and port-mapping rules. Not modelled: the local routing table,
+//! defaults, a masquerade rule table and port-mapping rules; persistent taps (no carrier: no process holds them). Not modelled: the local routing table,
 //! IPv6 DAD states, promotion of secondary IPv4 addresses.
 //!
 //! Tests control the clock and snapshot the state as text; fault injection
@@ -39,6 +39,7 @@ mod shaping;
 mod spoof;
 mod sysctl;
 mod tagged_sets;
+mod tap;
 
 pub use handle::SimNetns;
 pub use kernel::SimKernel;

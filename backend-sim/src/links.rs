@@ -17,7 +17,7 @@ pub(crate) fn ensure_name_free(net: &Net, ns: &NsId, name: &str) -> NetResult<()
     Ok(())
 }
 
-fn check_mac(mac: Option<MacAddr>, what: &str) -> NetResult<()> {
+pub(crate) fn check_mac(mac: Option<MacAddr>, what: &str) -> NetResult<()> {
     if let Some(m) = mac {
         if m.is_zero() || m.0[0] & 1 == 1 {
             return Err(NetError::invalid(format!(
@@ -486,6 +486,12 @@ pub(crate) fn set_mtu(net: &mut Net, ns: &NsId, index: u32, mtu: u32) -> NetResu
     let link = net.ns(ns)?.link(index)?;
     if link.kind != LinkKind::Loopback {
         validate_mtu(mtu)?;
+    }
+    if link.kind == LinkKind::Tap && mtu > crate::tap::TAP_MAX_MTU {
+        return Err(NetError::invalid(format!(
+            "mtu {mtu} is above a tap's largest, {}",
+            crate::tap::TAP_MAX_MTU
+        )));
     }
     if let Some(parent) = link.parent.as_ref().and_then(|p| net.link_at(p)) {
         if mtu > parent.mtu {

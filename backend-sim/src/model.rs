@@ -70,6 +70,8 @@ pub(crate) struct Link {
     pub bc_queue_len: Option<u32>,
     /// IFLA_IFALIAS; empty when unset. Kept across moves and renames.
     pub alias: String,
+    /// A tap: its flags, owner and group.
+    pub tap: Option<cni_core::net::TapInfo>,
     /// Bridge: it had a port once. Linux gives a fresh bridge carrier, then
     /// derives carrier from its ports, so a bridge whose ports all left has none.
     pub had_ports: bool,
@@ -238,6 +240,7 @@ impl Link {
             vrf_table: None,
             bc_queue_len: None,
             alias: String::new(),
+            tap: None,
             had_ports: false,
             link_local_done: false,
             conf: LINK_SYSCTL_DEFAULTS
@@ -317,6 +320,8 @@ impl Net {
                 .parent
                 .as_ref()
                 .is_some_and(|(pns, pidx)| self.oper_up_depth(pns, *pidx, depth + 1)),
+            // No process holds the persistent tap open: no carrier.
+            LinkKind::Tap => false,
             LinkKind::Bridge => {
                 let ports = space.ports_of(index);
                 if ports.is_empty() {
@@ -353,6 +358,7 @@ impl Net {
             isolated: is_port.then_some(link.isolated),
             bc_queue_len: link.bc_queue_len,
             alias: (!link.alias.is_empty()).then(|| link.alias.clone()),
+            tap: link.tap,
         }
     }
 }

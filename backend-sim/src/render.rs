@@ -38,6 +38,7 @@ fn kind(k: &LinkKind) -> &str {
         LinkKind::Macvlan => "macvlan",
         LinkKind::Ipvlan => "ipvlan",
         LinkKind::Vlan => "vlan",
+        LinkKind::Tap => "tap",
         LinkKind::Dummy => "dummy",
         LinkKind::Vrf => "vrf",
         LinkKind::Other(s) => s,
@@ -95,6 +96,9 @@ fn link_line(net: &Net, id: &NsId, space: &Namespace, l: &Link, detail: Detail) 
     }
     if let Some(id) = l.vlan_id {
         let _ = write!(s, " id {id}");
+    }
+    if let Some(t) = &l.tap {
+        crate::tap::render(&mut s, t);
     }
     if let Some(t) = l.vrf_table {
         let _ = write!(s, " table {t}");

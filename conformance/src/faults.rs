@@ -8,8 +8,8 @@
 use cni_core::net::{
     AddressInfo, AddressSpec, BridgeSpec, DummySpec, FirewallSet, IpvlanSpec, LinkInfo, MacAddr,
     MacvlanSpec, MasqRule, NetBackend, NetError, NetErrorKind, NetResult, Netns, NsRef, PortMapSet,
-    RouteInfo, RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TokenBucket, VethPair, VethSpec,
-    VlanSpec, VrfSpec,
+    RouteInfo, RouteSpec, RuleInfo, RuleSpec, Shaping, SpoofCheck, TapSpec, TokenBucket, VethPair,
+    VethSpec, VlanSpec, VrfSpec,
 };
 use ipnet::IpNet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -26,6 +26,7 @@ pub enum NetOp {
     CreateMacvlan,
     CreateIpvlan,
     CreateVlan,
+    CreateTap,
     CreateDummy,
     CreateVrf,
     DeleteLink,
@@ -305,6 +306,9 @@ impl Netns for FaultyNetns {
     }
     fn create_vlan(&self, spec: &VlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo> {
         self.run(NetOp::CreateVlan, |n| n.create_vlan(spec, target_ns))
+    }
+    fn create_tap(&self, spec: &TapSpec) -> NetResult<LinkInfo> {
+        self.run(NetOp::CreateTap, |n| n.create_tap(spec))
     }
     fn create_dummy(&self, spec: &DummySpec) -> NetResult<LinkInfo> {
         self.run(NetOp::CreateDummy, |n| n.create_dummy(spec))

@@ -19,6 +19,7 @@ use cni_plugins::macvlan::Macvlan;
 use cni_plugins::portmap::Portmap;
 use cni_plugins::ptp::Ptp;
 use cni_plugins::sbr::Sbr;
+use cni_plugins::tap::Tap;
 use cni_plugins::tuning::Tuning;
 use cni_plugins::vlan::Vlan;
 use cni_plugins::{dummy::Dummy, vrf::Vrf};
@@ -169,6 +170,10 @@ impl InProcess {
             backend,
             ipam: &ipam,
         };
+        let tap = Tap {
+            backend,
+            ipam: &ipam,
+        };
         let (dummy, vrf) = (
             Dummy {
                 backend,
@@ -201,6 +206,7 @@ impl InProcess {
             "macvlan" => &macvlan,
             "ipvlan" => &ipvlan,
             "vlan" => &vlan,
+            "tap" => &tap,
             "dummy" => &dummy,
             "vrf" => &vrf,
             "host-device" => &host_device,

@@ -169,6 +169,37 @@ pub const SCENARIOS: &[Scenario] = &[
         needs_uplink: true,
     },
     Scenario {
+        slug: "tap",
+        versions: ALL_VERSIONS,
+        conf: || {
+            json!({"name": "tap-net", "type": "tap",
+                "ipam": {"type": "host-local", "subnet": "10.34.0.0/24",
+                         "routes": [{"dst": "0.0.0.0/0"}]}})
+        },
+        needs_uplink: false,
+    },
+    Scenario {
+        slug: "tap-multiqueue-owner-dual-stack-mtu1400",
+        versions: &["0.3.1", "1.1.0"],
+        conf: || {
+            json!({"name": "tap-mq", "type": "tap", "multiQueue": true,
+                "owner": 1000, "group": 1001, "mtu": 1400,
+                "ipam": {"type": "host-local", "ranges": [
+                    [{"subnet": "10.35.0.0/24"}], [{"subnet": "fd35::/64"}]],
+                         "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]}})
+        },
+        needs_uplink: false,
+    },
+    Scenario {
+        slug: "tap-layer2-mac",
+        versions: &["1.0.0"],
+        conf: || {
+            json!({"name": "tap-l2", "type": "tap", "owner": 0,
+                "mac": "02:00:00:00:35:01"})
+        },
+        needs_uplink: false,
+    },
+    Scenario {
         slug: "vlan-mtu1400",
         versions: &["1.0.0"],
         conf: || {
@@ -276,6 +307,18 @@ pub const FAULT_CASES: &[Scenario] = &[
                          "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]}})
         },
         needs_uplink: true,
+    },
+    Scenario {
+        slug: "tap",
+        versions: &["1.0.0"],
+        conf: || {
+            json!({"name": "tap-net", "type": "tap", "multiQueue": true, "mtu": 1400,
+                "owner": 1000, "group": 1000,
+                "ipam": {"type": "host-local", "ranges": [
+                    [{"subnet": "10.36.0.0/24"}], [{"subnet": "fd36::/64"}]],
+                         "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]}})
+        },
+        needs_uplink: false,
     },
     Scenario {
         slug: "dummy",

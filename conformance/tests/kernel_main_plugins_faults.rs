@@ -340,6 +340,7 @@ sweeps! {
     host_device_on_the_kernel_undoes_every_failed_step: Case::main("host-device");
     ipvlan_on_the_kernel_undoes_every_failed_step: Case::main("ipvlan");
     vlan_on_the_kernel_undoes_every_failed_step: Case::main("vlan");
+    tap_on_the_kernel_undoes_every_failed_step: Case::main("tap");
     dummy_on_the_kernel_undoes_every_failed_step: Case::main("dummy");
     chained_portmap_on_the_kernel_undoes_every_failed_step: Case::chained("portmap");
     chained_firewall_on_the_kernel_undoes_every_failed_step: Case::chained("firewall");

@@ -4,9 +4,10 @@
 //! and each implementation's DEL after the other's ADD.
 //!
 //! Where we deliberately differ, the test asserts our behaviour:
-//! - Our DEL gives the device back with the addresses it had in the host and
-//!   up if it was up (saved under `dataDir`); the reference's leaves it down
-//!   and without addresses.
+//! - Our DEL gives the device back with the addresses it had in the host,
+//!   up if it was up, and with the routes the host had through it (saved
+//!   under `dataDir`); the reference's (1.1.1, and still at upstream HEAD)
+//!   leaves it down and without addresses or routes.
 //! - Our DEL puts the alias back as it was (none); the reference's leaves the
 //!   alias naming the device.
 //! - A second DEL succeeds with ours; the 1.1.1 reference's fails (999,
@@ -187,4 +188,89 @@ fn ours_refuses_a_missing_device_and_leaves_nothing() {
     assert_eq!(err["msg"], "device: no link nope0 in the host");
     assert_eq!((side.net.state(&side.host), side.net.state(&ctr)), before);
     assert!(side.leases("hd-net").is_empty());
+}
+
+/// The host's routes through `hd0` someone added (`proto` not kernel), as
+/// `dst via gw table`.
+fn user_routes(ns: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for family in ["-4", "-6"] {
+        let v: Value = {
+            let o = std::process::Command::new("ip")
+                .args([
+                    "-n", ns, "-j", family, "route", "show", "table", "all", "dev", "hd0",
+                ])
+                .output()
+                .expect("running ip");
+            serde_json::from_slice(&o.stdout).unwrap_or(Value::Null)
+        };
+        for r in v.as_array().into_iter().flatten() {
+            if r["protocol"] == "kernel" || r["table"] == "local" {
+                continue;
+            }
+            out.push(format!(
+                "{} via {} table {}",
+                r["dst"].as_str().unwrap_or(""),
+                r["gateway"].as_str().unwrap_or("-"),
+                r["table"].as_str().unwrap_or("main")
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn ours_brings_back_the_hosts_routes_through_the_device() {
+    if reference_for("ours_brings_back_the_hosts_routes_through_the_device").is_none() {
+        return;
+    }
+    let mut side = Side::new(Impl::Reference);
+    host_device(&side);
+    side.in_host(&[
+        "route",
+        "add",
+        "198.51.100.0/24",
+        "via",
+        "10.9.0.1",
+        "dev",
+        "hd0",
+    ]);
+    side.in_host(&[
+        "route",
+        "add",
+        "203.0.113.0/24",
+        "via",
+        "10.9.0.1",
+        "dev",
+        "hd0",
+        "table",
+        "100",
+    ]);
+    side.in_host(&[
+        "-6",
+        "route",
+        "add",
+        "2001:db8:1::/48",
+        "via",
+        "fd09::1",
+        "dev",
+        "hd0",
+    ]);
+    let routes = user_routes(&side.host);
+    assert_eq!(
+        routes,
+        [
+            "198.51.100.0/24 via 10.9.0.1 table main",
+            "2001:db8:1::/48 via fd09::1 table main",
+            "203.0.113.0/24 via 10.9.0.1 table 100",
+        ]
+    );
+    let att = side.container("ctr", "ctr1");
+    let conf = conf(&side);
+    run(&side, Impl::Ours, "ADD", &conf, &att);
+    assert!(user_routes(&side.host).is_empty(), "gone with hd0");
+    assert_eq!(run(&side, Impl::Ours, "DEL", &conf, &att), Value::Null);
+    assert_eq!(user_routes(&side.host), routes, "routes restored");
+    assert_eq!(addrs(&side.host, "hd0"), ["10.9.0.5/24", "fd09::5/64"]);
 }

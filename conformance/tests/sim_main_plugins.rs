@@ -195,6 +195,21 @@ fn vlan_mtu1400() {
 }
 
 #[test]
+fn tap() {
+    run_scenario("tap");
+}
+
+#[test]
+fn tap_multiqueue_owner_dual_stack_mtu1400() {
+    run_scenario("tap-multiqueue-owner-dual-stack-mtu1400");
+}
+
+#[test]
+fn tap_layer2_mac() {
+    run_scenario("tap-layer2-mac");
+}
+
+#[test]
 fn loopback() {
     run_scenario("loopback");
 }

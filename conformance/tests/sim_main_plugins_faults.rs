@@ -219,6 +219,11 @@ fn vlan_undoes_every_failed_step() {
 }
 
 #[test]
+fn tap_undoes_every_failed_step() {
+    fail_each_operation_in_turn("tap");
+}
+
+#[test]
 fn loopback_undoes_every_failed_step() {
     fail_each_operation_in_turn("loopback");
 }

@@ -233,6 +233,24 @@ fn vlan_mtu1400() {
 }
 
 #[test]
+fn tap() {
+    same_on_both("tap", "tap");
+}
+
+#[test]
+fn tap_multiqueue_owner_dual_stack_mtu1400() {
+    same_on_both(
+        "tap_multiqueue_owner_dual_stack_mtu1400",
+        "tap-multiqueue-owner-dual-stack-mtu1400",
+    );
+}
+
+#[test]
+fn tap_layer2_mac() {
+    same_on_both("tap_layer2_mac", "tap-layer2-mac");
+}
+
+#[test]
 fn loopback() {
     same_on_both("loopback", "loopback");
 }

@@ -30,6 +30,7 @@ fn info(index: u32, name: &str) -> LinkInfo {
         isolated: None,
         bc_queue_len: None,
         alias: None,
+        tap: None,
     }
 }
 

@@ -20,6 +20,7 @@ pub mod portmap;
 pub mod ptp;
 pub mod sbr;
 pub mod static_ipam;
+pub mod tap;
 pub mod tuning;
 pub mod vlan;
 pub mod vrf;

@@ -1,4 +1,4 @@
-//! Links: create (bridge, veth, macvlan, ipvlan, vlan), change, delete, list.
+//! Links: create (bridge, veth, macvlan, ipvlan, vlan; taps in `crate::tap`), change, delete, list.
 
 use super::Rtnl;
 use crate::netns::NetnsFile;
@@ -31,7 +31,7 @@ pub fn validate_ifname(name: &str) -> NetResult<()> {
         .map_err(|e| NetError::invalid(format!("invalid interface name {name:?}: {e}")))
 }
 
-fn txqlen(spec: Option<u32>) -> u32 {
+pub fn txqlen(spec: Option<u32>) -> u32 {
     match spec {
         Some(q) if q > 0 => q,
         _ => DEFAULT_TXQUEUELEN,
@@ -190,6 +190,7 @@ pub fn link_info_from(msg: &LinkMessage) -> LinkInfo {
         isolated: None,
         bc_queue_len: None,
         alias: None,
+        tap: None,
     };
     let mut operstate = State::Unknown;
     let mut link = None;
@@ -251,6 +252,7 @@ fn read_link_infos(infos: &[NlLinkInfo], info: &mut LinkInfo) {
                     }
                 }
             }
+            NlLinkInfo::Data(InfoData::Tun(data)) => super::tun_info::read(data, info),
             NlLinkInfo::Data(InfoData::Vrf(data)) => {
                 for d in data {
                     if let InfoVrf::TableId(t) = d {

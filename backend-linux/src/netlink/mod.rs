@@ -9,6 +9,7 @@ mod redirect;
 mod route;
 mod rule;
 mod socket;
+mod tun_info;
 
 pub use socket::{Route, RtSocket};
 
@@ -32,4 +33,4 @@ impl Rtnl {
 }
 
 pub use l3mdev::{dummy_request, vrf_request};
-pub use link::{create_frame, ipvlan_request, validate_ifname, vlan_request};
+pub use link::{create_frame, ipvlan_request, txqlen, validate_ifname, vlan_request};

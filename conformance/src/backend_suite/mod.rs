@@ -22,6 +22,7 @@ mod port_guards;
 mod portmap;
 mod rules;
 mod shaping;
+mod taps;
 mod view;
 
 pub use envs::{KernelEnv, SimEnv};
@@ -34,6 +35,7 @@ pub use port_guards::*;
 pub use portmap::*;
 pub use rules::*;
 pub use shaping::*;
+pub use taps::*;
 pub use view::*;
 
 use cni_core::net::{LinkInfo, NetBackend, NetErrorKind, NetResult, Netns, NsRef};
@@ -84,6 +86,8 @@ macro_rules! backend_suite_rules {
             macvlan_with_missing_parent_is_not_found,
             ipvlan_is_created_in_target_namespace_with_parent_mac,
             vlan_is_created_in_target_namespace_and_ids_are_unique_per_parent,
+            tap_is_persistent_with_its_flags_owner_and_group,
+            tap_name_taken_is_exists_and_bad_specs_leave_nothing,
             dummy_is_created_here_with_kernel_defaults,
             vrf_binds_its_ports_connected_routes_to_its_table,
             move_to_drops_addresses_and_keeps_name,

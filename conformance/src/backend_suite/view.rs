@@ -49,6 +49,7 @@ fn link_line(l: &LinkInfo, name_of: &dyn Fn(u32) -> String) -> String {
         LinkKind::Macvlan => "macvlan",
         LinkKind::Ipvlan => "ipvlan",
         LinkKind::Vlan => "vlan",
+        LinkKind::Tap => "tap",
         LinkKind::Dummy => "dummy",
         LinkKind::Vrf => "vrf",
         LinkKind::Other(k) => k,
@@ -85,6 +86,13 @@ fn link_line(l: &LinkInfo, name_of: &dyn Fn(u32) -> String) -> String {
     }
     if let Some(q) = l.bc_queue_len.filter(|q| *q != 1000) {
         let _ = write!(s, " bcqueuelen {q}");
+    }
+    if let Some(t) = &l.tap {
+        let _ = write!(
+            s,
+            " tap pi {} vnet_hdr {} persist {} multi_queue {} owner {:?} group {:?}",
+            t.pi, t.vnet_hdr, t.persist, t.multi_queue, t.owner, t.group
+        );
     }
     if l.promisc {
         s.push_str(" promisc");

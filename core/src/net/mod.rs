@@ -58,6 +58,10 @@ pub trait Netns {
     /// Creates an 802.1Q VLAN on `spec.parent` (an index in *this*
     /// namespace) directly in `target_ns` under `spec.name`.
     fn create_vlan(&self, spec: &VlanSpec, target_ns: &NsRef) -> NetResult<LinkInfo>;
+    /// Creates a persistent tap in *this* namespace under `spec.name` (see
+    /// [`TapSpec`]). `Exists` when the name is taken; `Invalid` for an
+    /// SELinux context the kernel refuses (or has no SELinux for).
+    fn create_tap(&self, spec: &TapSpec) -> NetResult<LinkInfo>;
     /// Creates a dummy link here. A kernel without the driver:
     /// `Unsupported`, saying which module.
     fn create_dummy(&self, spec: &DummySpec) -> NetResult<LinkInfo>;

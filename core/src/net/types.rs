@@ -102,6 +102,9 @@ pub enum LinkKind {
     Ipvlan,
     /// An 802.1Q VLAN on a parent.
     Vlan,
+    /// A tap (the kernel's kind "tun" in IFF_TAP mode); its flags are in
+    /// [`LinkInfo::tap`]. A tun in IFF_TUN mode stays `Other("tun")`.
+    Tap,
     /// A link that drops what it is sent (the `dummy` plugin's).
     Dummy,
     /// An L3 master device binding its ports to a routing table.
@@ -215,6 +218,53 @@ pub struct LinkInfo {
     /// IFLA_IFALIAS (`ip link set X alias A`); `None` when unset or empty.
     /// host-device keeps a moved device's host name here, as the reference does.
     pub alias: Option<String>,
+    /// A tap: its flags, owner and group (IFLA_INFO_DATA of kind "tun").
+    pub tap: Option<TapInfo>,
+}
+
+/// No owner or group: the kernel's -1 (`ip tuntap` prints none).
+pub const TAP_NO_ID: u32 = u32::MAX;
+
+/// A persistent tap device as it is made: `TUNSETIFF` with IFF_TAP (and
+/// the flags below) on `/dev/net/tun` inside the handle's namespace,
+/// `TUNSETOWNER`/`TUNSETGROUP` when given, `TUNSETPERSIST`, then netlink
+/// for MTU, MAC and queue length. No process holds it open: the tap has no
+/// carrier until one attaches (a VM, a user-space switch).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TapSpec {
+    pub name: String,
+    /// IFF_MULTI_QUEUE: a user may attach many queues.
+    pub multi_queue: bool,
+    /// IFF_NO_PI: no packet-information header on each frame.
+    pub no_pi: bool,
+    /// IFF_VNET_HDR: a virtio-net header on each frame.
+    pub vnet_hdr: bool,
+    /// TUNSETOWNER: the user allowed to attach; `None`: anyone (with
+    /// CAP_NET_ADMIN, as the kernel checks).
+    pub owner: Option<u32>,
+    /// TUNSETGROUP: the group allowed to attach.
+    pub group: Option<u32>,
+    pub mtu: Option<u32>,
+    pub mac: Option<MacAddr>,
+    /// Unset: 1000, never 0.
+    pub txqueuelen: Option<u32>,
+    /// An SELinux context for the device: the creating thread takes it
+    /// before `TUNSETIFF` (the kernel labels a tun with its creator's
+    /// context). A kernel without SELinux refuses it (`Invalid`).
+    pub selinux_context: Option<String>,
+}
+
+/// A tap as the kernel reports it (IFLA_TUN_*).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct TapInfo {
+    pub multi_queue: bool,
+    /// IFLA_TUN_PI: frames carry the packet-information header (no IFF_NO_PI).
+    pub pi: bool,
+    pub vnet_hdr: bool,
+    pub persist: bool,
+    /// `None`: no owner (the kernel's -1).
+    pub owner: Option<u32>,
+    pub group: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -8,13 +8,14 @@ mod plugin_configs;
 
 use cni_core::fuzz::Oracle;
 pub use cnitool_args::cni_and_cap_args;
-pub use plugin_configs::{bridge, macvlan, portmap, ptp};
+pub use plugin_configs::{bridge, macvlan, portmap, ptp, tap};
 
 /// The targets whose oracles live in this crate, by corpus directory name.
 pub const TARGETS: &[(&str, Oracle)] = &[
     ("bridge_config", plugin_configs::bridge),
     ("ptp_config", plugin_configs::ptp),
     ("macvlan_config", plugin_configs::macvlan),
+    ("tap_config", plugin_configs::tap),
     ("portmap_config", plugin_configs::portmap),
     ("cnitool_args", cnitool_args::cni_and_cap_args),
 ];

@@ -6,6 +6,7 @@ use crate::common::CommonConf;
 use crate::macvlan::MacvlanConf;
 use crate::portmap::{container_addrs, parse_config, rules_for};
 use crate::ptp::PtpConf;
+use crate::tap::TapConf;
 use cni_core::fuzz::split_at_nul;
 use cni_core::net::{MacAddr, PortProtocol, TaggedRule};
 use cni_core::spec::validate::validate_link_name;
@@ -46,6 +47,44 @@ pub fn macvlan(data: &[u8]) -> bool {
     if let Ok(Some(mac)) = conf.explicit_mac(&String::from_utf8_lossy(cni_args)) {
         assert_settable_mac(mac);
     }
+    common_fields_hold(&conf.common, cni_args);
+    true
+}
+
+/// An accepted tap config has an MTU a tap takes, valid ids (never the
+/// kernel's "none") and bridge name; the device it asks for is a tap with
+/// the reference's flags, and any MAC it sets is one an interface can carry.
+pub fn tap(data: &[u8]) -> bool {
+    let (cni_args, stdin) = split_at_nul(data);
+    let Ok(conf) = TapConf::parse(stdin) else {
+        return false;
+    };
+    if let Some(mtu) = conf.mtu {
+        assert!(cni_core::spec::validate::check_mtu(mtu).is_ok(), "{mtu}");
+    }
+    for id in [conf.owner, conf.group].into_iter().flatten() {
+        assert_ne!(id, cni_core::net::TAP_NO_ID);
+    }
+    if let Some(bridge) = &conf.bridge {
+        assert!(validate_link_name("bridge", bridge).is_ok());
+    }
+    if let Some(ctx) = &conf.selinux_context {
+        assert!(!ctx.is_empty() && !ctx.contains(['\0', '\n']), "{ctx:?}");
+    }
+    let mac = conf
+        .explicit_mac(&String::from_utf8_lossy(cni_args))
+        .ok()
+        .flatten();
+    if let Some(mac) = mac {
+        assert_settable_mac(mac);
+    }
+    let spec = conf.spec("eth0", mac);
+    assert_eq!(spec.multi_queue, conf.multi_queue);
+    assert!(
+        spec.no_pi || spec.vnet_hdr,
+        "one of the reference's two paths"
+    );
+    assert_eq!(spec.txqueuelen, Some(crate::tap::config::TAP_TXQUEUELEN));
     common_fields_hold(&conf.common, cni_args);
     true
 }

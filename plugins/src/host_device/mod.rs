@@ -5,10 +5,13 @@
 //! As the reference does, the device's host name goes into its alias
 //! (IFLA_IFALIAS), so either implementation's DEL can take it back. Ours
 //! also saves the device's host state under `dataDir` (`saved`): a link
-//! moved to another namespace loses its addresses, and DEL puts them back.
-//! Routes the host had through the device are not restored.
+//! moved to another namespace loses its addresses and routes, and DEL puts
+//! them back (`restore`). GC removes the saved state of attachments that
+//! are no longer valid (`gc`).
 
 pub mod config;
+mod gc;
+mod restore;
 pub mod saved;
 pub mod sysfs;
 
@@ -22,6 +25,7 @@ use cni_core::net::{LinkInfo, LinkKind, NetBackend, Netns, NsRef};
 use cni_core::skel::{CmdArgs, Plugin};
 use cni_core::{CniError, CniResult};
 use config::Selector;
+use restore::{move_out, restore};
 use saved::HostState;
 use std::path::Path;
 
@@ -141,6 +145,7 @@ impl<'a> HostDevice<'a> {
                             name,
                             up: false,
                             addresses: Vec::new(),
+                            routes: Vec::new(),
                         })
                     })
                     .ok_or_else(|| {
@@ -185,7 +190,8 @@ impl Plugin for HostDevice<'_> {
         let addresses = host
             .addresses(Some(device.index))
             .ctx(&format!("listing addresses of {}", device.name))?;
-        let state = HostState::of(&conf.common.name, &device, &addresses);
+        let routes = host.routes().ctx("listing the host's routes")?;
+        let state = HostState::of(&conf.common.name, &device, &addresses, &routes);
         let file = state_file::path(&conf.data_dir, &args.container_id, &args.ifname);
         let mut undo = Undo::new();
         saved::write(self.fs, &conf.data_dir, &file, &state)?;
@@ -259,9 +265,12 @@ impl Plugin for HostDevice<'_> {
             .status(args)
     }
 
+    /// The saved state of attachments no longer valid, then IPAM's GC.
     fn gc(&self, args: &CmdArgs) -> Result<(), CniError> {
-        self.attachment(&HostDeviceConf::parse(&args.stdin)?)
-            .gc(args)
+        let conf = HostDeviceConf::parse(&args.stdin)?;
+        let stale = gc::remove_stale_states(self.fs, &conf);
+        let ipam = self.attachment(&conf).gc(args);
+        stale.and(ipam)
     }
 
     fn about(&self) -> String {
@@ -316,44 +325,4 @@ fn move_in<'a>(
     container
         .link_by_index(index)
         .ctx(&format!("looking up {}", args.ifname))
-}
-
-/// Takes the device at `index` in the container back to the host under its
-/// host name, with its alias, addresses and up state as they were.
-fn move_out(
-    container: &dyn Netns,
-    host: &dyn Netns,
-    index: u32,
-    state: &HostState,
-) -> Result<(), CniError> {
-    let name = &state.name;
-    container
-        .set_up(index, false)
-        .ctx(&format!("setting device {name} down"))?;
-    container
-        .rename(index, name)
-        .ctx(&format!("renaming the device back to {name}"))?;
-    container
-        .set_alias(index, state.alias.as_deref().unwrap_or(""))
-        .ctx(&format!("restoring the alias of {name}"))?;
-    let back = container
-        .move_to(index, &NsRef::Current)
-        .ctx(&format!("moving {name} back to the host"))?;
-    restore(host, &back, state)
-}
-
-/// The device's host addresses and up state back (an address already there
-/// counts as restored).
-fn restore(host: &dyn Netns, link: &LinkInfo, state: &HostState) -> Result<(), CniError> {
-    for spec in state.address_specs()? {
-        match host.add_address(link.index, &spec) {
-            Err(e) if e.kind == cni_core::net::NetErrorKind::Exists => {}
-            other => other.ctx(&format!("restoring address {} of {}", spec.addr, link.name))?,
-        }
-    }
-    if state.up && !link.up {
-        host.set_up(link.index, true)
-            .ctx(&format!("setting {} up again", link.name))?;
-    }
-    Ok(())
 }

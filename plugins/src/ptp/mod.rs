@@ -223,6 +223,7 @@ mod tests {
             isolated: None,
             bc_queue_len: None,
             alias: None,
+            tap: None,
         }
     }
 
