@@ -166,7 +166,8 @@ impl Lan {
         let script: String = (0..self.host_devices)
             .map(|i| {
                 let dev = self.host_device(i);
-                format!("link add {dev} type veth peer name {dev}p\n")
+                let peer = format!("{}e{i}", self.bridge);
+                format!("link add {dev} type veth peer name {peer}\n")
             })
             .collect();
         if script.is_empty() {

@@ -60,7 +60,8 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, String> {
     let data = tempfile::tempdir().map_err(|e| format!("tempdir: {e}"))?;
     let bench = Bench {
         cfg,
-        containers: containers.len(),
+        // Only the one-at-a-time section runs host-device.
+        latency_containers: cfg.containers + TRACED_CONTAINERS,
         prefix,
         data: data.path(),
         serial: AtomicUsize::new(0),
@@ -70,8 +71,8 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, String> {
 
 struct Bench<'a> {
     cfg: &'a BenchConfig,
-    /// Container namespaces made for the run (host devices are made for each).
-    containers: usize,
+    /// Containers of the one-at-a-time section (a host device for each).
+    latency_containers: usize,
     prefix: String,
     data: &'a Path,
     /// Numbers every attacher's bridge, table and `dataDir`.
@@ -176,7 +177,7 @@ impl Bench<'_> {
             parent: format!("{}par", self.prefix),
             host_netns: format!("{}-host", self.prefix),
             host_devices: if mode == Mode::HostDevice {
-                self.containers
+                self.latency_containers
             } else {
                 0
             },
