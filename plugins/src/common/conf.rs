@@ -1,8 +1,19 @@
 //! The configuration fields every main plugin reads, besides its own: core's
 //! one config model, and its parse with the network name a plugin requires.
 
+use cni_core::net::MacAddr;
 pub use cni_core::spec::config::{plugin_input as parse, NetConf as CommonConf};
 use cni_core::spec::config::{ConfigError, Fields};
+use cni_core::CniError;
+
+/// The config's own `mac` key (the last of a plugin's MAC sources), parsed
+/// as an address an interface can take.
+pub fn config_mac(mac: Option<&str>) -> Result<Option<MacAddr>, CniError> {
+    mac.map(|m| {
+        MacAddr::parse_for_interface(m).map_err(|e| CniError::invalid_config(format!("mac: {e}")))
+    })
+    .transpose()
+}
 
 /// A backend option (`backend`, `ipMasqBackend`): the reference chooses
 /// among iptables, firewalld and nftables; cni-rs `does` its work with

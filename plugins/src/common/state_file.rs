@@ -3,8 +3,15 @@
 //! host name and addresses): written crash-safely (temporary file, fsync,
 //! rename, directory fsync), never through a symlink, read with a size cap.
 
-use cni_core::fsio::{read_if_exists, remove_if_exists, replace_file, FileOps};
+use super::attachment::FirstError;
+use cni_core::fsio::{
+    process_alive, read_if_exists, remove_if_exists, remove_orphaned_tmp, replace_file,
+    tmp_writer_pid, FileOps, TMP_PREFIX,
+};
+use cni_core::spec::config::Attachment;
 use cni_core::CniError;
+use std::collections::HashSet;
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 /// A state file larger than this is not ours.
@@ -43,6 +50,41 @@ pub fn write(
 /// when it cannot be read.
 pub fn read(fs: &dyn FileOps, file: &Path) -> Result<Option<Vec<u8>>, String> {
     read_if_exists(fs, file, STATE_CAP).map_err(|e| e.to_string())
+}
+
+/// GC: removes the state files under `data_dir` of attachments not in
+/// `valid` that `ours` claims (another network may share the directory), and
+/// temporary files whose writer died. A missing directory holds nothing;
+/// every file is tried, the first failure is reported.
+pub fn remove_stale(
+    fs: &dyn FileOps,
+    data_dir: &Path,
+    valid: &[Attachment],
+    ours: impl Fn(&Path) -> bool,
+) -> Result<(), CniError> {
+    let keep: HashSet<String> = valid
+        .iter()
+        .map(|a| file_name(&a.container_id, &a.ifname))
+        .collect();
+    let names = match fs.read_dir(data_dir) {
+        Ok(names) => names,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_error("listing", data_dir, e)),
+    };
+    let mut outcome = FirstError::default();
+    for name in names.iter().filter_map(|n| n.to_str()) {
+        if !name.ends_with(".json") || name.starts_with(TMP_PREFIX) || keep.contains(name) {
+            continue;
+        }
+        let file = data_dir.join(name);
+        if ours(&file) {
+            outcome.note(remove(fs, data_dir, &file));
+        }
+    }
+    remove_orphaned_tmp(fs, data_dir, |n| {
+        tmp_writer_pid(n).is_none_or(|pid| !process_alive(pid))
+    });
+    outcome.into_result()
 }
 
 pub fn remove(fs: &dyn FileOps, data_dir: &Path, file: &Path) -> Result<(), CniError> {

@@ -94,13 +94,7 @@ impl MacvlanConf {
         if chosen.is_some() {
             return Ok(chosen);
         }
-        self.mac
-            .as_deref()
-            .map(|m| {
-                MacAddr::parse_for_interface(m)
-                    .map_err(|e| CniError::invalid_config(format!("mac: {e}")))
-            })
-            .transpose()
+        crate::common::conf::config_mac(self.mac.as_deref())
     }
 }
 

@@ -100,13 +100,7 @@ impl TapConf {
                 Ok(mac) => return Ok(Some(mac)),
             }
         }
-        self.mac
-            .as_deref()
-            .map(|m| {
-                MacAddr::parse_for_interface(m)
-                    .map_err(|e| CniError::invalid_config(format!("mac: {e}")))
-            })
-            .transpose()
+        crate::common::conf::config_mac(self.mac.as_deref())
     }
 
     /// The device as the reference makes it. Without both `owner` and

@@ -5,13 +5,10 @@ use super::saved::{self, Saved};
 use super::{config, Tuning};
 use crate::common::attachment::FirstError;
 use crate::common::{netns, AbsentOk, NetContext};
-use cni_core::fsio::{process_alive, remove_orphaned_tmp, tmp_writer_pid, TMP_PREFIX};
 use cni_core::net::{LinkInfo, MacAddr, Netns};
 use cni_core::skel::CmdArgs;
 use cni_core::spec::config::NetConf;
 use cni_core::CniError;
-use std::collections::HashSet;
-use std::io::ErrorKind;
 
 /// Reads only `dataDir`, so a config ADD would refuse still deletes. Gone
 /// (file, namespace or interface) counts as restored. Every restore step
@@ -95,28 +92,11 @@ pub fn gc(t: &Tuning<'_>, args: &CmdArgs) -> Result<(), CniError> {
     let Some(valid) = conf.valid_attachments()? else {
         return Ok(());
     };
-    let keep: HashSet<String> = valid
-        .iter()
-        .map(|a| saved::file_name(&a.container_id, &a.ifname))
-        .collect();
-    let names = match t.fs.read_dir(&data_dir) {
-        Ok(names) => names,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(CniError::io(format!("listing {}: {e}", data_dir.display()))),
-    };
-    let mut outcome = FirstError::default();
-    for name in names.iter().filter_map(|n| n.to_str()) {
-        if !name.ends_with(".json") || name.starts_with(TMP_PREFIX) || keep.contains(name) {
-            continue;
-        }
-        let file = data_dir.join(name);
-        let ours = matches!(saved::read(t.fs, &file), Ok(Some(s)) if s.network.as_deref() == Some(conf.name.as_str()));
-        if ours {
-            outcome.note(saved::remove(t.fs, &data_dir, &file));
-        }
-    }
-    remove_orphaned_tmp(t.fs, &data_dir, |n| {
-        tmp_writer_pid(n).is_none_or(|pid| !process_alive(pid))
-    });
-    outcome.into_result()
+    let network = Some(conf.name.as_str());
+    saved::remove_stale(
+        t.fs,
+        &data_dir,
+        &valid,
+        |file| matches!(saved::read(t.fs, file), Ok(Some(s)) if s.network.as_deref() == network),
+    )
 }

@@ -53,7 +53,7 @@ impl Saved {
     }
 }
 
-pub use crate::common::state_file::{file_name, path, remove};
+pub use crate::common::state_file::{file_name, path, remove, remove_stale};
 
 /// Writes the file crash-safely (see [`state_file`]).
 pub fn write(
