@@ -140,6 +140,20 @@ impl SimWorld {
         self.plugins.call(&self.faults, verb, conf, att)
     }
 
+    /// An ADD that must fail, leaving the kernel exactly as it was and no
+    /// lease behind; its failure.
+    pub fn add_refused(&self, conf: &Value, att: &Attachment) -> Failure {
+        let before = self.kernel.snapshot();
+        let e = self.call("ADD", conf, att).expect_err("ADD must fail");
+        assert_eq!(
+            self.kernel.snapshot(),
+            before,
+            "a failed ADD left something"
+        );
+        assert!(self.leases().is_empty(), "lease kept: {:?}", self.leases());
+        e
+    }
+
     /// host-local's leases on disk (see [`InProcess::leases`]).
     pub fn leases(&self) -> Vec<PathBuf> {
         self.plugins.leases()

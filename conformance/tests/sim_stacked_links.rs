@@ -4,7 +4,7 @@
 //! master, CHECK naming a changed mode or id, the kernel's refusals before
 //! anything is left, and DEL when things are already gone.
 
-use cni_conformance::sim_scenarios::{with_prev_result, Attachment, Failure, SimWorld};
+use cni_conformance::sim_scenarios::{with_prev_result, Attachment, SimWorld};
 use cni_core::net::{IpvlanMode, LinkKind, NsRef, VethSpec};
 use serde_json::{json, Value};
 
@@ -26,22 +26,6 @@ fn world_for(conf: &Value, id: &str) -> (SimWorld, Attachment, Value) {
     world.add_container(&att);
     let conf = world.netconf(conf, "1.0.0");
     (world, att, conf)
-}
-
-fn add_err(world: &SimWorld, conf: &Value, att: &Attachment) -> Failure {
-    let before = world.kernel.snapshot();
-    let e = world.call("ADD", conf, att).expect_err("ADD must fail");
-    assert_eq!(
-        world.kernel.snapshot(),
-        before,
-        "a failed ADD left something"
-    );
-    assert!(
-        world.leases().is_empty(),
-        "lease kept: {:?}",
-        world.leases()
-    );
-    e
 }
 
 #[test]
@@ -79,20 +63,20 @@ fn vlan_requires_master_and_a_valid_id_before_anything_changes() {
     let mut no_master = vlan(1);
     no_master.as_object_mut().unwrap().remove("master");
     let (world, att, conf) = world_for(&no_master, "vl-nomaster");
-    let e = add_err(&world, &conf, &att);
+    let e = world.add_refused(&conf, &att);
     assert_eq!(e.code, 7, "{e}");
     assert!(e.msg.starts_with("master: required"), "{e}");
 
     let mut bad_id = vlan(1);
     bad_id["vlanId"] = json!(4095);
     let conf = world.netconf(&bad_id, "1.0.0");
-    let e = add_err(&world, &conf, &att);
+    let e = world.add_refused(&conf, &att);
     assert!(e.msg.starts_with("vlanId"), "{e}");
 
     let mut missing = vlan(1);
     missing["master"] = json!("nosuch0");
     let conf = world.netconf(&missing, "1.0.0");
-    let e = add_err(&world, &conf, &att);
+    let e = world.add_refused(&conf, &att);
     assert_eq!(e.code, 7, "{e}");
     assert!(e.msg.starts_with("master: link nosuch0 not found"), "{e}");
 }
@@ -180,7 +164,7 @@ fn kernel_refusals_leave_nothing() {
     let mut big = ipvlan("l2");
     big["mtu"] = json!(9000);
     let (world, att, conf) = world_for(&big, "big");
-    let e = add_err(&world, &conf, &att);
+    let e = world.add_refused(&conf, &att);
     assert!(e.msg.contains("mtu 9000"), "{e}");
 }
 
@@ -264,7 +248,7 @@ fn chained_ipvlan_takes_master_and_addresses_from_prev_result() {
     ] {
         let mut bad = conf.clone();
         bad["prevResult"]["interfaces"] = interfaces.clone();
-        let e = add_err(&world, &bad, &att);
+        let e = world.add_refused(&bad, &att);
         assert_eq!(e.code, 7, "{interfaces}: {e}");
         assert!(
             e.msg.starts_with("master: not set, and prevResult lists"),

@@ -5,7 +5,7 @@
 //! anything changes, `selinuxContext` on a kernel without SELinux, DEL
 //! when things are already gone.
 
-use cni_conformance::sim_scenarios::{with_prev_result, Attachment, Failure, SimWorld};
+use cni_conformance::sim_scenarios::{with_prev_result, Attachment, SimWorld};
 use cni_core::net::{BridgeSpec, LinkKind, TapSpec};
 use serde_json::{json, Value};
 
@@ -24,22 +24,6 @@ fn world_for(conf: &Value, id: &str) -> (SimWorld, Attachment, Value) {
     world.add_container(&att);
     let conf = world.netconf(conf, "1.0.0");
     (world, att, conf)
-}
-
-fn add_err(world: &SimWorld, conf: &Value, att: &Attachment) -> Failure {
-    let before = world.kernel.snapshot();
-    let e = world.call("ADD", conf, att).expect_err("ADD must fail");
-    assert_eq!(
-        world.kernel.snapshot(),
-        before,
-        "a failed ADD left something"
-    );
-    assert!(
-        world.leases().is_empty(),
-        "lease kept: {:?}",
-        world.leases()
-    );
-    e
 }
 
 #[test]
@@ -70,7 +54,7 @@ fn the_tap_joins_the_bridge_in_the_container_and_leaves_it_on_del() {
 #[test]
 fn a_missing_or_wrong_bridge_is_refused_before_anything_changes() {
     let (world, att, conf) = world_for(&tap(json!({"bridge": "br0"})), "nobr");
-    let e = add_err(&world, &conf, &att);
+    let e = world.add_refused(&conf, &att);
     assert_eq!(e.code, 7, "{e}");
     assert!(e.msg.starts_with("bridge: link br0 not found"), "{e}");
     world
@@ -80,7 +64,7 @@ fn a_missing_or_wrong_bridge_is_refused_before_anything_changes() {
             ..TapSpec::default()
         })
         .unwrap();
-    let e = add_err(&world, &conf, &att);
+    let e = world.add_refused(&conf, &att);
     assert!(
         e.msg.starts_with("bridge: br0") && e.msg.contains("not a bridge"),
         "{e}"
@@ -179,13 +163,13 @@ fn bad_input_is_refused_naming_the_field_and_leaves_nothing() {
         (json!({"bridge": "a b"}), 7, "bridge"),
     ] {
         let (world, att, conf) = world_for(&tap(extra.clone()), "bad");
-        let e = add_err(&world, &conf, &att);
+        let e = world.add_refused(&conf, &att);
         assert_eq!(e.code, code, "{extra}: {e}");
         assert!(e.msg.contains(start), "{extra}: {e}");
     }
     // A tap's largest MTU is 65521: the kernel refuses more, after IPAM.
     let (world, att, conf) = world_for(&tap(json!({"mtu": 65530})), "bigmtu");
-    let e = add_err(&world, &conf, &att);
+    let e = world.add_refused(&conf, &att);
     assert!(e.msg.contains("creating tap eth0"), "{e}");
 }
 
@@ -193,7 +177,7 @@ fn bad_input_is_refused_naming_the_field_and_leaves_nothing() {
 fn selinux_context_on_a_kernel_without_selinux_fails_and_leaves_nothing() {
     let conf = tap(json!({"selinuxContext": "system_u:system_r:container_t:s0"}));
     let (world, att, conf) = world_for(&conf, "selinux");
-    let e = add_err(&world, &conf, &att);
+    let e = world.add_refused(&conf, &att);
     assert!(e.msg.contains("SELinux"), "{e}");
     assert!(e.msg.contains("creating tap eth0"), "{e}");
 }
