@@ -150,76 +150,39 @@ impl InProcess {
         let stdin = serde_json::to_vec(conf).expect("serializing a config");
         let ipam = InProcessDelegate::new().with("host-local", &HostLocal);
         let plugin_type = conf["type"].as_str().unwrap_or_default();
-        let bridge = Bridge {
-            backend,
-            ipam: &ipam,
-        };
-        let ptp = Ptp {
-            backend,
-            ipam: &ipam,
-        };
-        let macvlan = Macvlan {
-            backend,
-            ipam: &ipam,
-        };
-        let ipvlan = Ipvlan {
-            backend,
-            ipam: &ipam,
-        };
-        let vlan = Vlan {
-            backend,
-            ipam: &ipam,
-        };
-        let tap = Tap {
-            backend,
-            ipam: &ipam,
-        };
-        let (dummy, vrf) = (
-            Dummy {
-                backend,
-                ipam: &ipam,
-            },
-            Vrf { backend },
-        );
         let sys = self.sys_root();
-        let host_device = HostDevice {
-            backend,
-            ipam: &ipam,
-            fs: &RealFs,
-            sys: &sys,
-        };
-        let loopback = Loopback { backend };
-        let portmap = Portmap { backend };
-        let firewall = Firewall { backend };
-        let sbr = Sbr { backend };
-        let bandwidth = Bandwidth { backend };
         // No allowlist file: every `net.*` key is allowed, whatever the machine has.
         let allowlist = self.data_dir.path().join("tuning-allowlist.conf");
-        let tuning = Tuning {
-            backend,
-            fs: &RealFs,
-            allowlist: &allowlist,
-        };
-        let plugin: &dyn Plugin = match plugin_type {
-            "bridge" => &bridge,
-            "ptp" => &ptp,
-            "macvlan" => &macvlan,
-            "ipvlan" => &ipvlan,
-            "vlan" => &vlan,
-            "tap" => &tap,
-            "dummy" => &dummy,
-            "vrf" => &vrf,
-            "host-device" => &host_device,
-            "loopback" => &loopback,
-            "portmap" => &portmap,
-            "firewall" => &firewall,
-            "sbr" => &sbr,
-            "bandwidth" => &bandwidth,
-            "tuning" => &tuning,
-            "host-local" => &HostLocal,
+        let ipam = &ipam;
+        let plugin: Box<dyn Plugin + '_> = match plugin_type {
+            "bridge" => Box::new(Bridge { backend, ipam }),
+            "ptp" => Box::new(Ptp { backend, ipam }),
+            "macvlan" => Box::new(Macvlan { backend, ipam }),
+            "ipvlan" => Box::new(Ipvlan { backend, ipam }),
+            "vlan" => Box::new(Vlan { backend, ipam }),
+            "tap" => Box::new(Tap { backend, ipam }),
+            "dummy" => Box::new(Dummy { backend, ipam }),
+            "vrf" => Box::new(Vrf { backend }),
+            "host-device" => Box::new(HostDevice {
+                backend,
+                ipam,
+                fs: &RealFs,
+                sys: &sys,
+            }),
+            "loopback" => Box::new(Loopback { backend }),
+            "portmap" => Box::new(Portmap { backend }),
+            "firewall" => Box::new(Firewall { backend }),
+            "sbr" => Box::new(Sbr { backend }),
+            "bandwidth" => Box::new(Bandwidth { backend }),
+            "tuning" => Box::new(Tuning {
+                backend,
+                fs: &RealFs,
+                allowlist: &allowlist,
+            }),
+            "host-local" => Box::new(HostLocal),
             other => panic!("no such plugin in the scenarios: {other:?}"),
         };
-        dispatch(&env, &mut stdin.as_slice(), plugin, ALL)
+        dispatch(&env, &mut stdin.as_slice(), &*plugin, ALL)
     }
 
     /// Runs a verb and reads its answer: the result (`Value::Null` when the
