@@ -521,7 +521,7 @@ fn on_config_sees_the_config_before_the_plugin_and_never_for_version() {
         &mut GOOD.as_bytes(),
         &EchoPlugin,
         SUPPORTED,
-        &mut |c| seen.push(c.to_vec()),
+        &mut |c, _| seen.push(c.to_vec()),
     );
     assert_eq!(out.exit_code, 0, "{out:?}");
     assert_eq!(seen, [GOOD.as_bytes().to_vec()]);
@@ -533,7 +533,7 @@ fn on_config_sees_the_config_before_the_plugin_and_never_for_version() {
         &mut GOOD.as_bytes(),
         &EchoPlugin,
         SUPPORTED,
-        &mut |c| seen.push(c.to_vec()),
+        &mut |c, _| seen.push(c.to_vec()),
     );
     assert_eq!(out.exit_code, 0, "{out:?}");
     assert!(seen.is_empty(), "VERSION does not read the config");
@@ -545,7 +545,7 @@ fn on_config_sees_the_config_before_the_plugin_and_never_for_version() {
         &mut &b"{not json"[..],
         &EchoPlugin,
         SUPPORTED,
-        &mut |c| seen.push(c.to_vec()),
+        &mut |c, _| seen.push(c.to_vec()),
     );
     assert_eq!(out.exit_code, 1, "{out:?}");
     assert_eq!(seen, [b"{not json".to_vec()]);

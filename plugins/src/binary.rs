@@ -14,8 +14,8 @@ pub fn run(plugin: &dyn Plugin) -> ! {
     // so other plugins of this build can recognise this one.
     let _ = crate::build_stamp::own();
     // Logs are set up once the config is read: it may name the log file.
-    cni_core::skel::run_with(plugin, cni_core::spec::version::ALL, &mut |config| {
-        crate::logging::init_with_config(config)
+    cni_core::skel::run_with(plugin, cni_core::spec::version::ALL, &mut |_, config| {
+        crate::logging::init_with_document(config)
     })
 }
 

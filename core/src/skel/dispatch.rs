@@ -146,19 +146,21 @@ pub fn dispatch(
     plugin: &dyn Plugin,
     supported_versions: &[&str],
 ) -> Outcome {
-    dispatch_with(env, stdin, plugin, supported_versions, &mut |_| {})
+    dispatch_with(env, stdin, plugin, supported_versions, &mut |_, _| {})
 }
 
 /// [`dispatch`], calling `on_config` with the configuration once it is read
 /// from stdin and before the plugin runs (not for VERSION, nor when the
 /// variables or stdin are refused first): where a binary sets up what the
-/// config asks of the process as a whole, such as its log file.
+/// config asks of the process as a whole, such as its log file. It gets the
+/// bytes and, when they are JSON, the document the dispatcher parsed from
+/// them (so nothing parses it a second time).
 pub fn dispatch_with(
     env: &dyn EnvSource,
     stdin: &mut dyn Read,
     plugin: &dyn Plugin,
     supported_versions: &[&str],
-    on_config: &mut dyn FnMut(&[u8]),
+    on_config: &mut dyn FnMut(&[u8], Option<&Value>),
 ) -> Outcome {
     let command_name = get(env, "CNI_COMMAND");
     let command = Command::parse(&command_name);
@@ -181,8 +183,9 @@ pub fn dispatch_with(
             return Outcome::error(CniError::io(format!("error reading from stdin: {e}")))
         }
     };
-    on_config(&stdin_data);
-    let config_version = match read_config_header(&stdin_data) {
+    let document = serde_json::from_slice::<Value>(&stdin_data);
+    on_config(&stdin_data, document.as_ref().ok());
+    let config_version = match read_config_header(document) {
         Ok(v) => v,
         Err(e) => return Outcome::error(e),
     };
@@ -345,9 +348,9 @@ fn refuse_own_netns(netns: &str) -> Result<(), CniError> {
 /// The reference's `validateConfig` and `ConfigDecoder`: malformed -> 6,
 /// missing or invalid `name` -> 7, non-string `cniVersion` -> 6. Returns the
 /// version, `0.1.0` when absent.
-fn read_config_header(stdin: &[u8]) -> Result<String, CniError> {
-    let value: Value = serde_json::from_slice(stdin)
-        .map_err(|e| CniError::decode(format!("error unmarshall network config: {e}")))?;
+fn read_config_header(document: serde_json::Result<Value>) -> Result<String, CniError> {
+    let value =
+        document.map_err(|e| CniError::decode(format!("error unmarshall network config: {e}")))?;
     let Value::Object(map) = value else {
         return Err(CniError::decode(
             "error unmarshall network config: the config is not a JSON object",
@@ -405,14 +408,14 @@ fn check_version(
 /// The `main` of a plugin binary: dispatches on the real environment and
 /// stdin, prints, and exits (0, or 1 after printing an error document).
 pub fn run(plugin: &dyn Plugin, supported_versions: &[&str]) -> ! {
-    run_with(plugin, supported_versions, &mut |_| {})
+    run_with(plugin, supported_versions, &mut |_, _| {})
 }
 
 /// [`run`] with [`dispatch_with`]'s `on_config`.
 pub fn run_with(
     plugin: &dyn Plugin,
     supported_versions: &[&str],
-    on_config: &mut dyn FnMut(&[u8]),
+    on_config: &mut dyn FnMut(&[u8], Option<&Value>),
 ) -> ! {
     let outcome = dispatch_with(
         &ProcessEnv,

@@ -14,7 +14,7 @@
 //! are written — never the configuration on stdin, which can hold secrets.
 //!
 //! Every binary reads them in one place: [`crate::binary::run`] hands the
-//! config to [`init_with_config`] once the dispatcher has read stdin. A key
+//! config the dispatcher parsed to [`init_with_document`]. A key
 //! of the wrong type, a relative path or an unknown level is said on stderr
 //! naming the key and ignored: logging never fails the plugin.
 //!
@@ -67,8 +67,15 @@ impl ConfigLog {
     /// key) from a config; anything that is not a JSON object asks for
     /// nothing (the dispatcher refuses it with its own error).
     pub fn parse(config: &[u8]) -> ConfigLog {
+        serde_json::from_slice(config)
+            .map(|document| ConfigLog::of(&document))
+            .unwrap_or_default()
+    }
+
+    /// [`ConfigLog::parse`] of a parsed document.
+    pub fn of(config: &serde_json::Value) -> ConfigLog {
         let mut out = ConfigLog::default();
-        let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(config) else {
+        let serde_json::Value::Object(map) = config else {
             return out;
         };
         let key = |name: &str| {
@@ -114,6 +121,11 @@ pub fn init() {
 /// environment wins); problems with the config's keys are said on stderr.
 pub fn init_with_config(config: &[u8]) {
     init_from(ConfigLog::parse(config));
+}
+
+/// [`init_with_config`] on a config already parsed (`None`: not JSON).
+pub fn init_with_document(config: Option<&serde_json::Value>) {
+    init_from(config.map(ConfigLog::of).unwrap_or_default());
 }
 
 fn init_from(config: ConfigLog) {
