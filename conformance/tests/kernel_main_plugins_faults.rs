@@ -17,6 +17,7 @@
 //! MACs and the sysctls they set, tuning's saved state) and, where the host
 //! is compared whole, the host's nftables ruleset as `nft` prints it.
 
+use cni_conformance::backend_suite::settles;
 use cni_conformance::in_process::{add_uplink, Attachment};
 use cni_conformance::kernel_world::KernelWorld;
 use cni_conformance::plugin_corpus::{ChainedCase, Scenario, CHAINED_FAULT_CASES, FAULT_CASES};
@@ -130,22 +131,21 @@ fn prepare(
     }
 }
 
-/// Waits (up to 3 s) for the container interface's IPv6 link-local route.
-/// The kernel adds it when it sees carrier, which linkwatch reports up to a
-/// second after the main plugin's ADD; a chained plugin that moves the
-/// interface's routes (sbr) runs one more operation once it is there, so
-/// without the wait the clean run and a faulty one could count differently.
+/// Waits (up to 2 s, `settles`) for the container interface's IPv6
+/// link-local route. The kernel adds it when it sees carrier, which linkwatch
+/// reports up to a second after the main plugin's ADD; a chained plugin that
+/// moves the interface's routes (sbr) runs one more operation once it is
+/// there, so without the wait the clean run and a faulty one could count
+/// differently. Without the route by then the sweep goes on (a count that
+/// still differs fails it, naming the operation).
 fn settle_link_local(att: &Attachment) {
-    for _ in 0..150 {
+    let _in_time = settles(|| {
         let routes = std::process::Command::new("nsenter")
             .arg(format!("--net={}", att.netns))
             .args(["ip", "-6", "route", "show", "dev", &att.ifname])
             .output();
-        if routes.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("fe80::/64")) {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+        routes.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("fe80::/64"))
+    });
 }
 
 /// A fault-free ADD on fresh namespaces: how many operations it ran, and
