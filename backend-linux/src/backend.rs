@@ -1,6 +1,6 @@
 //! [`NetBackend`] on the running kernel.
 
-use crate::netlink::Rtnl;
+use crate::netlink::{DevconfKey, Rtnl};
 use crate::netns::NetnsFile;
 use crate::nftables::{self, tagged_sets, NfSocket};
 use crate::sysctl;
@@ -193,11 +193,21 @@ impl Netns for LinuxNetns {
         self.rtnl.del_route(route)
     }
 
+    // The keys plugins touch on every ADD go over netlink when it can
+    // answer (see `netlink::devconf` for why); /proc/sys for the rest.
     fn sysctl_get(&self, key: &str) -> NetResult<String> {
-        sysctl::get(&self.file, key)
+        let fast = DevconfKey::parse(key).and_then(|k| self.rtnl.devconf_get(&k));
+        match fast {
+            Some(value) => Ok(value.to_string()),
+            None => sysctl::get(&self.file, key),
+        }
     }
     fn sysctl_set(&self, key: &str, value: &str) -> NetResult<()> {
-        sysctl::set(&self.file, key, value)
+        let fast = DevconfKey::parse(key).and_then(|k| self.rtnl.devconf_set(&k, value));
+        match fast {
+            Some(()) => Ok(()),
+            None => sysctl::set(&self.file, key, value),
+        }
     }
 
     fn masquerade_add(&self, rule: &MasqRule) -> NetResult<()> {

@@ -1,6 +1,7 @@
 //! rtnetlink operations of one namespace, synchronous, on netlink-packet-route.
 
 mod addr;
+mod devconf;
 mod ifb;
 mod l3mdev;
 mod link;
@@ -11,6 +12,7 @@ mod rule;
 mod socket;
 mod tun_info;
 
+pub use devconf::{DevconfKey, Ip};
 pub use socket::{Route, RtSocket};
 
 use crate::netns::NetnsFile;

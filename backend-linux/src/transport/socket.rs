@@ -95,6 +95,20 @@ impl<F: Family> NlSocket<F> {
             .map_err(|failure| net_error::<F>(failure, &what()))
     }
 
+    /// As [`exchange`](Self::exchange), with the replies decoded as family
+    /// `G` decodes them: another view of the same protocol (rtnetlink
+    /// messages the typed decoder does not know, kept as raw bytes).
+    pub fn exchange_as<G: Family>(
+        &self,
+        request: &[u8],
+        exchange: Exchange<G>,
+        what: &dyn Fn() -> String,
+    ) -> NetResult<Outcome<G::Reply>> {
+        debug_assert_eq!(F::PROTOCOL, G::PROTOCOL, "one socket, one protocol");
+        self.run(request, exchange)
+            .map_err(|failure| net_error::<G>(failure, &what()))
+    }
+
     /// Dumps what `build(seq)` asks for, asking again when the kernel flags
     /// the dump as interrupted or a datagram outgrew the buffer.
     pub fn dump_retrying(
@@ -104,7 +118,7 @@ impl<F: Family> NlSocket<F> {
     ) -> NetResult<Vec<F::Reply>> {
         for _ in 0..DUMP_ATTEMPTS {
             let seq = self.reserve_seqs(1);
-            match self.run(&build(seq), Exchange::dump(seq)) {
+            match self.run(&build(seq), Exchange::<F>::dump(seq)) {
                 Ok(Outcome::Complete(all)) => return Ok(all),
                 Ok(Outcome::Interrupted) | Err(Failure::Truncated { .. }) => continue,
                 Err(failure) => return Err(net_error::<F>(failure, &what())),
@@ -119,7 +133,11 @@ impl<F: Family> NlSocket<F> {
         ))
     }
 
-    fn run(&self, request: &[u8], mut exchange: Exchange<F>) -> Result<Outcome<F::Reply>, Failure> {
+    fn run<G: Family>(
+        &self,
+        request: &[u8],
+        mut exchange: Exchange<G>,
+    ) -> Result<Outcome<G::Reply>, Failure> {
         let mut buf = self
             .recv_buf
             .lock()

@@ -5,13 +5,85 @@
 use super::attach::{Attacher, Container};
 use super::measure::Stats;
 use super::step::Probe;
+use cni_backend_linux::LinuxBackend;
+use cni_core::net::{NetBackend, NsRef};
+use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
 pub struct DensityRow {
     pub attached: usize,
+    pub containers: Containers,
     pub implementation: String,
     pub add: Stats,
     pub del: Stats,
+}
+
+/// What the containers' own kernels do when their interface comes up: the
+/// part of a denser bridge's cost that no plugin controls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Containers {
+    /// As a runtime leaves them: IPv6 on, so each new interface sends its
+    /// link-local announcements (MLD reports, router solicitations, repeated
+    /// for a while), and the bridge floods each to every port: with 1,000
+    /// attached, a thousand copies, each received in its container.
+    Default,
+    /// IPv6 off in the containers' namespaces before the ADD (as a runtime
+    /// can for IPv4-only containers): nothing to flood, so what is left is
+    /// the plugin's and the bridge's own cost of one more port.
+    Ipv6Off,
+}
+
+impl Containers {
+    pub const ALL: [Containers; 2] = [Containers::Default, Containers::Ipv6Off];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Containers::Default => "default",
+            Containers::Ipv6Off => "IPv6 off",
+        }
+    }
+
+    /// Puts `containers` in this state; undone when the guard drops.
+    pub fn apply(self, containers: &[Container]) -> Result<ContainersGuard, String> {
+        let guard = ContainersGuard {
+            netns: containers.iter().map(|c| c.netns.to_string()).collect(),
+            ipv6_off: self == Containers::Ipv6Off,
+        };
+        if guard.ipv6_off {
+            guard.set_ipv6_off("1")?;
+        }
+        Ok(guard)
+    }
+}
+
+pub struct ContainersGuard {
+    netns: Vec<String>,
+    ipv6_off: bool,
+}
+
+impl ContainersGuard {
+    /// `all/disable_ipv6` also sets `default` and every link already there.
+    fn set_ipv6_off(&self, value: &str) -> Result<(), String> {
+        const KEY: &str = "net/ipv6/conf/all/disable_ipv6";
+        for name in &self.netns {
+            let path = PathBuf::from(cni_backend_linux::netns::NETNS_RUN_DIR).join(name);
+            LinuxBackend::new()
+                .open(&NsRef::Path(path))
+                .and_then(|ns| ns.sysctl_set(KEY, value))
+                .map_err(|e| format!("{KEY}={value} in {name}: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for ContainersGuard {
+    fn drop(&mut self) {
+        if self.ipv6_off {
+            if let Err(e) = self.set_ipv6_off("0") {
+                eprintln!("cni-bench: turning IPv6 back on: {e}");
+            }
+        }
+    }
 }
 
 /// Attaches and detaches the background with this many workers: it is not
@@ -20,6 +92,7 @@ const FILL_WORKERS: usize = 4;
 
 pub fn measure(
     attacher: &dyn Attacher,
+    containers: Containers,
     background: &[Container],
     probes: &[Container],
 ) -> Result<DensityRow, String> {
@@ -35,6 +108,7 @@ pub fn measure(
     detached?;
     Ok(DensityRow {
         attached: background.len(),
+        containers,
         implementation: attacher.label().to_string(),
         add: Stats::of_walls(add),
         del: Stats::of_walls(del),

@@ -1,5 +1,6 @@
 //! The project's performance goals, read as ratios of this run.
 
+use super::density::Containers;
 use super::modes::Mode;
 use super::ratios::{kib_ratio, ratio};
 use super::report::{Report, FLOOR};
@@ -166,24 +167,27 @@ fn density_goals(report: &Report) -> Vec<Goal> {
     if low == high {
         return Vec::new();
     }
-    let (Some(a), Some(b)) = (
-        report.density_row(low, "ours"),
-        report.density_row(high, "ours"),
-    ) else {
-        return Vec::new();
-    };
-    vec![
-        Goal::at_most(
-            format!("ADD at {high} attached / at {low}"),
+    let mut goals = Vec::new();
+    for containers in Containers::ALL {
+        let (Some(a), Some(b)) = (
+            report.density_row(low, containers, "ours"),
+            report.density_row(high, containers, "ours"),
+        ) else {
+            continue;
+        };
+        let which = containers.name();
+        goals.push(Goal::at_most(
+            format!("ADD at {high} attached / at {low}, {which} containers"),
             ratio(b.add.median, a.add.median),
             1.2,
-        ),
-        Goal::at_most(
-            format!("DEL at {high} attached / at {low}"),
+        ));
+        goals.push(Goal::at_most(
+            format!("DEL at {high} attached / at {low}, {which} containers"),
             ratio(b.del.median, a.del.median),
             1.2,
-        ),
-    ]
+        ));
+    }
+    goals
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The ratios printed under the tables: ours against the reference and the
 //! floor per mode, what ipMasq adds, ADDs at once, and growth with density.
 
+use super::density::Containers;
 use super::latency::LatencyRow;
 use super::modes::Mode;
 use super::report::{Report, FLOOR};
@@ -122,31 +123,41 @@ fn density_growth(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     if low == high {
         return Ok(());
     }
-    let mut growth = Vec::new();
-    for implementation in ["ours", "reference", FLOOR] {
-        let (Some(a), Some(b)) = (
-            report.density_row(low, implementation),
-            report.density_row(high, implementation),
-        ) else {
+    for containers in Containers::ALL {
+        let mut growth = Vec::new();
+        for implementation in ["ours", "reference", FLOOR] {
+            let (Some(a), Some(b)) = (
+                report.density_row(low, containers, implementation),
+                report.density_row(high, containers, implementation),
+            ) else {
+                continue;
+            };
+            writeln!(
+                f,
+                "density, {} containers, {implementation} ({high} attached / {low} attached, medians): ADD {:.2}x, DEL {:.2}x",
+                containers.name(),
+                ratio(b.add.median, a.add.median),
+                ratio(b.del.median, a.del.median)
+            )?;
+            let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+            growth.push(format!(
+                "{implementation} {:+.2}",
+                ms(b.add.median) - ms(a.add.median)
+            ));
+        }
+        if growth.is_empty() {
             continue;
-        };
+        }
+        // The floor does only the kernel's work: what it gains is the
+        // kernel's cost of one more port on a fuller bridge (and, with IPv6
+        // on, of flooding the new container's announcements to every port),
+        // which no plugin can avoid.
         writeln!(
             f,
-            "density, {implementation} ({high} attached / {low} attached, medians): ADD {:.2}x, DEL {:.2}x",
-            ratio(b.add.median, a.add.median),
-            ratio(b.del.median, a.del.median)
+            "density, {} containers, ADD growth from {low} to {high} attached (ms, medians; the floor's is the kernel's own): {}",
+            containers.name(),
+            growth.join(", ")
         )?;
-        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
-        growth.push(format!(
-            "{implementation} {:+.2}",
-            ms(b.add.median) - ms(a.add.median)
-        ));
     }
-    // The floor does only the kernel's work: what it gains is the kernel's
-    // cost of one more port on a fuller bridge, which no plugin can avoid.
-    writeln!(
-        f,
-        "density, ADD growth from {low} to {high} attached (ms, medians; the floor's is the kernel's own): {}",
-        growth.join(", ")
-    )
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! The benchmark's tables and ratios, as text and as JSON.
 
 use super::concurrency::ConcurrencyRow;
-use super::density::DensityRow;
+use super::density::{Containers, DensityRow};
 use super::goals::{self, Goal};
 use super::latency::LatencyRow;
 use super::measure::Stats;
@@ -34,10 +34,17 @@ impl Report {
             .find(|r| r.at_once == at_once && r.implementation == implementation)
     }
 
-    pub fn density_row(&self, attached: usize, implementation: &str) -> Option<&DensityRow> {
-        self.density
-            .iter()
-            .find(|r| r.attached == attached && r.implementation == implementation)
+    pub fn density_row(
+        &self,
+        attached: usize,
+        containers: Containers,
+        implementation: &str,
+    ) -> Option<&DensityRow> {
+        self.density.iter().find(|r| {
+            r.attached == attached
+                && r.containers == containers
+                && r.implementation == implementation
+        })
     }
 
     pub fn to_json(&self) -> Value {
@@ -59,7 +66,7 @@ impl Report {
             })).collect::<Vec<_>>(),
             "density": self.density.iter().map(|r| json!({
                 "mode": Mode::Bridge.name(), "attached": r.attached,
-                "implementation": r.implementation, "add": stats(&r.add), "del": stats(&r.del),
+                "containers": r.containers.name(), "implementation": r.implementation, "add": stats(&r.add), "del": stats(&r.del),
             })).collect::<Vec<_>>(),
             "goals": goals::evaluate(self).iter().map(Goal::to_json).collect::<Vec<_>>(),
         })
@@ -146,13 +153,14 @@ impl Report {
             super::scenario::DENSITY_PROBES,
             Mode::Bridge.name()
         )?;
-        writeln!(f, "| attached | implementation | ADD | DEL |")?;
-        writeln!(f, "|---|---|---|---|")?;
+        writeln!(f, "| attached | containers | implementation | ADD | DEL |")?;
+        writeln!(f, "|---|---|---|---|---|")?;
         for r in &self.density {
             writeln!(
                 f,
-                "| {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} |",
                 r.attached,
+                r.containers.name(),
                 r.implementation,
                 median_p99(&r.add),
                 median_p99(&r.del)

@@ -4,6 +4,7 @@
 
 use super::attach::{Attacher, Container, PluginAttacher};
 use super::chain::ChainAttacher;
+use super::density::Containers;
 use super::dhcp::DhcpAttacher;
 use super::floor::FloorAttacher;
 use super::modes::{Lan, Mode};
@@ -115,9 +116,12 @@ impl Bench<'_> {
         for &n in &self.cfg.density {
             let (background, rest) = containers.split_at(n);
             let probes = &rest[..DENSITY_PROBES];
-            for attacher in self.attachers(Mode::Bridge)? {
-                let row = density::measure(attacher.as_ref(), background, probes)?;
-                report.density.push(row);
+            for variant in Containers::ALL {
+                let _state = variant.apply(&containers[..n + DENSITY_PROBES])?;
+                for attacher in self.attachers(Mode::Bridge)? {
+                    let row = density::measure(attacher.as_ref(), variant, background, probes)?;
+                    report.density.push(row);
+                }
             }
         }
         Ok(report)

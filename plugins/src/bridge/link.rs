@@ -59,8 +59,9 @@ pub fn switch_on(host: &dyn Netns, br: &LinkInfo, conf: &BridgeConf) -> Result<L
         host.set_promisc(index, true)
             .ctx(&format!("setting {name} promiscuous"))?;
     }
-    // The plugin owns the bridge's routes (shared, so set on every ADD and never undone).
-    crate::common::sysctl::refuse_router_ads(host, name)?;
+    // The plugin owns the bridge's routes (shared, so made sure of on every
+    // ADD and never undone).
+    crate::common::sysctl::keep_refusing_router_ads(host, name)?;
     if !br.up {
         host.set_up(index, true)
             .ctx(&format!("setting bridge {name} up"))?;

@@ -70,6 +70,18 @@ pub fn refuse_router_ads(ns: &dyn Netns, link: &str) -> Result<(), CniError> {
     set_link(ns, "ipv6", link, "accept_ra", "0")
 }
 
+/// As [`refuse_router_ads`], for a link every attachment shares (the
+/// bridge): after the first ADD it is off already, so it is read first,
+/// and a read is the cheaper call (the Linux backend answers it over
+/// netlink, where a write goes through /proc/sys).
+pub fn keep_refusing_router_ads(ns: &dyn Netns, link: &str) -> Result<(), CniError> {
+    let key = format!("net/ipv6/conf/{link}/accept_ra");
+    match ns.sysctl_get(&key) {
+        Ok(now) if now.trim() == "0" => Ok(()),
+        _ => refuse_router_ads(ns, link),
+    }
+}
+
 /// Before the first IPv6 address goes on `link`, as the reference's
 /// `ConfigureIface`: IPv6 on for `lo` and the link (written only when off,
 /// since turning it on again is not free), and the addresses kept when the
@@ -113,6 +125,24 @@ mod tests {
                 .ok_or_else(|| NetError::not_found(format!("no {k}")))
         });
         ns
+    }
+
+    #[test]
+    fn a_shared_link_already_refusing_router_ads_is_not_written_again() {
+        let mut ns = MockNetns::new();
+        ns.expect_sysctl_get()
+            .withf(|k| k == "net/ipv6/conf/br0/accept_ra")
+            .returning(|_| Ok("0".into()));
+        ns.expect_sysctl_set().never();
+        keep_refusing_router_ads(&ns, "br0").unwrap();
+
+        let mut ns = MockNetns::new();
+        ns.expect_sysctl_get().returning(|_| Ok("1".into()));
+        ns.expect_sysctl_set()
+            .withf(|k, v| k == "net/ipv6/conf/br0/accept_ra" && v == "0")
+            .times(1)
+            .returning(|_, _| Ok(()));
+        keep_refusing_router_ads(&ns, "br0").unwrap();
     }
 
     #[test]
