@@ -99,6 +99,11 @@ pub fn measure(
     let attached = in_parallel(background, |c| {
         attacher.add(*c, Probe::Timed).map(|o| o.stdout)
     })?;
+    // The background's files (leases, state) go to disk before the probes:
+    // the kernel writes them back at its own pace, and a probe's file
+    // create that meets that writeback waits for it. A node with 1,000
+    // attached has long written them; the probes pay for their own writes.
+    nix::unistd::sync();
     let probed = probe(attacher, probes);
     let pairs: Vec<(Container, Vec<u8>)> = background.iter().copied().zip(attached).collect();
     let detached = in_parallel(&pairs, |(c, added)| {

@@ -148,6 +148,17 @@ fn density_growth(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if growth.is_empty() {
             continue;
         }
+        let added = |implementation: &str| {
+            let a = report.density_row(low, containers, implementation)?;
+            let b = report.density_row(high, containers, implementation)?;
+            Some(b.add.median.as_secs_f64() - a.add.median.as_secs_f64())
+        };
+        if let (Some(ours), Some(floor)) = (added("ours"), added(FLOOR)) {
+            growth.push(format!(
+                "ours beyond the floor {:+.2}",
+                (ours - floor) * 1000.0
+            ));
+        }
         // The floor does only the kernel's work: what it gains is the
         // kernel's cost of one more port on a fuller bridge (and, with IPv6
         // on, of flooding the new container's announcements to every port),

@@ -34,8 +34,9 @@ pub struct BenchConfig {
 const TRACED_CONTAINERS: usize = 3;
 /// Containers timed in the DHCP mode.
 const DHCP_CONTAINERS: usize = 5;
-/// Containers attached and detached (timed) on top of each density level.
-pub const DENSITY_PROBES: usize = 10;
+/// Containers attached and detached (timed) on top of each density level:
+/// enough that the median DEL is not one of the kernel's slow teardowns.
+pub const DENSITY_PROBES: usize = 20;
 
 pub fn run(cfg: &BenchConfig) -> Result<Report, String> {
     let prefix = format!("bn{}", std::process::id() % 100_000);
