@@ -4,7 +4,7 @@
 
 use super::attach::{Attacher, Container, PluginAttacher};
 use super::chain::ChainAttacher;
-use super::density::Containers;
+use super::density::{Containers, DensityRow};
 use super::dhcp::DhcpAttacher;
 use super::floor::FloorAttacher;
 use super::modes::{Lan, Mode};
@@ -45,20 +45,14 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, String> {
         names: Vec::new(),
     };
     let (_, host) = spaces.create("host")?;
+    // Only what the first sections use: each namespace is a mount under
+    // /var/run/netns, and `ip -n` (the floor's) copies every mount, so the
+    // density section's thousand exist only while it runs.
     let needed = [
         cfg.containers + TRACED_CONTAINERS,
         cfg.concurrency.iter().copied().max().unwrap_or(0),
-        cfg.density.iter().copied().max().unwrap_or(0) + DENSITY_PROBES,
     ];
-    let mut names = Vec::new();
-    for i in 0..needed.into_iter().max().unwrap_or(0) {
-        names.push(spaces.create(&format!("c{i}"))?.0);
-    }
-    let containers: Vec<Container> = names
-        .iter()
-        .enumerate()
-        .map(|(index, netns)| Container { index, netns })
-        .collect();
+    let names = spaces.create_containers(0..needed.into_iter().max().unwrap_or(0))?;
     let data = tempfile::tempdir().map_err(|e| format!("tempdir: {e}"))?;
     let bench = Bench {
         cfg,
@@ -68,7 +62,28 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, String> {
         data: data.path(),
         serial: AtomicUsize::new(0),
     };
-    netns::run_in(&host, || bench.sections(&containers)).map_err(|e| e.to_string())?
+    let mut report = netns::run_in(&host, || bench.sections(&containers(&names)))
+        .map_err(|e| e.to_string())??;
+    let most = cfg.density.iter().copied().max().unwrap_or(0);
+    if most > 0 {
+        let mut extra = Namespaces {
+            prefix: spaces.prefix.clone(),
+            names: Vec::new(),
+        };
+        let more = extra.create_containers(names.len()..most + DENSITY_PROBES)?;
+        let all: Vec<String> = names.iter().chain(&more).cloned().collect();
+        report.density = netns::run_in(&host, || bench.density(&containers(&all)))
+            .map_err(|e| e.to_string())??;
+    }
+    Ok(report)
+}
+
+fn containers(names: &[String]) -> Vec<Container<'_>> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(index, netns)| Container { index, netns })
+        .collect()
 }
 
 struct Bench<'a> {
@@ -114,18 +129,28 @@ impl Bench<'_> {
                 report.concurrency.push(row);
             }
         }
+        Ok(report)
+    }
+
+    /// The density section: `containers` holds the most it needs.
+    fn density(&self, containers: &[Container]) -> Result<Vec<DensityRow>, String> {
+        let mut rows = Vec::new();
         for &n in &self.cfg.density {
             let (background, rest) = containers.split_at(n);
             let probes = &rest[..DENSITY_PROBES];
             for variant in Containers::ALL {
                 let _state = variant.apply(&containers[..n + DENSITY_PROBES])?;
                 for attacher in self.attachers(Mode::Bridge)? {
-                    let row = density::measure(attacher.as_ref(), variant, background, probes)?;
-                    report.density.push(row);
+                    rows.push(density::measure(
+                        attacher.as_ref(),
+                        variant,
+                        background,
+                        probes,
+                    )?);
                 }
             }
         }
-        Ok(report)
+        Ok(rows)
     }
 
     /// Ours, the reference (when present) and the floor (which has no
@@ -199,6 +224,13 @@ struct Namespaces {
 }
 
 impl Namespaces {
+    /// Container namespaces `c<i>` for every `i` in `range`.
+    fn create_containers(&mut self, range: std::ops::Range<usize>) -> Result<Vec<String>, String> {
+        range
+            .map(|i| self.create(&format!("c{i}")).map(|(name, _)| name))
+            .collect()
+    }
+
     fn create(&mut self, role: &str) -> Result<(String, NetnsFile), String> {
         let name = format!("{}-{role}", self.prefix);
         let ns = netns::create_named(&name).map_err(|e| e.to_string())?;

@@ -136,28 +136,26 @@ impl Index {
     }
 
     /// Records that the index matches the directory as it is now. Everything
-    /// the seal vouches for is made durable before the seal is written.
+    /// the seal vouches for is durable before the seal is written: entries
+    /// changed in this run were synced as they were written
+    /// ([`Index::add`], [`Index::remove`]), a rebuild's are synced here.
     pub fn seal(&self) -> Result<(), StoreError> {
         if self.rebuilt {
             // Entries written without fsync during the rebuild.
             self.fs
                 .sync_filesystem(&self.dir)
                 .map_err(io("syncing", &self.dir))?;
-        } else {
-            self.fs
-                .sync_dir(&self.dir)
-                .map_err(io("syncing", &self.dir))?;
         }
         // In the past, so that no later change by anyone can produce it.
+        // Neither the new mtime nor the seal is fsynced: the seal only counts
+        // where both reached the disk, and until they do, the mtime on disk
+        // is the one a lease change of this run left (made durable with the
+        // lease), which matches no seal, so a crash costs a rebuild.
         let target = SystemTime::now() - Duration::from_secs(1);
         let stored = self
             .fs
             .set_dir_modified(&self.net_dir, target)
             .map_err(io("setting mtime of", &self.net_dir))?;
-        self.fs
-            .sync_dir(&self.net_dir)
-            .map_err(io("syncing", &self.net_dir))?;
-        // Not fsynced: a lost or torn seal only costs a rebuild.
         let seal = self.dir.join(SEAL);
         let text = self.seal_text(stored);
         replace_file(
@@ -235,6 +233,9 @@ impl Index {
         self.write_entry(owner, &ips, true)
     }
 
+    /// Writes (or, with no addresses, removes) `owner`'s entry; `durable`
+    /// also syncs the index directory, so the entry is on disk before the
+    /// lease file it covers is created (or after the one it listed is gone).
     fn write_entry(
         &self,
         owner: &LeaseOwner,
@@ -243,18 +244,25 @@ impl Index {
     ) -> Result<(), StoreError> {
         let path = self.entry_path(owner);
         if ips.is_empty() {
-            return remove_if_exists(&*self.fs, &path).map_err(io("removing", &path));
+            remove_if_exists(&*self.fs, &path).map_err(io("removing", &path))?;
+        } else {
+            let text = entry_text(owner, ips);
+            replace_file(
+                &*self.fs,
+                &self.tmp_dir,
+                &path,
+                text.as_bytes(),
+                0o644,
+                durable,
+            )
+            .map_err(io("writing", &path))?;
         }
-        let text = entry_text(owner, ips);
-        replace_file(
-            &*self.fs,
-            &self.tmp_dir,
-            &path,
-            text.as_bytes(),
-            0o644,
-            durable,
-        )
-        .map_err(io("writing", &path))
+        if durable {
+            self.fs
+                .sync_dir(&self.dir)
+                .map_err(io("syncing", &self.dir))?;
+        }
+        Ok(())
     }
 }
 
