@@ -11,7 +11,7 @@ use cni_core::net::{
     TokenBucket, VethPair, VethSpec, VlanSpec, VrfSpec,
 };
 use ipnet::IpNet;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 /// Opens namespaces of this machine. `NsRef::Current` is the namespace of
 /// the calling thread (`/proc/thread-self/ns/net`): a plugin's own, and for a
@@ -38,11 +38,33 @@ fn ns_file(ns: &NsRef) -> NetResult<NetnsFile> {
     }
 }
 
+/// The rtnetlink sockets of the namespaces this process holds handles of,
+/// by namespace id: making a link in another namespace (a veth's peer, a
+/// macvlan) reads it back over the socket the plugin's handle of that
+/// namespace already has, instead of opening one more there (a thread to
+/// enter the namespace, a socket, a bind).
+static OPEN_SOCKETS: Mutex<Vec<(NsId, Weak<Rtnl>)>> = Mutex::new(Vec::new());
+
+type NsId = (u64, u64);
+
+fn register(id: NsId, rtnl: &Arc<Rtnl>) {
+    let mut open = OPEN_SOCKETS.lock().unwrap_or_else(|p| p.into_inner());
+    open.retain(|(_, weak)| weak.strong_count() > 0);
+    open.push((id, Arc::downgrade(rtnl)));
+}
+
+fn registered(id: NsId) -> Option<Arc<Rtnl>> {
+    let open = OPEN_SOCKETS.lock().unwrap_or_else(|p| p.into_inner());
+    open.iter()
+        .filter(|(of, _)| *of == id)
+        .find_map(|(_, weak)| weak.upgrade())
+}
+
 /// One namespace: its file (kept open so the namespace cannot vanish under
 /// us) and a netlink socket opened inside it.
 pub struct LinuxNetns {
     file: NetnsFile,
-    rtnl: Rtnl,
+    rtnl: Arc<Rtnl>,
     /// Opened on first use: most plugins never touch the firewall.
     nf: OnceLock<NfSocket>,
 }
@@ -50,7 +72,8 @@ pub struct LinuxNetns {
 impl LinuxNetns {
     pub fn open(ns: &NsRef) -> NetResult<Self> {
         let file = ns_file(ns)?;
-        let rtnl = Rtnl::open_in(&file, ns.to_string())?;
+        let rtnl = Arc::new(Rtnl::open_in(&file, ns.to_string())?);
+        register(file.id()?, &rtnl);
         Ok(LinuxNetns {
             file,
             rtnl,
@@ -78,8 +101,11 @@ impl LinuxNetns {
         other_file: &NetnsFile,
         f: impl FnOnce(&Rtnl) -> NetResult<T>,
     ) -> NetResult<T> {
-        if other_file.id()? == self.file.id()? {
+        let id = other_file.id()?;
+        if id == self.file.id()? {
             f(&self.rtnl)
+        } else if let Some(open) = registered(id) {
+            f(&open)
         } else {
             f(&Rtnl::open_in(other_file, other.to_string())?)
         }

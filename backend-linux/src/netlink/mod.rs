@@ -17,6 +17,7 @@ pub use socket::{Route, RtSocket};
 
 use crate::netns::NetnsFile;
 use cni_core::net::NetResult;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Links, addresses and routes of the namespace the socket was opened in.
 pub struct Rtnl {
@@ -25,8 +26,13 @@ pub struct Rtnl {
     ns: String,
 }
 
+/// rtnetlink sockets this process opened (tests look at it: each one
+/// opened in another namespace costs a thread).
+static OPENED: AtomicUsize = AtomicUsize::new(0);
+
 impl Rtnl {
     pub fn open_in(ns: &NetnsFile, description: String) -> NetResult<Self> {
+        OPENED.fetch_add(1, Ordering::Relaxed);
         Ok(Rtnl {
             sock: RtSocket::open_in(ns)?,
             ns: description,
@@ -36,3 +42,8 @@ impl Rtnl {
 
 pub use l3mdev::{dummy_request, vrf_request};
 pub use link::{create_frame, ipvlan_request, txqlen, validate_ifname, vlan_request};
+
+/// How many rtnetlink sockets this process has opened so far.
+pub fn sockets_opened() -> usize {
+    OPENED.load(Ordering::Relaxed)
+}
