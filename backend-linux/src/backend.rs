@@ -1,7 +1,7 @@
 //! [`NetBackend`] on the running kernel.
 
 use crate::netlink::{DevconfKey, Rtnl};
-use crate::netns::NetnsFile;
+use crate::netns::{InNetns, NetnsFile};
 use crate::nftables::{self, tagged_sets, NfSocket};
 use crate::sysctl;
 use cni_core::net::{
@@ -64,6 +64,8 @@ fn registered(id: NsId) -> Option<Arc<Rtnl>> {
 /// us) and a netlink socket opened inside it.
 pub struct LinuxNetns {
     file: NetnsFile,
+    /// Where this handle's /proc/sys accesses and sockets are made.
+    inside: InNetns,
     rtnl: Arc<Rtnl>,
     /// Opened on first use: most plugins never touch the firewall.
     nf: OnceLock<NfSocket>,
@@ -72,10 +74,12 @@ pub struct LinuxNetns {
 impl LinuxNetns {
     pub fn open(ns: &NsRef) -> NetResult<Self> {
         let file = ns_file(ns)?;
-        let rtnl = Arc::new(Rtnl::open_in(&file, ns.to_string())?);
+        let inside = InNetns::new(file.try_clone()?);
+        let rtnl = Arc::new(Rtnl::open_on(&inside, ns.to_string())?);
         register(file.id()?, &rtnl);
         Ok(LinuxNetns {
             file,
+            inside,
             rtnl,
             nf: OnceLock::new(),
         })
@@ -225,14 +229,14 @@ impl Netns for LinuxNetns {
         let fast = DevconfKey::parse(key).and_then(|k| self.rtnl.devconf_get(&k));
         match fast {
             Some(value) => Ok(value.to_string()),
-            None => sysctl::get(&self.file, key),
+            None => sysctl::get(&self.inside, key),
         }
     }
     fn sysctl_set(&self, key: &str, value: &str) -> NetResult<()> {
         let fast = DevconfKey::parse(key).and_then(|k| self.rtnl.devconf_set(&k, value));
         match fast {
             Some(()) => Ok(()),
-            None => sysctl::set(&self.file, key, value),
+            None => sysctl::set(&self.inside, key, value),
         }
     }
 

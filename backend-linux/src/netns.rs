@@ -13,6 +13,7 @@ use std::any::Any;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::{mpsc, OnceLock};
 
 /// Where iproute2 keeps named namespaces (`ip netns add NAME`).
 pub const NETNS_RUN_DIR: &str = "/var/run/netns";
@@ -292,6 +293,122 @@ where
         catch_unwind(AssertUnwindSafe(f)).map_err(|p| panicked(p, ns.path()))
     } else {
         run_in(ns, f)
+    }
+}
+
+/// Runs closures inside one namespace: right here when the calling thread
+/// already is in it, otherwise on one thread that enters it at the first
+/// job and stays there while this lives. A handle of a container's
+/// namespace opens its socket and reaches its /proc/sys through the same
+/// thread instead of starting one for each.
+pub struct InNetns {
+    file: NetnsFile,
+    thread: OnceLock<NsThread>,
+}
+
+impl InNetns {
+    pub fn new(file: NetnsFile) -> Self {
+        InNetns {
+            file,
+            thread: OnceLock::new(),
+        }
+    }
+
+    pub fn file(&self) -> &NetnsFile {
+        &self.file
+    }
+
+    /// `f`'s result, run inside the namespace. A panic in `f` becomes an error.
+    pub fn run<T, F>(&self, f: F) -> NetResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let path = self.file.path();
+        if self.file.is_current_thread_ns()? {
+            return catch_unwind(AssertUnwindSafe(f)).map_err(|p| panicked(p, path));
+        }
+        let thread = match self.thread.get() {
+            Some(t) => t,
+            None => {
+                let started = NsThread::start(&self.file)?;
+                self.thread.get_or_init(|| started)
+            }
+        };
+        thread.run(f, path)
+    }
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A thread inside a namespace, running the jobs it is sent until its
+/// queue closes (when this is dropped, which waits for it to end).
+struct NsThread {
+    jobs: Option<mpsc::Sender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl NsThread {
+    fn start(ns: &NetnsFile) -> NetResult<NsThread> {
+        let entry = ns.try_clone()?;
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let (ready, entered) = mpsc::sync_channel(1);
+        let thread = std::thread::Builder::new()
+            .name("netns-run".into())
+            .spawn(move || {
+                let result = setns(entry.as_fd(), CloneFlags::CLONE_NEWNET).map_err(|e| {
+                    errno_error(format!("enter netns {}", entry.path().display()), e, None)
+                });
+                let ok = result.is_ok();
+                let _ = ready.send(result);
+                drop(entry);
+                if ok {
+                    for job in queue {
+                        job();
+                    }
+                }
+            })
+            .map_err(|e| io_error("spawn thread to enter netns", &e))?;
+        let started = NsThread {
+            jobs: Some(jobs),
+            thread: Some(thread),
+        };
+        match entered.recv() {
+            Ok(Ok(())) => Ok(started),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(NetError::other(format!(
+                "thread to enter netns {} ended before it reported",
+                ns.path().display()
+            ))),
+        }
+    }
+
+    fn run<T, F>(&self, f: F, path: &Path) -> NetResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let gone = || NetError::other(format!("thread inside netns {} is gone", path.display()));
+        let (reply, answer) = mpsc::sync_channel(1);
+        let job: Job = Box::new(move || {
+            let _ = reply.send(catch_unwind(AssertUnwindSafe(f)));
+        });
+        let jobs = self.jobs.as_ref().ok_or_else(gone)?;
+        jobs.send(job).map_err(|_| gone())?;
+        match answer.recv() {
+            Ok(result) => result.map_err(|p| panicked(p, path)),
+            Err(_) => Err(gone()),
+        }
+    }
+}
+
+impl Drop for NsThread {
+    fn drop(&mut self) {
+        // Closing the queue ends the thread's loop.
+        drop(self.jobs.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 

@@ -1,8 +1,9 @@
 //! Sysctls of one namespace. `/proc/sys/net` shows the namespace of the
-//! thread that opens the file, so the file is opened on a thread inside it.
+//! thread that opens the file, so the file is opened on a thread inside it
+//! (the handle's [`InNetns`]).
 
 use crate::error::io_error;
-use crate::netns::{run_here_or_in, NetnsFile};
+use crate::netns::InNetns;
 use cni_core::net::{NetError, NetResult};
 use std::path::PathBuf;
 
@@ -29,31 +30,32 @@ pub fn key_path(key: &str) -> NetResult<PathBuf> {
     Ok(PathBuf::from(PROC_SYS).join(key))
 }
 
-pub fn get(ns: &NetnsFile, key: &str) -> NetResult<String> {
+pub fn get(ns: &InNetns, key: &str) -> NetResult<String> {
     let path = key_path(key)?;
-    let read = run_here_or_in(ns, || std::fs::read_to_string(&path))?;
+    let read = ns.run(move || std::fs::read_to_string(path))?;
     let value = read.map_err(|e| {
         io_error(
-            format!("read sysctl {key} in netns {}", ns.path().display()),
+            format!("read sysctl {key} in netns {}", ns.file().path().display()),
             &e,
         )
     })?;
     Ok(value.trim_end_matches('\n').to_string())
 }
 
-pub fn set(ns: &NetnsFile, key: &str, value: &str) -> NetResult<()> {
+pub fn set(ns: &InNetns, key: &str, value: &str) -> NetResult<()> {
     let path = key_path(key)?;
     if value.contains('\n') {
         return Err(NetError::invalid(format!(
             "sysctl {key}: value {value:?} holds a newline"
         )));
     }
-    let written = run_here_or_in(ns, || std::fs::write(&path, value))?;
+    let bytes = value.as_bytes().to_vec();
+    let written = ns.run(move || std::fs::write(path, bytes))?;
     written.map_err(|e| {
         io_error(
             format!(
                 "write {value:?} to sysctl {key} in netns {}",
-                ns.path().display()
+                ns.file().path().display()
             ),
             &e,
         )

@@ -2,7 +2,7 @@
 
 mod common;
 
-use cni_backend_linux::netns::{self, current_thread_ns_id, run_in, NetnsFile};
+use cni_backend_linux::netns::{self, current_thread_ns_id, run_in, InNetns, NetnsFile};
 use cni_core::net::NetErrorKind;
 use common::{privileged, unique_prefix, TestNs};
 
@@ -155,4 +155,39 @@ fn bad_names_are_refused_before_touching_anything() {
             "{bad:?}"
         );
     }
+}
+
+#[test]
+fn a_handle_runs_every_job_on_one_thread_inside_its_namespace() {
+    if !privileged("a_handle_runs_every_job_on_one_thread_inside_its_namespace") {
+        return;
+    }
+    let ns = TestNs::new("inside");
+    let file = NetnsFile::open(&ns.path).unwrap();
+    let want = file.id().unwrap();
+    let own = current_thread_ns_id().unwrap();
+    let inside = InNetns::new(file);
+    let job = || (current_thread_ns_id().unwrap(), std::thread::current().id());
+    let (first_ns, first_thread) = inside.run(job).unwrap();
+    let (second_ns, second_thread) = inside.run(job).unwrap();
+    assert_eq!((first_ns, second_ns), (want, want));
+    assert_eq!(first_thread, second_thread, "one thread for both jobs");
+    assert_ne!(first_thread, std::thread::current().id());
+    assert_eq!(
+        current_thread_ns_id().unwrap(),
+        own,
+        "the caller never moved"
+    );
+
+    let e = inside.run(|| panic!("job failed")).unwrap_err();
+    assert!(e.msg.contains("job failed"), "{}", e.msg);
+    assert_eq!(
+        inside.run(job).unwrap().0,
+        want,
+        "still serving after a panic"
+    );
+
+    // In its own namespace a handle runs the job right here.
+    let here = InNetns::new(NetnsFile::calling_thread().unwrap());
+    assert_eq!(here.run(job).unwrap().1, std::thread::current().id());
 }

@@ -15,7 +15,7 @@ mod tun_info;
 pub use devconf::{DevconfKey, Ip};
 pub use socket::{Route, RtSocket};
 
-use crate::netns::NetnsFile;
+use crate::netns::{InNetns, NetnsFile};
 use cni_core::net::NetResult;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -35,6 +35,15 @@ impl Rtnl {
         OPENED.fetch_add(1, Ordering::Relaxed);
         Ok(Rtnl {
             sock: RtSocket::open_in(ns)?,
+            ns: description,
+        })
+    }
+
+    /// As [`Rtnl::open_in`], through a handle's [`InNetns`].
+    pub fn open_on(ns: &InNetns, description: String) -> NetResult<Self> {
+        OPENED.fetch_add(1, Ordering::Relaxed);
+        Ok(Rtnl {
+            sock: RtSocket::open_on(ns)?,
             ns: description,
         })
     }

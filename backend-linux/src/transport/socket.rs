@@ -4,7 +4,7 @@
 use super::exchange::{Exchange, ExchangeError, Outcome};
 use super::Family;
 use crate::error::{errno_error, io_error};
-use crate::netns::{run_here_or_in, NetnsFile};
+use crate::netns::{run_here_or_in, InNetns, NetnsFile};
 use cni_core::net::{NetError, NetErrorKind, NetResult};
 use netlink_sys::Socket;
 use nix::errno::Errno;
@@ -27,6 +27,13 @@ pub struct NlSocket<F: Family> {
     family: PhantomData<F>,
 }
 
+/// A bound socket of `F`'s protocol, in the calling thread's namespace.
+fn new_socket<F: Family>() -> std::io::Result<Socket> {
+    let mut sock = Socket::new(F::PROTOCOL)?;
+    sock.bind_auto()?;
+    Ok(sock)
+}
+
 /// Why an exchange failed, before the request is named.
 enum Failure {
     Io(std::io::Error),
@@ -42,13 +49,20 @@ impl<F: Family> NlSocket<F> {
     /// Opens the socket on a thread inside `ns`; it keeps acting there
     /// whichever thread uses it afterwards.
     pub fn open_in(ns: &NetnsFile) -> NetResult<Self> {
-        let sock = run_here_or_in(ns, || -> std::io::Result<Socket> {
-            let mut sock = Socket::new(F::PROTOCOL)?;
-            sock.bind_auto()?;
-            Ok(sock)
-        })?
-        .map_err(|e| {
-            let what = format!("open {} socket in netns {}", F::NAME, ns.path().display());
+        Self::configured(run_here_or_in(ns, new_socket::<F>)?, ns.path())
+    }
+
+    /// As [`open_in`](Self::open_in), through the handle's [`InNetns`].
+    pub fn open_on(ns: &InNetns) -> NetResult<Self>
+    where
+        F: 'static,
+    {
+        Self::configured(ns.run(new_socket::<F>)?, ns.file().path())
+    }
+
+    fn configured(opened: std::io::Result<Socket>, ns: &std::path::Path) -> NetResult<Self> {
+        let sock = opened.map_err(|e| {
+            let what = format!("open {} socket in netns {}", F::NAME, ns.display());
             io_error(what, &e)
         })?;
         // Best effort: older kernels lack these, and they only improve messages and filtering.
