@@ -1,8 +1,7 @@
-//! The order host-local makes things durable in, from a log of every
-//! file-system call: an index entry (its file and its directory) is on disk
-//! before the lease file it covers is created; a lease file and its
-//! directory entry are on disk before ADD returns; a removed lease is gone
-//! on disk before its entry is; and sealing the index syncs nothing more.
+//! What host-local makes durable and in which order, from a log of every
+//! file-system call: a lease file's content is synced before ADD goes on,
+//! and nothing else is; an index entry is written before the lease it
+//! covers and removed after it; a seal from another boot is not trusted.
 
 use cni_core::fsio::{FileOps, RealFs};
 use cni_core::ipam::config::validate_range_set;
@@ -107,28 +106,16 @@ fn is_lease(path: &Path, net: &Path) -> bool {
             .is_some_and(|n| n.parse::<IpAddr>().is_ok())
 }
 
-fn position(calls: &[(&str, PathBuf)], from: usize, op: &str, path: &Path) -> Option<usize> {
-    calls[from..]
-        .iter()
-        .position(|(o, p)| *o == op && p == path)
-        .map(|i| i + from)
+fn in_index(path: &Path, index: &Path) -> bool {
+    path.parent() == Some(index) && path.file_name().is_some_and(|n| n != "seal")
 }
 
-/// Everything after the seal's mtime is set: nothing there is synced.
-fn assert_seal_syncs_nothing(calls: &[(&str, PathBuf)]) {
-    let sealed = calls
-        .iter()
-        .rposition(|(op, _)| *op == "set_dir_modified")
-        .expect("the index is sealed");
-    let after: Vec<_> = calls[sealed..]
-        .iter()
-        .filter(|(op, _)| op.starts_with("sync"))
-        .collect();
-    assert!(after.is_empty(), "synced after sealing: {after:?}");
+fn ops(calls: &[(&'static str, PathBuf)]) -> Vec<&'static str> {
+    calls.iter().map(|(op, _)| *op).collect()
 }
 
 #[test]
-fn an_add_makes_each_index_entry_durable_before_its_lease_and_the_lease_before_it_returns() {
+fn an_add_syncs_each_lease_file_and_nothing_else_and_lists_it_first() {
     let data = tempfile::tempdir().unwrap();
     let net = data.path().join(NET);
     let index = net.join(INDEX_DIR);
@@ -144,27 +131,33 @@ fn an_add_makes_each_index_entry_durable_before_its_lease_and_the_lease_before_i
         .filter(|&i| calls[i].0 == "create_new" && is_lease(&calls[i].1, &net))
         .collect();
     assert_eq!(leases.len(), 2, "{calls:#?}");
-    let mut entry_synced_at = 0;
+    let synced: Vec<&PathBuf> = calls
+        .iter()
+        .filter(|(op, _)| op.starts_with("sync"))
+        .map(|(_, p)| p)
+        .collect();
+    let lease_paths: Vec<&PathBuf> = leases.iter().map(|&i| &calls[i].1).collect();
+    assert_eq!(
+        synced,
+        lease_paths,
+        "only the lease files are synced: {:?}",
+        ops(&calls)
+    );
     for &at in &leases {
-        let lease = &calls[at].1;
-        // The entry was renamed into the index, then the index synced,
-        // after the previous lease and before this one.
-        let renamed = (entry_synced_at..at)
-            .rev()
-            .find(|&i| calls[i].0 == "rename" && calls[i].1.parent() == Some(index.as_path()))
-            .unwrap_or_else(|| panic!("no index entry before {lease:?}: {calls:#?}"));
-        let synced = position(&calls, renamed, "sync_dir", &index)
-            .filter(|&i| i < at)
-            .unwrap_or_else(|| panic!("index not synced before {lease:?}: {calls:#?}"));
-        entry_synced_at = synced + 1;
-        let file = position(&calls, at, "sync", lease).expect("lease file synced");
-        position(&calls, file, "sync_dir", &net).expect("lease's directory synced");
+        // The entry listing this lease went into the index before it.
+        let listed = calls[..at]
+            .iter()
+            .any(|(op, p)| *op == "rename" && in_index(p, &index));
+        assert!(
+            listed,
+            "no index entry before {:?}: {calls:#?}",
+            calls[at].1
+        );
     }
-    assert_seal_syncs_nothing(&calls);
 }
 
 #[test]
-fn a_del_makes_the_removal_durable_before_the_entry_goes() {
+fn a_del_removes_the_leases_before_their_entry_and_syncs_nothing() {
     let data = tempfile::tempdir().unwrap();
     let net = data.path().join(NET);
     let index = net.join(INDEX_DIR);
@@ -179,19 +172,54 @@ fn a_del_makes_the_removal_durable_before_the_entry_goes() {
     store.finish().unwrap();
 
     let calls = fs.calls();
-    let last_removed = calls
+    let last_lease = calls
         .iter()
         .rposition(|(op, p)| *op == "remove_file" && is_lease(p, &net))
         .expect("leases removed");
-    let removals_synced =
-        position(&calls, last_removed, "sync_dir", &net).expect("removals synced");
-    let entry_gone = position(
-        &calls,
-        removals_synced,
-        "remove_file",
-        &index.join("c1~eth0"),
+    let entry = calls
+        .iter()
+        .position(|(op, p)| *op == "remove_file" && p == &index.join("c1~eth0"))
+        .expect("entry removed");
+    assert!(last_lease < entry, "{calls:#?}");
+    assert!(
+        !ops(&calls).iter().any(|op| op.starts_with("sync")),
+        "{:?}",
+        ops(&calls)
+    );
+}
+
+#[test]
+fn a_seal_from_another_boot_is_not_trusted() {
+    let data = tempfile::tempdir().unwrap();
+    let who = Attachment::new("c1", "eth0");
+    let open = || DiskStore::open_with(Arc::new(RealFs), data.path(), NET).unwrap();
+    let mut store = open();
+    ops::allocate(&sets(), &mut store, &who, &[]).unwrap();
+    store.finish().unwrap();
+    let store = open();
+    assert!(!store.rebuilt_index(), "sealed in this boot: trusted");
+    store.finish().unwrap();
+
+    // The same seal, as an earlier boot (another boot id) would have left it.
+    let seal = data.path().join(NET).join(INDEX_DIR).join("seal");
+    let text = std::fs::read_to_string(&seal).unwrap();
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap();
+    assert!(text.contains(boot.trim()), "{text}");
+    let mtime = std::fs::metadata(data.path().join(NET))
+        .unwrap()
+        .modified()
+        .unwrap();
+    std::fs::write(
+        &seal,
+        text.replace(boot.trim(), "00000000-0000-0000-0000-000000000000"),
     )
-    .expect("entry removed after the removals were durable");
-    position(&calls, entry_gone, "sync_dir", &index).expect("entry's removal synced");
-    assert_seal_syncs_nothing(&calls);
+    .unwrap();
+    let dir = File::open(data.path().join(NET)).unwrap();
+    dir.set_modified(mtime).unwrap();
+    let store = open();
+    assert!(
+        store.rebuilt_index(),
+        "a seal of another boot must force a rebuild"
+    );
+    store.finish().unwrap();
 }

@@ -4,8 +4,11 @@
 //!
 //! Every step is ordered so that a crash or an error anywhere leaves a state
 //! from which a retry finishes the job: a lease is listed in the index before
-//! its file is created and unlisted only after the file is gone and that is
-//! durable. Nothing in a data directory is opened through a symlink.
+//! its file is created and unlisted only after the file is gone. What must
+//! survive a power cut is a lease file's content, so it is fsynced before ADD
+//! goes on: a file that outlives the cut empty would hold its address for no
+//! one. The rest need not (see [`super::index`]). Nothing in a data directory
+//! is opened through a symlink.
 
 use super::index::{scan_leases, Index};
 use super::lease::{
@@ -166,15 +169,7 @@ impl DiskStore {
         }
     }
 
-    /// Makes removals in the network directory durable before the index
-    /// forgets them.
-    fn sync_removals(&mut self) -> Result<(), StoreError> {
-        self.fs
-            .sync_dir(&self.dir)
-            .map_err(|e| StoreError::io("syncing", &self.dir, e))
-    }
-
-    /// Creates the lease file of `ip` for `att`, durably; false if taken.
+    /// Creates the lease file of `ip` for `att`, its content on disk; false if taken.
     fn create_lease(&mut self, att: &Attachment, ip: IpAddr) -> Result<bool, StoreError> {
         let path = lease_path(&self.dir, ip);
         let mut file = match self.fs.create_new(&path, 0o644) {
@@ -191,11 +186,6 @@ impl DiskStore {
                 self.fs
                     .sync(&file)
                     .map_err(|e| StoreError::io("syncing", &path, e))
-            })
-            .and_then(|()| {
-                self.fs
-                    .sync_dir(&self.dir)
-                    .map_err(|e| StoreError::io("syncing", &self.dir, e))
             });
         if written.is_err() {
             let _ = self.fs.remove_file(&path);
@@ -203,8 +193,7 @@ impl DiskStore {
         written.map(|()| true)
     }
 
-    /// Removes the lease file of `ip` if `owner` holds it (not yet durable:
-    /// see [`DiskStore::sync_removals`]).
+    /// Removes the lease file of `ip` if `owner` holds it.
     fn remove_if_held(&mut self, ip: IpAddr, owner: &LeaseOwner) -> Result<bool, StoreError> {
         let path = lease_path(&self.dir, ip);
         if read_owner(&*self.fs, &path)?.as_ref() != Some(owner) {
@@ -244,9 +233,6 @@ impl DiskStore {
                     first_error.get_or_insert(e);
                 }
             }
-        }
-        if !freed.is_empty() {
-            self.sync_removals()?;
         }
         self.index_remove(owner, &settled);
         first_error.map_or(Ok(freed), Err)

@@ -13,6 +13,13 @@
 //! from the lease files, once. An index that cannot be read, written or
 //! rebuilt is distrusted: questions go to the lease files, and the seal is
 //! removed so that the next run rebuilds.
+//!
+//! Nothing here is fsynced. Within one boot every process sees the writes in
+//! the order they were made, which is all the superset rule needs. A power
+//! cut or kernel crash may lose any of them, but it also ends every
+//! container the leases were for, and the seal names the boot it was made
+//! in (the kernel's boot id): a seal from an earlier boot is never trusted,
+//! so after a crash the index is rebuilt from whatever lease files survived.
 
 use super::lease::{lease_path, parse_lease_name, read_owner};
 use cni_core::fsio::{read_capped, remove_if_exists, replace_file, FileOps};
@@ -26,8 +33,10 @@ use thiserror::Error;
 
 pub const INDEX_DIR: &str = ".cni-rs-index";
 const SEAL: &str = "seal";
-/// Bumped whenever the entry format changes, so an older index is rebuilt.
-const SEAL_VERSION: &str = "v2";
+/// Bumped whenever the entry or seal format changes, so an older index is rebuilt.
+const SEAL_VERSION: &str = "v3";
+/// Changes at every boot: a seal from another boot is stale.
+const BOOT_ID: &str = "/proc/sys/kernel/random/boot_id";
 /// Longest escaped name we use as is; longer ones are hashed.
 const MAX_NAME: usize = 200;
 /// An entry lists the addresses of one attachment: a few lines.
@@ -94,9 +103,17 @@ impl Index {
         self.trusted = false;
     }
 
-    fn seal_text(&self, mtime: SystemTime) -> String {
+    fn seal_text(&self, mtime: SystemTime) -> Result<String, StoreError> {
+        let boot = read_capped(&*self.fs, Path::new(BOOT_ID), 64)
+            .map_err(io("reading", Path::new(BOOT_ID)))?;
+        let boot = String::from_utf8_lossy(&boot);
         let d = mtime.duration_since(UNIX_EPOCH).unwrap_or_default();
-        format!("{SEAL_VERSION} {}.{:09}", d.as_secs(), d.subsec_nanos())
+        Ok(format!(
+            "{SEAL_VERSION} {} {}.{:09}",
+            boot.trim(),
+            d.as_secs(),
+            d.subsec_nanos()
+        ))
     }
 
     fn is_fresh(&self) -> bool {
@@ -106,7 +123,8 @@ impl Index {
         let Ok(mtime) = self.fs.modified(&self.net_dir) else {
             return false;
         };
-        sealed == self.seal_text(mtime).as_bytes()
+        self.seal_text(mtime)
+            .is_ok_and(|text| sealed == text.as_bytes())
     }
 
     /// Reads every lease file and writes the index anew.
@@ -130,34 +148,21 @@ impl Index {
             by_owner.entry(owner).or_default().push(ip);
         }
         for (owner, ips) in by_owner {
-            self.write_entry(&owner, &ips, false)?;
+            self.write_entry(&owner, &ips)?;
         }
         Ok(())
     }
 
-    /// Records that the index matches the directory as it is now. Everything
-    /// the seal vouches for is durable before the seal is written: entries
-    /// changed in this run were synced as they were written
-    /// ([`Index::add`], [`Index::remove`]), a rebuild's are synced here.
+    /// Records that the index matches the directory as it is now.
     pub fn seal(&self) -> Result<(), StoreError> {
-        if self.rebuilt {
-            // Entries written without fsync during the rebuild.
-            self.fs
-                .sync_filesystem(&self.dir)
-                .map_err(io("syncing", &self.dir))?;
-        }
         // In the past, so that no later change by anyone can produce it.
-        // Neither the new mtime nor the seal is fsynced: the seal only counts
-        // where both reached the disk, and until they do, the mtime on disk
-        // is the one a lease change of this run left (made durable with the
-        // lease), which matches no seal, so a crash costs a rebuild.
         let target = SystemTime::now() - Duration::from_secs(1);
         let stored = self
             .fs
             .set_dir_modified(&self.net_dir, target)
             .map_err(io("setting mtime of", &self.net_dir))?;
         let seal = self.dir.join(SEAL);
-        let text = self.seal_text(stored);
+        let text = self.seal_text(stored)?;
         replace_file(
             &*self.fs,
             &self.tmp_dir,
@@ -219,7 +224,7 @@ impl Index {
             return Ok(());
         }
         ips.push(ip);
-        self.write_entry(owner, &ips, true)
+        self.write_entry(owner, &ips)
     }
 
     /// Unlists `gone` for `owner` (after their lease files are removed).
@@ -230,39 +235,25 @@ impl Index {
         if ips.len() == before {
             return Ok(());
         }
-        self.write_entry(owner, &ips, true)
+        self.write_entry(owner, &ips)
     }
 
-    /// Writes (or, with no addresses, removes) `owner`'s entry; `durable`
-    /// also syncs the index directory, so the entry is on disk before the
-    /// lease file it covers is created (or after the one it listed is gone).
-    fn write_entry(
-        &self,
-        owner: &LeaseOwner,
-        ips: &[IpAddr],
-        durable: bool,
-    ) -> Result<(), StoreError> {
+    /// Writes (or, with no addresses, removes) `owner`'s entry.
+    fn write_entry(&self, owner: &LeaseOwner, ips: &[IpAddr]) -> Result<(), StoreError> {
         let path = self.entry_path(owner);
         if ips.is_empty() {
-            remove_if_exists(&*self.fs, &path).map_err(io("removing", &path))?;
-        } else {
-            let text = entry_text(owner, ips);
-            replace_file(
-                &*self.fs,
-                &self.tmp_dir,
-                &path,
-                text.as_bytes(),
-                0o644,
-                durable,
-            )
-            .map_err(io("writing", &path))?;
+            return remove_if_exists(&*self.fs, &path).map_err(io("removing", &path));
         }
-        if durable {
-            self.fs
-                .sync_dir(&self.dir)
-                .map_err(io("syncing", &self.dir))?;
-        }
-        Ok(())
+        let text = entry_text(owner, ips);
+        replace_file(
+            &*self.fs,
+            &self.tmp_dir,
+            &path,
+            text.as_bytes(),
+            0o644,
+            false,
+        )
+        .map_err(io("writing", &path))
     }
 }
 
