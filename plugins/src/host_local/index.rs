@@ -163,6 +163,18 @@ impl Index {
             .map_err(io("setting mtime of", &self.net_dir))?;
         let seal = self.dir.join(SEAL);
         let text = self.seal_text(stored)?;
+        // Rewritten in place when it is as long as the new text (every seal
+        // of this format is): replacing it would free one file and make
+        // another on every run. A torn write only costs a rebuild, and
+        // nobody reads the seal outside the network's lock.
+        if let Ok(mut file) = self.fs.open_or_create(&seal, 0o644) {
+            if file.metadata().is_ok_and(|m| m.len() == text.len() as u64) {
+                return self
+                    .fs
+                    .write_all(&mut file, text.as_bytes())
+                    .map_err(io("writing", &seal));
+            }
+        }
         replace_file(
             &*self.fs,
             &self.tmp_dir,
