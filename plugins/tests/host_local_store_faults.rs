@@ -210,5 +210,15 @@ fn every_failed_call_during_del_leaves_a_state_a_retried_del_finishes() {
         );
         assert!(!mine.is_empty());
     });
-    assert_covers(&failed, &["remove_file", "rename", "read_dir", "open_read"]);
+    assert_covers(
+        &failed,
+        &[
+            "remove_file",
+            "read_dir",
+            "open_read",
+            "set_dir_modified",
+            "open_or_create",
+            "write_all",
+        ],
+    );
 }
