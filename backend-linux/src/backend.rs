@@ -159,7 +159,7 @@ impl Netns for LinuxNetns {
         self.in_other(target_ns, &target_file, |r| r.created(&spec.name))
     }
     fn create_tap(&self, spec: &TapSpec) -> NetResult<LinkInfo> {
-        crate::tap::create(&self.file, &self.rtnl, spec)
+        crate::tap::create(&self.inside, &self.rtnl, spec)
     }
     fn create_dummy(&self, spec: &DummySpec) -> NetResult<LinkInfo> {
         self.rtnl.create_dummy(spec)

@@ -9,7 +9,7 @@
 
 use crate::error::{errno_error, io_error};
 use crate::netlink::{validate_ifname, Rtnl};
-use crate::netns::{run_in, NetnsFile};
+use crate::netns::{run_in, InNetns};
 use cni_core::net::{LinkInfo, NetError, NetResult, TapSpec};
 use nix::errno::Errno;
 use std::fs::OpenOptions;
@@ -46,10 +46,16 @@ pub fn tun_flags(spec: &TapSpec) -> u16 {
 }
 
 /// Creates the tap in `ns` and configures it over `rtnl` (a socket of `ns`).
-pub fn create(ns: &NetnsFile, rtnl: &Rtnl, spec: &TapSpec) -> NetResult<LinkInfo> {
+pub fn create(ns: &InNetns, rtnl: &Rtnl, spec: &TapSpec) -> NetResult<LinkInfo> {
     validate_ifname(&spec.name)?;
-    let where_ = ns.path().display().to_string();
-    run_in(ns, || make_persistent(spec, &where_))??;
+    let where_ = ns.file().path().display().to_string();
+    if spec.selinux_context.is_some() {
+        // The context stays with the thread that takes it: a throw-away one.
+        run_in(ns.file(), || make_persistent(spec, &where_))??;
+    } else {
+        let owned = spec.clone();
+        ns.run(move || make_persistent(&owned, &where_))??;
+    }
     let link = rtnl.created(&spec.name)?;
     configure(rtnl, spec, &link).inspect_err(|_| {
         if let Err(e) = rtnl.delete_link(link.index) {

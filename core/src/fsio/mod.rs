@@ -135,6 +135,15 @@ pub fn replace_file(
     written
 }
 
+/// Rewrites `path` in place (creating it if missing): no new file, so none
+/// is freed and made again each time. Not atomic, so only for records whose
+/// torn state costs a retry or a rebuild, never a wrong answer.
+pub fn overwrite_file(fs: &dyn FileOps, path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    let mut file = fs.open_or_create(path, mode)?;
+    fs.write_all(&mut file, bytes)?;
+    file.set_len(bytes.len() as u64)
+}
+
 /// Removes the temporary files in `dir` that `is_orphan` (given the name)
 /// says nobody is writing any more. Best effort: returns how many went.
 pub fn remove_orphaned_tmp(
@@ -161,4 +170,21 @@ pub fn process_alive(pid: u32) -> bool {
     // SAFETY: signal 0 only checks that the process exists; nothing is sent.
     let rc = unsafe { libc::kill(pid, 0) };
     rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overwrite_file_leaves_exactly_the_new_bytes_in_the_same_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("record");
+        overwrite_file(&RealFs, &path, b"10.77.3.244", 0o644).unwrap();
+        let inode = |p: &Path| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(p).unwrap());
+        let first = inode(&path);
+        overwrite_file(&RealFs, &path, b"10.77.3.9", 0o644).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"10.77.3.9");
+        assert_eq!(inode(&path), first, "rewritten in place");
+    }
 }

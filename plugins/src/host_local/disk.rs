@@ -14,7 +14,9 @@ use super::index::{scan_leases, Index};
 use super::lease::{
     last_reserved_path, lease_content, lease_path, parse_last_reserved, read_owner,
 };
-use cni_core::fsio::{read_if_exists, remove_orphaned_tmp, replace_file, FileOps, RealFs};
+use cni_core::fsio::{
+    overwrite_file, read_if_exists, remove_orphaned_tmp, replace_file, FileOps, RealFs,
+};
 use cni_core::ipam::{Attachment, LeaseOwner, Store, StoreError};
 use std::fs::File;
 use std::io::ErrorKind;
@@ -264,17 +266,23 @@ impl Store for DiskStore {
                 return Err(e);
             }
         }
-        // Not fsynced: a lost record only costs round-robin this once.
+        // In place and not fsynced, as the reference writes it: a lost or
+        // torn record only costs round-robin this once. Where it cannot be
+        // opened as a file of its own (a symlink), it is replaced instead.
         let last = last_reserved_path(&self.dir, range_set);
-        let recorded = replace_file(
-            &*self.fs,
-            &self.tmp_dir,
-            &last,
-            ip.to_string().as_bytes(),
-            0o644,
-            false,
-        )
-        .map_err(|e| StoreError::io("writing", &last, e));
+        let text = ip.to_string();
+        let recorded = overwrite_file(&*self.fs, &last, text.as_bytes(), 0o644)
+            .or_else(|_| {
+                replace_file(
+                    &*self.fs,
+                    &self.tmp_dir,
+                    &last,
+                    text.as_bytes(),
+                    0o644,
+                    false,
+                )
+            })
+            .map_err(|e| StoreError::io("writing", &last, e));
         if let Err(e) = recorded {
             // A reservation that reports failure must hold nothing: the
             // caller only undoes what succeeded.

@@ -22,7 +22,7 @@
 //! so after a crash the index is rebuilt from whatever lease files survived.
 
 use super::lease::{lease_path, parse_lease_name, read_owner};
-use cni_core::fsio::{read_capped, remove_if_exists, replace_file, FileOps};
+use cni_core::fsio::{overwrite_file, read_capped, remove_if_exists, replace_file, FileOps};
 use cni_core::ipam::{LeaseOwner, StoreError};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -163,27 +163,9 @@ impl Index {
             .map_err(io("setting mtime of", &self.net_dir))?;
         let seal = self.dir.join(SEAL);
         let text = self.seal_text(stored)?;
-        // Rewritten in place when it is as long as the new text (every seal
-        // of this format is): replacing it would free one file and make
-        // another on every run. A torn write only costs a rebuild, and
-        // nobody reads the seal outside the network's lock.
-        if let Ok(mut file) = self.fs.open_or_create(&seal, 0o644) {
-            if file.metadata().is_ok_and(|m| m.len() == text.len() as u64) {
-                return self
-                    .fs
-                    .write_all(&mut file, text.as_bytes())
-                    .map_err(io("writing", &seal));
-            }
-        }
-        replace_file(
-            &*self.fs,
-            &self.tmp_dir,
-            &seal,
-            text.as_bytes(),
-            0o644,
-            false,
-        )
-        .map_err(io("writing", &seal))
+        // In place: a torn seal only costs a rebuild, and nobody reads it
+        // outside the network's lock.
+        overwrite_file(&*self.fs, &seal, text.as_bytes(), 0o644).map_err(io("writing", &seal))
     }
 
     pub fn unseal(&self) -> Result<(), StoreError> {
