@@ -174,7 +174,7 @@ fn every_failed_call_during_add_leaves_a_state_a_retried_del_finishes() {
             "{context}: {next:?} handed out twice"
         );
     });
-    assert_covers(&failed, &["create_new", "write_all", "sync", "rename"]);
+    assert_covers(&failed, &["create_new", "write_all", "rename"]);
 }
 
 #[test]

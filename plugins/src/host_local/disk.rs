@@ -4,11 +4,11 @@
 //!
 //! Every step is ordered so that a crash or an error anywhere leaves a state
 //! from which a retry finishes the job: a lease is listed in the index before
-//! its file is created and unlisted only after the file is gone. What must
-//! survive a power cut is a lease file's content, so it is fsynced before ADD
-//! goes on: a file that outlives the cut empty would hold its address for no
-//! one. The rest need not (see [`super::index`]). Nothing in a data directory
-//! is opened through a symlink.
+//! its file is created and unlisted only after the file is gone. Nothing is
+//! fsynced, as in the reference: a power cut ends every container the leases
+//! were for, and what it leaves behind is repaired at the first use after the
+//! reboot (see [`super::index`]). Nothing in a data directory is opened
+//! through a symlink.
 
 use super::index::{scan_leases, Index};
 use super::lease::{
@@ -171,7 +171,7 @@ impl DiskStore {
         }
     }
 
-    /// Creates the lease file of `ip` for `att`, its content on disk; false if taken.
+    /// Creates the lease file of `ip` for `att`; false if taken.
     fn create_lease(&mut self, att: &Attachment, ip: IpAddr) -> Result<bool, StoreError> {
         let path = lease_path(&self.dir, ip);
         let mut file = match self.fs.create_new(&path, 0o644) {
@@ -183,12 +183,7 @@ impl DiskStore {
         let written = self
             .fs
             .write_all(&mut file, lease_content(att).as_bytes())
-            .map_err(|e| StoreError::io("writing", &path, e))
-            .and_then(|()| {
-                self.fs
-                    .sync(&file)
-                    .map_err(|e| StoreError::io("syncing", &path, e))
-            });
+            .map_err(|e| StoreError::io("writing", &path, e));
         if written.is_err() {
             let _ = self.fs.remove_file(&path);
         }

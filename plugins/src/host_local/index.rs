@@ -14,12 +14,15 @@
 //! rebuilt is distrusted: questions go to the lease files, and the seal is
 //! removed so that the next run rebuilds.
 //!
-//! Nothing here is fsynced. Within one boot every process sees the writes in
-//! the order they were made, which is all the superset rule needs. A power
-//! cut or kernel crash may lose any of them, but it also ends every
-//! container the leases were for, and the seal names the boot it was made
-//! in (the kernel's boot id): a seal from an earlier boot is never trusted,
-//! so after a crash the index is rebuilt from whatever lease files survived.
+//! Nothing here, and no lease file, is fsynced. Within one boot every
+//! process sees the writes in the order they were made, which is all the
+//! superset rule needs. A power cut or kernel crash may lose any of them, but
+//! it also ends every container the leases were for, and the seal names the
+//! boot it was made in (the kernel's boot id): a seal from an earlier boot is
+//! never trusted, so the first use after a crash rebuilds the index from the
+//! lease files that survived. A lease file can survive empty (its name on
+//! disk, its content not yet); it names no holder, so nobody could ever
+//! release it, and the rebuild removes it.
 
 use super::lease::{lease_path, parse_lease_name, read_owner};
 use cni_core::fsio::{overwrite_file, read_capped, remove_if_exists, replace_file, FileOps};
@@ -145,6 +148,17 @@ impl Index {
         }
         let mut by_owner: BTreeMap<LeaseOwner, Vec<IpAddr>> = BTreeMap::new();
         for (ip, owner) in scan_leases(&*self.fs, &self.net_dir)? {
+            if owner.container_id.is_empty() {
+                // What a power cut leaves of a lease written just before it:
+                // no container ID is empty, so nobody holds it.
+                let path = lease_path(&self.net_dir, ip);
+                tracing::warn!(
+                    "host-local: removing {}: it names no holder",
+                    path.display()
+                );
+                remove_if_exists(&*self.fs, &path).map_err(io("removing", &path))?;
+                continue;
+            }
             by_owner.entry(owner).or_default().push(ip);
         }
         for (owner, ips) in by_owner {
