@@ -76,10 +76,14 @@ pub fn refuse_router_ads(ns: &dyn Netns, link: &str) -> Result<(), CniError> {
 /// netlink, where a write goes through /proc/sys).
 pub fn keep_refusing_router_ads(ns: &dyn Netns, link: &str) -> Result<(), CniError> {
     let key = format!("net/ipv6/conf/{link}/accept_ra");
-    match ns.sysctl_get(&key) {
-        Ok(now) if now.trim() == "0" => Ok(()),
-        _ => refuse_router_ads(ns, link),
+    let now = ns
+        .sysctl_get(&key)
+        .absent_ok(&format!("reading sysctl {key}"))?;
+    if now.is_some_and(|v| v.trim() == "0") {
+        return Ok(());
     }
+    // Absent (no IPv6 here): the write decides, as it always did.
+    refuse_router_ads(ns, link)
 }
 
 /// Before the first IPv6 address goes on `link`, as the reference's
@@ -143,6 +147,14 @@ mod tests {
             .times(1)
             .returning(|_, _| Ok(()));
         keep_refusing_router_ads(&ns, "br0").unwrap();
+
+        // A read that fails for another reason than absence fails the step.
+        let mut ns = MockNetns::new();
+        ns.expect_sysctl_get()
+            .returning(|_| Err(NetError::other("read failed")));
+        ns.expect_sysctl_set().never();
+        let e = keep_refusing_router_ads(&ns, "br0").unwrap_err();
+        assert!(e.msg.contains("net/ipv6/conf/br0/accept_ra"), "{e}");
     }
 
     #[test]
