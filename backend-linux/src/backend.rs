@@ -63,8 +63,8 @@ fn registered(id: NsId) -> Option<Arc<Rtnl>> {
 /// One namespace: its file (kept open so the namespace cannot vanish under
 /// us) and a netlink socket opened inside it.
 pub struct LinuxNetns {
-    file: NetnsFile,
-    /// Where this handle's /proc/sys accesses and sockets are made.
+    /// The namespace's file (and where this handle's /proc/sys accesses and
+    /// sockets are made).
     inside: InNetns,
     rtnl: Arc<Rtnl>,
     /// Opened on first use: most plugins never touch the firewall.
@@ -73,12 +73,10 @@ pub struct LinuxNetns {
 
 impl LinuxNetns {
     pub fn open(ns: &NsRef) -> NetResult<Self> {
-        let file = ns_file(ns)?;
-        let inside = InNetns::new(file.try_clone()?);
+        let inside = InNetns::new(ns_file(ns)?);
         let rtnl = Arc::new(Rtnl::open_on(&inside, ns.to_string())?);
-        register(file.id()?, &rtnl);
+        register(inside.file().id()?, &rtnl);
         Ok(LinuxNetns {
-            file,
             inside,
             rtnl,
             nf: OnceLock::new(),
@@ -89,12 +87,12 @@ impl LinuxNetns {
         if let Some(s) = self.nf.get() {
             return Ok(s);
         }
-        let sock = NfSocket::open_in(&self.file)?;
+        let sock = NfSocket::open_on(&self.inside)?;
         Ok(self.nf.get_or_init(|| sock))
     }
 
     pub fn file(&self) -> &NetnsFile {
-        &self.file
+        self.inside.file()
     }
 
     /// Runs `f` with rtnetlink of `other` (which `other_file` opened), reusing
@@ -106,7 +104,7 @@ impl LinuxNetns {
         f: impl FnOnce(&Rtnl) -> NetResult<T>,
     ) -> NetResult<T> {
         let id = other_file.id()?;
-        if id == self.file.id()? {
+        if id == self.file().id()? {
             f(&self.rtnl)
         } else if let Some(open) = registered(id) {
             f(&open)
@@ -241,35 +239,35 @@ impl Netns for LinuxNetns {
     }
 
     fn masquerade_add(&self, rule: &MasqRule) -> NetResult<()> {
-        nftables::add(self.nf()?, &self.file, rule)
+        nftables::add(self.nf()?, self.file(), rule)
     }
     fn masquerade_check(&self, rule: &MasqRule) -> NetResult<()> {
-        nftables::check(self.nf()?, &self.file, rule)
+        nftables::check(self.nf()?, self.file(), rule)
     }
     fn masquerade_del(&self, network: &str, container_id: &str) -> NetResult<()> {
-        nftables::del(self.nf()?, &self.file, network, container_id)
+        nftables::del(self.nf()?, self.file(), network, container_id)
     }
     fn masquerade_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
-        nftables::gc(self.nf()?, &self.file, network, live_container_ids)
+        nftables::gc(self.nf()?, self.file(), network, live_container_ids)
     }
     fn masquerade_list(&self) -> NetResult<Vec<MasqRule>> {
-        nftables::list(self.nf()?, &self.file)
+        nftables::list(self.nf()?, self.file())
     }
 
     fn portmap_add(&self, set: &PortMapSet) -> NetResult<()> {
-        tagged_sets::add(self.nf()?, &self.file, set)
+        tagged_sets::add(self.nf()?, self.file(), set)
     }
     fn portmap_check(&self, set: &PortMapSet) -> NetResult<()> {
-        tagged_sets::check(self.nf()?, &self.file, set)
+        tagged_sets::check(self.nf()?, self.file(), set)
     }
     fn portmap_del(&self, network: &str, container_id: &str) -> NetResult<()> {
-        tagged_sets::del::<PortMapRule>(self.nf()?, &self.file, network, container_id)
+        tagged_sets::del::<PortMapRule>(self.nf()?, self.file(), network, container_id)
     }
     fn portmap_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
-        tagged_sets::gc::<PortMapRule>(self.nf()?, &self.file, network, live_container_ids)
+        tagged_sets::gc::<PortMapRule>(self.nf()?, self.file(), network, live_container_ids)
     }
     fn portmap_list(&self) -> NetResult<Vec<PortMapSet>> {
-        tagged_sets::list(self.nf()?, &self.file)
+        tagged_sets::list(self.nf()?, self.file())
     }
     // ---- link flags for `tuning` ----
     fn set_allmulti(&self, index: u32, on: bool) -> NetResult<()> {
@@ -278,35 +276,35 @@ impl Netns for LinuxNetns {
 
     // ---- forwarding rules (firewall) ----
     fn firewall_add(&self, set: &FirewallSet) -> NetResult<()> {
-        tagged_sets::add(self.nf()?, &self.file, set)
+        tagged_sets::add(self.nf()?, self.file(), set)
     }
     fn firewall_check(&self, set: &FirewallSet) -> NetResult<()> {
-        tagged_sets::check(self.nf()?, &self.file, set)
+        tagged_sets::check(self.nf()?, self.file(), set)
     }
     fn firewall_del(&self, network: &str, container_id: &str) -> NetResult<()> {
-        tagged_sets::del::<FirewallRule>(self.nf()?, &self.file, network, container_id)
+        tagged_sets::del::<FirewallRule>(self.nf()?, self.file(), network, container_id)
     }
     fn firewall_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
-        tagged_sets::gc::<FirewallRule>(self.nf()?, &self.file, network, live_container_ids)
+        tagged_sets::gc::<FirewallRule>(self.nf()?, self.file(), network, live_container_ids)
     }
     fn firewall_list(&self) -> NetResult<Vec<FirewallSet>> {
-        tagged_sets::list(self.nf()?, &self.file)
+        tagged_sets::list(self.nf()?, self.file())
     }
 
     fn set_port_isolated(&self, index: u32, on: bool) -> NetResult<()> {
         self.rtnl.set_port_isolated(index, on)
     }
     fn spoofcheck_add(&self, check: &SpoofCheck) -> NetResult<()> {
-        nftables::spoof_add(self.nf()?, &self.file, check)
+        nftables::spoof_add(self.nf()?, self.file(), check)
     }
     fn spoofcheck_del(&self, network: &str, container_id: &str) -> NetResult<()> {
-        nftables::spoof_del(self.nf()?, &self.file, network, container_id)
+        nftables::spoof_del(self.nf()?, self.file(), network, container_id)
     }
     fn spoofcheck_gc(&self, network: &str, live_container_ids: &[String]) -> NetResult<()> {
-        nftables::spoof_gc(self.nf()?, &self.file, network, live_container_ids)
+        nftables::spoof_gc(self.nf()?, self.file(), network, live_container_ids)
     }
     fn spoofcheck_list(&self) -> NetResult<Vec<SpoofCheck>> {
-        nftables::spoof_list(self.nf()?, &self.file)
+        nftables::spoof_list(self.nf()?, self.file())
     }
 
     fn rules(&self) -> NetResult<Vec<RuleInfo>> {
