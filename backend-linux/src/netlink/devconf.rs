@@ -16,7 +16,7 @@
 
 use super::socket::frame;
 use super::{Route, Rtnl};
-use crate::transport::wire::{parse_attrs, NlHeaderRepr, NlMsg};
+use crate::transport::wire::{parse_attrs, Attrs, NlHeaderRepr, NlMsg};
 use crate::transport::{Exchange, Family, Outcome};
 use netlink_packet_core::{DefaultNla, NLM_F_ACK, NLM_F_REQUEST};
 use netlink_packet_route::link::{
@@ -168,15 +168,13 @@ impl Rtnl {
         };
         let value: i32 = value.parse().ok()?;
         let attr_type = u16::try_from(index + 1).ok()?;
-        let mut setting = Vec::with_capacity(8);
-        setting.extend_from_slice(&8u16.to_ne_bytes());
-        setting.extend_from_slice(&attr_type.to_ne_bytes());
-        setting.extend_from_slice(&value.to_ne_bytes());
+        let mut setting = Attrs::default();
+        setting.put(attr_type, &value.to_ne_bytes());
         let mut msg = LinkMessage::default();
         msg.attributes = vec![
             LinkAttribute::IfName(link.clone()),
             LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet(vec![AfSpecInet::Other(
-                DefaultNla::new(IFLA_INET_CONF, setting),
+                DefaultNla::new(IFLA_INET_CONF, setting.0),
             )])]),
         ];
         let what = || format!("set IPv4 setting #{attr_type} of {link} in {}", self.ns);
@@ -192,9 +190,9 @@ impl Rtnl {
         };
         let mut payload = vec![0u8; NETCONFMSG_LEN];
         payload[0] = family as u8;
-        payload.extend_from_slice(&8u16.to_ne_bytes());
-        payload.extend_from_slice(&NETCONFA_IFINDEX.to_ne_bytes());
-        payload.extend_from_slice(&NETCONFA_IFINDEX_ALL.to_ne_bytes());
+        let mut attrs = Attrs::default();
+        attrs.put(NETCONFA_IFINDEX, &NETCONFA_IFINDEX_ALL.to_ne_bytes());
+        payload.extend_from_slice(&attrs.0);
         let seq = self.sock.reserve_seqs(1);
         let header = NlHeaderRepr {
             kind: RTM_GETNETCONF,

@@ -7,10 +7,9 @@ use cni_core::net::{NetErrorKind, NetResult};
 use netlink_packet_core::{NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST};
 use netlink_sys::protocols::NETLINK_NETFILTER;
 
-pub use crate::transport::wire::parse_attrs;
+pub use crate::transport::wire::{parse_attrs, Attrs};
 
 const NFGENMSG_LEN: usize = 4;
-const NLA_F_NESTED: u16 = 0x8000;
 const NFNL_SUBSYS_NFTABLES: u16 = 10;
 const NFNL_MSG_BATCH_BEGIN: u16 = 0x10;
 const NFNL_MSG_BATCH_END: u16 = 0x11;
@@ -23,37 +22,6 @@ pub const NFT_MSG_GETRULE: u8 = 7;
 pub const NFT_MSG_DELRULE: u8 = 8;
 pub const NFPROTO_INET: u8 = 1;
 pub const NFPROTO_BRIDGE: u8 = 7;
-
-/// Netlink attributes being built: type-length-value, 4-byte aligned.
-#[derive(Default, Clone, Debug)]
-pub struct Attrs(pub Vec<u8>);
-
-impl Attrs {
-    pub fn put(&mut self, kind: u16, value: &[u8]) -> &mut Self {
-        let len = 4 + value.len();
-        self.0.extend_from_slice(&(len as u16).to_ne_bytes());
-        self.0.extend_from_slice(&kind.to_ne_bytes());
-        self.0.extend_from_slice(value);
-        self.0.resize(self.0.len() + ((4 - len % 4) % 4), 0);
-        self
-    }
-    pub fn put_str(&mut self, kind: u16, s: &str) -> &mut Self {
-        let mut v = s.as_bytes().to_vec();
-        v.push(0);
-        self.put(kind, &v)
-    }
-    pub fn put_be32(&mut self, kind: u16, v: u32) -> &mut Self {
-        self.put(kind, &v.to_be_bytes())
-    }
-    pub fn put_be64(&mut self, kind: u16, v: u64) -> &mut Self {
-        self.put(kind, &v.to_be_bytes())
-    }
-    pub fn put_nested(&mut self, kind: u16, build: impl FnOnce(&mut Attrs)) -> &mut Self {
-        let mut inner = Attrs::default();
-        build(&mut inner);
-        self.put(kind | NLA_F_NESTED, &inner.0)
-    }
-}
 
 pub fn be32(v: &[u8]) -> Option<u32> {
     Some(u32::from_be_bytes(v.get(..4)?.try_into().ok()?))

@@ -1,6 +1,6 @@
 //! The netlink message header as a checked view over bytes ([`NlMsg`], smoltcp's
 //! `Packet`) and as a plain value to build from ([`NlHeaderRepr`], its `Repr`),
-//! the splitting of a datagram into messages, and attribute walking.
+//! the splitting of a datagram into messages, and attributes walked and built.
 
 use thiserror::Error;
 
@@ -10,6 +10,7 @@ pub const NLMSG_ERROR: u16 = 2;
 pub const NLMSG_DONE: u16 = 3;
 pub const NLMSG_OVERRUN: u16 = 4;
 const NLA_TYPE_MASK: u16 = 0x3fff;
+const NLA_F_NESTED: u16 = 0x8000;
 
 mod field {
     use std::ops::Range;
@@ -188,4 +189,35 @@ pub fn parse_attrs(buf: &[u8]) -> Vec<(u16, &[u8])> {
         rest = &rest[align4(len).min(rest.len())..];
     }
     out
+}
+
+/// Netlink attributes being built: type-length-value, 4-byte aligned.
+#[derive(Default, Clone, Debug)]
+pub struct Attrs(pub Vec<u8>);
+
+impl Attrs {
+    pub fn put(&mut self, kind: u16, value: &[u8]) -> &mut Self {
+        let len = 4 + value.len();
+        self.0.extend_from_slice(&(len as u16).to_ne_bytes());
+        self.0.extend_from_slice(&kind.to_ne_bytes());
+        self.0.extend_from_slice(value);
+        self.0.resize(self.0.len() + ((4 - len % 4) % 4), 0);
+        self
+    }
+    pub fn put_str(&mut self, kind: u16, s: &str) -> &mut Self {
+        let mut v = s.as_bytes().to_vec();
+        v.push(0);
+        self.put(kind, &v)
+    }
+    pub fn put_be32(&mut self, kind: u16, v: u32) -> &mut Self {
+        self.put(kind, &v.to_be_bytes())
+    }
+    pub fn put_be64(&mut self, kind: u16, v: u64) -> &mut Self {
+        self.put(kind, &v.to_be_bytes())
+    }
+    pub fn put_nested(&mut self, kind: u16, build: impl FnOnce(&mut Attrs)) -> &mut Self {
+        let mut inner = Attrs::default();
+        build(&mut inner);
+        self.put(kind | NLA_F_NESTED, &inner.0)
+    }
 }
