@@ -65,6 +65,9 @@ pub struct Index {
     /// Whether this run rebuilt the index (tests and benchmarks look at it).
     pub rebuilt: bool,
     trusted: bool,
+    /// The kernel's boot id, read once a run (checking the seal and writing
+    /// it both need it).
+    boot_id: std::io::Result<String>,
 }
 
 fn io<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> StoreError + 'a {
@@ -77,6 +80,8 @@ impl Index {
     /// distrusted. The caller holds the network's lock.
     pub fn open(fs: Arc<dyn FileOps>, net_dir: &Path, tmp_dir: &Path) -> Index {
         let dir = net_dir.join(INDEX_DIR);
+        let boot_id = read_capped(&*fs, Path::new(BOOT_ID), 64)
+            .map(|b| String::from_utf8_lossy(&b).trim().to_string());
         let mut index = Index {
             fs,
             net_dir: net_dir.to_path_buf(),
@@ -84,6 +89,7 @@ impl Index {
             tmp_dir: tmp_dir.to_path_buf(),
             rebuilt: false,
             trusted: true,
+            boot_id,
         };
         if !index.is_fresh() {
             if let Err(e) = index.rebuild() {
@@ -107,13 +113,13 @@ impl Index {
     }
 
     fn seal_text(&self, mtime: SystemTime) -> Result<String, StoreError> {
-        let boot = read_capped(&*self.fs, Path::new(BOOT_ID), 64)
-            .map_err(io("reading", Path::new(BOOT_ID)))?;
-        let boot = String::from_utf8_lossy(&boot);
+        let boot = self.boot_id.as_ref().map_err(|e| {
+            let e = std::io::Error::new(e.kind(), e.to_string());
+            StoreError::io("reading", Path::new(BOOT_ID), e)
+        })?;
         let d = mtime.duration_since(UNIX_EPOCH).unwrap_or_default();
         Ok(format!(
-            "{SEAL_VERSION} {} {}.{:09}",
-            boot.trim(),
+            "{SEAL_VERSION} {boot} {}.{:09}",
             d.as_secs(),
             d.subsec_nanos()
         ))
