@@ -160,13 +160,9 @@ fn dhcp_goal(report: &Report) -> Option<Goal> {
 }
 
 fn density_goals(report: &Report) -> Vec<Goal> {
-    let levels: Vec<usize> = report.density.iter().map(|r| r.attached).collect();
-    let (Some(&low), Some(&high)) = (levels.iter().min(), levels.iter().max()) else {
+    let Some((low, high)) = report.density_levels() else {
         return Vec::new();
     };
-    if low == high {
-        return Vec::new();
-    }
     let mut goals = Vec::new();
     for containers in Containers::ALL {
         let (Some(a), Some(b)) = (

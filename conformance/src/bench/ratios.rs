@@ -116,15 +116,12 @@ fn at_once(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 fn density_growth(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let levels: Vec<usize> = report.density.iter().map(|r| r.attached).collect();
-    let (Some(&low), Some(&high)) = (levels.iter().min(), levels.iter().max()) else {
+    let Some((low, high)) = report.density_levels() else {
         return Ok(());
     };
-    if low == high {
-        return Ok(());
-    }
     for containers in Containers::ALL {
-        let mut growth = Vec::new();
+        // ADD growth from `low` to `high`, in ms, of each implementation measured.
+        let mut grew: Vec<(&str, f64)> = Vec::new();
         for implementation in ["ours", "reference", FLOOR] {
             let (Some(a), Some(b)) = (
                 report.density_row(low, containers, implementation),
@@ -139,25 +136,16 @@ fn density_growth(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 ratio(b.add.median, a.add.median),
                 ratio(b.del.median, a.del.median)
             )?;
-            let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
-            growth.push(format!(
-                "{implementation} {:+.2}",
-                ms(b.add.median) - ms(a.add.median)
-            ));
+            let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+            grew.push((implementation, ms(b.add.median) - ms(a.add.median)));
         }
-        if growth.is_empty() {
+        if grew.is_empty() {
             continue;
         }
-        let added = |implementation: &str| {
-            let a = report.density_row(low, containers, implementation)?;
-            let b = report.density_row(high, containers, implementation)?;
-            Some(b.add.median.as_secs_f64() - a.add.median.as_secs_f64())
-        };
-        if let (Some(ours), Some(floor)) = (added("ours"), added(FLOOR)) {
-            growth.push(format!(
-                "ours beyond the floor {:+.2}",
-                (ours - floor) * 1000.0
-            ));
+        let mut growth: Vec<String> = grew.iter().map(|(i, ms)| format!("{i} {ms:+.2}")).collect();
+        let of = |implementation: &str| grew.iter().find(|(i, _)| *i == implementation);
+        if let (Some((_, ours)), Some((_, floor))) = (of("ours"), of(FLOOR)) {
+            growth.push(format!("ours beyond the floor {:+.2}", ours - floor));
         }
         // The floor does only the kernel's work: what it gains is the
         // kernel's cost of one more port on a fuller bridge (and, with IPv6

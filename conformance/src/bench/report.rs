@@ -34,6 +34,14 @@ impl Report {
             .find(|r| r.at_once == at_once && r.implementation == implementation)
     }
 
+    /// The fewest and the most containers attached in the density section,
+    /// when it measured two levels or more.
+    pub fn density_levels(&self) -> Option<(usize, usize)> {
+        let levels = self.density.iter().map(|r| r.attached);
+        let (low, high) = (levels.clone().min()?, levels.max()?);
+        (low < high).then_some((low, high))
+    }
+
     pub fn density_row(
         &self,
         attached: usize,
